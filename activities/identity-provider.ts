@@ -1,0 +1,73 @@
+/**
+ * One interface for every identity provider. A connector says what it can do (`capabilities`);
+ * a playbook decides what to do about what it cannot. Every action is idempotent: running it twice
+ * leaves the provider as running it once, and reports `changed: false` the second time.
+ */
+import type { ActionOutcome, Principal, ProviderName, VerificationCheck } from '../domain/incident';
+
+export type Capability =
+  | 'snapshot'
+  | 'revokeSessions'
+  | 'revokeOfflineAccess'
+  | 'requireReauthentication'
+  | 'disableAccount'
+  | 'introspectTokens';
+
+/** Everything about a principal that containment would destroy or change, captured first. */
+export interface PrincipalSnapshot {
+  capturedAt: string;
+  user: { id: string; username: string; enabled: boolean; requiredActions: string[]; createdAt?: string };
+  sessions: unknown[];
+  offlineSessions: unknown[];
+  consents: unknown[];
+  /** Type, id and dates only: never secret values. */
+  credentials: { id: string; type: string; createdDate?: number; userLabel?: string }[];
+  roleMappings: unknown;
+  groups: unknown[];
+  recentLoginEvents: unknown[];
+  recentAdminEvents: unknown[];
+}
+
+export interface ContainmentExpectation {
+  /** When containment finished: no successful authentication may follow it. */
+  containedAt: string;
+  accountDisabled: boolean;
+  /** Tokens known to be in the attacker's hands, to be proven dead (values never leave the activity). */
+  suspectTokens: string[];
+}
+
+export interface IdentityProvider {
+  readonly name: ProviderName;
+  readonly capabilities: ReadonlySet<Capability>;
+  snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot>;
+  revokeSessions(principal: Principal): Promise<ActionOutcome>;
+  revokeOfflineAccess(principal: Principal): Promise<ActionOutcome>;
+  requireReauthentication(principal: Principal): Promise<ActionOutcome>;
+  disableAccount(principal: Principal): Promise<ActionOutcome>;
+  verifyContainment(principal: Principal, expected: ContainmentExpectation): Promise<VerificationCheck[]>;
+}
+
+/**
+ * A provider call failed. `retryable` failures (rate limits, 5xx, network) are retried by Temporal,
+ * after `retryAfterMs` when the provider said how long to wait; the others need a human.
+ */
+export class IdentityProviderError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** Parses an HTTP Retry-After value (seconds or an HTTP date) into milliseconds. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}

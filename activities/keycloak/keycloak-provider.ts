@@ -1,0 +1,401 @@
+/**
+ * Keycloak connector: the admin REST API through @keycloak/keycloak-admin-client, authenticated as
+ * the engine's service account (client credentials via openid-client).
+ *
+ * Idempotency: each action reads the current state first and only writes what differs, so a retried
+ * or repeated activity reports `changed: false` instead of failing or double-applying.
+ */
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
+import type { ActionOutcome, Principal, VerificationCheck } from '../../domain/incident';
+import {
+  Capability,
+  ContainmentExpectation,
+  IdentityProvider,
+  IdentityProviderError,
+  parseRetryAfter,
+  PrincipalSnapshot,
+} from '../identity-provider';
+import { peekClaims, RealmOidc } from './oidc';
+
+export interface KeycloakSettings {
+  baseUrl: string;
+  /** Realm holding the engine's client; defaults to the principal's realm. */
+  adminRealm?: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Required actions that force the user to prove themselves again on next login. */
+export const REAUTH_ACTIONS = ['UPDATE_PASSWORD', 'CONFIGURE_TOTP'] as const;
+/** Credential types that are second factors an attacker may have enrolled or phished. */
+const FACTOR_TYPES = new Set(['otp', 'totp', 'hotp']);
+const SUCCESSFUL_AUTH_EVENTS = new Set([
+  'LOGIN',
+  'REFRESH_TOKEN',
+  'CODE_TO_TOKEN',
+  'CLIENT_LOGIN',
+  'TOKEN_EXCHANGE',
+]);
+
+export class KeycloakProvider implements IdentityProvider {
+  readonly name = 'keycloak' as const;
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>([
+    'snapshot',
+    'revokeSessions',
+    'revokeOfflineAccess',
+    'requireReauthentication',
+    'disableAccount',
+    'introspectTokens',
+  ]);
+
+  private readonly realms = new Map<string, { admin: KcAdminClient; oidc: RealmOidc }>();
+
+  constructor(private readonly settings: KeycloakSettings) {}
+
+  async snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot> {
+    const { admin, user } = await this.user(principal);
+    const realm = principal.realm;
+    const id = user.id!;
+    const since = Date.now() - lookbackMs;
+    const [sessions, consents, credentials, roleMappings, groups, events, adminEvents] = await call(
+      principal,
+      () =>
+        Promise.all([
+          admin.users.listSessions({ id, realm }),
+          admin.users.listConsents({ id, realm }),
+          admin.users.getCredentials({ id, realm }),
+          admin.users.listRoleMappings({ id, realm }),
+          admin.users.listGroups({ id, realm }),
+          admin.realms.findEvents({ realm, user: id, max: 500 }),
+          admin.realms.findAdminEvents({ realm, resourcePath: `users/${id}*`, max: 500 }),
+        ]),
+    );
+    const offlineSessions = (await this.offlineSessions(principal, id, consents)).map((s) => s.session);
+    return {
+      capturedAt: new Date().toISOString(),
+      user: {
+        id,
+        username: user.username ?? principal.username,
+        enabled: user.enabled !== false,
+        requiredActions: user.requiredActions ?? [],
+        createdAt: user.createdTimestamp ? new Date(user.createdTimestamp).toISOString() : undefined,
+      },
+      sessions,
+      offlineSessions,
+      consents,
+      credentials: credentials.map((c) => ({
+        id: c.id!,
+        type: c.type ?? 'unknown',
+        createdDate: c.createdDate,
+        userLabel: c.userLabel,
+      })),
+      roleMappings,
+      groups,
+      recentLoginEvents: events.filter((e) => (e.time ?? 0) >= since),
+      recentAdminEvents: adminEvents.filter((e) => (e.time ?? 0) >= since),
+    };
+  }
+
+  async revokeSessions(principal: Principal): Promise<ActionOutcome> {
+    const { admin, user } = await this.user(principal);
+    const realm = principal.realm;
+    const sessions = await call(principal, () => admin.users.listSessions({ id: user.id!, realm }));
+    // Logout also moves the user's not-before forward, so tokens issued earlier stop validating.
+    await call(principal, () => admin.users.logout({ id: user.id!, realm }));
+    return {
+      action: 'revokeSessions',
+      changed: sessions.length > 0,
+      detail: `ended ${sessions.length} session(s) and set not-before for ${principal.username}`,
+    };
+  }
+
+  async revokeOfflineAccess(principal: Principal): Promise<ActionOutcome> {
+    const { admin, user } = await this.user(principal);
+    const realm = principal.realm;
+    const consents = await call(principal, () => admin.users.listConsents({ id: user.id!, realm }));
+    for (const consent of consents) {
+      // Revoking a client's consent also deletes the user's offline tokens for that client.
+      await call(
+        principal,
+        () => admin.users.revokeConsent({ id: user.id!, clientId: consent.clientId!, realm }),
+        {
+          notFoundIsDone: true,
+        },
+      );
+    }
+    const clients = consents.map((c) => c.clientId).join(', ');
+    return {
+      action: 'revokeOfflineAccess',
+      changed: consents.length > 0,
+      detail: consents.length
+        ? `revoked consents and offline tokens for ${clients}`
+        : 'no consents or offline tokens',
+    };
+  }
+
+  async requireReauthentication(principal: Principal): Promise<ActionOutcome> {
+    const { admin, user } = await this.user(principal);
+    const realm = principal.realm;
+    const id = user.id!;
+    const have = user.requiredActions ?? [];
+    const missing = REAUTH_ACTIONS.filter((a) => !have.includes(a));
+    if (missing.length) {
+      await call(principal, () =>
+        admin.users.update({ id, realm }, { requiredActions: [...have, ...missing] }),
+      );
+    }
+    const credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
+    const factors = credentials.filter((c) => FACTOR_TYPES.has((c.type ?? '').toLowerCase()));
+    for (const factor of factors) {
+      await call(principal, () => admin.users.deleteCredential({ id, credentialId: factor.id!, realm }), {
+        notFoundIsDone: true,
+      });
+    }
+    const parts = [
+      missing.length ? `added required actions ${missing.join(', ')}` : 'required actions already set',
+      factors.length ? `removed ${factors.length} OTP credential(s)` : 'no OTP credentials',
+    ];
+    return {
+      action: 'requireReauthentication',
+      changed: missing.length + factors.length > 0,
+      detail: parts.join('; '),
+    };
+  }
+
+  async disableAccount(principal: Principal): Promise<ActionOutcome> {
+    const { admin, user } = await this.user(principal);
+    if (user.enabled === false) {
+      return {
+        action: 'disableAccount',
+        changed: false,
+        detail: `${principal.username} was already disabled`,
+      };
+    }
+    await call(principal, () =>
+      admin.users.update({ id: user.id!, realm: principal.realm }, { enabled: false }),
+    );
+    return { action: 'disableAccount', changed: true, detail: `disabled ${principal.username}` };
+  }
+
+  async verifyContainment(
+    principal: Principal,
+    expected: ContainmentExpectation,
+  ): Promise<VerificationCheck[]> {
+    const { admin, user, oidc } = await this.user(principal);
+    const realm = principal.realm;
+    const id = user.id!;
+    const checks: VerificationCheck[] = [];
+
+    const sessions = await call(principal, () => admin.users.listSessions({ id, realm }));
+    checks.push({
+      name: 'no-online-sessions',
+      ok: sessions.length === 0,
+      detail: `${sessions.length} online session(s) remain`,
+    });
+
+    const consents = await call(principal, () => admin.users.listConsents({ id, realm }));
+    const offline = await this.offlineSessions(principal, id, consents);
+    checks.push({
+      name: 'no-offline-sessions',
+      ok: offline.length === 0,
+      detail: offline.length
+        ? `offline sessions remain for ${[...new Set(offline.map((o) => o.clientId))].join(', ')}`
+        : 'no offline sessions remain',
+    });
+
+    const actions = user.requiredActions ?? [];
+    const missing = REAUTH_ACTIONS.filter((a) => !actions.includes(a));
+    checks.push({
+      name: 'reauthentication-required',
+      ok: missing.length === 0,
+      detail: missing.length
+        ? `required actions missing: ${missing.join(', ')}`
+        : `required: ${REAUTH_ACTIONS.join(', ')}`,
+    });
+
+    const credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
+    const factors = credentials.filter((c) => FACTOR_TYPES.has((c.type ?? '').toLowerCase()));
+    checks.push({
+      name: 'otp-factors-removed',
+      ok: factors.length === 0,
+      detail: `${factors.length} OTP credential(s) remain`,
+    });
+
+    const disabled = user.enabled === false;
+    checks.push({
+      name: 'account-state',
+      ok: disabled === expected.accountDisabled,
+      detail: `account is ${disabled ? 'disabled' : 'enabled'}; intended ${expected.accountDisabled ? 'disabled' : 'enabled'}`,
+    });
+
+    const containedAt = Date.parse(expected.containedAt);
+    const events = await call(principal, () => admin.realms.findEvents({ realm, user: id, max: 200 }));
+    const after = events.filter(
+      (e) => SUCCESSFUL_AUTH_EVENTS.has(e.type ?? '') && (e.time ?? 0) > containedAt,
+    );
+    checks.push({
+      name: 'no-authentication-after-containment',
+      ok: after.length === 0,
+      detail: after.length
+        ? `${after.length} successful authentication(s) after containment: ${after.map((e) => e.type).join(', ')}`
+        : 'no successful authentication since containment',
+    });
+
+    for (const [index, token] of expected.suspectTokens.entries()) {
+      checks.push(...(await this.checkSuspectToken(principal, oidc, token, index)));
+    }
+    return checks;
+  }
+
+  private async checkSuspectToken(
+    principal: Principal,
+    oidc: RealmOidc,
+    token: string,
+    index: number,
+  ): Promise<VerificationCheck[]> {
+    const claims = peekClaims(token) ?? {};
+    const kind = String(claims.typ ?? 'token').toLowerCase();
+    const label = `suspect token #${index + 1} (${kind}${claims.azp ? ` for ${claims.azp}` : ''})`;
+    const active = await call(principal, () => oidc.isActive(token));
+    const checks: VerificationCheck[] = [
+      {
+        name: `token-${index + 1}-inactive`,
+        ok: !active,
+        detail: `${label} introspects ${active ? 'ACTIVE' : 'inactive'}`,
+      },
+    ];
+    if ((kind === 'refresh' || kind === 'offline') && typeof claims.azp === 'string') {
+      const works = await call(principal, () => oidc.refreshStillWorks(token, claims.azp as string));
+      checks.push({
+        name: `token-${index + 1}-refresh-refused`,
+        ok: !works,
+        detail: works
+          ? `${label} still refreshes (new tokens were revoked at once)`
+          : `${label} no longer refreshes`,
+      });
+    }
+    return checks;
+  }
+
+  private async offlineSessions(principal: Principal, userId: string, consents: { clientId?: string }[]) {
+    const { admin } = this.realm(principal.realm);
+    const found: { clientId: string; session: unknown }[] = [];
+    for (const consent of consents) {
+      const clientId = consent.clientId!;
+      const [client] = await call(principal, () => admin.clients.find({ clientId, realm: principal.realm }));
+      if (!client?.id) continue;
+      const sessions = await call(principal, () =>
+        admin.users.listOfflineSessions({ id: userId, clientId: client.id!, realm: principal.realm }),
+      );
+      found.push(...sessions.map((session) => ({ clientId, session })));
+    }
+    return found;
+  }
+
+  private async user(
+    principal: Principal,
+  ): Promise<{ admin: KcAdminClient; oidc: RealmOidc; user: UserRepresentation }> {
+    const realm = this.realm(principal.realm);
+    const found = await call(principal, () =>
+      realm.admin.users.find({ username: principal.username, exact: true, realm: principal.realm }),
+    );
+    const user = found.find((u) => u.username?.toLowerCase() === principal.username.toLowerCase());
+    if (!user?.id) {
+      throw new IdentityProviderError(
+        'KeycloakUserNotFound',
+        `KeycloakUserNotFound: user '${principal.username}' not in realm '${principal.realm}'`,
+        false,
+      );
+    }
+    return { ...realm, user };
+  }
+
+  private realm(name: string) {
+    let entry = this.realms.get(name);
+    if (!entry) {
+      const oidc = new RealmOidc({
+        baseUrl: this.settings.baseUrl,
+        realm: this.settings.adminRealm ?? name,
+        clientId: this.settings.clientId,
+        clientSecret: this.settings.clientSecret,
+      });
+      const admin = new KcAdminClient({ baseUrl: this.settings.baseUrl, realmName: name });
+      admin.registerTokenProvider({ getAccessToken: () => oidc.serviceToken() });
+      entry = { admin, oidc };
+      this.realms.set(name, entry);
+    }
+    return entry;
+  }
+}
+
+/**
+ * Runs one Keycloak call and turns its failure into an IdentityProviderError that says what to do:
+ * rate limits and outages are retryable (honouring Retry-After), permission problems are not.
+ */
+async function call<T>(
+  principal: Principal,
+  fn: () => Promise<T>,
+  opts: { notFoundIsDone?: boolean } = {},
+): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof IdentityProviderError) throw err;
+    const status = httpStatus(err);
+    const where = `realm '${principal.realm}'`;
+    if (status === 404 && opts.notFoundIsDone) return undefined as T;
+    if (status === 429 || status === 503) {
+      const retryAfter = parseRetryAfter(retryAfterHeader(err));
+      throw new IdentityProviderError(
+        'KeycloakThrottled',
+        `KeycloakThrottled: Keycloak answered ${status} for ${where}${retryAfter !== undefined ? `; retry after ${retryAfter} ms` : ''}`,
+        true,
+        retryAfter,
+      );
+    }
+    if (status === 401 || status === 403) {
+      throw new IdentityProviderError(
+        'KeycloakAccessDenied',
+        `KeycloakAccessDenied: the engine's service account was refused (${status}) in ${where}; grant it the realm-management roles listed in the README`,
+        false,
+      );
+    }
+    if (status === 404) {
+      throw new IdentityProviderError(
+        'KeycloakNotFound',
+        `KeycloakNotFound: ${describe(err)} in ${where}`,
+        false,
+      );
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      throw new IdentityProviderError(
+        'KeycloakRequestRejected',
+        `KeycloakRequestRejected (${status}) in ${where}: ${describe(err)}`,
+        false,
+      );
+    }
+    // 5xx, connection refused, timeouts: the provider may come back.
+    throw new IdentityProviderError(
+      'KeycloakUnavailable',
+      `KeycloakUnavailable for ${where}: ${describe(err)}`,
+      true,
+    );
+  }
+}
+
+function httpStatus(err: unknown): number | undefined {
+  const e = err as { response?: { status?: number }; status?: number };
+  return e?.response?.status ?? (typeof e?.status === 'number' ? e.status : undefined);
+}
+
+function retryAfterHeader(err: unknown): string | null {
+  const headers = (err as { response?: { headers?: Headers } })?.response?.headers;
+  return headers && typeof headers.get === 'function' ? headers.get('retry-after') : null;
+}
+
+/** Error text without request bodies or headers (which could hold tokens). */
+function describe(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/(eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[token]').slice(0, 300);
+}

@@ -1,0 +1,94 @@
+/**
+ * Standard OAuth/OIDC calls against a Keycloak realm through openid-client: the engine's own
+ * client-credentials token, RFC 7662 introspection and refresh attempts. Token values stay in memory.
+ */
+import * as oidc from 'openid-client';
+
+export interface OidcClientSettings {
+  /** Keycloak base URL, e.g. http://127.0.0.1:18080 */
+  baseUrl: string;
+  realm: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export class RealmOidc {
+  private config?: Promise<oidc.Configuration>;
+  private cached?: { token: string; expiresAt: number };
+
+  constructor(private readonly settings: OidcClientSettings) {}
+
+  get issuer(): string {
+    return `${this.settings.baseUrl.replace(/\/$/, '')}/realms/${encodeURIComponent(this.settings.realm)}`;
+  }
+
+  /** The engine's service-account access token, refreshed a little before it expires. */
+  async serviceToken(): Promise<string> {
+    const now = Date.now();
+    if (this.cached && this.cached.expiresAt - 30_000 > now) return this.cached.token;
+    const tokens = await oidc.clientCredentialsGrant(await this.configuration());
+    this.cached = { token: tokens.access_token, expiresAt: now + (tokens.expires_in ?? 60) * 1000 };
+    return tokens.access_token;
+  }
+
+  /** RFC 7662: is this token still accepted by the realm? */
+  async isActive(token: string): Promise<boolean> {
+    const result = await oidc.tokenIntrospection(await this.configuration(), token);
+    return result.active === true;
+  }
+
+  /**
+   * Tries to refresh with `refreshToken` as the public client it was issued to. Returns whether it
+   * worked; tokens minted by a successful attempt are revoked straight away (RFC 7009).
+   */
+  async refreshStillWorks(refreshToken: string, publicClientId: string): Promise<boolean> {
+    const server = (await this.configuration()).serverMetadata();
+    const asPublicClient = new oidc.Configuration(server, publicClientId, undefined, oidc.None());
+    if (this.isInsecure()) oidc.allowInsecureRequests(asPublicClient);
+    try {
+      const minted = await oidc.refreshTokenGrant(asPublicClient, refreshToken);
+      for (const t of [minted.refresh_token, minted.access_token]) {
+        if (t) await oidc.tokenRevocation(asPublicClient, t).catch(() => undefined);
+      }
+      return true;
+    } catch (err) {
+      if (err instanceof oidc.ResponseBodyError) return false;
+      throw err;
+    }
+  }
+
+  private isInsecure(): boolean {
+    return new URL(this.settings.baseUrl).protocol === 'http:';
+  }
+
+  private configuration(): Promise<oidc.Configuration> {
+    if (!this.config) {
+      // Plain http is accepted only because the local Keycloak listens on loopback.
+      const insecure = this.isInsecure();
+      this.config = oidc
+        .discovery(
+          new URL(this.issuer),
+          this.settings.clientId,
+          undefined,
+          oidc.ClientSecretPost(this.settings.clientSecret),
+          insecure ? { execute: [oidc.allowInsecureRequests] } : undefined,
+        )
+        .catch((err) => {
+          this.config = undefined;
+          throw err;
+        });
+    }
+    return this.config;
+  }
+}
+
+/** Reads a JWT's claims without verifying it: only to classify a token (refresh vs access, client). */
+export function peekClaims(token: string): Record<string, unknown> | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  try {
+    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}

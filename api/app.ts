@@ -1,0 +1,46 @@
+/**
+ * The REST API as a Nest application, built here so main.ts and the tests start the same thing.
+ */
+import { INestApplication, LogLevel, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { EngineConfig } from '../config/config';
+import { ApiErrorFilter } from './common/error.filter';
+import { HealthController } from './health/health.controller';
+import { IncidentsController } from './incidents/incidents.controller';
+import { IncidentsService } from './incidents/incidents.service';
+import { TemporalModule } from './temporal/temporal.module';
+
+export const BODY_LIMIT = '256kb';
+
+export async function createApp(
+  config: EngineConfig,
+  opts: { logger?: LogLevel[] | false } = {},
+): Promise<INestApplication> {
+  @Module({
+    imports: [TemporalModule.forRoot(config)],
+    controllers: [IncidentsController, HealthController],
+    providers: [IncidentsService],
+  })
+  class AppModule {}
+
+  const app = await NestFactory.create<NestExpressApplication>(AppModule, {
+    logger: opts.logger ?? ['error', 'warn', 'log'],
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: BODY_LIMIT });
+  app.useGlobalFilters(new ApiErrorFilter());
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Identity incident response engine')
+      .setDescription('Incidents are durable Temporal workflows; see the README for the lifecycle.')
+      .setVersion('0.1.0')
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
+  return app;
+}

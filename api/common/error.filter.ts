@@ -1,0 +1,67 @@
+/**
+ * Turns every failure into a clear JSON error: validation → 400, refused decisions → 4xx naming the
+ * rule, unknown incidents → 404. Unexpected errors are 500 without internals (no stack traces).
+ */
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Response } from 'express';
+
+/** Status for each refusal a workflow validator can raise. */
+const FAILURE_STATUS: Record<string, number> = {
+  ApprovalNotFound: 404,
+  ApprovalAlreadyDecided: 409,
+  FourEyesViolation: 403,
+  DuplicateApprover: 409,
+  IncidentClosed: 409,
+  IncidentClosing: 409,
+  IncidentBusy: 409,
+};
+
+@Catch()
+export class ApiErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('api');
+
+  catch(err: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.toResponse(err);
+    if (status >= 500) this.logger.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    res.status(status).json(body);
+  }
+
+  private toResponse(err: unknown): { status: number; body: Record<string, unknown> } {
+    if (err instanceof HttpException) {
+      const status = err.getStatus();
+      const r = err.getResponse();
+      const body = typeof r === 'string' ? { error: err.name, message: r } : (r as Record<string, unknown>);
+      if (status === 413)
+        return { status, body: { error: 'PayloadTooLarge', message: 'request body is too large' } };
+      return {
+        status,
+        body: { error: body.error ?? err.name, message: body.message ?? err.message, ...body },
+      };
+    }
+    if (err instanceof WorkflowNotFoundError) {
+      return { status: 404, body: { error: 'IncidentNotFound', message: `no incident '${err.workflowId}'` } };
+    }
+    if (
+      err instanceof WorkflowUpdateFailedError &&
+      err.cause instanceof ApplicationFailure &&
+      err.cause.type
+    ) {
+      const status = FAILURE_STATUS[err.cause.type];
+      if (status) return { status, body: { error: err.cause.type, message: err.cause.message } };
+    }
+    const status =
+      (err as { status?: number; statusCode?: number })?.status ??
+      (err as { statusCode?: number })?.statusCode;
+    if (status === 413)
+      return { status, body: { error: 'PayloadTooLarge', message: 'request body is too large' } };
+    if (status === 400 && (err as { type?: string }).type === 'entity.parse.failed') {
+      return { status, body: { error: 'BadRequest', message: 'request body is not valid JSON' } };
+    }
+    return {
+      status: 500,
+      body: { error: 'InternalError', message: 'the engine could not complete the request; see its logs' },
+    };
+  }
+}

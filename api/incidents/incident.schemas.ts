@@ -1,0 +1,92 @@
+/** Request bodies at the API edge. Each schema validates and documents (OpenAPI) the same shape. */
+import { z } from 'zod';
+import { PLAYBOOKS, PROVIDERS, SEVERITIES } from '../../domain/incident';
+
+const approvalPolicy = z
+  .object({
+    autoApproveAt: z.enum([...SEVERITIES, 'never']),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(500)
+      .max(30 * 24 * 3600_000),
+    escalations: z.number().int().min(0).max(10),
+    onTimeout: z.enum(['proceed', 'skip']),
+    quorum: z.union([z.literal(1), z.literal(2)]),
+  })
+  .partial()
+  .strict();
+
+export const openIncidentSchema = z
+  .object({
+    playbook: z.enum(PLAYBOOKS),
+    principal: z
+      .object({
+        provider: z.enum(PROVIDERS),
+        realm: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, 'realm: letters, digits, . _ - (1-100)'),
+        username: z.string().trim().min(1).max(255),
+      })
+      .strict(),
+    severity: z.enum(SEVERITIES),
+    summary: z.string().trim().min(1).max(500),
+    source: z.string().trim().min(1).max(100).default('api'),
+    alertId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'alertId: letters, digits, . _ : - (1-200)')
+      .optional()
+      .describe('Idempotency key: the same alert sent twice counts once'),
+    suspectTokens: z
+      .array(z.string().min(16).max(16384))
+      .max(10)
+      .optional()
+      .describe('Tokens known to be stolen; sealed in the evidence store, never in workflow history'),
+    policy: z
+      .object({
+        disableAccount: approvalPolicy,
+        holdOpenMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(90 * 24 * 3600_000),
+      })
+      .partial()
+      .strict()
+      .optional()
+      .describe("Overrides of the playbook's default policy for this incident"),
+  })
+  .strict();
+export type OpenIncidentRequest = z.infer<typeof openIncidentSchema>;
+
+export const decideApprovalSchema = z
+  .object({
+    approvalId: z.string().min(1).max(100),
+    decision: z.enum(['approve', 'reject']),
+    comment: z.string().max(1000).optional(),
+  })
+  .strict();
+export type DecideApprovalBody = z.infer<typeof decideApprovalSchema>;
+
+export const closeIncidentSchema = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
+export type CloseIncidentBody = z.infer<typeof closeIncidentSchema>;
+
+export const listIncidentsQuery = z
+  .object({
+    phase: z
+      .string()
+      .regex(/^[a-z-]{1,40}$/)
+      .optional(),
+    severity: z.enum(SEVERITIES).optional(),
+    provider: z.enum(PROVIDERS).optional(),
+    realm: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/)
+      .optional(),
+    username: z.string().min(1).max(255).optional(),
+    status: z.enum(['open', 'closed']).optional(),
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+  })
+  .strict()
+  .refine((q) => !q.username || (q.provider && q.realm), {
+    message: 'filtering by username also needs provider and realm',
+  });
+export type ListIncidentsQuery = z.infer<typeof listIncidentsQuery>;

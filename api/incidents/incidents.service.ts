@@ -1,0 +1,185 @@
+/**
+ * Incidents are Temporal workflows: this service starts or joins them (update-with-start), reads
+ * them (query, visibility) and sends responders' decisions to them (updates with validators).
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { Client, WithStartWorkflowOperation, WorkflowExecutionInfo } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import type { Alert, IncidentState, Principal } from '../../domain/incident';
+import { incidentIdFor, principalKey } from '../../domain/principal-key';
+import type { EngineConfig } from '../../config/config';
+import type { EvidenceStore } from '../../evidence/local-store';
+import type { SealedTokens } from '../../evidence/sealed-tokens';
+import {
+  closeIncidentUpdate,
+  decideApprovalUpdate,
+  IncidentInput,
+  incidentStateQuery,
+  raiseAlertUpdate,
+  searchAttributes,
+} from '../../workflows/definitions';
+import type { compromisedCredential } from '../../workflows';
+import { ENGINE_CONFIG, EVIDENCE_STORE, SEALED_TOKENS, TEMPORAL_CLIENT } from '../temporal/temporal.module';
+import type {
+  CloseIncidentBody,
+  DecideApprovalBody,
+  ListIncidentsQuery,
+  OpenIncidentRequest,
+} from './incident.schemas';
+
+const WORKFLOW_TYPES: Record<IncidentInput['playbook'], string> = {
+  'compromised-credential': 'compromisedCredential',
+};
+
+export interface OpenedIncident {
+  incidentId: string;
+  runId: string;
+  joined: boolean;
+  severity: string;
+  phase: string;
+  links: { self: string; temporalUi?: string };
+}
+
+@Injectable()
+export class IncidentsService {
+  constructor(
+    @Inject(TEMPORAL_CLIENT) private readonly temporal: Client,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+    @Inject(EVIDENCE_STORE) private readonly evidenceStore: EvidenceStore,
+    @Inject(SEALED_TOKENS) private readonly sealed: SealedTokens,
+  ) {}
+
+  async open(req: OpenIncidentRequest, actor: string): Promise<OpenedIncident> {
+    const principal: Principal = req.principal;
+    const incidentId = incidentIdFor(principal);
+    const alert: Alert = {
+      id: req.alertId ?? randomUUID(),
+      source: req.source,
+      severity: req.severity,
+      summary: req.summary,
+      raisedAt: new Date().toISOString(),
+      reportedBy: actor,
+    };
+    const suspectTokenRefs = await Promise.all((req.suspectTokens ?? []).map((t) => this.sealed.seal(t)));
+    const input: IncidentInput = {
+      playbook: req.playbook,
+      principal,
+      principalKey: principalKey(principal),
+      severity: req.severity,
+      summary: req.summary,
+      openedBy: actor,
+      alert,
+      suspectTokenRefs,
+      policy: req.policy,
+    };
+    const start = new WithStartWorkflowOperation<typeof compromisedCredential>(WORKFLOW_TYPES[req.playbook], {
+      workflowId: incidentId,
+      taskQueue: this.config.temporal.taskQueue,
+      args: [input],
+      // One open incident per principal: a second alert joins it; a closed one lets a new incident start.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      typedSearchAttributes: [
+        { key: searchAttributes.principal, value: input.principalKey },
+        { key: searchAttributes.playbook, value: req.playbook },
+        { key: searchAttributes.severity, value: req.severity },
+        { key: searchAttributes.phase, value: 'triage' },
+      ],
+      staticSummary: `${req.playbook}: ${req.summary}`.slice(0, 200),
+    });
+    const receipt = await this.temporal.workflow.executeUpdateWithStart(raiseAlertUpdate, {
+      args: [alert],
+      updateId: `alert-${alert.id}`,
+      startWorkflowOperation: start,
+    });
+    const { runId } = await (await start.workflowHandle()).describe();
+    return {
+      incidentId,
+      runId,
+      joined: receipt.joined,
+      severity: receipt.severity,
+      phase: receipt.phase,
+      links: this.links(incidentId),
+    };
+  }
+
+  async list(q: ListIncidentsQuery) {
+    const clauses = [
+      `WorkflowType IN (${Object.values(WORKFLOW_TYPES)
+        .map((t) => `'${t}'`)
+        .join(', ')})`,
+    ];
+    if (q.phase) clauses.push(`${searchAttributes.phase.name} = '${q.phase}'`);
+    if (q.severity) clauses.push(`${searchAttributes.severity.name} = '${q.severity}'`);
+    if (q.username && q.provider && q.realm) {
+      clauses.push(
+        `${searchAttributes.principal.name} = '${principalKey({ provider: q.provider, realm: q.realm, username: q.username })}'`,
+      );
+    }
+    if (q.status === 'open') clauses.push(`ExecutionStatus = 'Running'`);
+    if (q.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
+    const incidents: ReturnType<IncidentsService['summarise']>[] = [];
+    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND '), pageSize: q.limit })) {
+      incidents.push(this.summarise(wf));
+      if (incidents.length >= q.limit) break;
+    }
+    return { incidents };
+  }
+
+  async get(
+    incidentId: string,
+    runId?: string,
+  ): Promise<IncidentState & { execution: { runId: string; status: string } }> {
+    const handle = this.temporal.workflow.getHandle(incidentId, runId);
+    const [state, description] = await Promise.all([handle.query(incidentStateQuery), handle.describe()]);
+    return { ...state, execution: { runId: description.runId, status: description.status.name } };
+  }
+
+  async decide(incidentId: string, body: DecideApprovalBody, actor: string) {
+    return this.temporal.workflow
+      .getHandle(incidentId)
+      .executeUpdate(decideApprovalUpdate, { args: [{ ...body, actor }] });
+  }
+
+  async close(incidentId: string, body: CloseIncidentBody, actor: string) {
+    return this.temporal.workflow
+      .getHandle(incidentId)
+      .executeUpdate(closeIncidentUpdate, { args: [{ ...body, actor }] });
+  }
+
+  async evidence(incidentId: string, runId?: string) {
+    const state = await this.temporal.workflow.getHandle(incidentId, runId).query(incidentStateQuery);
+    const [manifest, verification] = await Promise.all([
+      this.evidenceStore.manifest(state.evidenceId),
+      this.evidenceStore.verify(state.evidenceId),
+    ]);
+    return { incidentId, evidenceId: state.evidenceId, manifest, verification };
+  }
+
+  private summarise(wf: WorkflowExecutionInfo) {
+    const sa = wf.typedSearchAttributes;
+    return {
+      incidentId: wf.workflowId,
+      runId: wf.runId,
+      playbook: sa.get(searchAttributes.playbook),
+      phase: sa.get(searchAttributes.phase),
+      severity: sa.get(searchAttributes.severity),
+      principalKey: sa.get(searchAttributes.principal),
+      pendingApprovals: sa.get(searchAttributes.pendingApprovals) ?? [],
+      status: wf.status.name,
+      startedAt: wf.startTime.toISOString(),
+      closedAt: wf.closeTime?.toISOString(),
+      links: this.links(wf.workflowId),
+    };
+  }
+
+  private links(incidentId: string) {
+    const ui = this.config.temporal.uiUrl;
+    return {
+      self: `/incidents/${incidentId}`,
+      temporalUi: ui
+        ? `${ui}/namespaces/${this.config.temporal.namespace}/workflows/${incidentId}`
+        : undefined,
+    };
+  }
+}

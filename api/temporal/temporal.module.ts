@@ -1,0 +1,45 @@
+/**
+ * Hand-written providers for the engine configuration, the Temporal client and the evidence store.
+ */
+import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Client, Connection } from '@temporalio/client';
+import { EngineConfig, loadConfig } from '../../config/config';
+import { LocalEvidenceStore } from '../../evidence/local-store';
+import { SealedTokens } from '../../evidence/sealed-tokens';
+
+export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
+export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
+export const EVIDENCE_STORE = Symbol('EVIDENCE_STORE');
+export const SEALED_TOKENS = Symbol('SEALED_TOKENS');
+
+@Injectable()
+class TemporalConnectionCloser implements OnApplicationShutdown {
+  constructor(@Inject(TEMPORAL_CLIENT) private readonly client: Client) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.connection.close();
+  }
+}
+
+@Global()
+@Module({})
+export class TemporalModule {
+  static forRoot(config: EngineConfig = loadConfig()) {
+    return {
+      module: TemporalModule,
+      providers: [
+        { provide: ENGINE_CONFIG, useValue: config },
+        {
+          provide: TEMPORAL_CLIENT,
+          useFactory: async () => {
+            const connection = await Connection.connect({ address: config.temporal.address });
+            return new Client({ connection, namespace: config.temporal.namespace });
+          },
+        },
+        { provide: EVIDENCE_STORE, useValue: new LocalEvidenceStore(config.evidenceDir) },
+        { provide: SEALED_TOKENS, useValue: new SealedTokens(config.evidenceDir) },
+        TemporalConnectionCloser,
+      ],
+      exports: [ENGINE_CONFIG, TEMPORAL_CLIENT, EVIDENCE_STORE, SEALED_TOKENS],
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Runtime configuration from the environment (optionally a JSON file named by IR_CONFIG, whose keys
+ * are the same variable names). Secrets come from the environment or the file, never from code.
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+export interface EngineConfig {
+  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
+  keycloak?: { baseUrl: string; adminRealm?: string; clientId: string; clientSecret: string };
+  evidenceDir: string;
+  notifyWebhookUrl?: string;
+  api: { host: string; port: number };
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(`ConfigError: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const file = env.IR_CONFIG ? readJson(env.IR_CONFIG) : {};
+  const get = (key: string): string | undefined => env[key] ?? file[key];
+
+  const keycloakUrl = get('KEYCLOAK_URL');
+  let keycloak: EngineConfig['keycloak'];
+  if (keycloakUrl) {
+    const clientSecret = get('KEYCLOAK_CLIENT_SECRET');
+    if (!clientSecret) throw new ConfigError('KEYCLOAK_URL is set but KEYCLOAK_CLIENT_SECRET is not');
+    keycloak = {
+      baseUrl: keycloakUrl,
+      adminRealm: get('KEYCLOAK_ADMIN_REALM'),
+      clientId: get('KEYCLOAK_CLIENT_ID') ?? 'ir-engine',
+      clientSecret,
+    };
+  }
+  const port = Number(get('API_PORT') ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`API_PORT '${get('API_PORT')}' is not a port`);
+
+  return {
+    temporal: {
+      address: get('TEMPORAL_ADDRESS') ?? '127.0.0.1:7233',
+      namespace: get('TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: get('TEMPORAL_TASK_QUEUE') ?? 'identity-incidents',
+      uiUrl: get('TEMPORAL_UI_URL'),
+    },
+    keycloak,
+    evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
+    notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
+    api: { host: get('API_HOST') ?? '127.0.0.1', port },
+  };
+}
+
+function readJson(file: string): Record<string, string> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    throw new ConfigError(`cannot read IR_CONFIG file '${file}': ${(err as Error).message}`);
+  }
+}

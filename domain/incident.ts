@@ -1,0 +1,155 @@
+/**
+ * The incident model shared by playbooks, activities and the API. Types only, plus pure helpers:
+ * this file is imported into Temporal's deterministic workflow sandbox.
+ */
+
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+export function higherSeverity(a: Severity, b: Severity): Severity {
+  return severityRank(a) >= severityRank(b) ? a : b;
+}
+
+export const PHASES = [
+  'triage',
+  'evidence',
+  'contain',
+  'verify',
+  'contained',
+  'containment-unverified',
+  'closed',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const PLAYBOOKS = ['compromised-credential'] as const;
+export type PlaybookName = (typeof PLAYBOOKS)[number];
+
+export const PROVIDERS = ['keycloak'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** The identity under investigation, named the way its identity provider names it. */
+export interface Principal {
+  provider: ProviderName;
+  realm: string;
+  username: string;
+}
+
+export function principalLabel(p: Principal): string {
+  return `${p.username} in ${p.provider} realm '${p.realm}'`;
+}
+
+/** Who did something: a responder (from the API) or the engine itself. */
+export type Actor = string;
+export const ENGINE_ACTOR: Actor = 'engine';
+
+export interface Alert {
+  /** Idempotency key: the same alert delivered twice counts once. */
+  id: string;
+  source: string;
+  severity: Severity;
+  summary: string;
+  /** ISO-8601 time the alert was raised. */
+  raisedAt: string;
+  /** Who or what reported it (detector name or responder). */
+  reportedBy: Actor;
+}
+
+export interface TimelineEntry {
+  at: string;
+  phase: Phase;
+  actor: Actor;
+  kind: 'phase' | 'alert' | 'action' | 'approval' | 'evidence' | 'verification' | 'note' | 'notification';
+  message: string;
+}
+
+export type ActionName =
+  'revokeSessions' | 'revokeOfflineAccess' | 'requireReauthentication' | 'disableAccount';
+
+/** What one identity-provider action did. `changed: false` means the state was already as wanted. */
+export interface ActionOutcome {
+  action: ActionName;
+  changed: boolean;
+  detail: string;
+}
+
+export type ActionRecord =
+  | { action: ActionName; status: 'done'; at: string; outcome: ActionOutcome }
+  | { action: ActionName; status: 'failed'; at: string; error: string }
+  | { action: ActionName; status: 'skipped'; at: string; reason: string };
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed-out';
+
+export interface ApprovalDecision {
+  actor: Actor;
+  decision: 'approve' | 'reject';
+  comment?: string;
+  at: string;
+}
+
+export interface Approval {
+  id: string;
+  action: ActionName;
+  /** One line a responder reads in their inbox. */
+  summary: string;
+  requestedBy: Actor;
+  requestedAt: string;
+  /** Distinct approvers needed (four-eyes excludes the requester). */
+  quorum: number;
+  deadline: string;
+  escalations: number;
+  status: ApprovalStatus;
+  decisions: ApprovalDecision[];
+  /** How the step was finally resolved, including the policy default on timeout. */
+  resolution?: 'approved' | 'rejected' | 'default-proceed' | 'default-skip' | 'auto-critical';
+}
+
+export interface EvidenceRef {
+  kind: string;
+  /** SHA-256 of the stored content. */
+  objectHash: string;
+  /** Hash of the manifest entry that recorded it (the chain link). */
+  entryHash: string;
+  seq: number;
+}
+
+export interface VerificationCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The result of checking that containment holds, kept as evidence. */
+export interface ContainmentVerification {
+  verified: boolean;
+  checkedAt: string;
+  checks: VerificationCheck[];
+}
+
+export type IncidentStatus = 'open' | 'closed';
+
+export interface IncidentState {
+  /** The workflow id: one open incident per principal at a time. */
+  incidentId: string;
+  /** Names this incident's evidence chain: the workflow id plus the run chain's first run id. */
+  evidenceId: string;
+  playbook: PlaybookName;
+  principal: Principal;
+  severity: Severity;
+  summary: string;
+  openedBy: Actor;
+  openedAt: string;
+  phase: Phase;
+  status: IncidentStatus;
+  alerts: Alert[];
+  timeline: TimelineEntry[];
+  actions: ActionRecord[];
+  approvals: Approval[];
+  evidence: EvidenceRef[];
+  verification?: ContainmentVerification;
+  containedAt?: string;
+  closedAt?: string;
+}

@@ -1,0 +1,82 @@
+/**
+ * Playbook policy: which destructive steps need a human, how long to wait, and what happens when
+ * nobody answers. Pure data and pure decisions, shared by playbooks and tests.
+ */
+import { Severity, severityRank } from './incident';
+
+/** A duration in milliseconds (playbooks run with ms-scale values in tests and minutes in production). */
+export type Millis = number;
+
+export interface ApprovalPolicy {
+  /** Steps run without asking when the incident severity is at or above this level. `never` always asks. */
+  autoApproveAt: Severity | 'never';
+  /** Time one approver tier gets before escalation. */
+  timeoutMs: Millis;
+  /** How many times to escalate (notify the next tier and wait again) before the default applies. */
+  escalations: number;
+  /** What happens when every tier timed out. */
+  onTimeout: 'proceed' | 'skip';
+  /** Distinct approvers needed; the requester never counts (four-eyes). */
+  quorum: 1 | 2;
+}
+
+export interface CompromisedCredentialPolicy {
+  disableAccount: ApprovalPolicy;
+  /** How long a contained incident stays open for investigation (and to join new alerts) before it closes itself. */
+  holdOpenMs: Millis;
+}
+
+export const DEFAULT_COMPROMISED_CREDENTIAL_POLICY: CompromisedCredentialPolicy = {
+  disableAccount: {
+    autoApproveAt: 'critical',
+    timeoutMs: 15 * 60_000,
+    escalations: 1,
+    onTimeout: 'proceed',
+    quorum: 1,
+  },
+  holdOpenMs: 7 * 24 * 60 * 60_000,
+};
+
+/** What one incident may override of its playbook's default policy. */
+export interface CompromisedCredentialPolicyOverrides {
+  disableAccount?: Partial<ApprovalPolicy>;
+  holdOpenMs?: Millis;
+}
+
+export function isAutoApproved(policy: ApprovalPolicy, severity: Severity): boolean {
+  return policy.autoApproveAt !== 'never' && severityRank(severity) >= severityRank(policy.autoApproveAt);
+}
+
+export type DecisionRefusal =
+  | { code: 'ApprovalNotFound'; message: string }
+  | { code: 'ApprovalAlreadyDecided'; message: string }
+  | { code: 'FourEyesViolation'; message: string }
+  | { code: 'DuplicateApprover'; message: string };
+
+/**
+ * Whether `actor` may decide the approval. Returns the refusal, or undefined when allowed.
+ * Used by the workflow's update validator so refused decisions never reach history.
+ */
+export function refuseDecision(
+  approval: { id: string; status: string; requestedBy: string; decisions: { actor: string }[] } | undefined,
+  approvalId: string,
+  actor: string,
+): DecisionRefusal | undefined {
+  if (!approval) return { code: 'ApprovalNotFound', message: `no approval '${approvalId}' in this incident` };
+  if (approval.status !== 'pending') {
+    return {
+      code: 'ApprovalAlreadyDecided',
+      message: `approval '${approvalId}' is already ${approval.status}`,
+    };
+  }
+  if (actor === approval.requestedBy) {
+    return {
+      code: 'FourEyesViolation',
+      message: `'${actor}' requested approval '${approvalId}' and cannot also approve it (four-eyes)`,
+    };
+  }
+  if (approval.decisions.some((d) => d.actor === actor)) {
+    return { code: 'DuplicateApprover', message: `'${actor}' has already decided approval '${approvalId}'` };
+  }
+  return undefined;
+}

@@ -1,0 +1,32 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', '.runtime/**', 'node_modules/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Playbooks run in Temporal's deterministic sandbox: no I/O, clocks or SDKs from there.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fs', 'node:*', 'http', 'https', 'crypto'],
+              message: 'workflows must stay deterministic',
+            },
+            { group: ['**/activities/*', '!**/activities/types'], message: 'import only activity types' },
+          ],
+        },
+      ],
+    },
+  },
+);

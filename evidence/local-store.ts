@@ -1,0 +1,144 @@
+/**
+ * Write-once, content-addressed evidence on a local folder:
+ *   objects/<aa>/<sha256>           the canonical JSON of each item, read-only
+ *   incidents/<id>/manifest.ndjson  the append-only hash chain (see chain.ts)
+ * Production deployments point this at storage with object lock; the interface stays the same.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import {
+  canonicalJson,
+  ChainVerification,
+  GENESIS_HASH,
+  ManifestEntry,
+  seal,
+  sha256Hex,
+  verifyChain,
+} from './chain';
+
+export interface StoredEvidence {
+  entry: ManifestEntry;
+  /** False when the idempotency key had already been recorded (a retried activity). */
+  appended: boolean;
+}
+
+export interface EvidenceStore {
+  record(incidentId: string, kind: string, content: unknown, idempotencyKey: string): Promise<StoredEvidence>;
+  manifest(incidentId: string): Promise<ManifestEntry[]>;
+  read(objectHash: string): Promise<unknown>;
+  verify(incidentId: string): Promise<ChainVerification>;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;
+
+export class EvidenceIncidentIdInvalid extends Error {
+  constructor(id: string) {
+    super(`evidence: incident id '${id}' may only contain letters, digits, '.', '_' and '-'`);
+    this.name = 'EvidenceIncidentIdInvalid';
+  }
+}
+
+export class LocalEvidenceStore implements EvidenceStore {
+  /** Appends to one manifest are serialised within this process. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly root: string) {}
+
+  async record(
+    incidentId: string,
+    kind: string,
+    content: unknown,
+    idempotencyKey: string,
+  ): Promise<StoredEvidence> {
+    return this.serialised(incidentId, async () => {
+      const existing = (await this.manifest(incidentId)).find((e) => e.idempotencyKey === idempotencyKey);
+      if (existing) return { entry: existing, appended: false };
+
+      const body = canonicalJson(content);
+      const objectHash = sha256Hex(body);
+      await this.writeObject(objectHash, body);
+
+      const entries = await this.manifest(incidentId);
+      const prev = entries[entries.length - 1];
+      const entry = seal({
+        seq: entries.length,
+        kind,
+        objectHash,
+        size: Buffer.byteLength(body),
+        recordedAt: new Date().toISOString(),
+        idempotencyKey,
+        prevHash: prev ? prev.entryHash : GENESIS_HASH,
+      });
+      await fs.mkdir(this.incidentDir(incidentId), { recursive: true });
+      await fs.appendFile(this.manifestPath(incidentId), JSON.stringify(entry) + '\n', { mode: 0o644 });
+      return { entry, appended: true };
+    });
+  }
+
+  async manifest(incidentId: string): Promise<ManifestEntry[]> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.manifestPath(incidentId), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return text
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line) as ManifestEntry);
+  }
+
+  async read(objectHash: string): Promise<unknown> {
+    return JSON.parse(await fs.readFile(this.objectPath(objectHash), 'utf8'));
+  }
+
+  async verify(incidentId: string): Promise<ChainVerification> {
+    const entries = await this.manifest(incidentId);
+    const actual = new Map<string, string | undefined>();
+    for (const e of entries) {
+      try {
+        actual.set(e.objectHash, sha256Hex(await fs.readFile(this.objectPath(e.objectHash))));
+      } catch {
+        actual.set(e.objectHash, undefined);
+      }
+    }
+    return verifyChain(entries, (hash) => actual.get(hash));
+  }
+
+  private async writeObject(objectHash: string, body: string): Promise<void> {
+    const file = this.objectPath(objectHash);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    try {
+      // Content-addressed and write-once: an existing object already holds these exact bytes.
+      await fs.writeFile(file, body, { flag: 'wx', mode: 0o444 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+
+  private async serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(key) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    this.locks.set(
+      key,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private incidentDir(incidentId: string): string {
+    if (!SAFE_ID.test(incidentId)) throw new EvidenceIncidentIdInvalid(incidentId);
+    return path.join(this.root, 'incidents', incidentId);
+  }
+
+  private manifestPath(incidentId: string): string {
+    return path.join(this.incidentDir(incidentId), 'manifest.ndjson');
+  }
+
+  private objectPath(objectHash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(objectHash))
+      throw new Error(`evidence: '${objectHash}' is not a SHA-256 hex digest`);
+    return path.join(this.root, 'objects', objectHash.slice(0, 2), objectHash);
+  }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs the pinned Keycloak in dev mode on loopback with the `corp` test realm imported, in the foreground.
+#   KEYCLOAK_PORT (18080), KEYCLOAK_MANAGEMENT_PORT (19000), KEYCLOAK_DATA_DIR (.runtime/keycloak: H2 file)
+# The bootstrap admin (admin/admin) exists only for this local, loopback-only server.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+kc_home="$("$here/scripts/install-keycloak.sh")"
+export JAVA_HOME="$("$here/scripts/java-home.sh" 21)"
+port="${KEYCLOAK_PORT:-18080}"
+mgmt_port="${KEYCLOAK_MANAGEMENT_PORT:-19000}"
+data_dir="${KEYCLOAK_DATA_DIR:-$here/.runtime/keycloak}"
+mkdir -p "$data_dir"
+# --import-realm reads $kc_home/data/import and skips realms the database already has.
+mkdir -p "$kc_home/data/import"
+cp "$here/scripts/keycloak/corp-realm.json" "$kc_home/data/import/corp-realm.json"
+
+export KC_BOOTSTRAP_ADMIN_USERNAME="${KC_BOOTSTRAP_ADMIN_USERNAME:-admin}"
+export KC_BOOTSTRAP_ADMIN_PASSWORD="${KC_BOOTSTRAP_ADMIN_PASSWORD:-admin}"
+export JAVA_OPTS_KC_HEAP="${JAVA_OPTS_KC_HEAP:--Xms128m -Xmx768m}"
+exec "$kc_home/bin/kc.sh" start-dev \
+  --http-host 127.0.0.1 --http-port "$port" \
+  --http-management-port "$mgmt_port" --health-enabled true \
+  --db dev-file --db-url "jdbc:h2:file:$data_dir/keycloakdb;NON_KEYWORDS=VALUE" \
+  --import-realm \
+  --log-level warn,org.keycloak.services:info

@@ -1,0 +1,125 @@
+/**
+ * Starts (or reuses) the local Temporal dev server and Keycloak for `npm start` and the test suite.
+ * Both are real servers provisioned by this project's scripts; nothing is mocked.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..').replace(/[\\/]dist$/, '');
+
+export interface StartedService {
+  url: string;
+  /** Undefined when an already running server was reused. */
+  pid?: number;
+}
+
+export async function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+    socket.setTimeout(1000, () => (socket.destroy(), resolve(false)));
+  });
+}
+
+async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  child?: ChildProcess,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null)
+      throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`${what} was not ready after ${Math.round(timeoutMs / 1000)} s`);
+}
+
+function launch(script: string, env: Record<string, string>, logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  const child = spawn('bash', [path.join(ROOT, 'scripts', script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    detached: true, // its own process group, so stopping it also stops the JVM / server it execs
+    stdio: ['ignore', out, out],
+  });
+  child.unref();
+  return child;
+}
+
+export async function startTemporal(opts: {
+  port: number;
+  uiPort: number;
+  db: string;
+  headless: boolean;
+  logFile: string;
+}): Promise<StartedService> {
+  const url = `127.0.0.1:${opts.port}`;
+  if (await portOpen('127.0.0.1', opts.port)) return { url };
+  const child = launch(
+    'temporal.sh',
+    {
+      TEMPORAL_PORT: String(opts.port),
+      TEMPORAL_UI_PORT: String(opts.uiPort),
+      TEMPORAL_DB: opts.db,
+      TEMPORAL_HEADLESS: opts.headless ? '1' : '0',
+    },
+    opts.logFile,
+  );
+  // The first run may build the Temporal CLI with Go (minutes); later runs start in seconds.
+  await waitFor('Temporal dev server', () => portOpen('127.0.0.1', opts.port), 20 * 60_000, child);
+  return { url, pid: child.pid };
+}
+
+export async function startKeycloak(opts: {
+  port: number;
+  managementPort: number;
+  dataDir: string;
+  logFile: string;
+}): Promise<StartedService> {
+  const url = `http://127.0.0.1:${opts.port}`;
+  const ready = async () => (await fetch(`http://127.0.0.1:${opts.managementPort}/health/ready`)).ok;
+  if (await ready().catch(() => false)) return { url };
+  const child = launch(
+    'keycloak.sh',
+    {
+      KEYCLOAK_PORT: String(opts.port),
+      KEYCLOAK_MANAGEMENT_PORT: String(opts.managementPort),
+      KEYCLOAK_DATA_DIR: opts.dataDir,
+    },
+    opts.logFile,
+  );
+  // First run downloads Keycloak from Maven Central; start-up itself takes 20-60 s on 2 cores.
+  await waitFor('Keycloak', ready, 10 * 60_000, child);
+  await waitFor('Keycloak realm corp', async () => (await fetch(`${url}/realms/corp`)).ok, 60_000, child);
+  return { url, pid: child.pid };
+}
+
+/** Stops a service this module started (its whole process group). */
+export async function stopService(service: StartedService): Promise<void> {
+  if (!service.pid) return;
+  try {
+    process.kill(-service.pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-service.pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  try {
+    process.kill(-service.pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
+}

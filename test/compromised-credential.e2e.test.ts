@@ -1,0 +1,322 @@
+/**
+ * End to end on the real Temporal server and the real Keycloak: an incident opened over REST
+ * contains a compromised user, waits for a human where policy says so, and proves containment.
+ * Every assertion about Keycloak is made with the test's own calls, not the engine's.
+ */
+import type { IncidentState } from '../domain/incident';
+import { LocalEvidenceStore } from '../evidence/local-store';
+import type { EngineConfig } from '../config/config';
+import { eventually, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
+
+const RESPONDER = 'alice.responder';
+const APPROVER = 'bob.approver';
+
+let config: EngineConfig;
+let worker: TestWorker;
+let api: TestApi;
+let kc: KeycloakTestClient;
+
+beforeAll(async () => {
+  config = testConfig();
+  kc = new KeycloakTestClient(readTestEnv().keycloak.url);
+  worker = await TestWorker.start(config);
+  api = await TestApi.start(config);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await worker?.stop();
+});
+
+function openBody(user: TestUser, extra: Record<string, unknown> = {}) {
+  return {
+    playbook: 'compromised-credential',
+    principal: { provider: 'keycloak', realm: REALM, username: user.username },
+    severity: 'high',
+    summary: `credential of ${user.username} seen on a phishing kit`,
+    ...extra,
+  };
+}
+
+async function incident(id: string): Promise<IncidentState> {
+  const res = await api.call<IncidentState>('GET', `/incidents/${id}`);
+  expect(res.status).toBe(200);
+  return res.body;
+}
+
+async function untilPhase(id: string, phases: string[], timeoutMs = 90_000): Promise<IncidentState> {
+  return eventually(
+    async () => {
+      const state = await incident(id);
+      return phases.includes(state.phase) ? state : undefined;
+    },
+    `incident ${id} to reach ${phases.join('/')}`,
+    timeoutMs,
+  );
+}
+
+async function pendingApproval(id: string) {
+  return eventually(
+    async () => (await incident(id)).approvals.find((a) => a.status === 'pending'),
+    'a pending approval',
+  );
+}
+
+async function close(id: string) {
+  const res = await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  expect(res.status).toBe(200);
+}
+
+describe('compromised-credential playbook', () => {
+  it('contains a compromised user after approval, and the stolen tokens really stop working', async () => {
+    const user = await kc.createUser('victim', { otp: true });
+    const browser = await kc.login(user); // an ordinary session the attacker may have hijacked
+    const offline = await kc.login(user, 'openid offline_access'); // a long-lived offline token
+    expect(await kc.introspect(browser.access_token)).toBe(true);
+    expect((await kc.sessions(user.id)).map((s) => s.id)).toContain(browser.session_state);
+    expect(await kc.offlineSessions(user.id)).toHaveLength(1);
+
+    const opened = await api.call(
+      'POST',
+      '/incidents',
+      openBody(user, { suspectTokens: [offline.refresh_token, browser.access_token] }),
+      RESPONDER,
+    );
+    expect(opened.status).toBe(201);
+    expect(opened.body.joined).toBe(false);
+    const id: string = opened.body.incidentId;
+
+    // Sessions and tokens are cut without waiting; disabling the account waits for a human.
+    const approval = await pendingApproval(id);
+    expect(approval.action).toBe('disableAccount');
+    expect(approval.requestedBy).toBe(RESPONDER);
+    expect((await kc.user(user.id)).enabled).toBe(true);
+
+    const decided = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: approval.id, decision: 'approve', comment: 'confirmed with the user by phone' },
+      APPROVER,
+    );
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('approved');
+
+    const state = await untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.verification?.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(state.phase).toBe('contained');
+
+    // The test's own checks against Keycloak.
+    expect(await kc.introspect(browser.access_token)).toBe(false);
+    expect(await kc.introspect(offline.refresh_token)).toBe(false);
+    expect((await kc.refresh(browser.refresh_token)).ok).toBe(false);
+    expect((await kc.refresh(offline.refresh_token)).ok).toBe(false);
+    expect(await kc.userinfo(browser.access_token)).toBe(401);
+    expect(await kc.sessions(user.id)).toEqual([]);
+    expect(await kc.offlineSessions(user.id)).toEqual([]);
+    const after = await kc.user(user.id);
+    expect(after.enabled).toBe(false);
+    expect(after.requiredActions).toEqual(expect.arrayContaining(['UPDATE_PASSWORD', 'CONFIGURE_TOTP']));
+    expect((await kc.credentials(user.id)).map((c) => c.type)).toEqual(['password']);
+
+    // The engine checked the handed-over tokens itself too.
+    const names = state.verification!.checks.map((c) => c.name);
+    expect(names).toEqual(
+      expect.arrayContaining(['token-1-inactive', 'token-1-refresh-refused', 'token-2-inactive']),
+    );
+
+    // Evidence: the chain verifies and holds the pre-containment snapshot with both sessions.
+    const evidence = await api.call('GET', `/incidents/${id}/evidence`);
+    expect(evidence.status).toBe(200);
+    expect(evidence.body.verification.ok).toBe(true);
+    const kinds = evidence.body.manifest.map((e: { kind: string }) => e.kind);
+    expect(kinds).toEqual(['alert', 'principal-snapshot', 'containment-verification']);
+    const store = new LocalEvidenceStore(config.evidenceDir);
+    const snapshotEntry = evidence.body.manifest[1];
+    const snapshot = (await store.read(snapshotEntry.objectHash)) as {
+      sessions: { id: string }[];
+      offlineSessions: unknown[];
+      credentials: { type: string }[];
+    };
+    expect(snapshot.sessions.map((s) => s.id)).toContain(browser.session_state);
+    expect(snapshot.offlineSessions).toHaveLength(1);
+    expect(snapshot.credentials.map((c) => c.type).sort()).toEqual(['otp', 'password']);
+    expect(JSON.stringify(snapshot)).not.toContain(user.password);
+
+    // No token or password reached workflow history.
+    const history = JSON.stringify(
+      await (await temporalClient(config)).workflow.getHandle(id).fetchHistory(),
+    );
+    for (const secret of [offline.refresh_token, browser.access_token, user.password])
+      expect(history).not.toContain(secret);
+
+    await close(id);
+    expect((await untilPhase(id, ['closed'])).status).toBe('closed');
+  });
+
+  it('contains automatically at critical severity, without asking', async () => {
+    const user = await kc.createUser('critical');
+    const tokens = await kc.login(user);
+    const opened = await api.call('POST', '/incidents', openBody(user, { severity: 'critical' }), RESPONDER);
+    expect(opened.status).toBe(201);
+    const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
+    expect(state.phase).toBe('contained');
+    expect(state.approvals).toEqual([]);
+    expect(state.actions.map((a) => `${a.action}:${a.status}`)).toEqual([
+      'revokeSessions:done',
+      'revokeOfflineAccess:done',
+      'requireReauthentication:done',
+      'disableAccount:done',
+    ]);
+    expect((await kc.user(user.id)).enabled).toBe(false);
+    expect(await kc.introspect(tokens.access_token)).toBe(false);
+    await close(opened.body.incidentId);
+  });
+
+  it('escalates an unanswered approval once, then applies the policy default (skip)', async () => {
+    const user = await kc.createUser('timeout');
+    const opened = await api.call(
+      'POST',
+      '/incidents',
+      openBody(user, { policy: { disableAccount: { timeoutMs: 1500, escalations: 1, onTimeout: 'skip' } } }),
+      RESPONDER,
+    );
+    const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
+    const [approval] = state.approvals;
+    expect(approval.status).toBe('timed-out');
+    expect(approval.escalations).toBe(1);
+    expect(approval.resolution).toBe('default-skip');
+    expect(state.actions.find((a) => a.action === 'disableAccount')?.status).toBe('skipped');
+    expect(
+      state.timeline.some((t) => t.kind === 'notification' && t.message.startsWith('Escalation 1')),
+    ).toBe(true);
+    // Not disabled, as the policy said; verification checks the intended state, not a fixed one.
+    expect((await kc.user(user.id)).enabled).toBe(true);
+    expect(state.phase).toBe('contained');
+    await close(opened.body.incidentId);
+  });
+
+  it('proceeds by default when the policy says so after the last escalation', async () => {
+    const user = await kc.createUser('proceed');
+    const opened = await api.call(
+      'POST',
+      '/incidents',
+      openBody(user, {
+        policy: { disableAccount: { timeoutMs: 1000, escalations: 0, onTimeout: 'proceed' } },
+      }),
+      RESPONDER,
+    );
+    const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
+    expect(state.approvals[0].resolution).toBe('default-proceed');
+    expect((await kc.user(user.id)).enabled).toBe(false);
+    await close(opened.body.incidentId);
+  });
+
+  it('refuses an approval from the requester (four-eyes), unknown ids and second decisions', async () => {
+    const user = await kc.createUser('foureyes');
+    const opened = await api.call('POST', '/incidents', openBody(user), RESPONDER);
+    const id = opened.body.incidentId;
+    const approval = await pendingApproval(id);
+
+    const own = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: approval.id, decision: 'approve' },
+      RESPONDER,
+    );
+    expect(own.status).toBe(403);
+    expect(own.body.error).toBe('FourEyesViolation');
+    expect(own.body.message).toContain('four-eyes');
+
+    const unknown = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: 'nope-9', decision: 'approve' },
+      APPROVER,
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toBe('ApprovalNotFound');
+
+    const rejected = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: approval.id, decision: 'reject', comment: 'VIP travelling, keep enabled' },
+      APPROVER,
+    );
+    expect(rejected.status).toBe(200);
+    const again = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: approval.id, decision: 'approve' },
+      'carol',
+    );
+    expect(again.status).toBe(409);
+    expect(again.body.error).toBe('ApprovalAlreadyDecided');
+
+    const state = await untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.approvals[0].resolution).toBe('rejected');
+    expect((await kc.user(user.id)).enabled).toBe(true);
+    // The refused attempts never reached history: only the one real decision is on the record.
+    expect(state.approvals[0].decisions.map((d) => d.actor)).toEqual([APPROVER]);
+    await close(id);
+  });
+
+  it('joins a second alert about the same principal to the open incident and raises its severity', async () => {
+    const user = await kc.createUser('joined');
+    const first = await api.call(
+      'POST',
+      '/incidents',
+      openBody(user, { severity: 'medium', alertId: 'siem-1' }),
+      RESPONDER,
+    );
+    expect(first.status).toBe(201);
+    const id = first.body.incidentId;
+    await pendingApproval(id);
+
+    const resent = await api.call(
+      'POST',
+      '/incidents',
+      openBody(user, { severity: 'medium', alertId: 'siem-1' }),
+      RESPONDER,
+    );
+    expect(resent.status).toBe(201); // the same alert again: recorded once, not a join
+    expect(resent.body.incidentId).toBe(id);
+
+    const second = await api.call(
+      'POST',
+      '/incidents',
+      openBody(user, { severity: 'critical', summary: 'impossible travel', alertId: 'siem-2' }),
+      'detector',
+    );
+    expect(second.status).toBe(200);
+    expect(second.body).toMatchObject({ incidentId: id, joined: true, severity: 'critical' });
+
+    // Critical now: the policy proceeds without waiting for the pending approval.
+    const state = await untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.alerts.map((a) => a.id)).toEqual(['siem-1', 'siem-2']);
+    expect(state.approvals[0].resolution).toBe('auto-critical');
+    expect((await kc.user(user.id)).enabled).toBe(false);
+
+    const list = await api.call(
+      'GET',
+      `/incidents?provider=keycloak&realm=${REALM}&username=${user.username}`,
+    );
+    expect(list.status).toBe(200);
+    expect(list.body.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([id]);
+    await close(id);
+  });
+
+  it('reports a user that does not exist as a failed incident naming the user, never as contained', async () => {
+    const ghost = { username: 'ghost-nobody', id: '', password: '', otp: false };
+    const opened = await api.call('POST', '/incidents', openBody(ghost, { severity: 'critical' }), RESPONDER);
+    expect(opened.status).toBe(201);
+    const client = await temporalClient(config);
+    const handle = client.workflow.getHandle(opened.body.incidentId);
+    await expect(handle.result()).rejects.toThrow();
+    const description = await handle.describe();
+    expect(description.status.name).toBe('FAILED');
+    const history = JSON.stringify(await handle.fetchHistory());
+    expect(history).toContain("KeycloakUserNotFound: user 'ghost-nobody' not in realm 'corp'");
+  });
+});

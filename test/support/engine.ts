@@ -1,0 +1,120 @@
+/**
+ * The engine as tests run it: a real worker on the real Temporal server, the real REST API on a
+ * loopback port, the real Keycloak connector. Each test file gets its own task queue.
+ */
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { createApp } from '../../api/app';
+import type { EngineConfig } from '../../config/config';
+import { createWorker } from '../../worker/worker';
+import { ENGINE_CLIENT } from './keycloak';
+import { readTestEnv } from './env';
+
+let runtimeInstalled = false;
+
+export function testConfig(): EngineConfig {
+  const env = readTestEnv();
+  return {
+    temporal: { address: env.temporal.url, namespace: 'default', taskQueue: `test-${randomUUID()}` },
+    keycloak: { baseUrl: env.keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
+    evidenceDir: path.join(env.workDir, 'evidence'),
+    api: { host: '127.0.0.1', port: 0 },
+  };
+}
+
+export class TestWorker {
+  private running?: Promise<void>;
+  private constructor(
+    readonly worker: Worker,
+    private readonly connection: NativeConnection,
+  ) {}
+
+  static async start(config: EngineConfig): Promise<TestWorker> {
+    if (!runtimeInstalled) {
+      Runtime.install({ logger: new DefaultLogger('WARN') });
+      runtimeInstalled = true;
+    }
+    const connection = await NativeConnection.connect({ address: config.temporal.address });
+    const worker = await createWorker(config, {
+      connection,
+      workflowBundle: { codePath: readTestEnv().workflowBundlePath },
+    });
+    const w = new TestWorker(worker, connection);
+    w.running = worker.run();
+    return w;
+  }
+
+  async stop(): Promise<void> {
+    if (this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    await this.running;
+    await this.connection.close();
+  }
+}
+
+export interface ApiResponse<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+export class TestApi {
+  private constructor(
+    private readonly app: INestApplication,
+    readonly url: string,
+  ) {}
+
+  static async start(config: EngineConfig): Promise<TestApi> {
+    const app = await createApp(config, { logger: false });
+    await app.listen(0, '127.0.0.1');
+    return new TestApi(app, (await app.getUrl()).replace('[::1]', '127.0.0.1'));
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async call<T = any>(
+    method: string,
+    route: string,
+    body?: unknown,
+    actor?: string,
+    raw?: string,
+  ): Promise<ApiResponse<T>> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (actor) headers['x-actor'] = actor;
+    const res = await fetch(`${this.url}${route}`, {
+      method,
+      headers,
+      body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+  }
+
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+}
+
+export async function temporalClient(config: EngineConfig): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address: config.temporal.address }) });
+}
+
+/** Polls `fn` until it returns a truthy value. */
+export async function eventually<T>(
+  fn: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await fn();
+      if (value) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}

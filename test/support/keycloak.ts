@@ -1,0 +1,184 @@
+/**
+ * The test's own view of Keycloak: plain HTTP calls, independent of the engine's connector, so an
+ * assertion like "the refresh token no longer works" is checked by a different path than the one
+ * that did the revoking.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+
+export const REALM = 'corp';
+export const APP_CLIENT = 'corp-app';
+/** The local test realm's engine client (scripts/keycloak/corp-realm.json). */
+export const ENGINE_CLIENT = { id: 'ir-engine', secret: 'local-dev-ir-engine-secret' };
+
+export interface TestUser {
+  username: string;
+  id: string;
+  password: string;
+  otp: boolean;
+  /** TOTP time steps already used: Keycloak refuses a code twice. */
+  usedOtpSteps?: number[];
+}
+
+/** A code Keycloak accepts (its look-around window is one step either side) and has not seen. */
+function nextOtp(user: TestUser): string {
+  const now = Math.floor(Date.now() / 30_000);
+  const used = (user.usedOtpSteps ??= []);
+  const step = [now, now + 1, now - 1].find((s) => !used.includes(s));
+  if (step === undefined) throw new Error('no unused TOTP step left in the current window');
+  used.push(step);
+  return totp(TOTP_SECRET, step * 30_000);
+}
+
+const TOTP_SECRET = 'attacker-enrolled-secret';
+
+/**
+ * RFC 6238 TOTP (SHA-1, 6 digits, 30 s). Keycloak keys the HMAC with the stored secret's raw bytes
+ * (authenticator apps get them base32-encoded in the QR code).
+ */
+export function totp(secret: string, at = Date.now()): string {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 30_000)));
+  const mac = createHmac('sha1', Buffer.from(secret, 'utf8')).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0xf;
+  const code = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return code.toString().padStart(6, '0');
+}
+
+export interface UserTokens {
+  access_token: string;
+  refresh_token: string;
+  session_state?: string;
+}
+
+export class KeycloakTestClient {
+  private adminToken?: { value: string; until: number };
+
+  constructor(readonly baseUrl: string) {}
+
+  private get oidc() {
+    return `${this.baseUrl}/realms/${REALM}/protocol/openid-connect`;
+  }
+
+  async admin<T = unknown>(method: string, pathAndQuery: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}/admin/realms/${REALM}${pathAndQuery}`, {
+      method,
+      headers: { authorization: `Bearer ${await this.masterToken()}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`admin ${method} ${pathAndQuery}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /**
+   * A fresh user with a password and, with `otp`, a TOTP factor (as an attacker's enrolled phone
+   * would look); returns what the test needs to log in as them.
+   */
+  async createUser(prefix = 'victim', opts: { otp?: boolean } = {}): Promise<TestUser> {
+    const username = `${prefix}-${randomUUID().slice(0, 8)}`;
+    const password = `pw-${randomUUID()}`;
+    const otp = opts.otp
+      ? [
+          {
+            type: 'otp',
+            userLabel: 'attacker phone',
+            secretData: JSON.stringify({ value: TOTP_SECRET }),
+            credentialData: JSON.stringify({
+              subType: 'totp',
+              digits: 6,
+              counter: 0,
+              period: 30,
+              algorithm: 'HmacSHA1',
+            }),
+          },
+        ]
+      : [];
+    await this.admin('POST', '/users', {
+      username,
+      enabled: true,
+      email: `${username}@corp.example`,
+      emailVerified: true,
+      firstName: 'Test',
+      lastName: 'User',
+      credentials: [{ type: 'password', value: password, temporary: false }, ...otp],
+    });
+    const [user] = await this.admin<{ id: string }[]>('GET', `/users?username=${username}&exact=true`);
+    return { username, id: user.id, password, otp: Boolean(opts.otp) };
+  }
+
+  /** Logs in with the password grant (allowed for the test realm's app client). */
+  async login(user: TestUser, scope = 'openid'): Promise<UserTokens> {
+    const form = new URLSearchParams({
+      grant_type: 'password',
+      client_id: APP_CLIENT,
+      username: user.username,
+      password: user.password,
+      scope,
+    });
+    if (user.otp) form.set('totp', nextOtp(user));
+    const res = await fetch(`${this.oidc}/token`, { method: 'POST', body: form });
+    if (!res.ok) throw new Error(`login of ${user.username} failed: ${res.status} ${await res.text()}`);
+    return (await res.json()) as UserTokens;
+  }
+
+  async refresh(refreshToken: string): Promise<{ ok: boolean; status: number; error?: string }> {
+    const res = await fetch(`${this.oidc}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'refresh_token',
+        client_id: APP_CLIENT,
+        refresh_token: refreshToken,
+      }),
+    });
+    const body = (await res.json()) as { error?: string };
+    return { ok: res.ok, status: res.status, error: body.error };
+  }
+
+  async introspect(token: string): Promise<boolean> {
+    const res = await fetch(`${this.oidc}/token/introspect`, {
+      method: 'POST',
+      body: new URLSearchParams({ token, client_id: ENGINE_CLIENT.id, client_secret: ENGINE_CLIENT.secret }),
+    });
+    if (!res.ok) throw new Error(`introspection failed: ${res.status}`);
+    return ((await res.json()) as { active: boolean }).active;
+  }
+
+  async userinfo(accessToken: string): Promise<number> {
+    const res = await fetch(`${this.oidc}/userinfo`, { headers: { authorization: `Bearer ${accessToken}` } });
+    return res.status;
+  }
+
+  async user(id: string) {
+    return this.admin<{ enabled: boolean; requiredActions: string[] }>('GET', `/users/${id}`);
+  }
+
+  async sessions(id: string) {
+    return this.admin<{ id: string }[]>('GET', `/users/${id}/sessions`);
+  }
+
+  async offlineSessions(id: string) {
+    const [client] = await this.admin<{ id: string }[]>('GET', `/clients?clientId=${APP_CLIENT}`);
+    return this.admin<{ id: string }[]>('GET', `/users/${id}/offline-sessions/${client.id}`);
+  }
+
+  async credentials(id: string) {
+    return this.admin<{ id: string; type: string }[]>('GET', `/users/${id}/credentials`);
+  }
+
+  private async masterToken(): Promise<string> {
+    if (this.adminToken && this.adminToken.until > Date.now()) return this.adminToken.value;
+    const res = await fetch(`${this.baseUrl}/realms/master/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'admin-cli',
+        username: 'admin',
+        password: 'admin',
+      }),
+    });
+    if (!res.ok) throw new Error(`master admin login failed: ${res.status}`);
+    const body = (await res.json()) as { access_token: string; expires_in: number };
+    this.adminToken = { value: body.access_token, until: Date.now() + (body.expires_in - 10) * 1000 };
+    return body.access_token;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The messages an incident workflow answers, shared by playbooks and the API client.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type {
+  Alert,
+  Approval,
+  IncidentState,
+  Phase,
+  PlaybookName,
+  Principal,
+  Severity,
+} from '../domain/incident';
+import type { CompromisedCredentialPolicyOverrides } from '../domain/policy';
+
+export const TASK_QUEUE_DEFAULT = 'identity-incidents';
+
+export interface IncidentInput {
+  playbook: PlaybookName;
+  principal: Principal;
+  /** A hash naming the principal in search attributes (which are never encrypted). */
+  principalKey: string;
+  severity: Severity;
+  summary: string;
+  openedBy: string;
+  alert: Alert;
+  /** SHA-256 references of sealed tokens known to be stolen (never the tokens themselves). */
+  suspectTokenRefs?: string[];
+  /** How far back the evidence snapshot reaches into login and admin events. */
+  evidenceLookbackMs?: number;
+  policy?: CompromisedCredentialPolicyOverrides;
+  /** Set by continue-as-new: the state so far, carried into the new run. */
+  carried?: IncidentState;
+}
+
+export interface DecideApprovalRequest {
+  approvalId: string;
+  decision: 'approve' | 'reject';
+  actor: string;
+  comment?: string;
+}
+
+export interface CloseIncidentRequest {
+  actor: string;
+  reason: string;
+}
+
+export interface AlertReceipt {
+  /** False when this alert opened the incident (or was already recorded), true when it joined an open one. */
+  joined: boolean;
+  severity: Severity;
+  phase: Phase;
+}
+
+export const incidentStateQuery = defineQuery<IncidentState>('incidentState');
+/** Sent with update-with-start: opens the incident, or joins the open one for the same principal. */
+export const raiseAlertUpdate = defineUpdate<AlertReceipt, [Alert]>('raiseAlert');
+export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalRequest]>('decideApproval');
+export const closeIncidentUpdate = defineUpdate<IncidentState, [CloseIncidentRequest]>('closeIncident');
+
+/**
+ * Search attributes the Temporal UI filters incidents by. Principals appear only as a hash:
+ * search attributes are never encrypted.
+ */
+export const searchAttributes = {
+  phase: defineSearchAttributeKey('IncidentPhase', SearchAttributeType.KEYWORD),
+  severity: defineSearchAttributeKey('IncidentSeverity', SearchAttributeType.KEYWORD),
+  principal: defineSearchAttributeKey('IncidentPrincipal', SearchAttributeType.KEYWORD),
+  playbook: defineSearchAttributeKey('IncidentPlaybook', SearchAttributeType.KEYWORD),
+  pendingApprovals: defineSearchAttributeKey('PendingApprovals', SearchAttributeType.KEYWORD_LIST),
+} as const;
+
+export const SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);

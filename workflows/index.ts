@@ -1,0 +1,2 @@
+// Every playbook the worker runs. One workflow type per playbook.
+export { compromisedCredential } from './compromised-credential';

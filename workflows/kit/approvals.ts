@@ -1,0 +1,96 @@
+/**
+ * Human approval for a destructive step, with a deadline, escalation and a policy default.
+ * Four-eyes rules live in domain/policy.ts and run in the update validator, so a refused decision
+ * never reaches workflow history.
+ */
+import { condition } from '@temporalio/workflow';
+import type { ActionName, Approval } from '../../domain/incident';
+import { ApprovalPolicy, isAutoApproved } from '../../domain/policy';
+import type { Incident } from './incident';
+
+export type ApprovalResolution = NonNullable<Approval['resolution']>;
+
+/** True when the step should go ahead. */
+export function goesAhead(resolution: ApprovalResolution): boolean {
+  return resolution === 'approved' || resolution === 'auto-critical' || resolution === 'default-proceed';
+}
+
+export async function awaitApproval(
+  incident: Incident,
+  step: { action: ActionName; summary: string; policy: ApprovalPolicy },
+): Promise<ApprovalResolution> {
+  const { state } = incident;
+  const { policy } = step;
+  if (isAutoApproved(policy, state.severity)) {
+    incident.log(
+      'approval',
+      `${step.summary}: no approval needed at severity ${state.severity} (policy: automatic at ${policy.autoApproveAt})`,
+    );
+    return 'auto-critical';
+  }
+
+  const approval: Approval = {
+    id: `${step.action}-${state.approvals.length + 1}`,
+    action: step.action,
+    summary: step.summary,
+    requestedBy: state.openedBy,
+    requestedAt: new Date().toISOString(),
+    quorum: policy.quorum,
+    deadline: new Date(Date.now() + policy.timeoutMs).toISOString(),
+    escalations: 0,
+    status: 'pending',
+    decisions: [],
+  };
+  state.approvals.push(approval);
+  incident.log(
+    'approval',
+    `approval ${approval.id} requested: ${step.summary} (deadline ${approval.deadline})`,
+  );
+  incident.publish();
+  await incident.notify('approval-requested', `Approval ${approval.id} needed: ${step.summary}`);
+
+  for (;;) {
+    // A later alert can raise the severity past the policy's automatic threshold while we wait.
+    const settled = await condition(
+      () => approval.status !== 'pending' || isAutoApproved(policy, state.severity),
+      policy.timeoutMs,
+    );
+    if (approval.status === 'approved' || approval.status === 'rejected') {
+      return finish(incident, approval, approval.status);
+    }
+    if (settled) {
+      approval.status = 'approved';
+      incident.log(
+        'approval',
+        `${approval.id}: severity rose to ${state.severity}; policy proceeds automatically`,
+      );
+      return finish(incident, approval, 'auto-critical');
+    }
+    if (approval.escalations < policy.escalations) {
+      approval.escalations += 1;
+      approval.deadline = new Date(Date.now() + policy.timeoutMs).toISOString();
+      incident.log(
+        'approval',
+        `${approval.id} unanswered: escalation ${approval.escalations} (new deadline ${approval.deadline})`,
+      );
+      await incident.notify(
+        'approval-escalated',
+        `Escalation ${approval.escalations}: approval ${approval.id} still needed: ${step.summary}`,
+      );
+      continue;
+    }
+    approval.status = 'timed-out';
+    const resolution = policy.onTimeout === 'proceed' ? 'default-proceed' : 'default-skip';
+    incident.log(
+      'approval',
+      `${approval.id} timed out after ${approval.escalations} escalation(s): policy default is to ${policy.onTimeout}`,
+    );
+    return finish(incident, approval, resolution);
+  }
+}
+
+function finish(incident: Incident, approval: Approval, resolution: ApprovalResolution): ApprovalResolution {
+  approval.resolution = resolution;
+  incident.publish();
+  return resolution;
+}
