@@ -4,6 +4,7 @@
 import { INestApplication, LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { EngineConfig } from '../config/config';
 import { ApiErrorFilter } from './common/error.filter';
@@ -30,6 +31,16 @@ export async function createApp(
     bodyParser: false,
   });
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  // body-parser failures happen before Nest routes the request: answer them here, precisely.
+  app.use((err: { type?: string } | undefined, _req: Request, res: Response, next: NextFunction) => {
+    if (err?.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'BadRequest', message: 'request body is not valid JSON' });
+    } else if (err?.type === 'entity.too.large') {
+      res
+        .status(413)
+        .json({ error: 'PayloadTooLarge', message: `request body is larger than ${BODY_LIMIT}` });
+    } else next(err);
+  });
   app.useGlobalFilters(new ApiErrorFilter());
   app.enableShutdownHooks();
 

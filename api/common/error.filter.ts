@@ -56,9 +56,6 @@ export class ApiErrorFilter implements ExceptionFilter {
       (err as { statusCode?: number })?.statusCode;
     if (status === 413)
       return { status, body: { error: 'PayloadTooLarge', message: 'request body is too large' } };
-    if (status === 400 && (err as { type?: string }).type === 'entity.parse.failed') {
-      return { status, body: { error: 'BadRequest', message: 'request body is not valid JSON' } };
-    }
     return {
       status: 500,
       body: { error: 'InternalError', message: 'the engine could not complete the request; see its logs' },

@@ -1,0 +1,45 @@
+import { isAutoApproved, refuseDecision } from './policy';
+
+const pending = {
+  id: 'disableAccount-1',
+  status: 'pending',
+  requestedBy: 'alice',
+  decisions: [] as { actor: string }[],
+};
+
+describe('approval policy', () => {
+  it.each([
+    ['critical', 'critical', true],
+    ['critical', 'high', false],
+    ['high', 'critical', true],
+    ['low', 'low', true],
+    ['never', 'critical', false],
+  ] as const)('auto-approves at %s when severity is %s: %s', (autoApproveAt, severity, expected) => {
+    expect(
+      isAutoApproved({ autoApproveAt, timeoutMs: 1, escalations: 0, onTimeout: 'skip', quorum: 1 }, severity),
+    ).toBe(expected);
+  });
+
+  it('refuses an approval from the requester (four-eyes)', () => {
+    expect(refuseDecision(pending, pending.id, 'alice')).toMatchObject({ code: 'FourEyesViolation' });
+  });
+
+  it('refuses an unknown approval id', () => {
+    expect(refuseDecision(undefined, 'nope', 'bob')).toMatchObject({
+      code: 'ApprovalNotFound',
+      message: expect.stringContaining("'nope'"),
+    });
+  });
+
+  it('refuses a decision on an approval that is no longer pending', () => {
+    expect(refuseDecision({ ...pending, status: 'approved' }, pending.id, 'bob')).toMatchObject({
+      code: 'ApprovalAlreadyDecided',
+    });
+  });
+
+  it('refuses the same approver twice (two distinct approvers for quorum 2)', () => {
+    const half = { ...pending, decisions: [{ actor: 'bob' }] };
+    expect(refuseDecision(half, pending.id, 'bob')).toMatchObject({ code: 'DuplicateApprover' });
+    expect(refuseDecision(half, pending.id, 'carol')).toBeUndefined();
+  });
+});

@@ -1,0 +1,83 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EvidenceIncidentIdInvalid, LocalEvidenceStore } from './local-store';
+import { SealedTokens } from './sealed-tokens';
+
+let root: string;
+beforeEach(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'evidence-'));
+});
+afterEach(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('local evidence store', () => {
+  it('records items into a chain that verifies, and reads them back', async () => {
+    const store = new LocalEvidenceStore(root);
+    await store.record('inc-1', 'alert', { severity: 'high' }, 'k1');
+    const { entry } = await store.record('inc-1', 'snapshot', { sessions: [1, 2] }, 'k2');
+    expect(entry.seq).toBe(1);
+    expect(await store.read(entry.objectHash)).toEqual({ sessions: [1, 2] });
+    expect(await store.verify('inc-1')).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('makes a retried append with the same idempotency key a no-op', async () => {
+    const store = new LocalEvidenceStore(root);
+    const first = await store.record('inc-1', 'alert', { n: 1 }, 'wf/run/1');
+    const again = await store.record('inc-1', 'alert', { n: 1 }, 'wf/run/1');
+    expect(again).toEqual({ entry: first.entry, appended: false });
+    expect(await store.manifest('inc-1')).toHaveLength(1);
+  });
+
+  it('keeps concurrent appends in one unbroken chain', async () => {
+    const store = new LocalEvidenceStore(root);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => store.record('inc-1', 'item', { i }, `k${i}`)));
+    expect(await store.verify('inc-1')).toMatchObject({ ok: true, entries: 20 });
+  });
+
+  it('writes objects read-only and detects an object changed on disk', async () => {
+    const store = new LocalEvidenceStore(root);
+    const { entry } = await store.record('inc-1', 'snapshot', { sessions: ['s1'] }, 'k1');
+    const file = path.join(root, 'objects', entry.objectHash.slice(0, 2), entry.objectHash);
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o444);
+    await fs.chmod(file, 0o644);
+    await fs.writeFile(file, JSON.stringify({ sessions: [] }));
+    const result = await store.verify('inc-1');
+    expect(result.ok).toBe(false);
+    expect(result.problems[0]).toMatchObject({ seq: 0, reason: expect.stringContaining('was altered') });
+  });
+
+  it('detects a manifest line edited on disk and names the entry', async () => {
+    const store = new LocalEvidenceStore(root);
+    await store.record('inc-1', 'alert', { a: 1 }, 'k1');
+    await store.record('inc-1', 'action', { b: 2 }, 'k2');
+    const manifest = path.join(root, 'incidents', 'inc-1', 'manifest.ndjson');
+    const text = await fs.readFile(manifest, 'utf8');
+    await fs.writeFile(manifest, text.replace('"kind":"action"', '"kind":"nothing-happened"'));
+    const result = await store.verify('inc-1');
+    expect(result.problems).toEqual([{ seq: 1, reason: 'entry content was altered' }]);
+  });
+
+  it('refuses incident ids that could escape the store folder', async () => {
+    const store = new LocalEvidenceStore(root);
+    await expect(store.record('../etc', 'x', {}, 'k')).rejects.toBeInstanceOf(EvidenceIncidentIdInvalid);
+  });
+});
+
+describe('sealed tokens', () => {
+  it('stores a token owner-read-only under its hash and opens it back', async () => {
+    const sealed = new SealedTokens(root);
+    const ref = await sealed.seal('eyJ.secret.token');
+    expect(ref).toMatch(/^[0-9a-f]{64}$/);
+    expect(await sealed.seal('eyJ.secret.token')).toBe(ref);
+    expect(await sealed.open(ref)).toBe('eyJ.secret.token');
+    expect((await fs.stat(path.join(root, 'sealed', ref))).mode & 0o777).toBe(0o400);
+  });
+
+  it('says which reference is missing without revealing anything else', async () => {
+    await expect(new SealedTokens(root).open('a'.repeat(64))).rejects.toThrow(
+      'SealedTokenMissing: no sealed token aaaaaaaaaaaa',
+    );
+  });
+});

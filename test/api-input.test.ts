@@ -1,0 +1,99 @@
+/**
+ * Bad input gets a clear 4xx saying what is wrong, never a 500 or a stack trace.
+ */
+import { testConfig, TestApi } from './support/engine';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await TestApi.start(testConfig());
+});
+afterAll(async () => {
+  await api?.stop();
+});
+
+const valid = {
+  playbook: 'compromised-credential',
+  principal: { provider: 'keycloak', realm: 'corp', username: 'someone' },
+  severity: 'high',
+  summary: 'x',
+};
+
+describe('REST input validation', () => {
+  it.each([
+    ['an unknown playbook', { ...valid, playbook: 'wipe-everything' }, 'playbook'],
+    ['a missing principal', { ...valid, principal: undefined }, 'principal'],
+    ['an unknown severity', { ...valid, severity: 'apocalyptic' }, 'severity'],
+    ['an unknown field', { ...valid, extra: 1 }, 'extra'],
+    [
+      'a realm with a path in it',
+      { ...valid, principal: { ...valid.principal, realm: '../master' } },
+      'principal.realm',
+    ],
+    [
+      'an approval timeout below 500 ms',
+      { ...valid, policy: { disableAccount: { timeoutMs: 1 } } },
+      'policy.disableAccount.timeoutMs',
+    ],
+  ])('rejects %s with 400 naming the field', async (_what, body, field) => {
+    const res = await api.call('POST', '/incidents', body, 'alice');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('BadRequest');
+    expect(res.body.message).toContain(field);
+    expect(JSON.stringify(res.body)).not.toMatch(/\bat \w+ \(/); // no stack trace
+  });
+
+  it('requires X-Actor on state-changing calls', async () => {
+    const res = await api.call('POST', '/incidents', valid);
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('X-Actor');
+  });
+
+  it('says when the body is not JSON', async () => {
+    const res = await api.call('POST', '/incidents', undefined, 'alice', '{"playbook": ');
+    expect(res.status).toBe(400);
+    expect(res.body.message).toBe('request body is not valid JSON');
+  });
+
+  it('rejects an oversized body with 413', async () => {
+    const res = await api.call('POST', '/incidents', { ...valid, summary: 'x'.repeat(400_000) }, 'alice');
+    expect(res.status).toBe(413);
+    expect(res.body.error).toBe('PayloadTooLarge');
+  });
+
+  it('rejects a malformed incident id with 400 and an unknown one with 404', async () => {
+    expect((await api.call('GET', '/incidents/..%2Fetc')).status).toBe(400);
+    const missing = await api.call('GET', '/incidents/incident-000000000000000000000000');
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toBe('IncidentNotFound');
+  });
+
+  it('rejects a malformed approval decision with 400', async () => {
+    const res = await api.call(
+      'POST',
+      '/incidents/incident-000000000000000000000000/approvals',
+      { approvalId: 'a', decision: 'maybe' },
+      'bob',
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.message).toContain('decision');
+  });
+
+  it('serves its OpenAPI document and health', async () => {
+    const doc = await api.call('GET', '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/incidents',
+        '/incidents/{id}',
+        '/incidents/{id}/approvals',
+        '/incidents/{id}/evidence',
+        '/health',
+      ]),
+    );
+    expect(
+      doc.body.paths['/incidents'].post.requestBody.content['application/json'].schema.properties.severity
+        .enum,
+    ).toEqual(['low', 'medium', 'high', 'critical']);
+    expect((await api.call('GET', '/health')).body).toEqual({ status: 'ok', temporal: 'ok' });
+  });
+});

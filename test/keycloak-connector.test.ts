@@ -1,0 +1,141 @@
+/**
+ * The Keycloak connector's containment actions against the real Keycloak: each is idempotent, and
+ * a 429 with Retry-After is honoured by the activity retry.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/activity';
+import * as path from 'node:path';
+import { createActivities } from '../activities';
+import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { LogNotifier } from '../activities/notifier';
+import type { Principal } from '../domain/incident';
+import { LocalEvidenceStore } from '../evidence/local-store';
+import { SealedTokens } from '../evidence/sealed-tokens';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { FaultProxy } from './support/fault-proxy';
+import { ENGINE_CLIENT, KeycloakTestClient, REALM } from './support/keycloak';
+
+const env = readTestEnv();
+const kc = new KeycloakTestClient(env.keycloak.url);
+
+function activities(baseUrl: string) {
+  const dir = path.join(env.workDir, 'connector-evidence');
+  return createActivities({
+    providers: {
+      keycloak: new KeycloakProvider({
+        baseUrl,
+        clientId: ENGINE_CLIENT.id,
+        clientSecret: ENGINE_CLIENT.secret,
+      }),
+    },
+    evidence: new LocalEvidenceStore(dir),
+    sealedTokens: new SealedTokens(dir),
+    notifier: new LogNotifier(() => undefined),
+  });
+}
+
+describe('Keycloak containment actions', () => {
+  const acts = activities(env.keycloak.url);
+  const mock = new MockActivityEnvironment();
+
+  it.each([
+    ['revokeSessions', async (id: string) => expect(await kc.sessions(id)).toEqual([])],
+    ['revokeOfflineAccess', async (id: string) => expect(await kc.offlineSessions(id)).toEqual([])],
+    [
+      'requireReauthentication',
+      async (id: string) => {
+        expect((await kc.user(id)).requiredActions.sort()).toEqual(['CONFIGURE_TOTP', 'UPDATE_PASSWORD']);
+        expect((await kc.credentials(id)).map((c) => c.type)).toEqual(['password']);
+      },
+    ],
+    ['disableAccount', async (id: string) => expect((await kc.user(id)).enabled).toBe(false)],
+  ] as const)('%s run twice has the effect of running it once', async (action, holds) => {
+    const user = await kc.createUser('idem', { otp: true });
+    await kc.login(user);
+    await kc.login(user, 'openid offline_access');
+    const principal: Principal = { provider: 'keycloak', realm: REALM, username: user.username };
+
+    const first = await mock.run(acts[action], { principal });
+    await holds(user.id);
+    const second = await mock.run(acts[action], { principal });
+    await holds(user.id);
+
+    expect(first).toMatchObject({ action, changed: true });
+    expect(second).toMatchObject({ action, changed: false });
+  });
+
+  it('names the user and realm when the user does not exist, as a non-retryable failure', async () => {
+    const principal: Principal = { provider: 'keycloak', realm: REALM, username: 'no-such-user' };
+    const err = await mock.run(acts.disableAccount, { principal }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({
+      type: 'KeycloakUserNotFound',
+      nonRetryable: true,
+      message: "KeycloakUserNotFound: user 'no-such-user' not in realm 'corp'",
+    });
+  });
+});
+
+describe('Keycloak rate limiting', () => {
+  const isLogout = (method: string, p: string) =>
+    method === 'POST' && /\/admin\/realms\/corp\/users\/[^/]+\/logout$/.test(p);
+
+  it('turns 429 Retry-After into a retryable failure with that delay', async () => {
+    const proxy = await FaultProxy.start(env.keycloak.url, [
+      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '3' } },
+    ]);
+    try {
+      const user = await kc.createUser('throttled');
+      const principal: Principal = { provider: 'keycloak', realm: REALM, username: user.username };
+      const err = await new MockActivityEnvironment()
+        .run(activities(proxy.url).revokeSessions, { principal })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: 'KeycloakThrottled', nonRetryable: false, nextRetryDelay: 3000 });
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('waits the Retry-After before the activity retries, and the incident still completes', async () => {
+    const proxy = await FaultProxy.start(env.keycloak.url, [
+      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '3' } },
+    ]);
+    const config = testConfig();
+    config.keycloak!.baseUrl = proxy.url;
+    const worker = await TestWorker.start(config);
+    const api = await TestApi.start(config);
+    try {
+      const user = await kc.createUser('ratelimited');
+      const opened = await api.call(
+        'POST',
+        '/incidents',
+        {
+          playbook: 'compromised-credential',
+          principal: { provider: 'keycloak', realm: REALM, username: user.username },
+          severity: 'critical',
+          summary: 'rate-limited containment',
+        },
+        'alice',
+      );
+      const state = await eventually(async () => {
+        const s = (await api.call('GET', `/incidents/${opened.body.incidentId}`)).body;
+        return s.phase === 'contained' ? s : undefined;
+      }, 'containment through a rate-limited Keycloak');
+      expect(state.phase).toBe('contained');
+      expect((await kc.user(user.id)).enabled).toBe(false);
+
+      const [throttled, retried] = proxy.hits;
+      expect(throttled.faulted).toBe(true);
+      expect(retried.faulted).toBe(false);
+      // The retry came no sooner than Keycloak asked (the default backoff would retry after 1 s).
+      expect(retried.at - throttled.at).toBeGreaterThanOrEqual(3000);
+      await api.call('POST', `/incidents/${opened.body.incidentId}/close`, { reason: 'test done' }, 'alice');
+    } finally {
+      await api.stop();
+      await worker.stop();
+      await proxy.stop();
+    }
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Durability: the worker that started an incident goes away while the incident waits for a human;
+ * a new worker picks it up from Temporal's history and finishes it, without repeating actions.
+ */
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { KeycloakTestClient, REALM } from './support/keycloak';
+
+it('a new worker finishes an incident whose worker stopped while it waited for approval', async () => {
+  const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
+  const config = testConfig();
+  const api = await TestApi.start(config);
+  let worker = await TestWorker.start(config);
+  try {
+    const user = await kc.createUser('restart');
+    const tokens = await kc.login(user);
+    const opened = await api.call(
+      'POST',
+      '/incidents',
+      {
+        playbook: 'compromised-credential',
+        principal: { provider: 'keycloak', realm: REALM, username: user.username },
+        severity: 'high',
+        summary: 'worker restart drill',
+      },
+      'alice',
+    );
+    const id = opened.body.incidentId;
+    const approval = await eventually(async () => {
+      const state = (await api.call('GET', `/incidents/${id}`)).body;
+      return state.approvals?.find((a: { status: string }) => a.status === 'pending');
+    }, 'the approval request');
+
+    await worker.stop();
+    worker = await TestWorker.start(config);
+
+    const decided = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: approval.id, decision: 'approve' },
+      'bob',
+    );
+    expect(decided.status).toBe(200);
+    const state = await eventually(async () => {
+      const s = (await api.call('GET', `/incidents/${id}`)).body;
+      return s.phase === 'contained' ? s : undefined;
+    }, 'containment after the restart');
+
+    expect(state.actions.map((a: { action: string }) => a.action)).toEqual([
+      'revokeSessions',
+      'revokeOfflineAccess',
+      'requireReauthentication',
+      'disableAccount',
+    ]);
+    expect((await kc.user(user.id)).enabled).toBe(false);
+    expect(await kc.introspect(tokens.access_token)).toBe(false);
+    expect((await api.call('GET', `/incidents/${id}/evidence`)).body.verification.ok).toBe(true);
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'drill done' }, 'alice');
+  } finally {
+    await worker.stop();
+    await api.stop();
+  }
+});
