@@ -12,6 +12,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // Playbooks run in Temporal's deterministic sandbox: no I/O, clocks or SDKs from there.
     files: ['workflows/**/*.ts'],
     rules: {
@@ -23,7 +27,11 @@ export default tseslint.config(
               group: ['fs', 'node:*', 'http', 'https', 'crypto'],
               message: 'workflows must stay deterministic',
             },
-            { group: ['**/activities/*', '!**/activities/types'], message: 'import only activity types' },
+            {
+              group: ['../activities', '../activities/*', '../../activities', '../../activities/*'],
+              allowTypeImports: true,
+              message: 'import only activity types',
+            },
           ],
         },
       ],

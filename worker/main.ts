@@ -1,10 +1,12 @@
 /** Worker process: runs playbooks and their activities until SIGINT/SIGTERM. */
 import { Connection } from '@temporalio/client';
+import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'WARN') });
   const config = loadConfig();
   if (!config.keycloak)
     console.warn('worker: KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');

@@ -23,6 +23,7 @@ export class FaultProxy {
 
   static async start(target: string, faults: Fault[]): Promise<FaultProxy> {
     const upstream = new URL(target);
+    // eslint-disable-next-line prefer-const -- assigned once the server exists, read by its handler
     let proxy!: FaultProxy;
     const server = http.createServer((req, res) => {
       const method = req.method ?? 'GET';

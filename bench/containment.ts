@@ -1,0 +1,144 @@
+/**
+ * Benchmark: time from `POST /incidents` (critical, automatic policy) to verified containment,
+ * beside the time the same Keycloak calls take made directly in sequence. Prints figures; asserts
+ * nothing. Uses running servers when TEMPORAL_ADDRESS / KEYCLOAK_URL are set, else starts them.
+ *
+ *   npm run bench -- [runs=20]
+ */
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { createApp } from '../api/app';
+import type { EngineConfig } from '../config/config';
+import type { Principal } from '../domain/incident';
+import { startKeycloak, startTemporal, stopService, StartedService } from '../scripts/runtime/services';
+import { ENGINE_CLIENT, KeycloakTestClient, REALM } from '../test/support/keycloak';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { createWorker } from '../worker/worker';
+
+const runs = Number(process.argv[2] ?? 20);
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ir-bench-'));
+  const started: StartedService[] = [];
+  const temporal = process.env.TEMPORAL_ADDRESS
+    ? { url: process.env.TEMPORAL_ADDRESS }
+    : await startTemporal({
+        port: 27233,
+        uiPort: 28233,
+        db: 'memory',
+        headless: true,
+        logFile: path.join(work, 'temporal.log'),
+      });
+  const keycloak = process.env.KEYCLOAK_URL
+    ? { url: process.env.KEYCLOAK_URL }
+    : await startKeycloak({
+        port: 28080,
+        managementPort: 29000,
+        dataDir: path.join(work, 'kc'),
+        logFile: path.join(work, 'kc.log'),
+      });
+  started.push(temporal, keycloak);
+
+  const config: EngineConfig = {
+    temporal: { address: temporal.url, namespace: 'default', taskQueue: `bench-${Date.now()}` },
+    keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
+    evidenceDir: path.join(work, 'evidence'),
+    api: { host: '127.0.0.1', port: 0 },
+  };
+  const connection = await Connection.connect({ address: temporal.url });
+  await ensureSearchAttributes(connection, 'default');
+  await connection.close();
+  const worker = await createWorker(config);
+  const running = worker.run();
+  const app = await createApp(config, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const api = await app.getUrl();
+  const kc = new KeycloakTestClient(keycloak.url);
+  const provider = new KeycloakProvider(config.keycloak!);
+
+  const engine: number[] = [];
+  const direct: number[] = [];
+  for (let i = 0; i < runs + 1; i++) {
+    // Through the engine: REST → Temporal workflow → evidence → containment → verification.
+    const a = await kc.createUser('bench');
+    await kc.login(a);
+    const t0 = performance.now();
+    const res = await fetch(`${api}/incidents`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-actor': 'bench' },
+      body: JSON.stringify({
+        playbook: 'compromised-credential',
+        principal: { provider: 'keycloak', realm: REALM, username: a.username },
+        severity: 'critical',
+        summary: 'benchmark',
+      }),
+    });
+    const { incidentId } = (await res.json()) as { incidentId: string };
+    for (;;) {
+      const state = (await (await fetch(`${api}/incidents/${incidentId}`)).json()) as { phase: string };
+      if (state.phase === 'contained') break;
+      if (state.phase === 'containment-unverified') throw new Error(`run ${i}: containment not verified`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const engineMs = performance.now() - t0;
+
+    // The same Keycloak calls, made directly in sequence.
+    const b = await kc.createUser('bench');
+    await kc.login(b);
+    const p: Principal = { provider: 'keycloak', realm: REALM, username: b.username };
+    const t1 = performance.now();
+    await provider.snapshot(p, 7 * 24 * 3600_000);
+    await provider.revokeSessions(p);
+    await provider.revokeOfflineAccess(p);
+    await provider.requireReauthentication(p);
+    await provider.disableAccount(p);
+    const containedAt = new Date().toISOString();
+    await provider.verifyContainment(p, { containedAt, accountDisabled: true, suspectTokens: [] });
+    const directMs = performance.now() - t1;
+
+    if (i > 0) {
+      // the first run warms connections, token caches and the workflow cache
+      engine.push(engineMs);
+      direct.push(directMs);
+    }
+    await fetch(`${api}/incidents/${incidentId}/close`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-actor': 'bench' },
+      body: JSON.stringify({ reason: 'benchmark run' }),
+    });
+  }
+
+  const stats = (xs: number[]) => {
+    const s = [...xs].sort((x, y) => x - y);
+    const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))];
+    return { median: at(0.5), p90: at(0.9), max: s[s.length - 1], min: s[0] };
+  };
+  const e = stats(engine);
+  const d = stats(direct);
+  const f = (n: number) => n.toFixed(0).padStart(6);
+  console.log(`\ncontainment, ${runs} runs (after 1 warm-up), ms        min median    p90    max`);
+  console.log(
+    `POST /incidents → verified containment       ${f(e.min)} ${f(e.median)} ${f(e.p90)} ${f(e.max)}`,
+  );
+  console.log(
+    `same Keycloak calls, direct, in sequence     ${f(d.min)} ${f(d.median)} ${f(d.p90)} ${f(d.max)}`,
+  );
+  console.log(
+    `engine overhead at the median: ${(e.median - d.median).toFixed(0)} ms (${(e.median / d.median).toFixed(2)}x)`,
+  );
+
+  await app.close();
+  worker.shutdown();
+  await running;
+  for (const s of started) await stopService(s);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
