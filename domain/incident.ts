@@ -138,6 +138,8 @@ export interface IncidentState {
   evidenceId: string;
   playbook: PlaybookName;
   principal: Principal;
+  /** How search attributes name the principal (IncidentPrincipal), for filtering in the Temporal UI. */
+  principalKey: string;
   severity: Severity;
   summary: string;
   openedBy: Actor;

@@ -197,20 +197,24 @@ describe('compromised-credential playbook', () => {
     await close(opened.body.incidentId);
   });
 
-  it('proceeds by default when the policy says so after the last escalation', async () => {
+  it('proceeds by default when the policy says so, and closes itself when the hold-open window ends', async () => {
     const user = await kc.createUser('proceed');
     const opened = await api.call(
       'POST',
       '/incidents',
       openBody(user, {
-        policy: { disableAccount: { timeoutMs: 1000, escalations: 0, onTimeout: 'proceed' } },
+        policy: {
+          disableAccount: { timeoutMs: 1000, escalations: 0, onTimeout: 'proceed' },
+          holdOpenMs: 8000,
+        },
       }),
       RESPONDER,
     );
     const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
     expect(state.approvals[0].resolution).toBe('default-proceed');
     expect((await kc.user(user.id)).enabled).toBe(false);
-    await close(opened.body.incidentId);
+    const closed = await untilPhase(opened.body.incidentId, ['closed']);
+    expect(closed.timeline.at(-1)?.message).toBe('closed automatically at the end of the hold-open window');
   });
 
   it('refuses an approval from the requester (four-eyes), unknown ids and second decisions', async () => {

@@ -21,7 +21,7 @@ const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
 
 export async function compromisedCredential(input: IncidentInput): Promise<IncidentState> {
   const policy = resolvePolicy(input.policy);
-  const incident = new Incident(input, input.principalKey);
+  const incident = new Incident(input);
   const who = principalLabel(input.principal);
 
   if (!input.carried) {

@@ -39,12 +39,13 @@ export class Incident {
   readonly state: IncidentState;
   private closeRequest?: { actor: string; reason: string };
 
-  constructor(input: IncidentInput, principalKey: string) {
+  constructor(input: IncidentInput) {
     this.state = input.carried ?? {
       incidentId: workflowInfo().workflowId,
       evidenceId: `${workflowInfo().workflowId}.${workflowInfo().firstExecutionRunId}`,
       playbook: input.playbook,
       principal: input.principal,
+      principalKey: input.principalKey,
       severity: input.severity,
       summary: input.summary,
       openedBy: input.openedBy,
@@ -58,7 +59,7 @@ export class Incident {
       evidence: [],
     };
     upsertSearchAttributes([
-      { key: searchAttributes.principal, value: principalKey },
+      { key: searchAttributes.principal, value: this.state.principalKey },
       { key: searchAttributes.playbook, value: this.state.playbook },
     ]);
     this.publish();
