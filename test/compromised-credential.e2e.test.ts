@@ -3,12 +3,11 @@
  * contains a compromised user, waits for a human where policy says so, and proves containment.
  * Every assertion about Keycloak is made with the test's own calls, not the engine's.
  */
-import type { IncidentState } from '../domain/incident';
 import { LocalEvidenceStore } from '../evidence/local-store';
 import type { EngineConfig } from '../config/config';
-import { eventually, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
+import { temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
+import { KeycloakTestClient, REALM } from './support/keycloak';
 
 const RESPONDER = 'alice.responder';
 const APPROVER = 'bob.approver';
@@ -30,40 +29,6 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-function openBody(user: TestUser, extra: Record<string, unknown> = {}) {
-  return {
-    playbook: 'compromised-credential',
-    principal: { provider: 'keycloak', realm: REALM, username: user.username },
-    severity: 'high',
-    summary: `credential of ${user.username} seen on a phishing kit`,
-    ...extra,
-  };
-}
-
-async function incident(id: string): Promise<IncidentState> {
-  const res = await api.call<IncidentState>('GET', `/incidents/${id}`);
-  expect(res.status).toBe(200);
-  return res.body;
-}
-
-async function untilPhase(id: string, phases: string[], timeoutMs = 90_000): Promise<IncidentState> {
-  return eventually(
-    async () => {
-      const state = await incident(id);
-      return phases.includes(state.phase) ? state : undefined;
-    },
-    `incident ${id} to reach ${phases.join('/')}`,
-    timeoutMs,
-  );
-}
-
-async function pendingApproval(id: string) {
-  return eventually(
-    async () => (await incident(id)).approvals.find((a) => a.status === 'pending'),
-    'a pending approval',
-  );
-}
-
 async function close(id: string) {
   const res = await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
   expect(res.status).toBe(200);
@@ -78,18 +43,15 @@ describe('compromised-credential playbook', () => {
     expect((await kc.sessions(user.id)).map((s) => s.id)).toContain(browser.session_state);
     expect(await kc.offlineSessions(user.id)).toHaveLength(1);
 
-    const opened = await api.call(
-      'POST',
-      '/incidents',
-      openBody(user, { suspectTokens: [offline.refresh_token, browser.access_token] }),
-      RESPONDER,
-    );
+    const opened = await api.openIncident(user.username, RESPONDER, {
+      suspectTokens: [offline.refresh_token, browser.access_token],
+    });
     expect(opened.status).toBe(201);
     expect(opened.body.joined).toBe(false);
     const id: string = opened.body.incidentId;
 
     // Sessions and tokens are cut without waiting; disabling the account waits for a human.
-    const approval = await pendingApproval(id);
+    const approval = await api.pendingApproval(id);
     expect(approval.action).toBe('disableAccount');
     expect(approval.requestedBy).toBe(RESPONDER);
     expect((await kc.user(user.id)).enabled).toBe(true);
@@ -103,7 +65,7 @@ describe('compromised-credential playbook', () => {
     expect(decided.status).toBe(200);
     expect(decided.body.status).toBe('approved');
 
-    const state = await untilPhase(id, ['contained', 'containment-unverified']);
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
     expect(state.verification?.checks.filter((c) => !c.ok)).toEqual([]);
     expect(state.phase).toBe('contained');
 
@@ -152,15 +114,15 @@ describe('compromised-credential playbook', () => {
       expect(history).not.toContain(secret);
 
     await close(id);
-    expect((await untilPhase(id, ['closed'])).status).toBe('closed');
+    expect((await api.untilPhase(id, ['closed'])).status).toBe('closed');
   });
 
   it('contains automatically at critical severity, without asking', async () => {
     const user = await kc.createUser('critical');
     const tokens = await kc.login(user);
-    const opened = await api.call('POST', '/incidents', openBody(user, { severity: 'critical' }), RESPONDER);
+    const opened = await api.openIncident(user.username, RESPONDER, { severity: 'critical' });
     expect(opened.status).toBe(201);
-    const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
+    const state = await api.untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
     expect(state.phase).toBe('contained');
     expect(state.approvals).toEqual([]);
     expect(state.actions.map((a) => `${a.action}:${a.status}`)).toEqual([
@@ -176,13 +138,10 @@ describe('compromised-credential playbook', () => {
 
   it('escalates an unanswered approval once, then applies the policy default (skip)', async () => {
     const user = await kc.createUser('timeout');
-    const opened = await api.call(
-      'POST',
-      '/incidents',
-      openBody(user, { policy: { disableAccount: { timeoutMs: 1500, escalations: 1, onTimeout: 'skip' } } }),
-      RESPONDER,
-    );
-    const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
+    const opened = await api.openIncident(user.username, RESPONDER, {
+      policy: { disableAccount: { timeoutMs: 1500, escalations: 1, onTimeout: 'skip' } },
+    });
+    const state = await api.untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
     const [approval] = state.approvals;
     expect(approval.status).toBe('timed-out');
     expect(approval.escalations).toBe(1);
@@ -199,29 +158,24 @@ describe('compromised-credential playbook', () => {
 
   it('proceeds by default when the policy says so, and closes itself when the hold-open window ends', async () => {
     const user = await kc.createUser('proceed');
-    const opened = await api.call(
-      'POST',
-      '/incidents',
-      openBody(user, {
-        policy: {
-          disableAccount: { timeoutMs: 1000, escalations: 0, onTimeout: 'proceed' },
-          holdOpenMs: 8000,
-        },
-      }),
-      RESPONDER,
-    );
-    const state = await untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
+    const opened = await api.openIncident(user.username, RESPONDER, {
+      policy: {
+        disableAccount: { timeoutMs: 1000, escalations: 0, onTimeout: 'proceed' },
+        holdOpenMs: 8000,
+      },
+    });
+    const state = await api.untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
     expect(state.approvals[0].resolution).toBe('default-proceed');
     expect((await kc.user(user.id)).enabled).toBe(false);
-    const closed = await untilPhase(opened.body.incidentId, ['closed']);
+    const closed = await api.untilPhase(opened.body.incidentId, ['closed']);
     expect(closed.timeline.at(-1)?.message).toBe('closed automatically at the end of the hold-open window');
   });
 
   it('refuses an approval from the requester (four-eyes), unknown ids and second decisions', async () => {
     const user = await kc.createUser('foureyes');
-    const opened = await api.call('POST', '/incidents', openBody(user), RESPONDER);
+    const opened = await api.openIncident(user.username, RESPONDER);
     const id = opened.body.incidentId;
-    const approval = await pendingApproval(id);
+    const approval = await api.pendingApproval(id);
 
     const own = await api.call(
       'POST',
@@ -258,7 +212,7 @@ describe('compromised-credential playbook', () => {
     expect(again.status).toBe(409);
     expect(again.body.error).toBe('ApprovalAlreadyDecided');
 
-    const state = await untilPhase(id, ['contained', 'containment-unverified']);
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
     expect(state.approvals[0].resolution).toBe('rejected');
     expect((await kc.user(user.id)).enabled).toBe(true);
     // The refused attempts never reached history: only the one real decision is on the record.
@@ -268,36 +222,28 @@ describe('compromised-credential playbook', () => {
 
   it('joins a second alert about the same principal to the open incident and raises its severity', async () => {
     const user = await kc.createUser('joined');
-    const first = await api.call(
-      'POST',
-      '/incidents',
-      openBody(user, { severity: 'medium', alertId: 'siem-1' }),
-      RESPONDER,
-    );
+    const first = await api.openIncident(user.username, RESPONDER, { severity: 'medium', alertId: 'siem-1' });
     expect(first.status).toBe(201);
     const id = first.body.incidentId;
-    await pendingApproval(id);
+    await api.pendingApproval(id);
 
-    const resent = await api.call(
-      'POST',
-      '/incidents',
-      openBody(user, { severity: 'medium', alertId: 'siem-1' }),
-      RESPONDER,
-    );
+    const resent = await api.openIncident(user.username, RESPONDER, {
+      severity: 'medium',
+      alertId: 'siem-1',
+    });
     expect(resent.status).toBe(201); // the same alert again: recorded once, not a join
     expect(resent.body.incidentId).toBe(id);
 
-    const second = await api.call(
-      'POST',
-      '/incidents',
-      openBody(user, { severity: 'critical', summary: 'impossible travel', alertId: 'siem-2' }),
-      'detector',
-    );
+    const second = await api.openIncident(user.username, 'detector', {
+      severity: 'critical',
+      summary: 'impossible travel',
+      alertId: 'siem-2',
+    });
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ incidentId: id, joined: true, severity: 'critical' });
 
     // Critical now: the policy proceeds without waiting for the pending approval.
-    const state = await untilPhase(id, ['contained', 'containment-unverified']);
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
     expect(state.alerts.map((a) => a.id)).toEqual(['siem-1', 'siem-2']);
     expect(state.approvals[0].resolution).toBe('auto-critical');
     expect((await kc.user(user.id)).enabled).toBe(false);
@@ -312,8 +258,7 @@ describe('compromised-credential playbook', () => {
   });
 
   it('reports a user that does not exist as a failed incident naming the user, never as contained', async () => {
-    const ghost = { username: 'ghost-nobody', id: '', password: '', otp: false };
-    const opened = await api.call('POST', '/incidents', openBody(ghost, { severity: 'critical' }), RESPONDER);
+    const opened = await api.openIncident('ghost-nobody', RESPONDER, { severity: 'critical' });
     expect(opened.status).toBe(201);
     const client = await temporalClient(config);
     const handle = client.workflow.getHandle(opened.body.incidentId);

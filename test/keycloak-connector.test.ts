@@ -11,7 +11,7 @@ import { LogNotifier } from '../activities/notifier';
 import type { Principal } from '../domain/incident';
 import { LocalEvidenceStore } from '../evidence/local-store';
 import { SealedTokens } from '../evidence/sealed-tokens';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { FaultProxy } from './support/fault-proxy';
 import { ENGINE_CLIENT, KeycloakTestClient, REALM } from './support/keycloak';
@@ -108,21 +108,11 @@ describe('Keycloak rate limiting', () => {
     const api = await TestApi.start(config);
     try {
       const user = await kc.createUser('ratelimited');
-      const opened = await api.call(
-        'POST',
-        '/incidents',
-        {
-          playbook: 'compromised-credential',
-          principal: { provider: 'keycloak', realm: REALM, username: user.username },
-          severity: 'critical',
-          summary: 'rate-limited containment',
-        },
-        'alice',
-      );
-      const state = await eventually(async () => {
-        const s = (await api.call('GET', `/incidents/${opened.body.incidentId}`)).body;
-        return s.phase === 'contained' ? s : undefined;
-      }, 'containment through a rate-limited Keycloak');
+      const opened = await api.openIncident(user.username, 'alice', {
+        severity: 'critical',
+        summary: 'rate-limited containment',
+      });
+      const state = await api.untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
       expect(state.phase).toBe('contained');
       expect((await kc.user(user.id)).enabled).toBe(false);
 

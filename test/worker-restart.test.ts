@@ -2,9 +2,9 @@
  * Durability: the worker that started an incident goes away while the incident waits for a human;
  * a new worker picks it up from Temporal's history and finishes it, without repeating actions.
  */
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { KeycloakTestClient, REALM } from './support/keycloak';
+import { KeycloakTestClient } from './support/keycloak';
 
 it('a new worker finishes an incident whose worker stopped while it waited for approval', async () => {
   const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
@@ -14,22 +14,9 @@ it('a new worker finishes an incident whose worker stopped while it waited for a
   try {
     const user = await kc.createUser('restart');
     const tokens = await kc.login(user);
-    const opened = await api.call(
-      'POST',
-      '/incidents',
-      {
-        playbook: 'compromised-credential',
-        principal: { provider: 'keycloak', realm: REALM, username: user.username },
-        severity: 'high',
-        summary: 'worker restart drill',
-      },
-      'alice',
-    );
+    const opened = await api.openIncident(user.username, 'alice', { summary: 'worker restart drill' });
     const id = opened.body.incidentId;
-    const approval = await eventually(async () => {
-      const state = (await api.call('GET', `/incidents/${id}`)).body;
-      return state.approvals?.find((a: { status: string }) => a.status === 'pending');
-    }, 'the approval request');
+    const approval = await api.pendingApproval(id);
 
     await worker.stop();
     worker = await TestWorker.start(config);
@@ -41,10 +28,7 @@ it('a new worker finishes an incident whose worker stopped while it waited for a
       'bob',
     );
     expect(decided.status).toBe(200);
-    const state = await eventually(async () => {
-      const s = (await api.call('GET', `/incidents/${id}`)).body;
-      return s.phase === 'contained' ? s : undefined;
-    }, 'containment after the restart');
+    const state = await api.untilPhase(id, ['contained']);
 
     expect(state.actions.map((a: { action: string }) => a.action)).toEqual([
       'revokeSessions',

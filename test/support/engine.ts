@@ -10,7 +10,8 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../api/app';
 import type { EngineConfig } from '../../config/config';
 import { createWorker } from '../../worker/worker';
-import { ENGINE_CLIENT } from './keycloak';
+import type { Approval, IncidentState } from '../../domain/incident';
+import { ENGINE_CLIENT, REALM } from './keycloak';
 import { readTestEnv } from './env';
 
 let runtimeInstalled = false;
@@ -90,9 +91,49 @@ export class TestApi {
     return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
+  /** Opens (or joins) a compromised-credential incident for `username` in the test realm. */
+  openIncident(username: string, actor: string, extra: Record<string, unknown> = {}) {
+    return this.call('POST', '/incidents', compromisedCredentialAlert(username, extra), actor);
+  }
+
+  async incident(id: string): Promise<IncidentState> {
+    const res = await this.call<IncidentState>('GET', `/incidents/${id}`);
+    if (res.status !== 200)
+      throw new Error(`GET /incidents/${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  }
+
+  untilPhase(id: string, phases: string[], timeoutMs = 90_000): Promise<IncidentState> {
+    return eventually(
+      async () => {
+        const state = await this.incident(id);
+        return phases.includes(state.phase) ? state : undefined;
+      },
+      `incident ${id} to reach ${phases.join('/')}`,
+      timeoutMs,
+    );
+  }
+
+  pendingApproval(id: string): Promise<Approval> {
+    return eventually(
+      async () => (await this.incident(id)).approvals.find((a) => a.status === 'pending'),
+      'a pending approval',
+    );
+  }
+
   async stop(): Promise<void> {
     await this.app.close();
   }
+}
+
+export function compromisedCredentialAlert(username: string, extra: Record<string, unknown> = {}) {
+  return {
+    playbook: 'compromised-credential',
+    principal: { provider: 'keycloak', realm: REALM, username },
+    severity: 'high',
+    summary: `credential of ${username} seen on a phishing kit`,
+    ...extra,
+  };
 }
 
 export async function temporalClient(config: EngineConfig): Promise<Client> {
