@@ -29,6 +29,19 @@ afterAll(async () => {
   await worker?.stop();
 });
 
+/** Every string and every payload's bytes (as UTF-8) in a history, to search for plaintext. */
+function historyText(history: unknown): string {
+  const parts: string[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v === 'string') parts.push(v);
+    else if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+  };
+  walk(history);
+  return parts.join('\n');
+}
+
 async function close(id: string) {
   const res = await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
   expect(res.status).toBe(200);
@@ -106,12 +119,13 @@ describe('compromised-credential playbook', () => {
     expect(snapshot.credentials.map((c) => c.type).sort()).toEqual(['otp', 'password']);
     expect(JSON.stringify(snapshot)).not.toContain(user.password);
 
-    // No token or password reached workflow history.
-    const history = JSON.stringify(
-      await (await temporalClient(config)).workflow.getHandle(id).fetchHistory(),
-    );
-    for (const secret of [offline.refresh_token, browser.access_token, user.password])
+    // No token or password reached workflow history (payloads decoded, so a leak would show).
+    const history = historyText(await (await temporalClient(config)).workflow.getHandle(id).fetchHistory());
+    expect(history).toContain(user.username); // the decoding works: the principal is in the payloads
+    expect(history).toContain(`revoke all sessions of ${user.username}`); // activity summaries for the UI
+    for (const secret of [offline.refresh_token, browser.access_token, user.password]) {
       expect(history).not.toContain(secret);
+    }
 
     await close(id);
     expect((await api.untilPhase(id, ['closed'])).status).toBe('closed');
@@ -169,6 +183,29 @@ describe('compromised-credential playbook', () => {
     expect((await kc.user(user.id)).enabled).toBe(false);
     const closed = await api.untilPhase(opened.body.incidentId, ['closed']);
     expect(closed.timeline.at(-1)?.message).toBe('closed automatically at the end of the hold-open window');
+  });
+
+  it('needs two distinct approvers when the policy quorum is 2', async () => {
+    const user = await kc.createUser('quorum');
+    const opened = await api.openIncident(user.username, RESPONDER, {
+      policy: { disableAccount: { quorum: 2 } },
+    });
+    const id = opened.body.incidentId;
+    const approval = await api.pendingApproval(id);
+    const decide = (actor: string) =>
+      api.call('POST', `/incidents/${id}/approvals`, { approvalId: approval.id, decision: 'approve' }, actor);
+
+    expect((await decide(APPROVER)).body.status).toBe('pending');
+    const twice = await decide(APPROVER);
+    expect(twice.status).toBe(409);
+    expect(twice.body.error).toBe('DuplicateApprover');
+    expect((await kc.user(user.id)).enabled).toBe(true);
+    expect((await decide('carol.approver')).body.status).toBe('approved');
+
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.approvals[0].decisions.map((d) => d.actor)).toEqual([APPROVER, 'carol.approver']);
+    expect((await kc.user(user.id)).enabled).toBe(false);
+    await close(id);
   });
 
   it('refuses an approval from the requester (four-eyes), unknown ids and second decisions', async () => {
