@@ -83,7 +83,7 @@ async function main(): Promise<void> {
       const state = (await (await fetch(`${api}/incidents/${incidentId}`)).json()) as { phase: string };
       if (state.phase === 'contained') break;
       if (state.phase === 'containment-unverified') throw new Error(`run ${i}: containment not verified`);
-      await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 20));
     }
     const engineMs = performance.now() - t0;
 
