@@ -1,0 +1,103 @@
+/**
+ * Raw vendor records → normalized identity events. Each record is handled on its own: a bad record
+ * is reported with its index and reason, and never costs the good records of the same batch.
+ */
+import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
+import { EventRejected } from './fields';
+import type { ParseContext, Parser } from './parsers/common';
+import { parseAuth0 } from './parsers/auth0';
+import { parseEntra } from './parsers/entra';
+import { parseGoogle } from './parsers/google';
+import { parseKeycloak } from './parsers/keycloak';
+import { parseOkta } from './parsers/okta';
+
+const PARSERS: Record<EventProvider, Parser> = {
+  keycloak: parseKeycloak,
+  okta: parseOkta,
+  entra: parseEntra,
+  auth0: parseAuth0,
+  google: parseGoogle,
+};
+
+export function isEventProvider(value: unknown): value is EventProvider {
+  return typeof value === 'string' && (EVENT_PROVIDERS as readonly string[]).includes(value);
+}
+
+export interface Rejection {
+  index: number;
+  reason: string;
+}
+
+export interface NormalizedBatch {
+  events: IdentityEvent[];
+  rejected: Rejection[];
+}
+
+export function normalizeRecord(provider: EventProvider, raw: unknown, ctx: ParseContext): IdentityEvent[] {
+  return PARSERS[provider](raw, ctx);
+}
+
+export function normalizeBatch(
+  provider: EventProvider,
+  records: unknown[],
+  ctx: ParseContext,
+): NormalizedBatch {
+  const events: IdentityEvent[] = [];
+  const rejected: Rejection[] = [];
+  records.forEach((raw, index) => {
+    if (raw instanceof RecordSyntaxError) {
+      rejected.push({ index, reason: raw.message });
+      return;
+    }
+    try {
+      events.push(...PARSERS[provider](raw, ctx));
+    } catch (err) {
+      rejected.push({
+        index,
+        reason: err instanceof EventRejected ? err.message : `unreadable record: ${(err as Error).message}`,
+      });
+    }
+  });
+  return { events, rejected };
+}
+
+/** Stands in the record list for an NDJSON line that is not JSON, so its index is reported. */
+export class RecordSyntaxError {
+  constructor(readonly message: string) {}
+}
+
+/**
+ * Splits a request body into records: a JSON array, a single JSON object, or NDJSON (one record a
+ * line). With `textLines`, a line that is not JSON is kept as a text record (Keycloak server logs).
+ */
+export function splitRecords(body: string, opts: { textLines?: boolean } = {}): unknown[] {
+  const trimmed = body.trim();
+  if (trimmed === '') return [];
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed = JSON.parse(trimmed) as unknown;
+      if (Array.isArray(parsed)) return parsed;
+    } catch {
+      /* not one JSON array: fall through to NDJSON */
+    }
+  }
+  const lines = body.split(/\r?\n/);
+  const records: unknown[] = [];
+  lines.forEach((line, i) => {
+    const text = line.trim();
+    if (text === '') return;
+    if (text.startsWith('{') || text.startsWith('[')) {
+      try {
+        records.push(JSON.parse(text));
+        return;
+      } catch (err) {
+        if (!opts.textLines) {
+          records.push(new RecordSyntaxError(`line ${i + 1} is not valid JSON: ${(err as Error).message}`));
+          return;
+        }
+      }
+    }
+    records.push(opts.textLines ? text : new RecordSyntaxError(`line ${i + 1} is not a JSON object`));
+  });
+  return records;
+}

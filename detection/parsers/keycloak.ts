@@ -1,0 +1,199 @@
+/**
+ * Keycloak: login events and admin events as the admin REST API returns them (what the collector
+ * pulls), and the same events as server log lines (`type=LOGIN_ERROR, realmId=…`), plain or ECS JSON.
+ */
+import { GENERIC, identityEvent, IdentityEvent } from '../events';
+import { EventRejected, get, isRecord, num, obj, rawRef, str } from '../fields';
+import { eventTime, ParseContext, Parser } from './common';
+
+type Classified = Parameters<typeof identityEvent>[1];
+
+/** Keycloak login-event types, by their name without the `_ERROR` suffix. */
+const LOGIN_EVENTS: Record<string, Classified> = {
+  LOGIN: { category: 'authentication', activity: 'logon' },
+  CLIENT_LOGIN: { category: 'authentication', activity: 'logon' },
+  IDENTITY_PROVIDER_LOGIN: { category: 'authentication', activity: 'logon' },
+  LOGOUT: { category: 'authentication', activity: 'logoff' },
+  REFRESH_TOKEN: { category: 'authentication', activity: 'token-refresh' },
+  CODE_TO_TOKEN: { category: 'authentication', activity: 'token-exchange' },
+  TOKEN_EXCHANGE: { category: 'authentication', activity: 'token-exchange' },
+  REGISTER: { category: 'account-change', activity: 'create' },
+  DELETE_ACCOUNT: { category: 'account-change', activity: 'delete' },
+  UPDATE_PROFILE: { category: 'account-change', activity: 'update' },
+  UPDATE_EMAIL: { category: 'account-change', activity: 'update' },
+  UPDATE_PASSWORD: { category: 'account-change', activity: 'password-change' },
+  RESET_PASSWORD: { category: 'account-change', activity: 'password-reset' },
+  UPDATE_TOTP: { category: 'credential-change', activity: 'factor-enrolled', credentialType: 'otp' },
+  REMOVE_TOTP: { category: 'credential-change', activity: 'factor-removed', credentialType: 'otp' },
+  UPDATE_CREDENTIAL: { category: 'credential-change', activity: 'factor-enrolled' },
+  REMOVE_CREDENTIAL: { category: 'credential-change', activity: 'factor-removed' },
+};
+
+function classifyLogin(type: string, details: Record<string, unknown>): Classified {
+  const base = LOGIN_EVENTS[type.replace(/_ERROR$/, '')];
+  if (!base) return GENERIC;
+  if (base.category === 'credential-change' && !base.credentialType) {
+    return { ...base, credentialType: str(details, 'credential_type') };
+  }
+  return base;
+}
+
+function loginEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknown): IdentityEvent {
+  const type = str(rec, 'type');
+  if (!type) throw new EventRejected('a Keycloak event needs a type');
+  const details = obj(rec, 'details') ?? {};
+  const error = str(rec, 'error');
+  const failed = type.endsWith('_ERROR') || Boolean(error);
+  const userId = str(rec, 'userId');
+  const username = str(details, 'username');
+  return identityEvent(
+    {
+      id: str(rec, 'id') ?? rawRef(raw),
+      provider: 'keycloak',
+      tenant: str(rec, 'realmId', 'realmName'),
+      ...eventTime(ctx, get(rec, 'time'), get(rec, '@timestamp')),
+      vendorType: type,
+      outcome: failed ? 'failure' : 'success',
+      reason: error,
+      actor:
+        userId || username
+          ? { id: userId === 'null' ? undefined : userId, name: username, type: 'user' }
+          : undefined,
+      target: userId && userId !== 'null' ? { id: userId, name: username, type: 'user' } : undefined,
+      sourceIp: str(rec, 'ipAddress'),
+      userAgent: str(details, 'user_agent'),
+      sessionId: str(rec, 'sessionId') ?? str(details, 'code_id'),
+      client: str(rec, 'clientId'),
+      rawRef: rawRef(raw),
+    },
+    classifyLogin(type, details),
+  );
+}
+
+function adminEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknown): IdentityEvent {
+  const op = str(rec, 'operationType') ?? 'UNKNOWN';
+  const resource = str(rec, 'resourceType') ?? '';
+  const path = str(rec, 'resourcePath') ?? '';
+  const auth = obj(rec, 'authDetails') ?? {};
+  const userInPath = /^users\/([^/]+)/.exec(path)?.[1];
+  const classified = classifyAdmin(op, resource, path, str(rec, 'representation'));
+  return identityEvent(
+    {
+      id: str(rec, 'id') ?? rawRef(raw),
+      provider: 'keycloak',
+      tenant: str(rec, 'realmId', 'realmName'),
+      ...eventTime(ctx, get(rec, 'time')),
+      vendorType: `ADMIN_${op}_${resource || 'RESOURCE'}`,
+      outcome: str(rec, 'error') ? 'failure' : 'success',
+      reason: str(rec, 'error'),
+      actor: { id: str(auth, 'userId'), type: 'admin' },
+      target: userInPath ? { id: userInPath, type: 'user' } : undefined,
+      sourceIp: str(auth, 'ipAddress'),
+      client: str(auth, 'clientId'),
+      rawRef: rawRef(raw),
+    },
+    classified,
+  );
+}
+
+function classifyAdmin(op: string, resource: string, path: string, representation?: string): Classified {
+  if (
+    resource === 'REALM_ROLE_MAPPING' ||
+    resource === 'CLIENT_ROLE_MAPPING' ||
+    resource === 'GROUP_MEMBERSHIP'
+  ) {
+    if (op !== 'CREATE' && op !== 'DELETE') return GENERIC;
+    return {
+      category: 'privilege-change',
+      activity: op === 'CREATE' ? 'grant' : 'revoke',
+      privilege: privilegeName(resource, path, representation),
+    };
+  }
+  if (resource === 'USER') {
+    if (op === 'CREATE') return { category: 'account-change', activity: 'create' };
+    if (op === 'DELETE') return { category: 'account-change', activity: 'delete' };
+    if (path.endsWith('/reset-password')) return { category: 'account-change', activity: 'password-reset' };
+    if (op === 'UPDATE' && representation && /"enabled"\s*:\s*false/.test(representation)) {
+      return { category: 'account-change', activity: 'disable' };
+    }
+    if (/\/credentials\/[^/]+$/.test(path) && op === 'DELETE')
+      return { category: 'credential-change', activity: 'factor-removed' };
+    return { category: 'account-change', activity: 'update' };
+  }
+  if (resource === 'CLIENT' && /client-secret/.test(path))
+    return { category: 'credential-change', activity: 'client-secret-changed' };
+  if (resource === 'IDENTITY_PROVIDER' && (op === 'CREATE' || op === 'UPDATE')) {
+    return { category: 'credential-change', activity: 'idp-trust-changed' };
+  }
+  return GENERIC;
+}
+
+function privilegeName(resource: string, path: string, representation?: string): string | undefined {
+  if (resource === 'GROUP_MEMBERSHIP') return `group:${path.split('/').pop()}`;
+  try {
+    const roles = JSON.parse(representation ?? '[]') as unknown;
+    if (Array.isArray(roles))
+      return (
+        roles
+          .map((r) => (isRecord(r) ? str(r, 'name') : undefined))
+          .filter(Boolean)
+          .join(',') || undefined
+      );
+  } catch {
+    /* representation is optional and free-form */
+  }
+  return undefined;
+}
+
+/** `type=LOGIN_ERROR, realmId=test, clientId=app, userId=…, ipAddress=…, error=…, username=…` */
+const LOG_PAIRS = /(\w+)=([^,]*?)(?:, (?=\w+=)|$)/g;
+
+function logLine(line: string, ctx: ParseContext, raw: unknown, timestamp?: unknown): IdentityEvent {
+  const at = line.indexOf('type=');
+  if (at >= 0) {
+    const fields: Record<string, unknown> = {};
+    for (const m of line.slice(at).matchAll(LOG_PAIRS)) fields[m[1]] = m[2];
+    const { type, realmId, clientId, userId, ipAddress, error, sessionId, ...details } = fields;
+    const prefixTime = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3})/.exec(line);
+    return loginEvent(
+      {
+        type,
+        realmId,
+        clientId,
+        userId,
+        ipAddress,
+        error,
+        sessionId,
+        details,
+        time: timestamp ?? (prefixTime ? `${prefixTime[1]}.${prefixTime[2]}` : undefined),
+      },
+      ctx,
+      raw,
+    );
+  }
+  // A server log line that is not an identity event: kept as a generic event.
+  return identityEvent(
+    {
+      id: rawRef(raw),
+      provider: 'keycloak',
+      ...eventTime(ctx, timestamp, /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/.exec(line)?.[1]),
+      vendorType: 'SERVER_LOG',
+      outcome: 'unknown',
+      rawRef: rawRef(raw),
+    },
+    GENERIC,
+  );
+}
+
+export const parseKeycloak: Parser = (raw, ctx) => {
+  if (typeof raw === 'string') return [logLine(raw, ctx, raw)];
+  if (!isRecord(raw)) throw new EventRejected('a Keycloak event must be a JSON object or a server log line');
+  if (str(raw, 'operationType')) return [adminEvent(raw, ctx, raw)];
+  if (str(raw, 'type') && (num(raw, 'time') !== undefined || str(raw, 'realmId')))
+    return [loginEvent(raw, ctx, raw)];
+  const message = str(raw, 'message');
+  if (message) return [logLine(message, ctx, raw, get(raw, '@timestamp'))];
+  throw new EventRejected(
+    'not a Keycloak event: expected a login event (type, time), an admin event (operationType) or a log record (message)',
+  );
+};
