@@ -1,0 +1,311 @@
+import { identityEvent, IdentityEvent } from './events';
+import {
+  DEFAULT_DETECTION_CONFIG,
+  DetectionAlert,
+  DetectionConfig,
+  Detector,
+  emptyState,
+  haversineKm,
+} from './rules';
+
+const T0 = Date.parse('2026-11-29T02:00:00Z');
+let seq = 0;
+
+type Auth = Partial<Extract<IdentityEvent, { category: 'authentication' }>>;
+const at = (sec: number) => new Date(T0 + sec * 1000).toISOString();
+
+function auth(user: string, outcome: 'success' | 'failure', sec: number, extra: Auth = {}): IdentityEvent {
+  return identityEvent(
+    {
+      id: `e${++seq}`,
+      provider: 'keycloak',
+      tenant: 'corp',
+      time: at(sec),
+      timeSource: 'event',
+      vendorType: outcome === 'success' ? 'LOGIN' : 'LOGIN_ERROR',
+      outcome,
+      actor: { name: user, type: 'user' },
+      target: { name: user, type: 'user' },
+      sourceIp: extra.sourceIp ?? '198.51.100.7',
+      userAgent: extra.userAgent,
+      geo: extra.geo,
+      sessionId: extra.sessionId,
+      rawRef: 'x',
+    },
+    { category: 'authentication', activity: extra.activity ?? 'logon', mfaResult: extra.mfaResult },
+  );
+}
+
+function run(events: IdentityEvent[], config: Partial<DetectionConfig> = {}): DetectionAlert[] {
+  const d = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...config });
+  return events.flatMap((e) => d.process(e));
+}
+
+const rules = (alerts: DetectionAlert[]) => alerts.map((a) => a.rule);
+const failures = (user: string, n: number, from = 0, ip?: string) =>
+  Array.from({ length: n }, (_, i) => auth(user, 'failure', from + i * 10, { sourceIp: ip }));
+
+describe('failed-login burst', () => {
+  it.each([
+    ['10 failures in 5 min (threshold)', 10, ['failed-login-burst']],
+    ['9 failures (N-1)', 9, []],
+    ['0 failures', 0, []],
+  ])('%s', (_what, n, expected) => {
+    expect(rules(run(failures('alice', n)))).toEqual(expected);
+  });
+
+  it('does not count failures that fell out of the window', () => {
+    const spread = Array.from({ length: 10 }, (_, i) => auth('alice', 'failure', i * 40)); // 360 s > 5 min
+    expect(rules(run(spread))).toEqual([]);
+  });
+
+  it('raises a critical compromise alert when a success follows the burst', () => {
+    const alerts = run([...failures('alice', 10), auth('alice', 'success', 120)]);
+    expect(rules(alerts)).toEqual(['failed-login-burst', 'credential-compromise-after-burst']);
+    const compromise = alerts[1];
+    expect(compromise).toMatchObject({
+      severity: 'critical',
+      principal: { provider: 'keycloak', tenant: 'corp', username: 'alice' },
+    });
+    expect(compromise.eventIds).toHaveLength(11);
+  });
+
+  it('does not call a success after 9 failures a compromise (N-1)', () => {
+    expect(rules(run([...failures('alice', 9), auth('alice', 'success', 120)]))).toEqual([]);
+  });
+
+  it('repeats no alert within the dedup window', () => {
+    expect(rules(run(failures('alice', 30)))).toEqual(['failed-login-burst']);
+  });
+});
+
+describe('password spray', () => {
+  const spray = (users: number, tries: number, ip = '203.0.113.9') =>
+    Array.from({ length: users }, (_, u) =>
+      Array.from({ length: tries }, (_, k) => auth(`user${u}`, 'failure', u * 5 + k, { sourceIp: ip })),
+    ).flat();
+
+  it.each([
+    ['10 users × 1 try from one IP', 10, 1, ['password-spray']],
+    ['9 users (N-1)', 9, 1, []],
+    ['10 users × 4 tries (not "few tries each")', 10, 4, []],
+  ])('%s', (_what, users, tries, expected) => {
+    expect(rules(run(spray(users, tries))).filter((r) => r === 'password-spray')).toEqual(expected);
+  });
+
+  it('opens one alert per compromised user, keyed by user, when a sprayed account then logs in from that IP', () => {
+    const alerts = run([...spray(10, 1), auth('user3', 'success', 100, { sourceIp: '203.0.113.9' })]);
+    const perUser = alerts.filter((a) => a.principal?.username === 'user3');
+    expect(perUser).toEqual([expect.objectContaining({ rule: 'password-spray', severity: 'high' })]);
+    expect(alerts.filter((a) => a.rule === 'password-spray' && !a.principal)).toHaveLength(1);
+  });
+
+  it('detects a spray distributed over many IPs', () => {
+    const events = Array.from({ length: 20 }, (_, u) =>
+      auth(`u${u}`, 'failure', u * 30, { sourceIp: `192.0.2.${u % 10}` }),
+    );
+    expect(rules(run(events))).toContain('distributed-password-spray');
+    expect(rules(run(events.slice(0, 19)))).not.toContain('distributed-password-spray');
+  });
+});
+
+describe('MFA fatigue', () => {
+  const pushes = (n: number, result: 'denied' | 'challenged' = 'denied') =>
+    Array.from({ length: n }, (_, i) =>
+      auth('bob', 'failure', i * 30, { activity: 'mfa', mfaResult: result }),
+    );
+
+  it.each([
+    ['5 denied pushes', pushes(5), ['mfa-fatigue']],
+    ['4 denied pushes (N-1)', pushes(4), []],
+    ['5 unanswered pushes', pushes(5, 'challenged'), ['mfa-fatigue']],
+  ])('%s', (_what, events, expected) => {
+    expect(rules(run(events))).toEqual(expected);
+  });
+
+  it('is critical when a push is finally accepted', () => {
+    const alerts = run([
+      ...pushes(5),
+      auth('bob', 'success', 200, { activity: 'mfa', mfaResult: 'approved' }),
+    ]);
+    expect(alerts.map((a) => [a.rule, a.severity])).toEqual([
+      ['mfa-fatigue', 'high'],
+      ['mfa-fatigue-accepted', 'critical'],
+    ]);
+  });
+});
+
+describe('impossible travel and new country', () => {
+  const paris = { country: 'FR', lat: 48.85, lon: 2.35 };
+  const sydney = { country: 'AU', lat: -33.87, lon: 151.21 };
+  const lyon = { country: 'FR', lat: 45.76, lon: 4.84 };
+
+  it('flags Paris then Sydney one hour later', () => {
+    const alerts = run([
+      auth('carol', 'success', 0, { geo: paris }),
+      auth('carol', 'success', 3600, { geo: sydney }),
+    ]);
+    expect(rules(alerts)).toEqual(['impossible-travel']);
+    expect(alerts[0].summary).toMatch(/16\d{3} km away 60 min/);
+  });
+
+  it('does not flag Paris then Lyon one hour later (possible by train)', () => {
+    expect(
+      rules(
+        run([auth('carol', 'success', 0, { geo: paris }), auth('carol', 'success', 3600, { geo: lyon })]),
+      ),
+    ).toEqual([]);
+  });
+
+  it('does not flag Paris then Sydney a day later', () => {
+    expect(
+      rules(
+        run([auth('carol', 'success', 0, { geo: paris }), auth('carol', 'success', 86_400, { geo: sydney })]),
+      ),
+    ).toEqual([]);
+  });
+
+  it('flags a first login from a new country once the baseline holds enough logins', () => {
+    const base = Array.from({ length: 5 }, (_, i) =>
+      auth('dave', 'success', i * 86_400, { geo: { country: 'FR' } }),
+    );
+    expect(rules(run([...base, auth('dave', 'success', 6 * 86_400, { geo: { country: 'BR' } })]))).toEqual([
+      'new-country',
+    ]);
+    expect(
+      rules(run([...base.slice(0, 4), auth('dave', 'success', 6 * 86_400, { geo: { country: 'BR' } })])),
+    ).toEqual([]);
+  });
+
+  it('computes great-circle distances', () => {
+    const km = haversineKm(paris.lat, paris.lon, lyon.lat, lyon.lon);
+    expect(km).toBeGreaterThan(385);
+    expect(km).toBeLessThan(400);
+  });
+});
+
+describe('session reuse', () => {
+  it('flags a session used from a new IP and a new user agent', () => {
+    const alerts = run([
+      auth('erin', 'success', 0, { sessionId: 's1', sourceIp: '198.51.100.1', userAgent: 'Firefox' }),
+      auth('erin', 'success', 60, {
+        activity: 'token-refresh',
+        sessionId: 's1',
+        sourceIp: '203.0.113.66',
+        userAgent: 'curl/8',
+      }),
+    ]);
+    expect(rules(alerts)).toEqual(['session-reuse']);
+  });
+
+  it('does not flag a new IP with the same user agent (mobile network change)', () => {
+    const alerts = run([
+      auth('erin', 'success', 0, { sessionId: 's1', sourceIp: '198.51.100.1', userAgent: 'Firefox' }),
+      auth('erin', 'success', 60, {
+        activity: 'token-refresh',
+        sessionId: 's1',
+        sourceIp: '203.0.113.66',
+        userAgent: 'Firefox',
+      }),
+    ]);
+    expect(rules(alerts)).toEqual([]);
+  });
+});
+
+function change(
+  category: 'privilege-change' | 'credential-change' | 'account-change',
+  activity: string,
+  sec: number,
+  actor: string,
+  target: string,
+  privilege?: string,
+): IdentityEvent {
+  return identityEvent(
+    {
+      id: `e${++seq}`,
+      provider: 'keycloak',
+      tenant: 'corp',
+      time: at(sec),
+      timeSource: 'event',
+      vendorType: activity,
+      outcome: 'success',
+      actor: { name: actor },
+      target: { name: target },
+      rawRef: 'x',
+    },
+    { category, activity, privilege } as never,
+  );
+}
+
+describe('privilege escalation', () => {
+  it.each([
+    ['an admin role granted by another admin', 'root', 'frank', 'realm-admin', 'high'],
+    ['an admin role granted to oneself', 'frank', 'frank', 'realm-admin', 'critical'],
+  ])('flags %s', (_what, actor, target, privilege, severity) => {
+    const [alert] = run([change('privilege-change', 'grant', 0, actor, target, privilege)]);
+    expect(alert).toMatchObject({ rule: 'privilege-escalation', severity, principal: { username: target } });
+  });
+
+  it('ignores an ordinary role', () => {
+    expect(run([change('privilege-change', 'grant', 0, 'root', 'frank', 'reader')])).toEqual([]);
+  });
+
+  it('says when the grantor has never granted before', () => {
+    const alerts = run([
+      change('privilege-change', 'grant', 0, 'root', 'a', 'reader'),
+      change('privilege-change', 'grant', 10, 'mallory', 'frank', 'manage-users'),
+    ]);
+    expect(alerts[0].summary).toContain('grantor never granted before');
+  });
+});
+
+describe('persistence after a suspicious login', () => {
+  const compromise = [...failures('gina', 10), auth('gina', 'success', 120)];
+
+  it('is critical when a factor is enrolled within the window after a compromise', () => {
+    const alerts = run([...compromise, change('credential-change', 'factor-enrolled', 600, 'gina', 'gina')]);
+    expect(alerts.at(-1)).toMatchObject({ rule: 'persistence-after-suspicious-login', severity: 'critical' });
+  });
+
+  it('is not raised for a factor enrolled with no suspicious login before it', () => {
+    expect(run([change('credential-change', 'factor-enrolled', 600, 'gina', 'gina')])).toEqual([]);
+  });
+
+  it('is not raised once the window has passed', () => {
+    const late = 120 + DEFAULT_DETECTION_CONFIG.persistenceWindowMs / 1000 + 1;
+    expect(
+      rules(run([...compromise, change('credential-change', 'factor-enrolled', late, 'gina', 'gina')])),
+    ).not.toContain('persistence-after-suspicious-login');
+  });
+
+  it('flags MFA being disabled', () => {
+    expect(rules(run([change('account-change', 'mfa-disabled', 0, 'root', 'hank')]))).toEqual([
+      'mfa-disabled',
+    ]);
+  });
+});
+
+describe('detector state', () => {
+  it('survives a restart: a burst split across two detectors sharing the state is still detected', () => {
+    const first = new Detector();
+    failures('ivan', 6).forEach((e) => first.process(e));
+    const saved = JSON.parse(JSON.stringify(first.state));
+    const second = new Detector(DEFAULT_DETECTION_CONFIG, saved);
+    const alerts = failures('ivan', 4, 60).flatMap((e) => second.process(e));
+    expect(rules(alerts)).toEqual(['failed-login-burst']);
+  });
+
+  it('gives the same alert id when the same event is processed again', () => {
+    const events = failures('judy', 10);
+    const a = run(events);
+    const b = run(events);
+    expect(a[0].id).toBe(b[0].id);
+  });
+
+  it('prunes windows that can no longer matter', () => {
+    const d = new Detector();
+    failures('kim', 3).forEach((e) => d.process(e));
+    d.prune(T0 + 3600_000);
+    expect(d.state).toEqual({ ...emptyState(), lastAlert: {} });
+  });
+});

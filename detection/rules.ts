@@ -1,0 +1,523 @@
+/**
+ * Detection rules over normalized identity events, with sliding windows keyed by user, source IP or
+ * tenant. Pure and synchronous: the state is plain JSON (`DetectionState`), so whoever runs the
+ * detector can persist it and resume after a restart with no lost window.
+ */
+import { createHash } from 'node:crypto';
+import type { Severity } from '../domain/incident';
+import type { IdentityEvent } from './events';
+
+export type RuleName =
+  | 'failed-login-burst'
+  | 'credential-compromise-after-burst'
+  | 'password-spray'
+  | 'distributed-password-spray'
+  | 'mfa-fatigue'
+  | 'mfa-fatigue-accepted'
+  | 'mfa-disabled'
+  | 'impossible-travel'
+  | 'new-country'
+  | 'session-reuse'
+  | 'privilege-escalation'
+  | 'persistence-after-suspicious-login';
+
+export interface DetectionConfig {
+  failedLoginBurst: { threshold: number; windowMs: number };
+  passwordSpray: { distinctUsers: number; maxTriesPerUser: number; windowMs: number };
+  distributedSpray: { distinctUsers: number; distinctIps: number; maxTriesPerIp: number; windowMs: number };
+  mfaFatigue: { threshold: number; windowMs: number };
+  impossibleTravel: { maxKmh: number; minKm: number };
+  newCountry: { minBaselineLogins: number };
+  /** Privileges (roles, groups) that count as administrative. */
+  privilegedPattern: string;
+  persistenceWindowMs: number;
+  /** An alert for the same rule and key is not repeated within this time. */
+  dedupMs: number;
+  /** Sessions, last logins and baselines older than this are forgotten. */
+  memoryMs: number;
+}
+
+const MIN = 60_000;
+export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
+  failedLoginBurst: { threshold: 10, windowMs: 5 * MIN },
+  passwordSpray: { distinctUsers: 10, maxTriesPerUser: 3, windowMs: 10 * MIN },
+  distributedSpray: { distinctUsers: 20, distinctIps: 10, maxTriesPerIp: 5, windowMs: 30 * MIN },
+  mfaFatigue: { threshold: 5, windowMs: 10 * MIN },
+  impossibleTravel: { maxKmh: 900, minKm: 500 },
+  newCountry: { minBaselineLogins: 5 },
+  privilegedPattern: 'admin|owner|super|root|realm-management|manage-|global administrator|privileged',
+  persistenceWindowMs: 24 * 60 * MIN,
+  dedupMs: 15 * MIN,
+  memoryMs: 30 * 24 * 60 * MIN,
+};
+
+export interface AlertPrincipal {
+  provider: IdentityEvent['provider'];
+  tenant?: string;
+  username: string;
+}
+
+export interface DetectionAlert {
+  /** Stable for the same rule, key and triggering event: re-processing yields the same id. */
+  id: string;
+  rule: RuleName;
+  severity: Severity;
+  /** What the rule counted by: a user, a source IP, a tenant. */
+  key: string;
+  summary: string;
+  time: string;
+  principal?: AlertPrincipal;
+  sourceIp?: string;
+  /** The events that triggered it (ids), kept as evidence by the incident. */
+  eventIds: string[];
+}
+
+interface Hit {
+  t: number;
+  id: string;
+  user?: string;
+  ip?: string;
+}
+
+export interface DetectionState {
+  failuresByUser: Record<string, Hit[]>;
+  failuresByIp: Record<string, Hit[]>;
+  failuresByTenant: Record<string, Hit[]>;
+  mfaByUser: Record<string, Hit[]>;
+  lastLogin: Record<string, { t: number; id: string; lat: number; lon: number; country?: string }>;
+  countries: Record<string, { seen: string[]; logins: number; t: number }>;
+  sessions: Record<string, { ip?: string; ua?: string; t: number }>;
+  suspiciousSince: Record<string, number>;
+  grantors: Record<string, string[]>;
+  lastAlert: Record<string, number>;
+}
+
+export function emptyState(): DetectionState {
+  return {
+    failuresByUser: {},
+    failuresByIp: {},
+    failuresByTenant: {},
+    mfaByUser: {},
+    lastLogin: {},
+    countries: {},
+    sessions: {},
+    suspiciousSince: {},
+    grantors: {},
+    lastAlert: {},
+  };
+}
+
+export class Detector {
+  readonly state: DetectionState;
+  private readonly privileged: RegExp;
+  private processed = 0;
+
+  constructor(
+    readonly config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
+    state?: DetectionState,
+  ) {
+    this.state = state ?? emptyState();
+    this.privileged = new RegExp(config.privilegedPattern, 'i');
+  }
+
+  /** Runs every rule on one event; returns the alerts it raises (after de-duplication). */
+  process(e: IdentityEvent): DetectionAlert[] {
+    const t = Date.parse(e.time);
+    if (Number.isNaN(t)) return [];
+    const raised: DetectionAlert[] = [];
+    const emit = (a: Omit<DetectionAlert, 'id' | 'time'>) => {
+      const dedupKey = `${a.rule}|${a.key}`;
+      const last = this.state.lastAlert[dedupKey];
+      if (last !== undefined && t - last < this.config.dedupMs) return;
+      this.state.lastAlert[dedupKey] = t;
+      const alert = { ...a, time: e.time, id: alertId(a.rule, a.key, e.id) };
+      if (alert.principal && SUSPICIOUS.has(alert.rule))
+        this.state.suspiciousSince[userKeyOf(alert.principal)] = t;
+      raised.push(alert);
+    };
+
+    if (e.category === 'authentication') this.authentication(e, t, emit);
+    else if (e.category === 'privilege-change') this.privilegeChange(e, emit);
+    else if (
+      e.category === 'credential-change' ||
+      (e.category === 'account-change' && e.activity === 'mfa-disabled')
+    ) {
+      this.credentialChange(e, t, emit);
+    }
+    if (++this.processed % 1000 === 0) this.prune(t);
+    return raised;
+  }
+
+  private authentication(e: IdentityEvent & { category: 'authentication' }, t: number, emit: Emit): void {
+    const user = userOf(e);
+    const uk = user ? userKeyOf(user) : undefined;
+    const c = this.config;
+
+    if (e.activity === 'mfa' && uk && user) {
+      if (
+        e.mfaResult === 'denied' ||
+        e.mfaResult === 'challenged' ||
+        e.mfaResult === 'timeout' ||
+        e.outcome === 'failure'
+      ) {
+        const pushes = slide(this.state.mfaByUser, uk, { t, id: e.id }, c.mfaFatigue.windowMs, t);
+        if (pushes.length >= c.mfaFatigue.threshold) {
+          emit({
+            rule: 'mfa-fatigue',
+            severity: 'high',
+            key: uk,
+            principal: user,
+            sourceIp: e.sourceIp,
+            summary: `${pushes.length} MFA prompts denied or unanswered for ${user.username} within ${minutes(c.mfaFatigue.windowMs)}`,
+            eventIds: pushes.map((p) => p.id),
+          });
+        }
+      } else if (e.mfaResult === 'approved' || e.outcome === 'success') {
+        this.acceptedAfterFatigue(e, t, user, uk, emit);
+      }
+      return;
+    }
+
+    if (e.activity !== 'logon' && e.activity !== 'token-refresh' && e.activity !== 'token-exchange') return;
+
+    if (e.outcome === 'failure' && e.activity === 'logon') {
+      if (uk && user) {
+        const failures = slide(
+          this.state.failuresByUser,
+          uk,
+          { t, id: e.id, ip: e.sourceIp },
+          c.failedLoginBurst.windowMs,
+          t,
+        );
+        if (failures.length >= c.failedLoginBurst.threshold) {
+          emit({
+            rule: 'failed-login-burst',
+            severity: 'medium',
+            key: uk,
+            principal: user,
+            sourceIp: e.sourceIp,
+            summary: `${failures.length} failed logins for ${user.username} within ${minutes(c.failedLoginBurst.windowMs)}`,
+            eventIds: failures.map((f) => f.id),
+          });
+        }
+      }
+      if (e.sourceIp) this.spray(e, t, emit);
+      return;
+    }
+
+    if (e.outcome !== 'success' || !uk || !user) return;
+
+    // A success right after a burst: the password was probably guessed.
+    const failures = live(this.state.failuresByUser[uk], c.failedLoginBurst.windowMs, t);
+    if (e.activity === 'logon' && failures.length >= c.failedLoginBurst.threshold) {
+      emit({
+        rule: 'credential-compromise-after-burst',
+        severity: 'critical',
+        key: uk,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `successful login for ${user.username} after ${failures.length} failures within ${minutes(c.failedLoginBurst.windowMs)}`,
+        eventIds: [...failures.map((f) => f.id), e.id],
+      });
+    }
+    // A success from an IP that was spraying: this account fell to the spray.
+    if (e.activity === 'logon' && e.sourceIp) {
+      const fromIp = live(this.state.failuresByIp[e.sourceIp], c.passwordSpray.windowMs, t);
+      const users = new Set(fromIp.map((f) => f.user));
+      if (users.size >= c.passwordSpray.distinctUsers) {
+        emit({
+          rule: 'password-spray',
+          severity: 'high',
+          key: uk,
+          principal: user,
+          sourceIp: e.sourceIp,
+          summary: `${user.username} logged in from ${e.sourceIp}, which failed against ${users.size} accounts within ${minutes(c.passwordSpray.windowMs)}`,
+          eventIds: [e.id],
+        });
+      }
+    }
+    this.acceptedAfterFatigue(e, t, user, uk, emit);
+    if (e.activity === 'logon') this.travel(e, t, user, uk, emit);
+    this.sessionReuse(e, t, user, uk, emit);
+  }
+
+  private acceptedAfterFatigue(
+    e: IdentityEvent,
+    t: number,
+    user: AlertPrincipal,
+    uk: string,
+    emit: Emit,
+  ): void {
+    const pushes = live(this.state.mfaByUser[uk], this.config.mfaFatigue.windowMs, t);
+    if (pushes.length >= this.config.mfaFatigue.threshold) {
+      emit({
+        rule: 'mfa-fatigue-accepted',
+        severity: 'critical',
+        key: uk,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${user.username} accepted an MFA prompt after ${pushes.length} denied or unanswered ones`,
+        eventIds: [...pushes.map((p) => p.id), e.id],
+      });
+      delete this.state.mfaByUser[uk];
+    }
+  }
+
+  private spray(e: IdentityEvent, t: number, emit: Emit): void {
+    const c = this.config;
+    const user = userOf(e)?.username ?? '?';
+    const ip = e.sourceIp!;
+    const fromIp = slide(this.state.failuresByIp, ip, { t, id: e.id, user }, c.passwordSpray.windowMs, t);
+    const perUser = countBy(fromIp, (h) => h.user ?? '?');
+    if (
+      perUser.size >= c.passwordSpray.distinctUsers &&
+      average(perUser) <= c.passwordSpray.maxTriesPerUser
+    ) {
+      emit({
+        rule: 'password-spray',
+        severity: 'high',
+        key: `ip|${ip}`,
+        sourceIp: ip,
+        summary: `password spray from ${ip}: ${perUser.size} accounts, ${average(perUser).toFixed(1)} tries each, within ${minutes(c.passwordSpray.windowMs)}`,
+        eventIds: fromIp.map((h) => h.id),
+      });
+    }
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    const d = c.distributedSpray;
+    const inTenant = slide(this.state.failuresByTenant, tenant, { t, id: e.id, user, ip }, d.windowMs, t);
+    const users = new Set(inTenant.map((h) => h.user));
+    const perIp = countBy(inTenant, (h) => h.ip ?? '?');
+    if (
+      users.size >= d.distinctUsers &&
+      perIp.size >= d.distinctIps &&
+      Math.max(...perIp.values()) <= d.maxTriesPerIp
+    ) {
+      emit({
+        rule: 'distributed-password-spray',
+        severity: 'high',
+        key: `tenant|${tenant}`,
+        summary: `distributed password spray on ${e.provider} ${e.tenant ?? ''}: ${users.size} accounts from ${perIp.size} IPs within ${minutes(d.windowMs)}`,
+        eventIds: inTenant.map((h) => h.id),
+      });
+    }
+  }
+
+  private travel(e: IdentityEvent, t: number, user: AlertPrincipal, uk: string, emit: Emit): void {
+    const c = this.config;
+    const country = e.geo?.country;
+    if (country) {
+      const baseline = (this.state.countries[uk] ??= { seen: [], logins: 0, t });
+      if (!baseline.seen.includes(country)) {
+        if (baseline.logins >= c.newCountry.minBaselineLogins) {
+          emit({
+            rule: 'new-country',
+            severity: 'medium',
+            key: uk,
+            principal: user,
+            sourceIp: e.sourceIp,
+            summary: `first login for ${user.username} from ${country} (seen before: ${baseline.seen.join(', ') || 'none'})`,
+            eventIds: [e.id],
+          });
+        }
+        baseline.seen.push(country);
+      }
+      baseline.logins += 1;
+      baseline.t = t;
+    }
+    const lat = e.geo?.lat;
+    const lon = e.geo?.lon;
+    if (lat === undefined || lon === undefined) return;
+    const prev = this.state.lastLogin[uk];
+    this.state.lastLogin[uk] = { t, id: e.id, lat, lon, country };
+    if (!prev || t <= prev.t) return;
+    const km = haversineKm(prev.lat, prev.lon, lat, lon);
+    const hours = (t - prev.t) / 3_600_000;
+    const kmh = km / Math.max(hours, 1 / 3600);
+    if (km >= c.impossibleTravel.minKm && kmh > c.impossibleTravel.maxKmh) {
+      emit({
+        rule: 'impossible-travel',
+        severity: 'high',
+        key: uk,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${user.username} logged in ${Math.round(km)} km away ${Math.round((t - prev.t) / MIN)} min after the previous login (${Math.round(kmh)} km/h)`,
+        eventIds: [prev.id, e.id],
+      });
+    }
+  }
+
+  private sessionReuse(e: IdentityEvent, t: number, user: AlertPrincipal, uk: string, emit: Emit): void {
+    if (!e.sessionId) return;
+    const key = `${e.provider}|${e.tenant ?? ''}|${e.sessionId}`;
+    const seen = this.state.sessions[key];
+    if (!seen) {
+      this.state.sessions[key] = { ip: e.sourceIp, ua: e.userAgent, t };
+      return;
+    }
+    seen.t = t;
+    const newIp = Boolean(e.sourceIp && seen.ip && e.sourceIp !== seen.ip);
+    const newAgent = Boolean(e.userAgent && seen.ua && e.userAgent !== seen.ua);
+    if (newIp && newAgent) {
+      emit({
+        rule: 'session-reuse',
+        severity: 'high',
+        key: `${uk}|${e.sessionId}`,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `session of ${user.username} used from a new IP (${e.sourceIp}, was ${seen.ip}) and a new user agent`,
+        eventIds: [e.id],
+      });
+    }
+  }
+
+  private privilegeChange(e: IdentityEvent & { category: 'privilege-change' }, emit: Emit): void {
+    if (e.activity !== 'grant' || e.outcome === 'failure') return;
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    const grantor = (e.actor?.name ?? e.actor?.id ?? '').toLowerCase();
+    const known = (this.state.grantors[tenant] ??= []);
+    const unusualActor = grantor !== '' && known.length > 0 && !known.includes(grantor);
+    if (grantor && !known.includes(grantor)) known.push(grantor);
+    if (!e.privilege || !this.privileged.test(e.privilege)) return;
+    const target = e.target?.name ?? e.target?.id;
+    const sameId = Boolean(e.actor?.id && e.actor.id === e.target?.id);
+    const self = sameId || Boolean(grantor && target && grantor === target.toLowerCase());
+    const grantee: AlertPrincipal | undefined = target
+      ? { provider: e.provider, tenant: e.tenant, username: target }
+      : undefined;
+    emit({
+      rule: 'privilege-escalation',
+      severity: self ? 'critical' : 'high',
+      key: `${tenant}|${target ?? '?'}|${e.privilege}`,
+      principal: grantee,
+      sourceIp: e.sourceIp,
+      summary:
+        `${e.privilege} granted to ${target ?? 'unknown'} by ${grantor || 'unknown'}` +
+        (self ? ' (self-granted)' : unusualActor ? ' (grantor never granted before)' : ''),
+      eventIds: [e.id],
+    });
+  }
+
+  private credentialChange(e: IdentityEvent, t: number, emit: Emit): void {
+    const user = userOf(e);
+    if (!user) return;
+    const uk = userKeyOf(user);
+    if (e.category === 'account-change') {
+      emit({
+        rule: 'mfa-disabled',
+        severity: 'medium',
+        key: uk,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `MFA disabled for ${user.username}${e.actor?.name && e.actor.name !== user.username ? ` by ${e.actor.name}` : ''}`,
+        eventIds: [e.id],
+      });
+    }
+    const since = this.state.suspiciousSince[uk];
+    if (since !== undefined && t - since <= this.config.persistenceWindowMs && e.outcome !== 'failure') {
+      emit({
+        rule: 'persistence-after-suspicious-login',
+        severity: 'critical',
+        key: `${uk}|${e.vendorType}`,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${e.category === 'credential-change' ? e.activity : 'mfa-disabled'} for ${user.username} ${Math.round((t - since) / MIN)} min after a suspicious login`,
+        eventIds: [e.id],
+      });
+    }
+  }
+
+  /** Drops windows and memories that can no longer matter, bounding the state. */
+  prune(now: number): void {
+    const c = this.config;
+    const longest = Math.max(
+      c.failedLoginBurst.windowMs,
+      c.passwordSpray.windowMs,
+      c.distributedSpray.windowMs,
+      c.mfaFatigue.windowMs,
+    );
+    for (const map of [
+      this.state.failuresByUser,
+      this.state.failuresByIp,
+      this.state.failuresByTenant,
+      this.state.mfaByUser,
+    ]) {
+      for (const [k, hits] of Object.entries(map)) {
+        const kept = live(hits, longest, now);
+        if (kept.length) map[k] = kept;
+        else delete map[k];
+      }
+    }
+    const forget = <T extends { t: number }>(m: Record<string, T>, age: number) => {
+      for (const [k, v] of Object.entries(m)) if (now - v.t > age) delete m[k];
+    };
+    forget(this.state.lastLogin, c.memoryMs);
+    forget(this.state.countries, c.memoryMs);
+    forget(this.state.sessions, c.memoryMs);
+    for (const [k, t] of Object.entries(this.state.suspiciousSince))
+      if (now - t > c.persistenceWindowMs) delete this.state.suspiciousSince[k];
+    for (const [k, t] of Object.entries(this.state.lastAlert))
+      if (now - t > c.dedupMs) delete this.state.lastAlert[k];
+  }
+}
+
+type Emit = (a: Omit<DetectionAlert, 'id' | 'time'>) => void;
+
+/** Alerts whose principal is then watched for persistence. */
+const SUSPICIOUS = new Set<RuleName>([
+  'credential-compromise-after-burst',
+  'password-spray',
+  'mfa-fatigue-accepted',
+  'impossible-travel',
+  'new-country',
+  'session-reuse',
+]);
+
+function userOf(e: IdentityEvent): AlertPrincipal | undefined {
+  const party = e.category === 'authentication' ? (e.target ?? e.actor) : (e.target ?? e.actor);
+  const username = party?.name ?? party?.id;
+  return username ? { provider: e.provider, tenant: e.tenant, username } : undefined;
+}
+
+export function userKeyOf(p: AlertPrincipal): string {
+  return `${p.provider}|${p.tenant ?? ''}|${p.username.toLowerCase()}`;
+}
+
+function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {
+  return (hits ?? []).filter((h) => now - h.t <= windowMs && h.t <= now);
+}
+
+/** Adds a hit to the window under `key`, drops what fell out of it, and returns the window. */
+function slide(map: Record<string, Hit[]>, key: string, hit: Hit, windowMs: number, now: number): Hit[] {
+  const hits = live(map[key], windowMs, now);
+  if (!hits.some((h) => h.id === hit.id)) hits.push(hit);
+  map[key] = hits;
+  return hits;
+}
+
+function countBy(hits: Hit[], by: (h: Hit) => string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const h of hits) m.set(by(h), (m.get(by(h)) ?? 0) + 1);
+  return m;
+}
+
+function average(m: Map<string, number>): number {
+  let sum = 0;
+  for (const v of m.values()) sum += v;
+  return m.size ? sum / m.size : 0;
+}
+
+function minutes(ms: number): string {
+  return ms % MIN === 0 ? `${ms / MIN} min` : `${ms / 1000} s`;
+}
+
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dLat = (lat2 - lat1) * rad;
+  const dLon = (lon2 - lon1) * rad;
+  const a = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(a)));
+}
+
+function alertId(rule: string, key: string, eventId: string): string {
+  return `${rule}-${createHash('sha256').update(`${rule}|${key}|${eventId}`).digest('hex').slice(0, 20)}`;
+}
