@@ -16,7 +16,7 @@ import { IdentityProvider, IdentityProviderError } from './identity-provider';
 import type { Notification, Notifier } from './notifier';
 
 export interface ActivityDeps {
-  providers: Partial<Record<ProviderName, IdentityProvider>>;
+  providers: Partial<Record<ProviderName, IdentityProvider | undefined>>;
   evidence: EvidenceStore;
   sealedTokens: SealedTokens;
   notifier: Notifier;

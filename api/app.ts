@@ -8,7 +8,10 @@ import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { EngineConfig } from '../config/config';
 import { ApiErrorFilter } from './common/error.filter';
+import { EventsController, EVENTS_BODY_LIMIT } from './events/events.controller';
+import { EventsService } from './events/events.service';
 import { HealthController } from './health/health.controller';
+import { text } from 'express';
 import { IncidentsController } from './incidents/incidents.controller';
 import { IncidentsService } from './incidents/incidents.service';
 import { TemporalModule } from './temporal/temporal.module';
@@ -21,8 +24,8 @@ export async function createApp(
 ): Promise<INestApplication> {
   @Module({
     imports: [TemporalModule.forRoot(config)],
-    controllers: [IncidentsController, HealthController],
-    providers: [IncidentsService],
+    controllers: [IncidentsController, EventsController, HealthController],
+    providers: [IncidentsService, EventsService],
   })
   class AppModule {}
 
@@ -30,15 +33,16 @@ export async function createApp(
     logger: opts.logger ?? ['error', 'warn', 'log'],
     bodyParser: false,
   });
+  // Event batches are read as text (JSON array or NDJSON) with their own, larger limit.
+  app.use('/events', text({ type: () => true, limit: EVENTS_BODY_LIMIT }));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // body-parser failures happen before Nest routes the request: answer them here, precisely.
-  app.use((err: { type?: string } | undefined, _req: Request, res: Response, next: NextFunction) => {
+  app.use((err: { type?: string } | undefined, req: Request, res: Response, next: NextFunction) => {
     if (err?.type === 'entity.parse.failed') {
       res.status(400).json({ error: 'BadRequest', message: 'request body is not valid JSON' });
     } else if (err?.type === 'entity.too.large') {
-      res
-        .status(413)
-        .json({ error: 'PayloadTooLarge', message: `request body is larger than ${BODY_LIMIT}` });
+      const limit = req.originalUrl.startsWith('/events') ? EVENTS_BODY_LIMIT : BODY_LIMIT;
+      res.status(413).json({ error: 'PayloadTooLarge', message: `request body is larger than ${limit}` });
     } else next(err);
   });
   app.useGlobalFilters(new ApiErrorFilter());

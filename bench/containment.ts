@@ -9,7 +9,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { createApp } from '../api/app';
 import type { EngineConfig } from '../config/config';
@@ -49,11 +49,11 @@ async function main(): Promise<void> {
     keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
     evidenceDir: path.join(work, 'evidence'),
     api: { host: '127.0.0.1', port: 0 },
+    detectionSources: [],
   };
   const connection = await Connection.connect({ address: temporal.url });
   await ensureSearchAttributes(connection, 'default');
-  await connection.close();
-  const worker = await createWorker(config);
+  const worker = await createWorker(config, new Client({ connection }));
   const running = worker.run();
   const app = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
@@ -135,6 +135,7 @@ async function main(): Promise<void> {
   await app.close();
   worker.shutdown();
   await running;
+  await connection.close();
   for (const s of started) await stopService(s);
 }
 

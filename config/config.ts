@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import type { DetectionSource } from '../workflows/detector';
 
 export interface EngineConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
@@ -11,6 +12,8 @@ export interface EngineConfig {
   evidenceDir: string;
   notifyWebhookUrl?: string;
   api: { host: string; port: number };
+  /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak today). */
+  detectionSources: DetectionSource[];
 }
 
 export class ConfigError extends Error {
@@ -51,7 +54,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     api: { host: get('API_HOST') ?? '127.0.0.1', port },
+    detectionSources: parseSources(get('DETECTION_SOURCES')),
   };
+}
+
+/** `keycloak:corp` (pull every 5 s), `keycloak:corp:2000` (every 2 s), `okta:acme:push` — comma-separated. */
+function parseSources(value: string | undefined): DetectionSource[] {
+  if (!value) return [];
+  return value.split(',').map((spec) => {
+    const [provider, tenant, mode] = spec.trim().split(':');
+    if (!['keycloak', 'okta', 'entra', 'auth0', 'google'].includes(provider) || !tenant) {
+      throw new ConfigError(
+        `DETECTION_SOURCES entry '${spec}' should look like keycloak:<realm>[:<pull ms>|:push]`,
+      );
+    }
+    const pull =
+      mode === 'push' || provider !== 'keycloak' ? undefined : { intervalMs: Number(mode ?? 5000) };
+    if (pull && (!Number.isInteger(pull.intervalMs) || pull.intervalMs < 100)) {
+      throw new ConfigError(
+        `DETECTION_SOURCES entry '${spec}': the pull interval must be a whole number of ms >= 100`,
+      );
+    }
+    return { provider: provider as DetectionSource['provider'], tenant, pull };
+  });
 }
 
 function readJson(file: string): Record<string, string> {

@@ -3,9 +3,9 @@
  * tenant. Pure and synchronous: the state is plain JSON (`DetectionState`), so whoever runs the
  * detector can persist it and resume after a restart with no lost window.
  */
-import { createHash } from 'node:crypto';
 import type { Severity } from '../domain/incident';
 import type { IdentityEvent } from './events';
+import { stableHash } from './hash';
 
 export type RuleName =
   | 'failed-login-burst'
@@ -519,5 +519,5 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
 }
 
 function alertId(rule: string, key: string, eventId: string): string {
-  return `${rule}-${createHash('sha256').update(`${rule}|${key}|${eventId}`).digest('hex').slice(0, 20)}`;
+  return `${rule}-${stableHash(`${rule}|${key}|${eventId}`)}`;
 }

@@ -56,6 +56,8 @@ export interface Alert {
   raisedAt: string;
   /** Who or what reported it (detector name or responder). */
   reportedBy: Actor;
+  /** Ids of the identity events that triggered it, when a detection rule raised it. */
+  eventIds?: string[];
 }
 
 export interface TimelineEntry {

@@ -1,7 +1,8 @@
-/** Worker process: runs playbooks and their activities until SIGINT/SIGTERM. */
-import { Connection } from '@temporalio/client';
+/** Worker process: runs playbooks, detectors and their activities until SIGINT/SIGTERM. */
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../config/config';
+import { ensureDetectors } from './detectors';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 
@@ -10,20 +11,24 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.keycloak)
     console.warn('worker: KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');
-  const operator = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
   try {
-    const added = await ensureSearchAttributes(operator, config.temporal.namespace);
+    const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length) console.log(`worker: registered search attributes ${added.join(', ')}`);
   } catch (err) {
     console.warn(
       `worker: could not register search attributes (${(err as Error).message}); register them as the README says`,
     );
-  } finally {
-    await operator.close();
   }
-  const worker = await createWorker(config);
+  const worker = await createWorker(config, client);
   console.log(`worker: polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
-  await worker.run();
+  await ensureDetectors(client, config);
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+  }
 }
 
 main().catch((err) => {

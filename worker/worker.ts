@@ -1,31 +1,36 @@
 /**
- * Builds the worker: activities wired to real connectors, the evidence store and the notifier,
- * running every playbook on one task queue. Used by worker/main.ts and by the tests.
+ * Builds the worker: activities wired to real connectors, the evidence store, the notifier and a
+ * Temporal client (detection opens incidents), running every playbook and detector on one task
+ * queue. Used by worker/main.ts and by the tests.
  */
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { FanOutNotifier, LogNotifier, Notifier, WebhookNotifier } from '../activities/notifier';
-import type { IdentityProvider } from '../activities/identity-provider';
 import type { EngineConfig } from '../config/config';
 import { LocalEvidenceStore } from '../evidence/local-store';
 import { SealedTokens } from '../evidence/sealed-tokens';
 
-export function activitiesFor(config: EngineConfig, notifier?: Notifier) {
-  const providers: { keycloak?: IdentityProvider } = {};
-  if (config.keycloak) providers.keycloak = new KeycloakProvider(config.keycloak);
+export function activitiesFor(config: EngineConfig, client: Client, notifier?: Notifier) {
+  const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
   if (config.notifyWebhookUrl) notifiers.push(new WebhookNotifier(config.notifyWebhookUrl));
-  return createActivities({
-    providers,
-    evidence: new LocalEvidenceStore(config.evidenceDir),
-    sealedTokens: new SealedTokens(config.evidenceDir),
-    notifier: new FanOutNotifier(notifiers),
-  });
+  return {
+    ...createActivities({
+      providers: { keycloak },
+      evidence: new LocalEvidenceStore(config.evidenceDir),
+      sealedTokens: new SealedTokens(config.evidenceDir),
+      notifier: new FanOutNotifier(notifiers),
+    }),
+    ...createDetectionActivities({ client, taskQueue: config.temporal.taskQueue, keycloak }),
+  };
 }
 
 export async function createWorker(
   config: EngineConfig,
+  client: Client,
   overrides: Partial<WorkerOptions> & { connection?: NativeConnection } = {},
 ): Promise<Worker> {
   const connection =
@@ -35,7 +40,7 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: activitiesFor(config),
+    activities: activitiesFor(config, client),
     ...workflowSource,
     ...overrides,
   });

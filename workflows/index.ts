@@ -1,2 +1,3 @@
 // Every playbook the worker runs. One workflow type per playbook.
 export { compromisedCredential } from './compromised-credential';
+export { detector } from './detector';

@@ -3,22 +3,20 @@
  * them (query, visibility) and sends responders' decisions to them (updates with validators).
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { Client, WithStartWorkflowOperation, WorkflowExecutionInfo } from '@temporalio/client';
+import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import type { Alert, IncidentState, Principal } from '../../domain/incident';
-import { incidentIdFor, principalKey } from '../../domain/principal-key';
+import { principalKey } from '../../domain/principal-key';
+import { openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
 import type { EngineConfig } from '../../config/config';
 import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
 import {
   closeIncidentUpdate,
   decideApprovalUpdate,
-  IncidentInput,
   incidentStateQuery,
-  raiseAlertUpdate,
   searchAttributes,
 } from '../../workflows/definitions';
-import type { compromisedCredential } from '../../workflows';
 import { ENGINE_CONFIG, EVIDENCE_STORE, SEALED_TOKENS, TEMPORAL_CLIENT } from '../temporal/temporal.module';
 import type {
   CloseIncidentBody,
@@ -26,10 +24,6 @@ import type {
   ListIncidentsQuery,
   OpenIncidentRequest,
 } from './incident.schemas';
-
-const WORKFLOW_TYPES: Record<IncidentInput['playbook'], string> = {
-  'compromised-credential': 'compromisedCredential',
-};
 
 export interface OpenedIncident {
   incidentId: string;
@@ -51,7 +45,6 @@ export class IncidentsService {
 
   async open(req: OpenIncidentRequest, actor: string): Promise<OpenedIncident> {
     const principal: Principal = req.principal;
-    const incidentId = incidentIdFor(principal);
     const alert: Alert = {
       id: req.alertId ?? randomUUID(),
       source: req.source,
@@ -61,46 +54,17 @@ export class IncidentsService {
       reportedBy: actor,
     };
     const suspectTokenRefs = await Promise.all((req.suspectTokens ?? []).map((t) => this.sealed.seal(t)));
-    const input: IncidentInput = {
+    const receipt = await openOrJoinIncident(this.temporal, this.config.temporal.taskQueue, {
       playbook: req.playbook,
       principal,
-      principalKey: principalKey(principal),
       severity: req.severity,
       summary: req.summary,
       openedBy: actor,
       alert,
       suspectTokenRefs,
       policy: req.policy,
-    };
-    const start = new WithStartWorkflowOperation<typeof compromisedCredential>(WORKFLOW_TYPES[req.playbook], {
-      workflowId: incidentId,
-      taskQueue: this.config.temporal.taskQueue,
-      args: [input],
-      // One open incident per principal: a second alert joins it; a closed one lets a new incident start.
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-      typedSearchAttributes: [
-        { key: searchAttributes.principal, value: input.principalKey },
-        { key: searchAttributes.playbook, value: req.playbook },
-        { key: searchAttributes.severity, value: req.severity },
-        { key: searchAttributes.phase, value: 'triage' },
-      ],
-      staticSummary: `${req.playbook}: ${req.summary}`.slice(0, 200),
     });
-    const receipt = await this.temporal.workflow.executeUpdateWithStart(raiseAlertUpdate, {
-      args: [alert],
-      updateId: `alert-${alert.id}`,
-      startWorkflowOperation: start,
-    });
-    const { runId } = await (await start.workflowHandle()).describe();
-    return {
-      incidentId,
-      runId,
-      joined: receipt.joined,
-      severity: receipt.severity,
-      phase: receipt.phase,
-      links: this.links(incidentId),
-    };
+    return { ...receipt, links: this.links(receipt.incidentId) };
   }
 
   async list(q: ListIncidentsQuery) {

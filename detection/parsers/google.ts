@@ -2,7 +2,7 @@
  * Google Workspace Reports API activities (login, admin, user_accounts). One activity can carry
  * several events; each becomes its own normalized event.
  */
-import { GENERIC, identityEvent, IdentityEvent } from '../events';
+import { GENERIC, identityEvent, IdentityEvent, Outcome } from '../events';
 import { arr, EventRejected, get, isRecord, rawRef, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
@@ -110,7 +110,7 @@ export const parseGoogle: Parser = (raw, ctx) => {
       classified = { ...classified, privilege: param(event, 'ROLE_NAME') ?? param(event, 'GROUP_EMAIL') };
     }
     const challenge = param(event, 'login_challenge_status');
-    let outcome = known?.outcome ?? 'unknown';
+    let outcome: Outcome = known?.outcome ?? 'unknown';
     if (name === 'login_challenge' || name === 'login_verification') {
       outcome = /passed/i.test(challenge ?? '')
         ? 'success'

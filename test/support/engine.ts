@@ -23,6 +23,7 @@ export function testConfig(): EngineConfig {
     keycloak: { baseUrl: env.keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
     evidenceDir: path.join(env.workDir, 'evidence'),
     api: { host: '127.0.0.1', port: 0 },
+    detectionSources: [],
   };
 }
 
@@ -31,6 +32,7 @@ export class TestWorker {
   private constructor(
     readonly worker: Worker,
     private readonly connection: NativeConnection,
+    readonly client: Client,
   ) {}
 
   static async start(config: EngineConfig): Promise<TestWorker> {
@@ -39,11 +41,12 @@ export class TestWorker {
       runtimeInstalled = true;
     }
     const connection = await NativeConnection.connect({ address: config.temporal.address });
-    const worker = await createWorker(config, {
+    const client = await temporalClient(config);
+    const worker = await createWorker(config, client, {
       connection,
       workflowBundle: { codePath: readTestEnv().workflowBundlePath },
     });
-    const w = new TestWorker(worker, connection);
+    const w = new TestWorker(worker, connection, client);
     w.running = worker.run();
     return w;
   }
@@ -52,6 +55,7 @@ export class TestWorker {
     if (this.worker.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
     await this.connection.close();
+    await this.client.connection.close();
   }
 }
 

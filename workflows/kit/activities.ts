@@ -4,6 +4,7 @@
  */
 import { ActivityOptions, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
+import type { DetectionActivities } from '../../activities/detection';
 
 const base: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
@@ -30,6 +31,23 @@ export function run<K extends Fn>(
       options: ActivityOptions,
       args: unknown[],
     ): Promise<Awaited<ReturnType<Activities[K]>>>;
+  };
+  return stub.executeWithOptions({ ...base, summary: summary.slice(0, 200) }, args);
+}
+
+const detectionStubs = proxyActivities<DetectionActivities>(base);
+
+/** Runs detection activity `name` (collector pulls, alert routing) with `summary`. */
+export function runDetection<K extends keyof DetectionActivities>(
+  name: K,
+  summary: string,
+  ...args: Parameters<DetectionActivities[K]>
+): Promise<Awaited<ReturnType<DetectionActivities[K]>>> {
+  const stub = detectionStubs[name] as unknown as {
+    executeWithOptions(
+      options: ActivityOptions,
+      args: unknown[],
+    ): Promise<Awaited<ReturnType<DetectionActivities[K]>>>;
   };
   return stub.executeWithOptions({ ...base, summary: summary.slice(0, 200) }, args);
 }

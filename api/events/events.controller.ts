@@ -1,0 +1,60 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { EVENT_PROVIDERS, EventProvider } from '../../detection/events';
+import { ZodQuery } from '../common/validation';
+import { EventsService } from './events.service';
+
+export const EVENTS_BODY_LIMIT = '5mb';
+
+const alertsQuery = z
+  .object({
+    rule: z.string().max(60).optional(),
+    severity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+@ApiTags('detection')
+@Controller()
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Post('events')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Ingest identity-provider events (JSON array or NDJSON); bad records are listed, good ones processed',
+  })
+  @ApiQuery({ name: 'provider', enum: EVENT_PROVIDERS })
+  @ApiConsumes('application/json', 'application/x-ndjson', 'text/plain')
+  @ApiBody({
+    schema: { type: 'string', description: 'A JSON array of vendor records, or one record per line' },
+  })
+  async ingest(@Query('provider') provider: string, @Body() body: unknown) {
+    if (!(EVENT_PROVIDERS as readonly string[]).includes(provider)) {
+      throw new BadRequestException({
+        error: 'BadRequest',
+        message: `provider must be one of ${EVENT_PROVIDERS.join(', ')} (got ${provider ? `'${provider}'` : 'none'})`,
+      });
+    }
+    const text = typeof body === 'string' ? body : '';
+    if (text.trim() === '')
+      throw new BadRequestException({ error: 'BadRequest', message: 'the request has no events' });
+    const result = await this.events.ingest(provider as EventProvider, text);
+    if (result.accepted + result.duplicates === 0 && result.rejected.length > 0) {
+      throw new BadRequestException({
+        error: 'BadRequest',
+        message: 'no record in the batch was usable',
+        ...result,
+      });
+    }
+    return result;
+  }
+
+  @Get('alerts')
+  @ApiOperation({ summary: 'Recent detection alerts across all sources, newest first' })
+  alerts(@ZodQuery(alertsQuery) q: z.infer<typeof alertsQuery>) {
+    return this.events.alerts(q);
+  }
+}

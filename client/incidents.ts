@@ -1,0 +1,90 @@
+/**
+ * Opening incidents from outside a workflow: the REST API (responders) and the detection
+ * activities (alerts) both come through here, so an alert and a responder open or join the same
+ * incident the same way.
+ */
+import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Alert, PlaybookName, Principal, Severity } from '../domain/incident';
+import type { CompromisedCredentialPolicyOverrides } from '../domain/policy';
+import { incidentIdFor, principalKey } from '../domain/principal-key';
+import type { compromisedCredential } from '../workflows';
+import { AlertReceipt, IncidentInput, raiseAlertUpdate, searchAttributes } from '../workflows/definitions';
+
+export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
+  'compromised-credential': 'compromisedCredential',
+};
+
+export interface OpenIncidentCommand {
+  playbook: PlaybookName;
+  principal: Principal;
+  severity: Severity;
+  summary: string;
+  openedBy: string;
+  alert: Alert;
+  suspectTokenRefs?: string[];
+  policy?: CompromisedCredentialPolicyOverrides;
+}
+
+export interface IncidentReceipt extends AlertReceipt {
+  incidentId: string;
+  runId: string;
+}
+
+/**
+ * Starts the playbook for the principal, or — when an incident about that principal is open —
+ * delivers the alert to it (it joins, and raises the severity when higher). Atomic on the server:
+ * update-with-start on the principal's incident id. Re-sending the same alert id counts once.
+ */
+export async function openOrJoinIncident(
+  client: Client,
+  taskQueue: string,
+  cmd: OpenIncidentCommand,
+): Promise<IncidentReceipt> {
+  const incidentId = incidentIdFor(cmd.principal);
+  const input: IncidentInput = {
+    ...cmd,
+    principalKey: principalKey(cmd.principal),
+    suspectTokenRefs: cmd.suspectTokenRefs ?? [],
+  };
+  const start = new WithStartWorkflowOperation<typeof compromisedCredential>(WORKFLOW_TYPES[cmd.playbook], {
+    workflowId: incidentId,
+    taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: searchAttributes.principal, value: input.principalKey },
+      { key: searchAttributes.playbook, value: cmd.playbook },
+      { key: searchAttributes.severity, value: cmd.severity },
+      { key: searchAttributes.phase, value: 'triage' },
+    ],
+    staticSummary: `${cmd.playbook}: ${cmd.summary}`.slice(0, 200),
+  });
+  const receipt = await client.workflow.executeUpdateWithStart(raiseAlertUpdate, {
+    args: [cmd.alert],
+    updateId: `alert-${cmd.alert.id}`,
+    startWorkflowOperation: start,
+  });
+  const { runId } = await (await start.workflowHandle()).describe();
+  return { incidentId, runId, ...receipt };
+}
+
+/**
+ * Delivers an alert to the principal's incident only if one is open; returns undefined otherwise.
+ * For alerts that should raise an open incident's severity but never open one by themselves.
+ */
+export async function joinOpenIncident(
+  client: Client,
+  principal: Principal,
+  alert: Alert,
+): Promise<AlertReceipt | undefined> {
+  const handle = client.workflow.getHandle(incidentIdFor(principal));
+  try {
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING') return undefined;
+    return await handle.executeUpdate(raiseAlertUpdate, { args: [alert], updateId: `alert-${alert.id}` });
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Which playbook each rule's alert starts. Alerts that say "someone is attacking" but not "someone
+ * got in" stay alerts: they raise the severity of an open incident about the same principal, but
+ * never open one by themselves (a spray against 500 accounts is one alert, not 500 incidents).
+ */
+import type { PlaybookName } from '../domain/incident';
+import type { RuleName } from './rules';
+
+export type Route = PlaybookName | 'alert-only';
+
+export const ROUTES: Record<RuleName, Route> = {
+  'credential-compromise-after-burst': 'compromised-credential',
+  'password-spray': 'compromised-credential', // with a principal: the sprayed account then logged in
+  'mfa-fatigue-accepted': 'compromised-credential',
+  'impossible-travel': 'compromised-credential',
+  'session-reuse': 'compromised-credential',
+  'persistence-after-suspicious-login': 'compromised-credential',
+  'privilege-escalation': 'compromised-credential',
+  'failed-login-burst': 'alert-only',
+  'distributed-password-spray': 'alert-only',
+  'mfa-fatigue': 'alert-only',
+  'mfa-disabled': 'alert-only',
+  'new-country': 'alert-only',
+};

@@ -1,0 +1,231 @@
+/**
+ * Detection end to end on the real Temporal server and the real Keycloak: events pushed over REST
+ * or pulled by the Keycloak collector become alerts and, where the rule routes to a playbook,
+ * incidents — with no manual call to open them.
+ */
+import { randomUUID } from 'node:crypto';
+import { detectorId, detectorStatusQuery } from '../workflows/detector';
+import { ensureDetector } from '../worker/detectors';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
+import { incidentIdFor } from '../domain/principal-key';
+import type { EngineConfig } from '../config/config';
+
+let config: EngineConfig;
+let worker: TestWorker;
+let api: TestApi;
+const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
+
+beforeAll(async () => {
+  config = testConfig();
+  worker = await TestWorker.start(config);
+  api = await TestApi.start(config);
+});
+
+afterAll(async () => {
+  // Detectors are long-lived; stop the ones this file started so the next file starts its own.
+  for (const id of [
+    detectorId({ provider: 'keycloak', tenant: REALM }),
+    detectorId({ provider: 'okta', tenant: 'acme' }),
+  ]) {
+    await worker?.client.workflow
+      .getHandle(id)
+      .terminate('test done')
+      .catch(() => undefined);
+  }
+  await api?.stop();
+  await worker?.stop();
+});
+
+const oktaEvent = (id: string, eventType = 'user.session.start', user = 'pat@acme.example') =>
+  JSON.stringify({
+    uuid: id,
+    published: new Date().toISOString(),
+    eventType,
+    outcome: { result: 'SUCCESS' },
+    actor: { id: 'u1', alternateId: user, type: 'User' },
+    client: { ipAddress: '198.51.100.4', userAgent: { rawUserAgent: 'Firefox' } },
+    debugContext: { debugData: { orgId: 'acme' } },
+  });
+
+async function ingest(provider: string, body: string) {
+  const res = await fetch(`${api.url}/events?provider=${provider}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+describe('push ingest', () => {
+  it('processes the good records of a batch and lists the bad ones with index and reason', async () => {
+    const run = randomUUID();
+    const body = [
+      oktaEvent(`${run}-1`),
+      '{"uuid": "broken", ',
+      JSON.stringify({ uuid: 'x' }),
+      oktaEvent(`${run}-2`),
+    ].join('\n');
+    const res = await ingest('okta', body);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ received: 4, accepted: 2, duplicates: 0 });
+    expect(res.body.rejected).toEqual([
+      { index: 1, reason: expect.stringContaining('line 2 is not valid JSON') },
+      { index: 2, reason: 'an Okta System Log event needs an eventType' },
+    ]);
+  });
+
+  it('counts a re-sent batch once (idempotent by vendor event id)', async () => {
+    const body = [oktaEvent(`${randomUUID()}-a`), oktaEvent(`${randomUUID()}-b`)].join('\n');
+    expect((await ingest('okta', body)).body).toMatchObject({ accepted: 2, duplicates: 0 });
+    expect((await ingest('okta', body)).body).toMatchObject({ accepted: 0, duplicates: 2 });
+  });
+
+  it.each([
+    ['an unknown provider', 'myspace', oktaEvent('z'), 400, 'provider must be one of'],
+    ['an empty body', 'okta', '', 400, 'no events'],
+    ['a batch with no usable record', 'okta', '{"nope": true}', 400, 'no record in the batch was usable'],
+    ['a body over 5 MB', 'okta', 'x'.repeat(6 * 1024 * 1024), 413, 'larger than 5mb'],
+  ])('rejects %s with a clear error', async (_what, provider, body, status, message) => {
+    const res = await ingest(provider, body);
+    expect(res.status).toBe(status);
+    expect(res.body.message).toContain(message);
+  });
+});
+
+/** Keycloak login events as its admin API returns them, for a user of the test realm. */
+function keycloakEvents(user: TestUser, failures: number, success: boolean) {
+  const t0 = Date.now() - 60_000;
+  const events = Array.from({ length: failures }, (_, i) => ({
+    id: randomUUID(),
+    time: t0 + i * 1000,
+    type: 'LOGIN_ERROR',
+    realmId: REALM,
+    clientId: 'corp-app',
+    userId: user.id,
+    ipAddress: '203.0.113.50',
+    error: 'invalid_user_credentials',
+    details: { username: user.username },
+  }));
+  if (success) {
+    events.push({
+      id: randomUUID(),
+      time: t0 + failures * 1000,
+      type: 'LOGIN',
+      realmId: REALM,
+      clientId: 'corp-app',
+      userId: user.id,
+      ipAddress: '203.0.113.50',
+      details: { username: user.username },
+    } as (typeof events)[number]);
+  }
+  return events.map((e) => JSON.stringify(e)).join('\n');
+}
+
+describe('alerts to incidents', () => {
+  afterEach(async () => {
+    await worker.client.workflow
+      .getHandle(detectorId({ provider: 'keycloak', tenant: REALM }))
+      .terminate('next test')
+      .catch(() => undefined);
+  });
+
+  it('opens a compromised-credential incident when a pushed burst of failures ends in a success', async () => {
+    const user = await kc.createUser('pushed');
+    const res = await ingest('keycloak', keycloakEvents(user, 10, true));
+    expect(res.status).toBe(200);
+    expect(res.body.alerts.map((a: { rule: string }) => a.rule)).toEqual([
+      'failed-login-burst',
+      'credential-compromise-after-burst',
+    ]);
+
+    const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.openedBy).toBe('detector');
+    expect(state.severity).toBe('critical');
+    expect(state.alerts[0]).toMatchObject({ source: 'detection:credential-compromise-after-burst' });
+    expect(state.alerts[0].eventIds).toHaveLength(11);
+    expect((await kc.user(user.id)).enabled).toBe(false);
+
+    const alerts = await api.call('GET', '/alerts?rule=credential-compromise-after-burst');
+    expect(
+      alerts.body.alerts.find(
+        (a: { principal?: { username: string } }) => a.principal?.username === user.username,
+      ),
+    ).toMatchObject({
+      routed: { action: 'opened', incidentId: id },
+    });
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
+  });
+
+  it('the Keycloak collector picks up a real burst and success and opens the incident with no API call', async () => {
+    await ensureDetector(worker.client, config.temporal.taskQueue, {
+      provider: 'keycloak',
+      tenant: REALM,
+      pull: { intervalMs: 300 },
+    });
+    const user = await kc.createUser('pulled');
+    for (let i = 0; i < 10; i++)
+      await kc.login({ ...user, password: 'wrong-password' }).catch(() => undefined);
+    await kc.login(user);
+    const loggedInAt = Date.now();
+
+    const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    const started = await eventually(async () => {
+      const res = await api.call('GET', `/incidents/${id}`);
+      return res.status === 200 ? res.body : undefined;
+    }, 'the incident opened by the collector');
+    const latencyMs = Date.parse(started.openedAt) - loggedInAt;
+    console.log(`collector detection latency (login → incident started): ${latencyMs} ms`);
+    expect(started.alerts[0].source).toBe('detection:credential-compromise-after-burst');
+
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.phase).toBe('contained');
+    expect((await kc.user(user.id)).enabled).toBe(false);
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
+  });
+
+  it('a password spray opens one incident for the account that fell, none for the others', async () => {
+    await ensureDetector(
+      worker.client,
+      config.temporal.taskQueue,
+      { provider: 'keycloak', tenant: REALM, pull: { intervalMs: 300 } },
+      { passwordSpray: { distinctUsers: 8, maxTriesPerUser: 3, windowMs: 10 * 60_000 } },
+    );
+    const users = await Promise.all(Array.from({ length: 8 }, () => kc.createUser('sprayed')));
+    for (const u of users) await kc.login({ ...u, password: 'Winter2026!' }).catch(() => undefined);
+    const fell = users[3];
+    await kc.login(fell);
+
+    const fellId = incidentIdFor({ provider: 'keycloak', realm: REALM, username: fell.username });
+    // High, not critical: sessions are cut at once, disabling the account waits for a human.
+    const approval = await api.pendingApproval(fellId);
+    const opened = await api.incident(fellId);
+    expect(opened.alerts[0].source).toBe('detection:password-spray');
+    expect(opened.severity).toBe('high');
+    expect(await kc.sessions(fell.id)).toEqual([]);
+
+    const status = await worker.client.workflow
+      .getHandle(detectorId({ provider: 'keycloak', tenant: REALM }))
+      .query(detectorStatusQuery);
+    const spray = status.recentAlerts.filter((a) => a.rule === 'password-spray');
+    expect(spray.map((a) => a.principal?.username ?? 'ip')).toEqual(['ip', fell.username]);
+    expect(spray[0].routed).toEqual({ action: 'alert-only' });
+    for (const u of users.filter((x) => x !== fell)) {
+      const res = await api.call(
+        'GET',
+        `/incidents/${incidentIdFor({ provider: 'keycloak', realm: REALM, username: u.username })}`,
+      );
+      expect(res.status).toBe(404);
+    }
+    await api.call(
+      'POST',
+      `/incidents/${fellId}/approvals`,
+      { approvalId: approval.id, decision: 'approve' },
+      'bob',
+    );
+    await api.untilPhase(fellId, ['contained']);
+    await api.call('POST', `/incidents/${fellId}/close`, { reason: 'test done' }, 'alice');
+  });
+});

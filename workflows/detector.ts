@@ -1,0 +1,189 @@
+/**
+ * Detector: one durable workflow per identity source (provider + tenant). It keeps the detection
+ * windows in workflow state, so a burst split by a worker or server restart is still detected;
+ * takes pushed events (update `ingestEvents`) and, for Keycloak, pulls them itself with a cursor;
+ * drops events it has already seen (vendor event id); and turns alerts into incidents.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IdentityEvent } from '../detection/events';
+import {
+  DEFAULT_DETECTION_CONFIG,
+  DetectionAlert,
+  DetectionConfig,
+  DetectionState,
+  Detector,
+} from '../detection/rules';
+import type { KeycloakCursors, RoutedAlert } from '../activities/detection';
+import { searchAttributes } from './definitions';
+import { runDetection } from './kit/activities';
+
+export interface DetectionSource {
+  provider: IdentityEvent['provider'];
+  tenant: string;
+  /** Pull from the provider's event API (Keycloak today) every `intervalMs`. */
+  pull?: { intervalMs: number; lookbackMs?: number; pageSize?: number };
+}
+
+export interface DetectorInput {
+  source: DetectionSource;
+  config?: Partial<DetectionConfig>;
+  carried?: DetectorCarried;
+}
+
+export interface RecordedAlert extends DetectionAlert {
+  routed?: RoutedAlert;
+}
+
+interface DetectorCarried {
+  state: DetectionState;
+  seen: Record<string, number>;
+  cursors?: KeycloakCursors;
+  alerts: RecordedAlert[];
+  counters: DetectorCounters;
+}
+
+export interface DetectorCounters {
+  received: number;
+  duplicates: number;
+  alerts: number;
+}
+
+export interface IngestReceipt {
+  accepted: number;
+  duplicates: number;
+  alerts: DetectionAlert[];
+}
+
+export interface DetectorStatus {
+  source: DetectionSource;
+  counters: DetectorCounters;
+  cursors?: KeycloakCursors;
+  recentAlerts: RecordedAlert[];
+}
+
+export const ingestEventsUpdate = defineUpdate<IngestReceipt, [IdentityEvent[]]>('ingestEvents');
+export const detectorStatusQuery = defineQuery<DetectorStatus>('detectorStatus');
+
+const MAX_BATCH = 5000;
+const RECENT_ALERTS = 500;
+const SEEN_LIMIT = 100_000;
+const SEEN_HORIZON_MS = 24 * 60 * 60_000;
+/** History stays small: a fresh run after this many events (state carried over). */
+const EVENTS_PER_RUN = 20_000;
+
+export function detectorId(source: Pick<DetectionSource, 'provider' | 'tenant'>): string {
+  return `detector-${source.provider}-${source.tenant}`;
+}
+
+export async function detector(input: DetectorInput): Promise<void> {
+  const config: DetectionConfig = { ...DEFAULT_DETECTION_CONFIG, ...input.config };
+  const engine = new Detector(config, input.carried?.state);
+  const seen: Record<string, number> = input.carried?.seen ?? {};
+  const alerts: RecordedAlert[] = input.carried?.alerts ?? [];
+  const counters: DetectorCounters = input.carried?.counters ?? { received: 0, duplicates: 0, alerts: 0 };
+  const toRoute: RecordedAlert[] = [];
+  let eventsThisRun = 0;
+  let cursors = input.carried?.cursors;
+  const { source } = input;
+
+  upsertSearchAttributes([{ key: searchAttributes.playbook, value: 'detector' }]);
+
+  const ingest = (events: IdentityEvent[]): IngestReceipt => {
+    let duplicates = 0;
+    const raised: DetectionAlert[] = [];
+    for (const e of events) {
+      if (seen[e.id] !== undefined) {
+        duplicates++;
+        continue;
+      }
+      seen[e.id] = Date.parse(e.time) || Date.now();
+      for (const alert of engine.process(e)) {
+        const recorded: RecordedAlert = { ...alert };
+        raised.push(alert);
+        alerts.push(recorded);
+        toRoute.push(recorded);
+      }
+    }
+    if (alerts.length > RECENT_ALERTS) alerts.splice(0, alerts.length - RECENT_ALERTS);
+    counters.received += events.length - duplicates;
+    counters.duplicates += duplicates;
+    counters.alerts += raised.length;
+    eventsThisRun += events.length;
+    return { accepted: events.length - duplicates, duplicates, alerts: raised };
+  };
+
+  setHandler(ingestEventsUpdate, ingest, {
+    validator: (events) => {
+      if (!Array.isArray(events))
+        throw ApplicationFailure.nonRetryable('events must be an array', 'BadEvents');
+      if (events.length > MAX_BATCH) {
+        throw ApplicationFailure.nonRetryable(
+          `at most ${MAX_BATCH} events per batch (got ${events.length})`,
+          'BatchTooLarge',
+        );
+      }
+    },
+  });
+  setHandler(detectorStatusQuery, () => ({ source, counters, cursors, recentAlerts: alerts.slice(-100) }));
+
+  if (source.pull && !cursors) {
+    const start = { time: Date.now() - (source.pull.lookbackMs ?? 0), seenAtTime: [] };
+    cursors = { events: start, adminEvents: start };
+  }
+
+  for (;;) {
+    while (toRoute.length) {
+      const alert = toRoute.shift()!;
+      alert.routed = await runDetection('routeAlert', `route ${alert.rule} alert: ${alert.summary}`, alert);
+    }
+    if (eventsThisRun >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      if (toRoute.length) continue;
+      forgetOldIds(seen);
+      engine.prune(Date.now());
+      return continueAsNew<typeof detector>({
+        source,
+        config: input.config,
+        carried: { state: engine.state, seen, cursors, alerts, counters },
+      });
+    }
+    if (source.pull && cursors && source.provider === 'keycloak') {
+      const page = await runDetection(
+        'pullKeycloakEvents',
+        `pull Keycloak events of realm '${source.tenant}'`,
+        {
+          realm: source.tenant,
+          cursors,
+          max: source.pull.pageSize ?? 500,
+        },
+      );
+      cursors = page.cursors;
+      if (page.events.length) ingest(page.events);
+      if (page.more) continue;
+      await condition(() => toRoute.length > 0, source.pull.intervalMs);
+    } else {
+      await condition(() => toRoute.length > 0 || eventsThisRun >= EVENTS_PER_RUN);
+    }
+  }
+}
+
+function forgetOldIds(seen: Record<string, number>): void {
+  const entries = Object.entries(seen);
+  const newest = entries.reduce((m, [, t]) => Math.max(m, t), 0);
+  for (const [id, t] of entries) if (newest - t > SEEN_HORIZON_MS) delete seen[id];
+  const left = Object.entries(seen);
+  if (left.length > SEEN_LIMIT) {
+    left.sort((a, b) => a[1] - b[1]);
+    for (const [id] of left.slice(0, left.length - SEEN_LIMIT)) delete seen[id];
+  }
+}
