@@ -14,7 +14,7 @@ export function isRecord(v: unknown): v is Raw {
 function key(obj: Raw, name: string): unknown {
   if (name in obj) return obj[name];
   const lower = name.toLowerCase();
-  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
+  for (const k in obj) if (k.length === name.length && k.toLowerCase() === lower) return obj[k];
   return undefined;
 }
 

@@ -3,8 +3,8 @@
  * is reported with its index and reason, and never costs the good records of the same batch.
  */
 import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
-import { EventRejected } from './fields';
-import type { ParseContext, Parser } from './parsers/common';
+import { EventRejected, rawRef } from './fields';
+import type { Parser } from './parsers/common';
 import { parseAuth0 } from './parsers/auth0';
 import { parseEntra } from './parsers/entra';
 import { parseGoogle } from './parsers/google';
@@ -33,14 +33,28 @@ export interface NormalizedBatch {
   rejected: Rejection[];
 }
 
-export function normalizeRecord(provider: EventProvider, raw: unknown, ctx: ParseContext): IdentityEvent[] {
-  return PARSERS[provider](raw, ctx);
+export interface BatchContext {
+  receivedAt: string;
+}
+
+/**
+ * `text` is the record as received, when the caller has it: the raw reference is then the hash of
+ * the received bytes (and the record is not serialised again just to hash it).
+ */
+export function normalizeRecord(
+  provider: EventProvider,
+  raw: unknown,
+  ctx: BatchContext,
+  text?: string,
+): IdentityEvent[] {
+  return PARSERS[provider](raw, { receivedAt: ctx.receivedAt, rawRef: rawRef(text ?? raw) });
 }
 
 export function normalizeBatch(
   provider: EventProvider,
   records: unknown[],
-  ctx: ParseContext,
+  ctx: BatchContext,
+  texts?: (string | undefined)[],
 ): NormalizedBatch {
   const events: IdentityEvent[] = [];
   const rejected: Rejection[] = [];
@@ -50,7 +64,7 @@ export function normalizeBatch(
       return;
     }
     try {
-      events.push(...PARSERS[provider](raw, ctx));
+      events.push(...normalizeRecord(provider, raw, ctx, texts?.[index]));
     } catch (err) {
       rejected.push({
         index,
@@ -70,7 +84,10 @@ export class RecordSyntaxError {
  * Splits a request body into records: a JSON array, a single JSON object, or NDJSON (one record a
  * line). With `textLines`, a line that is not JSON is kept as a text record (Keycloak server logs).
  */
-export function splitRecords(body: string, opts: { textLines?: boolean } = {}): unknown[] {
+export function splitRecords(
+  body: string,
+  opts: { textLines?: boolean; texts?: (string | undefined)[] } = {},
+): unknown[] {
   const trimmed = body.trim();
   if (trimmed === '') return [];
   if (trimmed.startsWith('[')) {
@@ -89,15 +106,18 @@ export function splitRecords(body: string, opts: { textLines?: boolean } = {}): 
     if (text.startsWith('{') || text.startsWith('[')) {
       try {
         records.push(JSON.parse(text));
+        opts.texts?.push(text);
         return;
       } catch (err) {
         if (!opts.textLines) {
           records.push(new RecordSyntaxError(`line ${i + 1} is not valid JSON: ${(err as Error).message}`));
+          opts.texts?.push(undefined);
           return;
         }
       }
     }
     records.push(opts.textLines ? text : new RecordSyntaxError(`line ${i + 1} is not a JSON object`));
+    opts.texts?.push(opts.textLines ? text : undefined);
   });
   return records;
 }

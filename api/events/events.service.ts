@@ -37,8 +37,9 @@ export class EventsService {
   ) {}
 
   async ingest(provider: EventProvider, body: string): Promise<IngestResult> {
-    const records = splitRecords(body, { textLines: provider === 'keycloak' });
-    const batch = normalizeBatch(provider, records, { receivedAt: new Date().toISOString() });
+    const texts: (string | undefined)[] = [];
+    const records = splitRecords(body, { textLines: provider === 'keycloak', texts });
+    const batch = normalizeBatch(provider, records, { receivedAt: new Date().toISOString() }, texts);
     const byTenant = new Map<string, IdentityEvent[]>();
     for (const e of batch.events) {
       const tenant = e.tenant ?? 'default';

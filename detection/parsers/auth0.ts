@@ -1,6 +1,6 @@
 /** Auth0 tenant logs: `{ log_id, data }` log-stream records, or the log objects of GET /api/v2/logs. */
 import { GENERIC, identityEvent } from '../events';
-import { EventRejected, get, isRecord, rawRef, str } from '../fields';
+import { EventRejected, get, isRecord, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -55,7 +55,7 @@ export const parseAuth0: Parser = (raw, ctx) => {
   return [
     identityEvent(
       {
-        id: str(raw, 'log_id') ?? str(data, 'log_id', '_id') ?? rawRef(raw),
+        id: str(raw, 'log_id') ?? str(data, 'log_id', '_id') ?? ctx.rawRef,
         provider: 'auth0',
         tenant: str(data, 'hostname', 'tenant_name'),
         ...eventTime(ctx, get(data, 'date')),
@@ -77,7 +77,7 @@ export const parseAuth0: Parser = (raw, ctx) => {
           : undefined,
         sessionId: str(data, 'session_id', 'details.session_id'),
         client: str(data, 'client_id', 'client_name'),
-        rawRef: rawRef(raw),
+        rawRef: ctx.rawRef,
       },
       known?.classified ?? GENERIC,
     ),

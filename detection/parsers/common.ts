@@ -4,6 +4,8 @@ import { EventRejected, isoTime } from '../fields';
 export interface ParseContext {
   /** When the batch arrived (ISO): the time of records that carry none. */
   receivedAt: string;
+  /** SHA-256 of the raw record, computed once by the caller. */
+  rawRef: string;
 }
 
 /** A parser turns one raw record into zero or more normalized events (Google bundles several). */

@@ -4,7 +4,7 @@
  * (`signIn`: createdDateTime/status; `directoryAudit`: activityDateTime/activityDisplayName).
  */
 import { GENERIC, identityEvent } from '../events';
-import { arr, EventRejected, get, isRecord, num, obj, Raw, rawRef, str } from '../fields';
+import { arr, EventRejected, get, isRecord, num, obj, Raw, str } from '../fields';
 import { eventTime, ParseContext, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -69,7 +69,7 @@ function signIn(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
   const mfa = str(props, 'mfaDetail.authMethod');
   return identityEvent(
     {
-      id: str(props, 'id') ?? rawRef(raw),
+      id: str(props, 'id') ?? ctx.rawRef,
       provider: 'entra',
       tenant: tenantOf(raw, props),
       ...eventTime(ctx, get(raw, 'time'), get(props, 'createdDateTime'), get(raw, 'createdDateTime')),
@@ -92,7 +92,7 @@ function signIn(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
           : undefined,
       sessionId: str(props, 'sessionId', 'correlationId') ?? str(raw, 'correlationId'),
       client: str(props, 'appDisplayName', 'appId', 'resourceDisplayName'),
-      rawRef: rawRef(raw),
+      rawRef: ctx.rawRef,
     },
     { category: 'authentication', activity: 'logon', factor: mfa },
   );
@@ -110,7 +110,7 @@ function audit(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
   const result = str(props, 'result') ?? str(raw, 'resultSignature');
   return identityEvent(
     {
-      id: str(props, 'id') ?? rawRef(raw),
+      id: str(props, 'id') ?? ctx.rawRef,
       provider: 'entra',
       tenant: tenantOf(raw, props),
       ...eventTime(ctx, get(raw, 'time'), get(props, 'activityDateTime'), get(raw, 'activityDateTime')),
@@ -138,7 +138,7 @@ function audit(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
           }
         : undefined,
       sourceIp: str(initiatedUser, 'ipAddress') ?? str(raw, 'callerIpAddress'),
-      rawRef: rawRef(raw),
+      rawRef: ctx.rawRef,
     },
     classified.category === 'privilege-change'
       ? { ...classified, privilege: str(roleName, 'newValue')?.replace(/^"|"$/g, '') }
@@ -168,7 +168,7 @@ export const parseEntra: Parser = (raw, ctx) => {
   return [
     identityEvent(
       {
-        id: str(p, 'id') ?? rawRef(raw),
+        id: str(p, 'id') ?? ctx.rawRef,
         provider: 'entra',
         tenant: tenantOf(raw, p),
         ...eventTime(
@@ -188,7 +188,7 @@ export const parseEntra: Parser = (raw, ctx) => {
           ? { id: str(p, 'userId', 'id'), name: str(p, 'userPrincipalName'), type: 'user' }
           : undefined,
         sourceIp: str(p, 'ipAddress') ?? str(raw, 'callerIpAddress'),
-        rawRef: rawRef(raw),
+        rawRef: ctx.rawRef,
       },
       GENERIC,
     ),

@@ -3,7 +3,7 @@
  * several events; each becomes its own normalized event.
  */
 import { GENERIC, identityEvent, IdentityEvent, Outcome } from '../events';
-import { arr, EventRejected, get, isRecord, rawRef, str } from '../fields';
+import { arr, EventRejected, get, isRecord, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -95,9 +95,9 @@ export const parseGoogle: Parser = (raw, ctx) => {
         ? { id: str(raw, 'actor.profileId'), name: actorEmail, type: 'user' as const }
         : undefined,
     sourceIp: str(raw, 'ipAddress'),
-    rawRef: rawRef(raw),
+    rawRef: ctx.rawRef,
   };
-  const idPrefix = `${str(raw, 'id.time') ?? ''}/${str(raw, 'id.uniqueQualifier') ?? rawRef(raw)}/${app}`;
+  const idPrefix = `${str(raw, 'id.time') ?? ''}/${str(raw, 'id.uniqueQualifier') ?? ctx.rawRef}/${app}`;
   if (events.length === 0) {
     return [identityEvent({ ...base, id: idPrefix, vendorType: app, outcome: 'unknown' }, GENERIC)];
   }

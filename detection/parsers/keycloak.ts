@@ -3,7 +3,7 @@
  * pulls), and the same events as server log lines (`type=LOGIN_ERROR, realmId=…`), plain or ECS JSON.
  */
 import { GENERIC, identityEvent, IdentityEvent } from '../events';
-import { EventRejected, get, isRecord, num, obj, rawRef, str } from '../fields';
+import { EventRejected, get, isRecord, num, obj, str } from '../fields';
 import { eventTime, ParseContext, Parser } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -38,7 +38,7 @@ function classifyLogin(type: string, details: Record<string, unknown>): Classifi
   return base;
 }
 
-function loginEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknown): IdentityEvent {
+function loginEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEvent {
   const type = str(rec, 'type');
   if (!type) throw new EventRejected('a Keycloak event needs a type');
   const details = obj(rec, 'details') ?? {};
@@ -48,7 +48,7 @@ function loginEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknow
   const username = str(details, 'username');
   return identityEvent(
     {
-      id: str(rec, 'id') ?? rawRef(raw),
+      id: str(rec, 'id') ?? ctx.rawRef,
       provider: 'keycloak',
       tenant: str(rec, 'realmId', 'realmName'),
       ...eventTime(ctx, get(rec, 'time'), get(rec, '@timestamp')),
@@ -64,13 +64,13 @@ function loginEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknow
       userAgent: str(details, 'user_agent'),
       sessionId: str(rec, 'sessionId') ?? str(details, 'code_id'),
       client: str(rec, 'clientId'),
-      rawRef: rawRef(raw),
+      rawRef: ctx.rawRef,
     },
     classifyLogin(type, details),
   );
 }
 
-function adminEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknown): IdentityEvent {
+function adminEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEvent {
   const op = str(rec, 'operationType') ?? 'UNKNOWN';
   const resource = str(rec, 'resourceType') ?? '';
   const path = str(rec, 'resourcePath') ?? '';
@@ -79,7 +79,7 @@ function adminEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknow
   const classified = classifyAdmin(op, resource, path, str(rec, 'representation'));
   return identityEvent(
     {
-      id: str(rec, 'id') ?? rawRef(raw),
+      id: str(rec, 'id') ?? ctx.rawRef,
       provider: 'keycloak',
       tenant: str(rec, 'realmId', 'realmName'),
       ...eventTime(ctx, get(rec, 'time')),
@@ -90,7 +90,7 @@ function adminEvent(rec: Record<string, unknown>, ctx: ParseContext, raw: unknow
       target: userInPath ? { id: userInPath, type: 'user' } : undefined,
       sourceIp: str(auth, 'ipAddress'),
       client: str(auth, 'clientId'),
-      rawRef: rawRef(raw),
+      rawRef: ctx.rawRef,
     },
     classified,
   );
@@ -148,7 +148,7 @@ function privilegeName(resource: string, path: string, representation?: string):
 /** `type=LOGIN_ERROR, realmId=test, clientId=app, userId=…, ipAddress=…, error=…, username=…` */
 const LOG_PAIRS = /(\w+)=([^,]*?)(?:, (?=\w+=)|$)/g;
 
-function logLine(line: string, ctx: ParseContext, raw: unknown, timestamp?: unknown): IdentityEvent {
+function logLine(line: string, ctx: ParseContext, timestamp?: unknown): IdentityEvent {
   const at = line.indexOf('type=');
   if (at >= 0) {
     const fields: Record<string, unknown> = {};
@@ -168,31 +168,30 @@ function logLine(line: string, ctx: ParseContext, raw: unknown, timestamp?: unkn
         time: timestamp ?? (prefixTime ? `${prefixTime[1]}.${prefixTime[2]}` : undefined),
       },
       ctx,
-      raw,
     );
   }
   // A server log line that is not an identity event: kept as a generic event.
   return identityEvent(
     {
-      id: rawRef(raw),
+      id: ctx.rawRef,
       provider: 'keycloak',
       ...eventTime(ctx, timestamp, /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/.exec(line)?.[1]),
       vendorType: 'SERVER_LOG',
       outcome: 'unknown',
-      rawRef: rawRef(raw),
+      rawRef: ctx.rawRef,
     },
     GENERIC,
   );
 }
 
 export const parseKeycloak: Parser = (raw, ctx) => {
-  if (typeof raw === 'string') return [logLine(raw, ctx, raw)];
+  if (typeof raw === 'string') return [logLine(raw, ctx)];
   if (!isRecord(raw)) throw new EventRejected('a Keycloak event must be a JSON object or a server log line');
-  if (str(raw, 'operationType')) return [adminEvent(raw, ctx, raw)];
+  if (str(raw, 'operationType')) return [adminEvent(raw, ctx)];
   if (str(raw, 'type') && (num(raw, 'time') !== undefined || str(raw, 'realmId')))
-    return [loginEvent(raw, ctx, raw)];
+    return [loginEvent(raw, ctx)];
   const message = str(raw, 'message');
-  if (message) return [logLine(message, ctx, raw, get(raw, '@timestamp'))];
+  if (message) return [logLine(message, ctx, get(raw, '@timestamp'))];
   throw new EventRejected(
     'not a Keycloak event: expected a login event (type, time), an admin event (operationType) or a log record (message)',
   );

@@ -1,6 +1,6 @@
 /** Okta System Log LogEvent objects (GET /api/v1/logs, or an event hook / stream). */
 import { GENERIC, identityEvent } from '../events';
-import { arr, EventRejected, get, isRecord, num, obj, rawRef, str } from '../fields';
+import { arr, EventRejected, get, isRecord, num, obj, str } from '../fields';
 import { eventTime, outcomeOf, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -71,7 +71,7 @@ export const parseOkta: Parser = (raw, ctx) => {
   return [
     identityEvent(
       {
-        id: str(raw, 'uuid') ?? rawRef(raw),
+        id: str(raw, 'uuid') ?? ctx.rawRef,
         provider: 'okta',
         tenant: str(raw, 'debugContext.debugData.orgId') ?? str(raw, 'tenant'),
         ...eventTime(ctx, get(raw, 'published')),
@@ -99,7 +99,7 @@ export const parseOkta: Parser = (raw, ctx) => {
             targets.find((t) => str(t, 'type') === 'AppInstance'),
             'alternateId',
           ),
-        rawRef: rawRef(raw),
+        rawRef: ctx.rawRef,
       },
       classified.category === 'privilege-change'
         ? { ...classified, privilege: str(privilegeTarget, 'displayName') }
