@@ -229,3 +229,61 @@ describe('alerts to incidents', () => {
     await api.call('POST', `/incidents/${fellId}/close`, { reason: 'test done' }, 'alice');
   });
 });
+
+describe('durable detection state', () => {
+  afterEach(async () => {
+    await worker.client.workflow
+      .getHandle(detectorId({ provider: 'keycloak', tenant: REALM }))
+      .terminate('next test')
+      .catch(() => undefined);
+  });
+
+  it('detects a pushed burst split by a worker restart', async () => {
+    const user = await kc.createUser('split');
+    const events = keycloakEvents(user, 10, true).split('\n');
+    const first = await ingest('keycloak', events.slice(0, 6).join('\n'));
+    expect(first.body.alerts).toEqual([]);
+
+    await worker.stop();
+    worker = await TestWorker.start(config);
+
+    const second = await ingest('keycloak', events.slice(6).join('\n'));
+    expect(second.body.alerts.map((a: { rule: string }) => a.rule)).toEqual([
+      'failed-login-burst',
+      'credential-compromise-after-burst',
+    ]);
+    const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    await api.untilPhase(id, ['contained']);
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
+  });
+
+  it('the collector resumes after a worker restart with no gap and no duplicate', async () => {
+    await ensureDetector(worker.client, config.temporal.taskQueue, {
+      provider: 'keycloak',
+      tenant: REALM,
+      pull: { intervalMs: 300 },
+    });
+    const handle = worker.client.workflow.getHandle(detectorId({ provider: 'keycloak', tenant: REALM }));
+    const user = await kc.createUser('resumed');
+    for (let i = 0; i < 5; i++) await kc.login({ ...user, password: 'wrong' }).catch(() => undefined);
+    await eventually(
+      async () => (await handle.query(detectorStatusQuery)).counters.received >= 5,
+      'the first failures pulled',
+    );
+
+    await worker.stop(); // the collector is down while the attack goes on
+    for (let i = 0; i < 5; i++) await kc.login({ ...user, password: 'wrong' }).catch(() => undefined);
+    await kc.login(user);
+    worker = await TestWorker.start(config);
+
+    const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    const state = await api.untilPhase(id, ['contained']);
+    expect(state.alerts[0].source).toBe('detection:credential-compromise-after-burst');
+    expect(state.alerts[0].eventIds).toHaveLength(11); // all ten failures and the success: no gap
+    const status = await worker.client.workflow
+      .getHandle(detectorId({ provider: 'keycloak', tenant: REALM }))
+      .query(detectorStatusQuery);
+    expect(status.counters.duplicates).toBe(0);
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
+  });
+});
