@@ -13,11 +13,13 @@ import { ROUTES } from '../detection/routing';
 import type { DetectionAlert } from '../detection/rules';
 import { IdentityProviderError } from './identity-provider';
 import type { EventCursor, KeycloakProvider } from './keycloak/keycloak-provider';
+import type { OktaCursor, OktaSystemLog } from './okta/system-log';
 
 export interface DetectionActivityDeps {
   client: Client;
   taskQueue: string;
   keycloak?: KeycloakProvider;
+  okta?: OktaSystemLog;
 }
 
 export interface KeycloakCursors {
@@ -52,33 +54,41 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
           'ProviderNotConfigured',
         );
       }
-      try {
-        const [events, admin] = await Promise.all([
-          deps.keycloak.pullEvents(input.realm, 'events', input.cursors.events, input.max),
-          deps.keycloak.pullEvents(input.realm, 'admin-events', input.cursors.adminEvents, input.max),
-        ]);
-        const receivedAt = new Date().toISOString();
-        const batch = normalizeBatch('keycloak', [...events.records, ...admin.records], { receivedAt });
-        // Keycloak's REST events name the realm by its internal id; the source names it by name.
-        const normalized = batch.events.map((e) => ({ ...e, tenant: input.realm }));
-        normalized.sort((a, b) => a.time.localeCompare(b.time));
-        return {
-          events: normalized,
-          cursors: { events: events.cursor, adminEvents: admin.cursor },
-          rejected: batch.rejected.length,
-          more: events.more || admin.more,
-        };
-      } catch (err) {
-        if (err instanceof IdentityProviderError) {
-          throw ApplicationFailure.create({
-            type: err.type,
-            message: err.message,
-            nonRetryable: !err.retryable,
-            nextRetryDelay: err.retryAfterMs,
-          });
-        }
-        throw err;
+      const [events, admin] = await asFailure(() =>
+        Promise.all([
+          deps.keycloak!.pullEvents(input.realm, 'events', input.cursors.events, input.max),
+          deps.keycloak!.pullEvents(input.realm, 'admin-events', input.cursors.adminEvents, input.max),
+        ]),
+      );
+      const receivedAt = new Date().toISOString();
+      const batch = normalizeBatch('keycloak', [...events.records, ...admin.records], { receivedAt });
+      // Keycloak's REST events name the realm by its internal id; the source names it by name.
+      const normalized = batch.events.map((e) => ({ ...e, tenant: input.realm }));
+      normalized.sort((a, b) => a.time.localeCompare(b.time));
+      return {
+        events: normalized,
+        cursors: { events: events.cursor, adminEvents: admin.cursor },
+        rejected: batch.rejected.length,
+        more: events.more || admin.more,
+      };
+    },
+
+    /** One page of Okta System Log events after the cursor (a polling request), normalized. */
+    async pullOktaEvents(input: { tenant: string; cursor: OktaCursor; max: number }) {
+      if (!deps.okta) {
+        throw ApplicationFailure.nonRetryable(
+          'the worker has no Okta connection (OKTA_ORG_URL, OKTA_API_TOKEN)',
+          'ProviderNotConfigured',
+        );
       }
+      const page = await asFailure(() => deps.okta!.pull(input.cursor, input.max));
+      const batch = normalizeBatch('okta', page.records, { receivedAt: new Date().toISOString() });
+      return {
+        events: batch.events.map((e) => ({ ...e, tenant: e.tenant ?? input.tenant })),
+        cursor: page.cursor,
+        rejected: batch.rejected.length,
+        more: page.records.length >= input.max,
+      };
     },
 
     /** Opens or joins the incident an alert routes to, or records it as alert-only. */
@@ -123,4 +133,21 @@ function toPrincipal(alert: DetectionAlert): Principal | undefined {
   const p = alert.principal;
   if (!p?.tenant || !(PROVIDERS as readonly string[]).includes(p.provider)) return undefined;
   return { provider: p.provider as ProviderName, realm: p.tenant, username: p.username };
+}
+
+/** Provider errors become Temporal failures: retryable or not, honouring the provider's wait. */
+async function asFailure<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof IdentityProviderError) {
+      throw ApplicationFailure.create({
+        type: err.type,
+        message: err.message,
+        nonRetryable: !err.retryable,
+        nextRetryDelay: err.retryAfterMs,
+      });
+    }
+    throw err;
+  }
 }

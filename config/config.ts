@@ -9,10 +9,12 @@ import type { DetectionSource } from '../workflows/detector';
 export interface EngineConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
   keycloak?: { baseUrl: string; adminRealm?: string; clientId: string; clientSecret: string };
+  /** Okta org whose System Log detectors pull (OKTA_ORG_URL, OKTA_API_TOKEN). */
+  okta?: { orgUrl: string; apiToken: string };
   evidenceDir: string;
   notifyWebhookUrl?: string;
   api: { host: string; port: number };
-  /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak today). */
+  /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak, Okta). */
   detectionSources: DetectionSource[];
 }
 
@@ -39,6 +41,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       clientSecret,
     };
   }
+  const oktaUrl = get('OKTA_ORG_URL');
+  const oktaToken = get('OKTA_API_TOKEN');
+  if (oktaUrl && !oktaToken) throw new ConfigError('OKTA_ORG_URL is set but OKTA_API_TOKEN is not');
   const port = Number(get('API_PORT') ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`API_PORT '${get('API_PORT')}' is not a port`);
@@ -51,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       uiUrl: get('TEMPORAL_UI_URL'),
     },
     keycloak,
+    okta: oktaUrl && oktaToken ? { orgUrl: oktaUrl, apiToken: oktaToken } : undefined,
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     api: { host: get('API_HOST') ?? '127.0.0.1', port },
@@ -58,7 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   };
 }
 
-/** `keycloak:corp` (pull every 5 s), `keycloak:corp:2000` (every 2 s), `okta:acme:push` — comma-separated. */
+/** `keycloak:corp` (pull every 5 s), `okta:acme:10000` (every 10 s), `entra:contoso:push` — comma-separated. */
 function parseSources(value: string | undefined): DetectionSource[] {
   if (!value) return [];
   return value.split(',').map((spec) => {
@@ -68,8 +74,8 @@ function parseSources(value: string | undefined): DetectionSource[] {
         `DETECTION_SOURCES entry '${spec}' should look like keycloak:<realm>[:<pull ms>|:push]`,
       );
     }
-    const pull =
-      mode === 'push' || provider !== 'keycloak' ? undefined : { intervalMs: Number(mode ?? 5000) };
+    const pullable = provider === 'keycloak' || provider === 'okta';
+    const pull = mode === 'push' || !pullable ? undefined : { intervalMs: Number(mode ?? 5000) };
     if (pull && (!Number.isInteger(pull.intervalMs) || pull.intervalMs < 100)) {
       throw new ConfigError(
         `DETECTION_SOURCES entry '${spec}': the pull interval must be a whole number of ms >= 100`,

@@ -5,7 +5,7 @@
  */
 import { LocalEvidenceStore } from '../evidence/local-store';
 import type { EngineConfig } from '../config/config';
-import { temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
+import { historyText, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient, REALM } from './support/keycloak';
 
@@ -28,19 +28,6 @@ afterAll(async () => {
   await api?.stop();
   await worker?.stop();
 });
-
-/** Every string and every payload's bytes (as UTF-8) in a history, to search for plaintext. */
-function historyText(history: unknown): string {
-  const parts: string[] = [];
-  const walk = (v: unknown) => {
-    if (typeof v === 'string') parts.push(v);
-    else if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(history);
-  return parts.join('\n');
-}
 
 async function close(id: string) {
   const res = await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);

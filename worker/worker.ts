@@ -8,6 +8,7 @@ import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { OktaSystemLog } from '../activities/okta/system-log';
 import { FanOutNotifier, LogNotifier, Notifier, WebhookNotifier } from '../activities/notifier';
 import type { EngineConfig } from '../config/config';
 import { LocalEvidenceStore } from '../evidence/local-store';
@@ -24,7 +25,12 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
       sealedTokens: new SealedTokens(config.evidenceDir),
       notifier: new FanOutNotifier(notifiers),
     }),
-    ...createDetectionActivities({ client, taskQueue: config.temporal.taskQueue, keycloak }),
+    ...createDetectionActivities({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      keycloak,
+      okta: config.okta ? new OktaSystemLog(config.okta) : undefined,
+    }),
   };
 }
 

@@ -24,13 +24,14 @@ import {
   Detector,
 } from '../detection/rules';
 import type { KeycloakCursors, RoutedAlert } from '../activities/detection';
+import type { OktaCursor } from '../activities/okta/system-log';
 import { searchAttributes } from './definitions';
 import { runDetection } from './kit/activities';
 
 export interface DetectionSource {
   provider: IdentityEvent['provider'];
   tenant: string;
-  /** Pull from the provider's event API (Keycloak today) every `intervalMs`. */
+  /** Pull from the provider's event API (Keycloak, Okta) every `intervalMs`. */
   pull?: { intervalMs: number; lookbackMs?: number; pageSize?: number };
 }
 
@@ -48,6 +49,7 @@ interface DetectorCarried {
   state: DetectionState;
   seen: Record<string, number>;
   cursors?: KeycloakCursors;
+  oktaCursor?: OktaCursor;
   alerts: RecordedAlert[];
   counters: DetectorCounters;
 }
@@ -68,6 +70,7 @@ export interface DetectorStatus {
   source: DetectionSource;
   counters: DetectorCounters;
   cursors?: KeycloakCursors;
+  oktaCursor?: OktaCursor;
   recentAlerts: RecordedAlert[];
 }
 
@@ -94,6 +97,7 @@ export async function detector(input: DetectorInput): Promise<void> {
   const toRoute: RecordedAlert[] = [];
   let eventsThisRun = 0;
   let cursors = input.carried?.cursors;
+  let oktaCursor = input.carried?.oktaCursor;
   const { source } = input;
 
   upsertSearchAttributes([{ key: searchAttributes.playbook, value: 'detector' }]);
@@ -134,12 +138,21 @@ export async function detector(input: DetectorInput): Promise<void> {
       }
     },
   });
-  setHandler(detectorStatusQuery, () => ({ source, counters, cursors, recentAlerts: alerts.slice(-100) }));
+  setHandler(detectorStatusQuery, () => ({
+    source,
+    counters,
+    cursors,
+    oktaCursor,
+    recentAlerts: alerts.slice(-100),
+  }));
 
-  if (source.pull && !cursors) {
-    const start = { time: Date.now() - (source.pull.lookbackMs ?? 0), seenAtTime: [] };
+  const pullFrom = Date.now() - (source.pull?.lookbackMs ?? 0);
+  if (source.pull && source.provider === 'keycloak' && !cursors) {
+    const start = { time: pullFrom, seenAtTime: [] };
     cursors = { events: start, adminEvents: start };
   }
+  if (source.pull && source.provider === 'okta' && !oktaCursor)
+    oktaCursor = { since: new Date(pullFrom).toISOString() };
 
   for (;;) {
     while (toRoute.length) {
@@ -154,7 +167,7 @@ export async function detector(input: DetectorInput): Promise<void> {
       return continueAsNew<typeof detector>({
         source,
         config: input.config,
-        carried: { state: engine.state, seen, cursors, alerts, counters },
+        carried: { state: engine.state, seen, cursors, oktaCursor, alerts, counters },
       });
     }
     if (source.pull && cursors && source.provider === 'keycloak') {
@@ -168,6 +181,16 @@ export async function detector(input: DetectorInput): Promise<void> {
         },
       );
       cursors = page.cursors;
+      if (page.events.length) ingest(page.events);
+      if (page.more) continue;
+      await condition(() => toRoute.length > 0, source.pull.intervalMs);
+    } else if (source.pull && oktaCursor && source.provider === 'okta') {
+      const page = await runDetection('pullOktaEvents', `pull the Okta System Log of '${source.tenant}'`, {
+        tenant: source.tenant,
+        cursor: oktaCursor,
+        max: source.pull.pageSize ?? 500,
+      });
+      oktaCursor = page.cursor;
       if (page.events.length) ingest(page.events);
       if (page.more) continue;
       await condition(() => toRoute.length > 0, source.pull.intervalMs);
