@@ -1,0 +1,107 @@
+/**
+ * Benchmark: detection latency of the Keycloak collector — from the moment a real login completes
+ * after a burst of failures to the moment the compromised-credential incident has started.
+ * Prints figures. Uses running servers when TEMPORAL_ADDRESS / KEYCLOAK_URL are set.
+ *
+ *   npm run bench:collector -- [runs=10] [pollMs=1000]
+ */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { mkdtempSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { EngineConfig } from '../config/config';
+import { incidentIdFor } from '../domain/principal-key';
+import { startKeycloak, startTemporal, stopService } from '../scripts/runtime/services';
+import { ENGINE_CLIENT, KeycloakTestClient, REALM } from '../test/support/keycloak';
+import { ensureDetector } from '../worker/detectors';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { createWorker } from '../worker/worker';
+import { detectorId } from '../workflows/detector';
+
+const runs = Number(process.argv[2] ?? 10);
+const pollMs = Number(process.argv[3] ?? 1000);
+
+async function main(): Promise<void> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const work = mkdtempSync(path.join(os.tmpdir(), 'ir-bench-'));
+  const temporal = process.env.TEMPORAL_ADDRESS
+    ? { url: process.env.TEMPORAL_ADDRESS }
+    : await startTemporal({
+        port: 27233,
+        uiPort: 28233,
+        db: 'memory',
+        headless: true,
+        logFile: path.join(work, 'temporal.log'),
+      });
+  const keycloak = process.env.KEYCLOAK_URL
+    ? { url: process.env.KEYCLOAK_URL }
+    : await startKeycloak({
+        port: 28080,
+        managementPort: 29000,
+        dataDir: path.join(work, 'kc'),
+        logFile: path.join(work, 'kc.log'),
+      });
+  const config: EngineConfig = {
+    temporal: { address: temporal.url, namespace: 'default', taskQueue: `bench-${Date.now()}` },
+    keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
+    evidenceDir: path.join(work, 'evidence'),
+    api: { host: '127.0.0.1', port: 0 },
+    detectionSources: [],
+  };
+  const connection = await Connection.connect({ address: temporal.url });
+  await ensureSearchAttributes(connection, 'default');
+  const client = new Client({ connection });
+  const worker = await createWorker(config, client);
+  const running = worker.run();
+  const source = { provider: 'keycloak' as const, tenant: REALM, pull: { intervalMs: pollMs } };
+  await client.workflow
+    .getHandle(detectorId(source))
+    .terminate('fresh benchmark')
+    .catch(() => undefined);
+  await ensureDetector(client, config.temporal.taskQueue, source);
+  const kc = new KeycloakTestClient(keycloak.url);
+
+  const latencies: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const user = await kc.createUser('latency');
+    for (let k = 0; k < 10; k++) await kc.login({ ...user, password: 'wrong' }).catch(() => undefined);
+    await kc.login(user);
+    const loggedIn = Date.now();
+    const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    for (;;) {
+      const info = await client.workflow
+        .getHandle(id)
+        .describe()
+        .catch(() => undefined);
+      if (info) {
+        latencies.push(info.startTime.getTime() - loggedIn);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  console.log(
+    `\nKeycloak collector, poll every ${pollMs} ms, ${runs} runs: login after a burst → incident started`,
+  );
+  console.log(
+    `  min ${latencies[0]} ms   median ${at(0.5)} ms   p90 ${at(0.9)} ms   max ${latencies.at(-1)} ms`,
+  );
+
+  await client.workflow
+    .getHandle(detectorId(source))
+    .terminate('benchmark done')
+    .catch(() => undefined);
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await stopService(temporal);
+  await stopService(keycloak);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
