@@ -8,6 +8,7 @@ import { joinOpenIncident, openOrJoinIncident } from '../client/incidents';
 import { incidentIdFor } from '../domain/principal-key';
 import { PROVIDERS, type Alert, type Principal, type ProviderName } from '../domain/incident';
 import type { IdentityEvent } from '../detection/events';
+import { GeoIp } from '../detection/geoip';
 import { normalizeBatch } from '../detection/normalize';
 import { ROUTES } from '../detection/routing';
 import type { DetectionAlert } from '../detection/rules';
@@ -63,7 +64,8 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
       const receivedAt = new Date().toISOString();
       const batch = normalizeBatch('keycloak', [...events.records, ...admin.records], { receivedAt });
       // Keycloak's REST events name the realm by its internal id; the source names it by name.
-      const normalized = batch.events.map((e) => ({ ...e, tenant: input.realm }));
+      const geo = await GeoIp.shared();
+      const normalized = batch.events.map((e) => geo.enrich({ ...e, tenant: input.realm }));
       normalized.sort((a, b) => a.time.localeCompare(b.time));
       return {
         events: normalized,
@@ -83,8 +85,9 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
       }
       const page = await asFailure(() => deps.okta!.pull(input.cursor, input.max));
       const batch = normalizeBatch('okta', page.records, { receivedAt: new Date().toISOString() });
+      const geo = await GeoIp.shared();
       return {
-        events: batch.events.map((e) => ({ ...e, tenant: e.tenant ?? input.tenant })),
+        events: batch.events.map((e) => geo.enrich({ ...e, tenant: e.tenant ?? input.tenant })),
         cursor: page.cursor,
         rejected: batch.rejected.length,
         more: page.records.length >= input.max,

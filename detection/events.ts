@@ -44,6 +44,8 @@ interface EventBase {
   sourceIp?: string;
   userAgent?: string;
   geo?: Geo;
+  /** The source IP's autonomous system (from the offline ASN table when the vendor gives none). */
+  network?: { asn?: number; org?: string };
   sessionId?: string;
   /** Client, app or service the event concerns. */
   client?: string;

@@ -21,4 +21,5 @@ export const ROUTES: Record<RuleName, Route> = {
   'mfa-fatigue': 'alert-only',
   'mfa-disabled': 'alert-only',
   'new-country': 'alert-only',
+  'new-network': 'alert-only',
 };

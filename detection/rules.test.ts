@@ -309,3 +309,17 @@ describe('detector state', () => {
     expect(d.state).toEqual({ ...emptyState(), lastAlert: {} });
   });
 });
+
+describe('new network', () => {
+  const login = (sec: number, asn: number) => ({
+    ...auth('lena', 'success', sec),
+    network: { asn, org: `AS${asn} Org` },
+  });
+
+  it('flags a first login from a new autonomous system once the baseline holds enough logins', () => {
+    const base = Array.from({ length: 5 }, (_, i) => login(i * 86_400, 3215));
+    expect(rules(run([...base, login(6 * 86_400, 9009)]))).toEqual(['new-network']);
+    expect(rules(run([...base.slice(0, 4), login(6 * 86_400, 9009)]))).toEqual([]);
+    expect(rules(run([...base, login(6 * 86_400, 3215)]))).toEqual([]);
+  });
+});

@@ -17,6 +17,7 @@ export type RuleName =
   | 'mfa-disabled'
   | 'impossible-travel'
   | 'new-country'
+  | 'new-network'
   | 'session-reuse'
   | 'privilege-escalation'
   | 'persistence-after-suspicious-login';
@@ -86,6 +87,7 @@ export interface DetectionState {
   mfaByUser: Record<string, Hit[]>;
   lastLogin: Record<string, { t: number; id: string; lat: number; lon: number; country?: string }>;
   countries: Record<string, { seen: string[]; logins: number; t: number }>;
+  networks: Record<string, { seen: number[]; logins: number; t: number }>;
   sessions: Record<string, { ip?: string; ua?: string; t: number }>;
   suspiciousSince: Record<string, number>;
   grantors: Record<string, string[]>;
@@ -100,6 +102,7 @@ export function emptyState(): DetectionState {
     mfaByUser: {},
     lastLogin: {},
     countries: {},
+    networks: {},
     sessions: {},
     suspiciousSince: {},
     grantors: {},
@@ -324,6 +327,27 @@ export class Detector {
       baseline.logins += 1;
       baseline.t = t;
     }
+    const asn = e.network?.asn;
+    if (asn !== undefined) {
+      const baseline = (this.state.networks[uk] ??= { seen: [], logins: 0, t });
+      if (!baseline.seen.includes(asn)) {
+        if (baseline.logins >= c.newCountry.minBaselineLogins) {
+          emit({
+            rule: 'new-network',
+            severity: 'medium',
+            key: uk,
+            principal: user,
+            sourceIp: e.sourceIp,
+            summary: `first login for ${user.username} from AS${asn}${e.network?.org ? ` (${e.network.org})` : ''}`,
+            eventIds: [e.id],
+          });
+        }
+        baseline.seen.push(asn);
+        if (baseline.seen.length > 50) baseline.seen.shift();
+      }
+      baseline.logins += 1;
+      baseline.t = t;
+    }
     const lat = e.geo?.lat;
     const lon = e.geo?.lon;
     if (lat === undefined || lon === undefined) return;
@@ -452,6 +476,7 @@ export class Detector {
     };
     forget(this.state.lastLogin, c.memoryMs);
     forget(this.state.countries, c.memoryMs);
+    forget(this.state.networks, c.memoryMs);
     forget(this.state.sessions, c.memoryMs);
     for (const [k, t] of Object.entries(this.state.suspiciousSince))
       if (now - t > c.persistenceWindowMs) delete this.state.suspiciousSince[k];
@@ -469,6 +494,7 @@ const SUSPICIOUS = new Set<RuleName>([
   'mfa-fatigue-accepted',
   'impossible-travel',
   'new-country',
+  'new-network',
   'session-reuse',
 ]);
 

@@ -6,6 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { EngineConfig } from '../../config/config';
 import type { EventProvider, IdentityEvent } from '../../detection/events';
+import { GeoIp } from '../../detection/geoip';
 import { normalizeBatch, Rejection, splitRecords } from '../../detection/normalize';
 import type { DetectionAlert } from '../../detection/rules';
 import {
@@ -40,8 +41,9 @@ export class EventsService {
     const texts: (string | undefined)[] = [];
     const records = splitRecords(body, { textLines: provider === 'keycloak', texts });
     const batch = normalizeBatch(provider, records, { receivedAt: new Date().toISOString() }, texts);
+    const geo = await GeoIp.shared();
     const byTenant = new Map<string, IdentityEvent[]>();
-    for (const e of batch.events) {
+    for (const e of batch.events.map((x) => geo.enrich(x))) {
       const tenant = e.tenant ?? 'default';
       byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), e]);
     }
