@@ -15,12 +15,14 @@ import type { DetectionAlert } from '../detection/rules';
 import { IdentityProviderError } from './identity-provider';
 import type { EventCursor, KeycloakProvider } from './keycloak/keycloak-provider';
 import type { OktaCursor, OktaSystemLog } from './okta/system-log';
+import type { EntraCursor, EntraSignIns } from './entra/sign-ins';
 
 export interface DetectionActivityDeps {
   client: Client;
   taskQueue: string;
   keycloak?: KeycloakProvider;
   okta?: OktaSystemLog;
+  entra?: EntraSignIns;
 }
 
 export interface KeycloakCursors {
@@ -91,6 +93,25 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         cursor: page.cursor,
         rejected: batch.rejected.length,
         more: page.records.length >= input.max,
+      };
+    },
+
+    /** Entra ID sign-ins after the cursor (Microsoft Graph), normalized and enriched. */
+    async pullEntraSignIns(input: { tenant: string; cursor: EntraCursor; max: number }) {
+      if (!deps.entra) {
+        throw ApplicationFailure.nonRetryable(
+          'the worker has no Entra connection (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)',
+          'ProviderNotConfigured',
+        );
+      }
+      const page = await asFailure(() => deps.entra!.pull(input.cursor, input.max));
+      const batch = normalizeBatch('entra', page.records, { receivedAt: new Date().toISOString() });
+      const geo = await GeoIp.shared();
+      return {
+        events: batch.events.map((e) => geo.enrich({ ...e, tenant: e.tenant ?? input.tenant })),
+        cursor: page.cursor,
+        rejected: batch.rejected.length,
+        more: page.more,
       };
     },
 

@@ -11,6 +11,8 @@ export interface EngineConfig {
   keycloak?: { baseUrl: string; adminRealm?: string; clientId: string; clientSecret: string };
   /** Okta org whose System Log detectors pull (OKTA_ORG_URL, OKTA_API_TOKEN). */
   okta?: { orgUrl: string; apiToken: string };
+  /** Entra ID app (AuditLog.Read.All) whose sign-ins `entra:` detectors pull. */
+  entra?: { tenantId: string; clientId: string; clientSecret: string; authority: string; graphUrl: string };
   evidenceDir: string;
   notifyWebhookUrl?: string;
   api: { host: string; port: number };
@@ -44,6 +46,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const oktaUrl = get('OKTA_ORG_URL');
   const oktaToken = get('OKTA_API_TOKEN');
   if (oktaUrl && !oktaToken) throw new ConfigError('OKTA_ORG_URL is set but OKTA_API_TOKEN is not');
+  const entraTenant = get('ENTRA_TENANT_ID');
+  const entraClient = get('ENTRA_CLIENT_ID');
+  const entraSecret = get('ENTRA_CLIENT_SECRET');
+  if (entraTenant && !(entraClient && entraSecret)) {
+    throw new ConfigError('ENTRA_TENANT_ID is set but ENTRA_CLIENT_ID or ENTRA_CLIENT_SECRET is not');
+  }
   const port = Number(get('API_PORT') ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`API_PORT '${get('API_PORT')}' is not a port`);
@@ -57,6 +65,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     },
     keycloak,
     okta: oktaUrl && oktaToken ? { orgUrl: oktaUrl, apiToken: oktaToken } : undefined,
+    entra:
+      entraTenant && entraClient && entraSecret
+        ? {
+            tenantId: entraTenant,
+            clientId: entraClient,
+            clientSecret: entraSecret,
+            authority: get('ENTRA_AUTHORITY') ?? 'https://login.microsoftonline.com',
+            graphUrl: get('ENTRA_GRAPH_URL') ?? 'https://graph.microsoft.com',
+          }
+        : undefined,
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     api: { host: get('API_HOST') ?? '127.0.0.1', port },
@@ -74,7 +92,7 @@ function parseSources(value: string | undefined): DetectionSource[] {
         `DETECTION_SOURCES entry '${spec}' should look like keycloak:<realm>[:<pull ms>|:push]`,
       );
     }
-    const pullable = provider === 'keycloak' || provider === 'okta';
+    const pullable = provider === 'keycloak' || provider === 'okta' || provider === 'entra';
     const pull = mode === 'push' || !pullable ? undefined : { intervalMs: Number(mode ?? 5000) };
     if (pull && (!Number.isInteger(pull.intervalMs) || pull.intervalMs < 100)) {
       throw new ConfigError(

@@ -9,6 +9,7 @@ import { createActivities } from '../activities';
 import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { OktaSystemLog } from '../activities/okta/system-log';
+import { EntraSignIns } from '../activities/entra/sign-ins';
 import { FanOutNotifier, LogNotifier, Notifier, WebhookNotifier } from '../activities/notifier';
 import type { EngineConfig } from '../config/config';
 import { LocalEvidenceStore } from '../evidence/local-store';
@@ -30,6 +31,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
       taskQueue: config.temporal.taskQueue,
       keycloak,
       okta: config.okta ? new OktaSystemLog(config.okta) : undefined,
+      entra: config.entra ? new EntraSignIns(config.entra) : undefined,
     }),
   };
 }

@@ -25,6 +25,7 @@ import {
 } from '../detection/rules';
 import type { KeycloakCursors, RoutedAlert } from '../activities/detection';
 import type { OktaCursor } from '../activities/okta/system-log';
+import type { EntraCursor } from '../activities/entra/sign-ins';
 import { searchAttributes } from './definitions';
 import { runDetection } from './kit/activities';
 
@@ -50,6 +51,7 @@ interface DetectorCarried {
   seen: Record<string, number>;
   cursors?: KeycloakCursors;
   oktaCursor?: OktaCursor;
+  entraCursor?: EntraCursor;
   alerts: RecordedAlert[];
   counters: DetectorCounters;
 }
@@ -71,6 +73,7 @@ export interface DetectorStatus {
   counters: DetectorCounters;
   cursors?: KeycloakCursors;
   oktaCursor?: OktaCursor;
+  entraCursor?: EntraCursor;
   recentAlerts: RecordedAlert[];
 }
 
@@ -98,6 +101,7 @@ export async function detector(input: DetectorInput): Promise<void> {
   let eventsThisRun = 0;
   let cursors = input.carried?.cursors;
   let oktaCursor = input.carried?.oktaCursor;
+  let entraCursor = input.carried?.entraCursor;
   const { source } = input;
 
   upsertSearchAttributes([{ key: searchAttributes.playbook, value: 'detector' }]);
@@ -143,6 +147,7 @@ export async function detector(input: DetectorInput): Promise<void> {
     counters,
     cursors,
     oktaCursor,
+    entraCursor,
     recentAlerts: alerts.slice(-100),
   }));
 
@@ -151,8 +156,12 @@ export async function detector(input: DetectorInput): Promise<void> {
     const start = { time: pullFrom, seenAtTime: [] };
     cursors = { events: start, adminEvents: start };
   }
-  if (source.pull && source.provider === 'okta' && !oktaCursor)
+  if (source.pull && source.provider === 'okta' && !oktaCursor) {
     oktaCursor = { since: new Date(pullFrom).toISOString() };
+  }
+  if (source.pull && source.provider === 'entra' && !entraCursor) {
+    entraCursor = { time: new Date(pullFrom).toISOString(), seenAtTime: [] };
+  }
 
   for (;;) {
     while (toRoute.length) {
@@ -167,7 +176,7 @@ export async function detector(input: DetectorInput): Promise<void> {
       return continueAsNew<typeof detector>({
         source,
         config: input.config,
-        carried: { state: engine.state, seen, cursors, oktaCursor, alerts, counters },
+        carried: { state: engine.state, seen, cursors, oktaCursor, entraCursor, alerts, counters },
       });
     }
     if (source.pull && cursors && source.provider === 'keycloak') {
@@ -191,6 +200,20 @@ export async function detector(input: DetectorInput): Promise<void> {
         max: source.pull.pageSize ?? 500,
       });
       oktaCursor = page.cursor;
+      if (page.events.length) ingest(page.events);
+      if (page.more) continue;
+      await condition(() => toRoute.length > 0, source.pull.intervalMs);
+    } else if (source.pull && entraCursor && source.provider === 'entra') {
+      const page = await runDetection(
+        'pullEntraSignIns',
+        `pull Entra ID sign-ins of tenant '${source.tenant}'`,
+        {
+          tenant: source.tenant,
+          cursor: entraCursor,
+          max: source.pull.pageSize ?? 500,
+        },
+      );
+      entraCursor = page.cursor;
       if (page.events.length) ingest(page.events);
       if (page.more) continue;
       await condition(() => toRoute.length > 0, source.pull.intervalMs);

@@ -1,0 +1,143 @@
+/**
+ * Microsoft Entra ID sign-in collector: Microsoft Graph GET /v1.0/auditLogs/signIns, oldest first
+ * from a cursor, following @odata.nextLink. The app token comes from the tenant's token endpoint
+ * (client credentials through openid-client); throttling (429, Retry-After) is retried by Temporal.
+ */
+import * as oidc from 'openid-client';
+import { IdentityProviderError, parseRetryAfter } from '../identity-provider';
+
+export interface EntraSettings {
+  tenantId: string;
+  clientId: string;
+  /** Never logged, never in workflow history. */
+  clientSecret: string;
+  /** https://login.microsoftonline.com unless a sovereign cloud (or a test fake) says otherwise. */
+  authority: string;
+  /** https://graph.microsoft.com */
+  graphUrl: string;
+}
+
+/** Newest sign-in time read, and the ids read at exactly that time. */
+export interface EntraCursor {
+  time: string;
+  seenAtTime: string[];
+}
+
+export class EntraSignIns {
+  private config?: Promise<oidc.Configuration>;
+  private token?: { value: string; until: number };
+
+  constructor(private readonly settings: EntraSettings) {}
+
+  async pull(
+    cursor: EntraCursor,
+    max: number,
+  ): Promise<{ records: unknown[]; cursor: EntraCursor; more: boolean }> {
+    const filter = `createdDateTime ge ${cursor.time}`;
+    let url: string | undefined =
+      `${this.settings.graphUrl.replace(/\/$/, '')}/v1.0/auditLogs/signIns` +
+      `?$filter=${encodeURIComponent(filter)}&$orderby=${encodeURIComponent('createdDateTime asc')}&$top=${Math.min(max, 1000)}`;
+    const records: { id?: string; createdDateTime?: string }[] = [];
+    while (url && records.length < max) {
+      const page = (await this.get(url)) as { value?: unknown; '@odata.nextLink'?: string };
+      if (!Array.isArray(page.value))
+        throw new IdentityProviderError(
+          'EntraBadResponse',
+          'EntraBadResponse: signIns returned no value array',
+          false,
+        );
+      records.push(...(page.value as { id?: string; createdDateTime?: string }[]));
+      url = page['@odata.nextLink'];
+    }
+    const fresh = records.filter(
+      (r) => !(r.createdDateTime === cursor.time && r.id && cursor.seenAtTime.includes(r.id)),
+    );
+    let next = cursor;
+    for (const r of fresh) {
+      const t = r.createdDateTime ?? next.time;
+      const id = r.id ?? t;
+      next =
+        t === next.time ? { time: t, seenAtTime: [...next.seenAtTime, id] } : { time: t, seenAtTime: [id] };
+    }
+    return { records: fresh, cursor: next, more: Boolean(url) };
+  }
+
+  private async get(url: string): Promise<unknown> {
+    if (new URL(url).origin !== new URL(this.settings.graphUrl).origin) {
+      throw new IdentityProviderError(
+        'EntraBadResponse',
+        'EntraBadResponse: nextLink points outside Microsoft Graph',
+        false,
+      );
+    }
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        headers: { authorization: `Bearer ${await this.accessToken()}` },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw new IdentityProviderError(
+        'EntraUnavailable',
+        `EntraUnavailable: ${(err as Error).message}`,
+        true,
+      );
+    }
+    if (res.status === 429 || res.status === 503) {
+      const wait = parseRetryAfter(res.headers.get('retry-after'));
+      throw new IdentityProviderError(
+        'EntraThrottled',
+        `EntraThrottled: Graph answered ${res.status}${wait !== undefined ? `; retry after ${wait} ms` : ''}`,
+        true,
+        wait,
+      );
+    }
+    if (res.status === 401 || res.status === 403) {
+      this.token = undefined;
+      throw new IdentityProviderError(
+        'EntraAccessDenied',
+        `EntraAccessDenied (${res.status}): the app needs AuditLog.Read.All (application) consent`,
+        false,
+      );
+    }
+    if (!res.ok)
+      throw new IdentityProviderError(
+        'EntraUnavailable',
+        `EntraUnavailable: Graph answered ${res.status}`,
+        res.status >= 500,
+      );
+    return res.json();
+  }
+
+  private async accessToken(): Promise<string> {
+    if (this.token && this.token.until > Date.now() + 30_000) return this.token.value;
+    const tokens = await oidc.clientCredentialsGrant(await this.configuration(), {
+      scope: `${this.settings.graphUrl.replace(/\/$/, '')}/.default`,
+    });
+    this.token = { value: tokens.access_token, until: Date.now() + (tokens.expires_in ?? 300) * 1000 };
+    return tokens.access_token;
+  }
+
+  private configuration(): Promise<oidc.Configuration> {
+    const issuer = new URL(
+      `${this.settings.authority.replace(/\/$/, '')}/${encodeURIComponent(this.settings.tenantId)}/v2.0`,
+    );
+    this.config ??= oidc
+      .discovery(
+        issuer,
+        this.settings.clientId,
+        undefined,
+        oidc.ClientSecretPost(this.settings.clientSecret),
+        issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined,
+      )
+      .catch((err) => {
+        this.config = undefined;
+        throw new IdentityProviderError(
+          'EntraUnavailable',
+          `EntraUnavailable: discovery failed (${(err as Error).message})`,
+          true,
+        );
+      });
+    return this.config;
+  }
+}
