@@ -116,7 +116,8 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
     },
 
     /** Opens or joins the incident an alert routes to, or records it as alert-only. */
-    async routeAlert(alert: DetectionAlert): Promise<RoutedAlert> {
+    /** `events` are the events that triggered the alert: the incident keeps them as evidence. */
+    async routeAlert(alert: DetectionAlert, events: IdentityEvent[] = []): Promise<RoutedAlert> {
       const route = ROUTES[alert.rule];
       const principal = toPrincipal(alert);
       const incidentAlert: Alert = {
@@ -127,6 +128,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         raisedAt: alert.time,
         reportedBy: 'detector',
         eventIds: alert.eventIds,
+        events,
       };
       if (route === 'alert-only') {
         if (!principal) return { action: 'alert-only' };

@@ -58,6 +58,8 @@ export interface Alert {
   reportedBy: Actor;
   /** Ids of the identity events that triggered it, when a detection rule raised it. */
   eventIds?: string[];
+  /** Those events, normalized (detection/events.ts), kept with the alert as evidence. */
+  events?: unknown[];
 }
 
 export interface TimelineEntry {

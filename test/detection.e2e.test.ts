@@ -11,6 +11,7 @@ import { readTestEnv } from './support/env';
 import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
 import { incidentIdFor } from '../domain/principal-key';
 import type { EngineConfig } from '../config/config';
+import { LocalEvidenceStore } from '../evidence/local-store';
 
 let config: EngineConfig;
 let worker: TestWorker;
@@ -148,6 +149,15 @@ describe('alerts to incidents', () => {
     expect(state.alerts[0].eventIds).toHaveLength(11);
     expect((await kc.user(user.id)).enabled).toBe(false);
 
+    // The triggering events are in the incident's evidence chain, with the alert that opened it.
+    const evidence = await api.call('GET', `/incidents/${id}/evidence`);
+    expect(evidence.body.verification.ok).toBe(true);
+    const alertItem = evidence.body.manifest.find((e: { kind: string }) => e.kind === 'alert');
+    const stored = (await new LocalEvidenceStore(config.evidenceDir).read(alertItem.objectHash)) as {
+      events: { vendorType: string; outcome: string }[];
+    };
+    expect(stored.events.map((e) => e.vendorType)).toEqual([...Array(10).fill('LOGIN_ERROR'), 'LOGIN']);
+
     const alerts = await api.call('GET', '/alerts?rule=credential-compromise-after-burst');
     expect(
       alerts.body.alerts.find(
@@ -157,6 +167,28 @@ describe('alerts to incidents', () => {
       routed: { action: 'opened', incidentId: id },
     });
     await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
+  });
+
+  it('an alert-only rule joins the open incident about its principal and raises its severity', async () => {
+    const user = await kc.createUser('joinme');
+    const opened = await api.openIncident(user.username, 'alice', { severity: 'low' });
+    const id = opened.body.incidentId;
+    await api.pendingApproval(id);
+
+    const res = await ingest('keycloak', keycloakEvents(user, 10, false)); // a burst, no success
+    expect(res.body.alerts.map((a: { rule: string }) => a.rule)).toEqual(['failed-login-burst']);
+    const state = await eventually(async () => {
+      const s = await api.incident(id);
+      return s.alerts.length === 2 ? s : undefined;
+    }, 'the alert to join the incident');
+    expect(state.alerts[1]).toMatchObject({ source: 'detection:failed-login-burst', severity: 'medium' });
+    expect(state.severity).toBe('medium');
+
+    const other = await kc.createUser('nobody-open');
+    const alone = await ingest('keycloak', keycloakEvents(other, 10, false));
+    expect(alone.body.alerts).toHaveLength(1);
+    const none = incidentIdFor({ provider: 'keycloak', realm: REALM, username: other.username });
+    expect((await api.call('GET', `/incidents/${none}`)).status).toBe(404); // alert-only opens nothing
   });
 
   it('the Keycloak collector picks up a real burst and success and opens the incident with no API call', async () => {

@@ -81,6 +81,8 @@ export const ingestEventsUpdate = defineUpdate<IngestReceipt, [IdentityEvent[]]>
 export const detectorStatusQuery = defineQuery<DetectorStatus>('detectorStatus');
 
 const MAX_BATCH = 5000;
+const RECENT_EVENTS = 5000;
+const MAX_EVIDENCE_EVENTS = 50;
 const RECENT_ALERTS = 500;
 const SEEN_LIMIT = 100_000;
 const SEEN_HORIZON_MS = 24 * 60 * 60_000;
@@ -97,7 +99,9 @@ export async function detector(input: DetectorInput): Promise<void> {
   const seen: Record<string, number> = input.carried?.seen ?? {};
   const alerts: RecordedAlert[] = input.carried?.alerts ?? [];
   const counters: DetectorCounters = input.carried?.counters ?? { received: 0, duplicates: 0, alerts: 0 };
-  const toRoute: RecordedAlert[] = [];
+  const toRoute: { alert: RecordedAlert; events: IdentityEvent[] }[] = [];
+  // The last events seen, so an alert can carry the events that triggered it as evidence.
+  const recent = new Map<string, IdentityEvent>();
   let eventsThisRun = 0;
   let cursors = input.carried?.cursors;
   let oktaCursor = input.carried?.oktaCursor;
@@ -115,11 +119,16 @@ export async function detector(input: DetectorInput): Promise<void> {
         continue;
       }
       seen[e.id] = Date.parse(e.time) || Date.now();
+      recent.set(e.id, e);
+      if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
       for (const alert of engine.process(e)) {
         const recorded: RecordedAlert = { ...alert };
         raised.push(alert);
         alerts.push(recorded);
-        toRoute.push(recorded);
+        const events = alert.eventIds
+          .map((id) => recent.get(id))
+          .filter((x): x is IdentityEvent => Boolean(x));
+        toRoute.push({ alert: recorded, events: events.slice(-MAX_EVIDENCE_EVENTS) });
       }
     }
     if (alerts.length > RECENT_ALERTS) alerts.splice(0, alerts.length - RECENT_ALERTS);
@@ -165,8 +174,13 @@ export async function detector(input: DetectorInput): Promise<void> {
 
   for (;;) {
     while (toRoute.length) {
-      const alert = toRoute.shift()!;
-      alert.routed = await runDetection('routeAlert', `route ${alert.rule} alert: ${alert.summary}`, alert);
+      const { alert, events } = toRoute.shift()!;
+      alert.routed = await runDetection(
+        'routeAlert',
+        `route ${alert.rule} alert: ${alert.summary}`,
+        alert,
+        events,
+      );
     }
     if (eventsThisRun >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
