@@ -319,3 +319,45 @@ describe('durable detection state', () => {
     await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
   });
 });
+
+describe('long-running detectors', () => {
+  it('continue-as-new keeps windows, dedup and alerts', async () => {
+    const source = { provider: 'okta' as const, tenant: `can-${randomUUID().slice(0, 8)}` };
+    const handle = await worker.client.workflow.start('detector', {
+      workflowId: detectorId(source),
+      taskQueue: config.temporal.taskQueue,
+      args: [{ source, eventsPerRun: 4 }],
+    });
+    const failure = (i: number) =>
+      JSON.stringify({
+        uuid: `${source.tenant}-${i}`,
+        published: new Date(Date.now() - 60_000 + i * 1000).toISOString(),
+        eventType: 'user.session.start',
+        outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' },
+        actor: { id: 'u9', alternateId: 'quinn@acme.example', type: 'User' },
+        client: { ipAddress: '198.51.100.9' },
+        debugContext: { debugData: { orgId: source.tenant } },
+      });
+    const batches = [
+      [0, 1, 2, 3],
+      [4, 5, 6],
+      [7, 8, 9],
+    ];
+    const results = [];
+    for (const b of batches) results.push((await ingest('okta', b.map(failure).join('\n'))).body);
+    // The burst of ten failures spans three runs of the workflow and is still one burst.
+    expect(results.map((r) => r.alerts.map((a: { rule: string }) => a.rule))).toEqual([
+      [],
+      [],
+      ['failed-login-burst'],
+    ]);
+    const again = await ingest('okta', batches[0].map(failure).join('\n'));
+    expect(again.body).toMatchObject({ accepted: 0, duplicates: 4 });
+
+    const described = await worker.client.workflow.getHandle(handle.workflowId).describe();
+    expect(described.runId).not.toBe(handle.firstExecutionRunId);
+    const status = await worker.client.workflow.getHandle(handle.workflowId).query(detectorStatusQuery);
+    expect(status.counters).toMatchObject({ received: 10, duplicates: 4, alerts: 1 });
+    await worker.client.workflow.getHandle(handle.workflowId).terminate('test done');
+  });
+});

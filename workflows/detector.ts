@@ -39,6 +39,8 @@ export interface DetectionSource {
 export interface DetectorInput {
   source: DetectionSource;
   config?: Partial<DetectionConfig>;
+  /** Events per run before continue-as-new (default 20,000). */
+  eventsPerRun?: number;
   carried?: DetectorCarried;
 }
 
@@ -103,6 +105,7 @@ export async function detector(input: DetectorInput): Promise<void> {
   // The last events seen, so an alert can carry the events that triggered it as evidence.
   const recent = new Map<string, IdentityEvent>();
   let eventsThisRun = 0;
+  const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
   let cursors = input.carried?.cursors;
   let oktaCursor = input.carried?.oktaCursor;
   let entraCursor = input.carried?.entraCursor;
@@ -182,7 +185,7 @@ export async function detector(input: DetectorInput): Promise<void> {
         events,
       );
     }
-    if (eventsThisRun >= EVENTS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (eventsThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (toRoute.length) continue;
       forgetOldIds(seen);
@@ -190,6 +193,7 @@ export async function detector(input: DetectorInput): Promise<void> {
       return continueAsNew<typeof detector>({
         source,
         config: input.config,
+        eventsPerRun: input.eventsPerRun,
         carried: { state: engine.state, seen, cursors, oktaCursor, entraCursor, alerts, counters },
       });
     }
@@ -232,7 +236,7 @@ export async function detector(input: DetectorInput): Promise<void> {
       if (page.more) continue;
       await condition(() => toRoute.length > 0, source.pull.intervalMs);
     } else {
-      await condition(() => toRoute.length > 0 || eventsThisRun >= EVENTS_PER_RUN);
+      await condition(() => toRoute.length > 0 || eventsThisRun >= eventsPerRun);
     }
   }
 }
