@@ -12,7 +12,7 @@ import { GeoIp } from '../detection/geoip';
 import { normalizeBatch } from '../detection/normalize';
 import { ROUTES } from '../detection/routing';
 import type { DetectionAlert } from '../detection/rules';
-import { IdentityProviderError } from './identity-provider';
+import { asActivityFailure } from './failures';
 import type { EventCursor, KeycloakProvider } from './keycloak/keycloak-provider';
 import type { OktaCursor, OktaSystemLog } from './okta/system-log';
 import type { EntraCursor, EntraSignIns } from './entra/sign-ins';
@@ -25,14 +25,15 @@ export interface DetectionActivityDeps {
   entra?: EntraSignIns;
 }
 
-export interface KeycloakCursors {
-  events: EventCursor;
-  adminEvents: EventCursor;
-}
+/** Where each kind of collector left off; kept in the detector workflow's state. */
+export type PullCursor =
+  | { provider: 'keycloak'; events: EventCursor; adminEvents: EventCursor }
+  | { provider: 'okta'; page: OktaCursor }
+  | { provider: 'entra'; page: EntraCursor };
 
 export interface PulledEvents {
   events: IdentityEvent[];
-  cursors: KeycloakCursors;
+  cursor: PullCursor;
   /** Records that could not be normalized (kept out, counted). */
   rejected: number;
   more: boolean;
@@ -45,74 +46,22 @@ export type RoutedAlert =
 
 export function createDetectionActivities(deps: DetectionActivityDeps) {
   return {
-    /** One page of Keycloak login and admin events after the cursors, normalized. */
-    async pullKeycloakEvents(input: {
-      realm: string;
-      cursors: KeycloakCursors;
-      max: number;
-    }): Promise<PulledEvents> {
-      if (!deps.keycloak) {
-        throw ApplicationFailure.nonRetryable(
-          'the worker has no Keycloak connection (KEYCLOAK_URL)',
-          'ProviderNotConfigured',
-        );
-      }
-      const [events, admin] = await asFailure(() =>
-        Promise.all([
-          deps.keycloak!.pullEvents(input.realm, 'events', input.cursors.events, input.max),
-          deps.keycloak!.pullEvents(input.realm, 'admin-events', input.cursors.adminEvents, input.max),
-        ]),
-      );
-      const receivedAt = new Date().toISOString();
-      const batch = normalizeBatch('keycloak', [...events.records, ...admin.records], { receivedAt });
+    /**
+     * The next page of a source's events after `cursor`, normalized, GeoIP-enriched and oldest
+     * first, with the cursor to continue from. One activity for every collector.
+     */
+    async pullEvents(input: { tenant: string; cursor: PullCursor; max: number }): Promise<PulledEvents> {
+      const page = await asActivityFailure(() => pullPage(deps, input.tenant, input.cursor, input.max));
+      const batch = normalizeBatch(input.cursor.provider, page.records, {
+        receivedAt: new Date().toISOString(),
+      });
+      const geo = await GeoIp.shared();
       // Keycloak's REST events name the realm by its internal id; the source names it by name.
-      const geo = await GeoIp.shared();
-      const normalized = batch.events.map((e) => geo.enrich({ ...e, tenant: input.realm }));
-      normalized.sort((a, b) => a.time.localeCompare(b.time));
-      return {
-        events: normalized,
-        cursors: { events: events.cursor, adminEvents: admin.cursor },
-        rejected: batch.rejected.length,
-        more: events.more || admin.more,
-      };
-    },
-
-    /** One page of Okta System Log events after the cursor (a polling request), normalized. */
-    async pullOktaEvents(input: { tenant: string; cursor: OktaCursor; max: number }) {
-      if (!deps.okta) {
-        throw ApplicationFailure.nonRetryable(
-          'the worker has no Okta connection (OKTA_ORG_URL, OKTA_API_TOKEN)',
-          'ProviderNotConfigured',
-        );
-      }
-      const page = await asFailure(() => deps.okta!.pull(input.cursor, input.max));
-      const batch = normalizeBatch('okta', page.records, { receivedAt: new Date().toISOString() });
-      const geo = await GeoIp.shared();
-      return {
-        events: batch.events.map((e) => geo.enrich({ ...e, tenant: e.tenant ?? input.tenant })),
-        cursor: page.cursor,
-        rejected: batch.rejected.length,
-        more: page.records.length >= input.max,
-      };
-    },
-
-    /** Entra ID sign-ins after the cursor (Microsoft Graph), normalized and enriched. */
-    async pullEntraSignIns(input: { tenant: string; cursor: EntraCursor; max: number }) {
-      if (!deps.entra) {
-        throw ApplicationFailure.nonRetryable(
-          'the worker has no Entra connection (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)',
-          'ProviderNotConfigured',
-        );
-      }
-      const page = await asFailure(() => deps.entra!.pull(input.cursor, input.max));
-      const batch = normalizeBatch('entra', page.records, { receivedAt: new Date().toISOString() });
-      const geo = await GeoIp.shared();
-      return {
-        events: batch.events.map((e) => geo.enrich({ ...e, tenant: e.tenant ?? input.tenant })),
-        cursor: page.cursor,
-        rejected: batch.rejected.length,
-        more: page.more,
-      };
+      const tenantOf = (e: IdentityEvent) =>
+        input.cursor.provider === 'keycloak' ? input.tenant : (e.tenant ?? input.tenant);
+      const events = batch.events.map((e) => geo.enrich({ ...e, tenant: tenantOf(e) }));
+      events.sort((a, b) => a.time.localeCompare(b.time));
+      return { events, cursor: page.cursor, rejected: batch.rejected.length, more: page.more };
     },
 
     /** Opens or joins the incident an alert routes to, or records it as alert-only. */
@@ -161,19 +110,40 @@ function toPrincipal(alert: DetectionAlert): Principal | undefined {
   return { provider: p.provider as ProviderName, realm: p.tenant, username: p.username };
 }
 
-/** Provider errors become Temporal failures: retryable or not, honouring the provider's wait. */
-async function asFailure<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof IdentityProviderError) {
-      throw ApplicationFailure.create({
-        type: err.type,
-        message: err.message,
-        nonRetryable: !err.retryable,
-        nextRetryDelay: err.retryAfterMs,
-      });
+async function pullPage(
+  deps: DetectionActivityDeps,
+  tenant: string,
+  cursor: PullCursor,
+  max: number,
+): Promise<{ records: unknown[]; cursor: PullCursor; more: boolean }> {
+  const missing = (what: string) =>
+    ApplicationFailure.nonRetryable(`the worker has no ${what} connection`, 'ProviderNotConfigured');
+  switch (cursor.provider) {
+    case 'keycloak': {
+      if (!deps.keycloak) throw missing('Keycloak (KEYCLOAK_URL)');
+      const [events, admin] = await Promise.all([
+        deps.keycloak.pullEvents(tenant, 'events', cursor.events, max),
+        deps.keycloak.pullEvents(tenant, 'admin-events', cursor.adminEvents, max),
+      ]);
+      return {
+        records: [...events.records, ...admin.records],
+        cursor: { provider: 'keycloak', events: events.cursor, adminEvents: admin.cursor },
+        more: events.more || admin.more,
+      };
     }
-    throw err;
+    case 'okta': {
+      if (!deps.okta) throw missing('Okta (OKTA_ORG_URL, OKTA_API_TOKEN)');
+      const page = await deps.okta.pull(cursor.page, max);
+      return {
+        records: page.records,
+        cursor: { provider: 'okta', page: page.cursor },
+        more: page.records.length >= max,
+      };
+    }
+    case 'entra': {
+      if (!deps.entra) throw missing('Entra ID (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)');
+      const page = await deps.entra.pull(cursor.page, max);
+      return { records: page.records, cursor: { provider: 'entra', page: page.cursor }, more: page.more };
+    }
   }
 }

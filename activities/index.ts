@@ -12,7 +12,8 @@ import type {
   Principal,
   ProviderName,
 } from '../domain/incident';
-import { IdentityProvider, IdentityProviderError } from './identity-provider';
+import { asActivityFailure } from './failures';
+import type { IdentityProvider } from './identity-provider';
 import type { Notification, Notifier } from './notifier';
 
 export interface ActivityDeps {
@@ -135,20 +136,4 @@ function idempotencyKey(): string {
   const info = activityInfo();
   const run = info.workflowExecution;
   return `${run?.workflowId ?? 'standalone'}/${run?.runId ?? '-'}/${info.activityId}`;
-}
-
-async function asActivityFailure<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof IdentityProviderError) {
-      throw ApplicationFailure.create({
-        type: err.type,
-        message: err.message,
-        nonRetryable: !err.retryable,
-        nextRetryDelay: err.retryAfterMs,
-      });
-    }
-    throw err;
-  }
 }

@@ -7,13 +7,9 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import type { EngineConfig } from '../config/config';
 import { incidentIdFor } from '../domain/principal-key';
-import { startKeycloak, startTemporal, stopService } from '../scripts/runtime/services';
-import { ENGINE_CLIENT, KeycloakTestClient, REALM } from '../test/support/keycloak';
+import { KeycloakTestClient, REALM } from '../test/support/keycloak';
+import { benchServers } from './servers';
 import { ensureDetector } from '../worker/detectors';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
@@ -24,32 +20,9 @@ const pollMs = Number(process.argv[3] ?? 1000);
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const work = mkdtempSync(path.join(os.tmpdir(), 'ir-bench-'));
-  const temporal = process.env.TEMPORAL_ADDRESS
-    ? { url: process.env.TEMPORAL_ADDRESS }
-    : await startTemporal({
-        port: 27233,
-        uiPort: 28233,
-        db: 'memory',
-        headless: true,
-        logFile: path.join(work, 'temporal.log'),
-      });
-  const keycloak = process.env.KEYCLOAK_URL
-    ? { url: process.env.KEYCLOAK_URL }
-    : await startKeycloak({
-        port: 28080,
-        managementPort: 29000,
-        dataDir: path.join(work, 'kc'),
-        logFile: path.join(work, 'kc.log'),
-      });
-  const config: EngineConfig = {
-    temporal: { address: temporal.url, namespace: 'default', taskQueue: `bench-${Date.now()}` },
-    keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
-    evidenceDir: path.join(work, 'evidence'),
-    api: { host: '127.0.0.1', port: 0 },
-    detectionSources: [],
-  };
-  const connection = await Connection.connect({ address: temporal.url });
+  const servers = await benchServers();
+  const { config } = servers;
+  const connection = await Connection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, 'default');
   const client = new Client({ connection });
   const worker = await createWorker(config, client);
@@ -60,7 +33,7 @@ async function main(): Promise<void> {
     .terminate('fresh benchmark')
     .catch(() => undefined);
   await ensureDetector(client, config.temporal.taskQueue, source);
-  const kc = new KeycloakTestClient(keycloak.url);
+  const kc = new KeycloakTestClient(servers.keycloakUrl);
 
   const latencies: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -97,8 +70,7 @@ async function main(): Promise<void> {
   worker.shutdown();
   await running;
   await connection.close();
-  await stopService(temporal);
-  await stopService(keycloak);
+  await servers.stop();
 }
 
 main().catch((err) => {

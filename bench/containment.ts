@@ -6,16 +6,12 @@
  *   npm run bench -- [runs=20]
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { mkdtempSync } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { createApp } from '../api/app';
-import type { EngineConfig } from '../config/config';
 import type { Principal } from '../domain/incident';
-import { startKeycloak, startTemporal, stopService, StartedService } from '../scripts/runtime/services';
-import { ENGINE_CLIENT, KeycloakTestClient, REALM } from '../test/support/keycloak';
+import { KeycloakTestClient, REALM } from '../test/support/keycloak';
+import { benchServers } from './servers';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
 
@@ -23,42 +19,16 @@ const runs = Number(process.argv[2] ?? 20);
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const work = mkdtempSync(path.join(os.tmpdir(), 'ir-bench-'));
-  const started: StartedService[] = [];
-  const temporal = process.env.TEMPORAL_ADDRESS
-    ? { url: process.env.TEMPORAL_ADDRESS }
-    : await startTemporal({
-        port: 27233,
-        uiPort: 28233,
-        db: 'memory',
-        headless: true,
-        logFile: path.join(work, 'temporal.log'),
-      });
-  const keycloak = process.env.KEYCLOAK_URL
-    ? { url: process.env.KEYCLOAK_URL }
-    : await startKeycloak({
-        port: 28080,
-        managementPort: 29000,
-        dataDir: path.join(work, 'kc'),
-        logFile: path.join(work, 'kc.log'),
-      });
-  started.push(temporal, keycloak);
-
-  const config: EngineConfig = {
-    temporal: { address: temporal.url, namespace: 'default', taskQueue: `bench-${Date.now()}` },
-    keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
-    evidenceDir: path.join(work, 'evidence'),
-    api: { host: '127.0.0.1', port: 0 },
-    detectionSources: [],
-  };
-  const connection = await Connection.connect({ address: temporal.url });
+  const servers = await benchServers();
+  const { config } = servers;
+  const connection = await Connection.connect({ address: config.temporal.address });
   await ensureSearchAttributes(connection, 'default');
   const worker = await createWorker(config, new Client({ connection }));
   const running = worker.run();
   const app = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
   const api = await app.getUrl();
-  const kc = new KeycloakTestClient(keycloak.url);
+  const kc = new KeycloakTestClient(servers.keycloakUrl);
   const provider = new KeycloakProvider(config.keycloak!);
 
   const engine: number[] = [];
@@ -136,7 +106,7 @@ async function main(): Promise<void> {
   worker.shutdown();
   await running;
   await connection.close();
-  for (const s of started) await stopService(s);
+  await servers.stop();
 }
 
 main().catch((err) => {

@@ -23,9 +23,7 @@ import {
   DetectionState,
   Detector,
 } from '../detection/rules';
-import type { KeycloakCursors, RoutedAlert } from '../activities/detection';
-import type { OktaCursor } from '../activities/okta/system-log';
-import type { EntraCursor } from '../activities/entra/sign-ins';
+import type { PullCursor, RoutedAlert } from '../activities/detection';
 import { searchAttributes } from './definitions';
 import { runDetection } from './kit/activities';
 
@@ -51,9 +49,7 @@ export interface RecordedAlert extends DetectionAlert {
 interface DetectorCarried {
   state: DetectionState;
   seen: Record<string, number>;
-  cursors?: KeycloakCursors;
-  oktaCursor?: OktaCursor;
-  entraCursor?: EntraCursor;
+  cursor?: PullCursor;
   alerts: RecordedAlert[];
   counters: DetectorCounters;
 }
@@ -73,9 +69,7 @@ export interface IngestReceipt {
 export interface DetectorStatus {
   source: DetectionSource;
   counters: DetectorCounters;
-  cursors?: KeycloakCursors;
-  oktaCursor?: OktaCursor;
-  entraCursor?: EntraCursor;
+  cursor?: PullCursor;
   recentAlerts: RecordedAlert[];
 }
 
@@ -106,10 +100,10 @@ export async function detector(input: DetectorInput): Promise<void> {
   const recent = new Map<string, IdentityEvent>();
   let eventsThisRun = 0;
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
-  let cursors = input.carried?.cursors;
-  let oktaCursor = input.carried?.oktaCursor;
-  let entraCursor = input.carried?.entraCursor;
   const { source } = input;
+  let cursor =
+    input.carried?.cursor ??
+    (source.pull ? firstCursor(source, Date.now() - (source.pull.lookbackMs ?? 0)) : undefined);
 
   upsertSearchAttributes([{ key: searchAttributes.playbook, value: 'detector' }]);
 
@@ -157,23 +151,9 @@ export async function detector(input: DetectorInput): Promise<void> {
   setHandler(detectorStatusQuery, () => ({
     source,
     counters,
-    cursors,
-    oktaCursor,
-    entraCursor,
+    cursor,
     recentAlerts: alerts.slice(-100),
   }));
-
-  const pullFrom = Date.now() - (source.pull?.lookbackMs ?? 0);
-  if (source.pull && source.provider === 'keycloak' && !cursors) {
-    const start = { time: pullFrom, seenAtTime: [] };
-    cursors = { events: start, adminEvents: start };
-  }
-  if (source.pull && source.provider === 'okta' && !oktaCursor) {
-    oktaCursor = { since: new Date(pullFrom).toISOString() };
-  }
-  if (source.pull && source.provider === 'entra' && !entraCursor) {
-    entraCursor = { time: new Date(pullFrom).toISOString(), seenAtTime: [] };
-  }
 
   for (;;) {
     while (toRoute.length) {
@@ -194,50 +174,41 @@ export async function detector(input: DetectorInput): Promise<void> {
         source,
         config: input.config,
         eventsPerRun: input.eventsPerRun,
-        carried: { state: engine.state, seen, cursors, oktaCursor, entraCursor, alerts, counters },
+        carried: { state: engine.state, seen, cursor, alerts, counters },
       });
     }
-    if (source.pull && cursors && source.provider === 'keycloak') {
-      const page = await runDetection(
-        'pullKeycloakEvents',
-        `pull Keycloak events of realm '${source.tenant}'`,
-        {
-          realm: source.tenant,
-          cursors,
-          max: source.pull.pageSize ?? 500,
-        },
-      );
-      cursors = page.cursors;
-      if (page.events.length) ingest(page.events);
-      if (page.more) continue;
-      await condition(() => toRoute.length > 0, source.pull.intervalMs);
-    } else if (source.pull && oktaCursor && source.provider === 'okta') {
-      const page = await runDetection('pullOktaEvents', `pull the Okta System Log of '${source.tenant}'`, {
+    if (source.pull && cursor) {
+      const page = await runDetection('pullEvents', `pull ${source.provider} events of '${source.tenant}'`, {
         tenant: source.tenant,
-        cursor: oktaCursor,
+        cursor,
         max: source.pull.pageSize ?? 500,
       });
-      oktaCursor = page.cursor;
-      if (page.events.length) ingest(page.events);
-      if (page.more) continue;
-      await condition(() => toRoute.length > 0, source.pull.intervalMs);
-    } else if (source.pull && entraCursor && source.provider === 'entra') {
-      const page = await runDetection(
-        'pullEntraSignIns',
-        `pull Entra ID sign-ins of tenant '${source.tenant}'`,
-        {
-          tenant: source.tenant,
-          cursor: entraCursor,
-          max: source.pull.pageSize ?? 500,
-        },
-      );
-      entraCursor = page.cursor;
+      cursor = page.cursor;
       if (page.events.length) ingest(page.events);
       if (page.more) continue;
       await condition(() => toRoute.length > 0, source.pull.intervalMs);
     } else {
       await condition(() => toRoute.length > 0 || eventsThisRun >= eventsPerRun);
     }
+  }
+}
+
+/** Where a new collector starts: `from` (epoch ms), for the kind of API the provider has. */
+function firstCursor(source: DetectionSource, from: number): PullCursor | undefined {
+  const iso = new Date(from).toISOString();
+  switch (source.provider) {
+    case 'keycloak':
+      return {
+        provider: 'keycloak',
+        events: { time: from, seenAtTime: [] },
+        adminEvents: { time: from, seenAtTime: [] },
+      };
+    case 'okta':
+      return { provider: 'okta', page: { since: iso } };
+    case 'entra':
+      return { provider: 'entra', page: { time: iso, seenAtTime: [] } };
+    default:
+      return undefined; // push-only providers
   }
 }
 

@@ -16,38 +16,25 @@ const base: ActivityOptions = {
   },
 };
 
-const stubs = proxyActivities<Activities>(base);
-
-type Fn = keyof Activities;
-
-/** Runs activity `name` with `summary` shown on its history event. */
-export function run<K extends Fn>(
-  name: K,
-  summary: string,
-  ...args: Parameters<Activities[K]>
-): Promise<Awaited<ReturnType<Activities[K]>>> {
-  const stub = stubs[name] as unknown as {
-    executeWithOptions(
-      options: ActivityOptions,
-      args: unknown[],
-    ): Promise<Awaited<ReturnType<Activities[K]>>>;
+/**
+ * `run(name, summary, ...args)` for one activity interface: every call carries a summary (at most
+ * 200 characters) shown on its event in the Temporal UI.
+ */
+function summarised<A extends object>() {
+  const stubs = proxyActivities<A>(base) as Record<keyof A, unknown>;
+  return <K extends keyof A & string>(
+    name: K,
+    summary: string,
+    ...args: A[K] extends (...a: infer P) => unknown ? P : never
+  ): Promise<A[K] extends (...a: never[]) => infer R ? Awaited<R> : never> => {
+    const stub = stubs[name] as {
+      executeWithOptions(options: ActivityOptions, args: unknown[]): Promise<never>;
+    };
+    return stub.executeWithOptions({ ...base, summary: summary.slice(0, 200) }, args);
   };
-  return stub.executeWithOptions({ ...base, summary: summary.slice(0, 200) }, args);
 }
 
-const detectionStubs = proxyActivities<DetectionActivities>(base);
-
-/** Runs detection activity `name` (collector pulls, alert routing) with `summary`. */
-export function runDetection<K extends keyof DetectionActivities>(
-  name: K,
-  summary: string,
-  ...args: Parameters<DetectionActivities[K]>
-): Promise<Awaited<ReturnType<DetectionActivities[K]>>> {
-  const stub = detectionStubs[name] as unknown as {
-    executeWithOptions(
-      options: ActivityOptions,
-      args: unknown[],
-    ): Promise<Awaited<ReturnType<DetectionActivities[K]>>>;
-  };
-  return stub.executeWithOptions({ ...base, summary: summary.slice(0, 200) }, args);
-}
+/** Runs a playbook activity (identity-provider actions, evidence, notifications). */
+export const run = summarised<Activities>();
+/** Runs a detection activity (collector pulls, alert routing). */
+export const runDetection = summarised<DetectionActivities>();
