@@ -1,8 +1,10 @@
 /**
  * The REST API as a Nest application, built here so main.ts and the tests start the same thing.
  */
-import { INestApplication, LogLevel, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { requireAuth } from '../config/config';
+import { AuthGuard } from './auth/auth';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -22,10 +24,17 @@ export async function createApp(
   config: EngineConfig,
   opts: { logger?: LogLevel[] | false } = {},
 ): Promise<INestApplication> {
+  const auth = requireAuth(config);
+  if (auth.mode === 'dev') {
+    new Logger('auth').warn(
+      'AUTHENTICATION IS OFF (AUTH_MODE=dev): anyone who reaches this API can contain accounts. Never run this way outside a trial.',
+    );
+  }
+
   @Module({
     imports: [TemporalModule.forRoot(config)],
     controllers: [IncidentsController, EventsController, HealthController],
-    providers: [IncidentsService, EventsService],
+    providers: [IncidentsService, EventsService, { provide: APP_GUARD, useClass: AuthGuard }],
   })
   class AppModule {}
 
@@ -54,6 +63,7 @@ export async function createApp(
       .setTitle('Identity incident response engine')
       .setDescription('Incidents are durable Temporal workflows; see the README for the lifecycle.')
       .setVersion('0.1.0')
+      .addBearerAuth()
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });

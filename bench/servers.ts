@@ -34,6 +34,7 @@ export async function benchServers() {
     evidenceDir: path.join(work, 'evidence'),
     api: { host: '127.0.0.1', port: 0 },
     detectionSources: [],
+    auth: { mode: 'dev' },
   };
   return {
     config,

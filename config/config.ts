@@ -16,6 +16,9 @@ export interface EngineConfig {
   evidenceDir: string;
   notifyWebhookUrl?: string;
   api: { host: string; port: number };
+  /** How API callers are authenticated: an OIDC issuer's bearer tokens, or explicit dev mode. */
+  /** Required by the API (not by the worker). */
+  auth?: { mode: 'oidc'; issuer: string; audience?: string } | { mode: 'dev' };
   /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak, Okta). */
   detectionSources: DetectionSource[];
 }
@@ -78,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     api: { host: get('API_HOST') ?? '127.0.0.1', port },
+    auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
     detectionSources: parseSources(get('DETECTION_SOURCES')),
   };
 }
@@ -101,6 +105,26 @@ function parseSources(value: string | undefined): DetectionSource[] {
     }
     return { provider: provider as DetectionSource['provider'], tenant, pull };
   });
+}
+
+function parseAuth(
+  mode: string | undefined,
+  issuer: string | undefined,
+  audience: string | undefined,
+): EngineConfig['auth'] {
+  if (mode === 'dev') return { mode: 'dev' };
+  if (mode && mode !== 'oidc') throw new ConfigError(`AUTH_MODE must be 'oidc' or 'dev' (got '${mode}')`);
+  return issuer ? { mode: 'oidc', issuer, audience } : undefined;
+}
+
+/** The API refuses to start without an explicit authentication choice. */
+export function requireAuth(config: EngineConfig): NonNullable<EngineConfig['auth']> {
+  if (!config.auth) {
+    throw new ConfigError(
+      'set AUTH_ISSUER (the OIDC issuer whose bearer tokens the API accepts), or AUTH_MODE=dev for a local trial without authentication',
+    );
+  }
+  return config.auth;
 }
 
 function readJson(file: string): Record<string, string> {

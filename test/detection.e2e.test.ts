@@ -53,7 +53,7 @@ const oktaEvent = (id: string, eventType = 'user.session.start', user = 'pat@acm
 async function ingest(provider: string, body: string) {
   const res = await fetch(`${api.url}/events?provider=${provider}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
+    headers: { 'content-type': 'application/x-ndjson', 'x-actor': 'siem-forwarder' },
     body,
   });
   return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any

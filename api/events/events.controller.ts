@@ -1,5 +1,6 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { RequireRole } from '../auth/auth';
 import { z } from 'zod';
 import { EVENT_PROVIDERS, EventProvider } from '../../detection/events';
 import { ZodQuery } from '../common/validation';
@@ -16,11 +17,13 @@ const alertsQuery = z
   .strict();
 
 @ApiTags('detection')
+@ApiBearerAuth()
 @Controller()
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 
   @Post('events')
+  @RequireRole('ingest')
   @HttpCode(200)
   @ApiOperation({
     summary:

@@ -10,7 +10,6 @@ import { GeoIp } from '../../detection/geoip';
 import { normalizeBatch, Rejection, splitRecords } from '../../detection/normalize';
 import type { DetectionAlert } from '../../detection/rules';
 import {
-  DetectorStatus,
   detectorId,
   detectorStatusQuery,
   ingestEventsUpdate,
@@ -65,20 +64,29 @@ export class EventsService {
     return result;
   }
 
-  async alerts(filter: {
-    rule?: string;
-    severity?: string;
-    limit: number;
-  }): Promise<{ alerts: RecordedAlert[] }> {
-    const all: RecordedAlert[] = [];
+  /**
+   * Recent alerts from every running detector, queried in parallel with a deadline: a detector
+   * that does not answer (its worker is down) is named in `unavailable`, not waited for.
+   */
+  async alerts(filter: { rule?: string; severity?: string; limit: number }) {
+    const ids: string[] = [];
     for await (const wf of this.temporal.workflow.list({
       query: `WorkflowType = 'detector' AND ExecutionStatus = 'Running'`,
     })) {
-      const status: DetectorStatus = await this.temporal.workflow
-        .getHandle(wf.workflowId)
-        .query(detectorStatusQuery);
-      all.push(...status.recentAlerts);
+      ids.push(wf.workflowId);
     }
+    const answers = await Promise.allSettled(
+      ids.map((id) =>
+        this.temporal.withDeadline(Date.now() + 3000, () =>
+          this.temporal.workflow.getHandle(id).query(detectorStatusQuery),
+        ),
+      ),
+    );
+    const all: RecordedAlert[] = [];
+    const unavailable: string[] = [];
+    answers.forEach((a, i) =>
+      a.status === 'fulfilled' ? all.push(...a.value.recentAlerts) : unavailable.push(ids[i]),
+    );
     const alerts = all
       .filter(
         (a) =>
@@ -86,7 +94,7 @@ export class EventsService {
       )
       .sort((a, b) => b.time.localeCompare(a.time))
       .slice(0, filter.limit);
-    return { alerts };
+    return { alerts, unavailable };
   }
 
   private send(provider: EventProvider, tenant: string, events: IdentityEvent[]) {

@@ -1,5 +1,6 @@
-import { Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, ForbiddenException, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthedRequest, RequireRole } from '../auth/auth';
 import type { Response } from 'express';
 import { Actor } from '../common/actor';
 import { DocumentBody, ZodBody, ZodPipe, ZodQuery } from '../common/validation';
@@ -22,24 +23,34 @@ const incidentId = new ZodPipe(
 const runId = new ZodPipe(z.string().uuid().optional());
 const actorHeader = ApiHeader({
   name: 'X-Actor',
-  required: true,
-  description: 'Who is acting (recorded on the timeline)',
+  required: false,
+  description: 'Who is acting, in AUTH_MODE=dev only (otherwise the bearer token says who)',
 });
 
 @ApiTags('incidents')
+@ApiBearerAuth()
 @Controller('incidents')
 export class IncidentsController {
   constructor(private readonly incidents: IncidentsService) {}
 
   @Post()
+  @RequireRole('responder')
   @ApiOperation({ summary: 'Open an incident, or join the open incident for the same principal' })
   @actorHeader
   @DocumentBody(openIncidentSchema)
   async open(
     @ZodBody(openIncidentSchema) body: OpenIncidentRequest,
     @Actor() actor: string,
+    @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
   ) {
+    // A policy override can switch approvals off: only an admin may send one.
+    if (body.policy && !req.caller?.roles.includes('admin')) {
+      throw new ForbiddenException({
+        error: 'Forbidden',
+        message: `overriding the playbook's policy needs the 'admin' role ('${actor}' is not an admin)`,
+      });
+    }
     const opened = await this.incidents.open(body, actor);
     res.status(opened.joined ? 200 : 201);
     return opened;
@@ -62,6 +73,7 @@ export class IncidentsController {
   }
 
   @Post(':id/approvals')
+  @RequireRole('approver')
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve or reject a pending step (four-eyes: never your own request)' })
   @actorHeader
@@ -75,6 +87,7 @@ export class IncidentsController {
   }
 
   @Post(':id/close')
+  @RequireRole('responder')
   @HttpCode(200)
   @ApiOperation({ summary: 'Close a contained incident' })
   @actorHeader

@@ -24,6 +24,7 @@ export function testConfig(): EngineConfig {
     evidenceDir: path.join(env.workDir, 'evidence'),
     api: { host: '127.0.0.1', port: 0 },
     detectionSources: [],
+    auth: { mode: 'dev' },
   };
 }
 

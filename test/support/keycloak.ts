@@ -74,7 +74,7 @@ export class KeycloakTestClient {
    * A fresh user with a password and, with `otp`, a TOTP factor (as an attacker's enrolled phone
    * would look); returns what the test needs to log in as them.
    */
-  async createUser(prefix = 'victim', opts: { otp?: boolean } = {}): Promise<TestUser> {
+  async createUser(prefix = 'victim', opts: { otp?: boolean; roles?: string[] } = {}): Promise<TestUser> {
     const username = `${prefix}-${randomUUID().slice(0, 8)}`;
     const password = `pw-${randomUUID()}`;
     const otp = opts.otp
@@ -103,7 +103,34 @@ export class KeycloakTestClient {
       credentials: [{ type: 'password', value: password, temporary: false }, ...otp],
     });
     const [user] = await this.admin<{ id: string }[]>('GET', `/users?username=${username}&exact=true`);
+    if (opts.roles?.length) {
+      const reps = await Promise.all(opts.roles.map((r) => this.realmRole(r)));
+      await this.admin('POST', `/users/${user.id}/role-mappings/realm`, reps);
+    }
     return { username, id: user.id, password, otp: Boolean(opts.otp) };
+  }
+
+  /**
+   * Makes sure the app client's tokens carry realm roles and the username (the `roles` and
+   * `profile` scopes), also on a Keycloak whose realm was imported by an older realm file.
+   */
+  async ensureRolesInTokens(): Promise<void> {
+    const [client] = await this.admin<{ id: string }[]>('GET', `/clients?clientId=${APP_CLIENT}`);
+    const scopes = await this.admin<{ id: string; name: string }[]>('GET', '/client-scopes');
+    for (const name of ['roles', 'profile', 'basic']) {
+      const scope = scopes.find((s) => s.name === name);
+      if (scope) await this.admin('PUT', `/clients/${client.id}/default-client-scopes/${scope.id}`);
+    }
+  }
+
+  /** A realm role, created when the realm (imported before it existed) lacks it. */
+  async realmRole(name: string): Promise<{ id: string; name: string }> {
+    try {
+      return await this.admin<{ id: string; name: string }>('GET', `/roles/${name}`);
+    } catch {
+      await this.admin('POST', '/roles', { name });
+      return this.admin<{ id: string; name: string }>('GET', `/roles/${name}`);
+    }
   }
 
   /** Logs in with the password grant (allowed for the test realm's app client). */

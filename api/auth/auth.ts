@@ -1,0 +1,138 @@
+/**
+ * Who may call the API. In `oidc` mode every call but health and the OpenAPI document needs a
+ * bearer token from the configured issuer (validated against its JWKS), and each route names the
+ * role it needs. `dev` mode trusts the X-Actor header and grants every role: it exists only when
+ * configured explicitly (AUTH_MODE=dev) and is logged loudly at start-up.
+ */
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  BadRequestException,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { createRemoteJWKSet, jwtVerify, JWTPayload } from 'jose';
+import { EngineConfig, requireAuth } from '../../config/config';
+import { ENGINE_CONFIG } from '../temporal/temporal.module';
+
+export const ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Roles a role includes: an approver and a responder can also read; an admin can do everything. */
+const IMPLIES: Record<Role, Role[]> = {
+  viewer: ['viewer'],
+  responder: ['responder', 'viewer'],
+  approver: ['approver', 'viewer'],
+  ingest: ['ingest'],
+  admin: [...ROLES],
+};
+
+const ROLES_KEY = 'ir:roles';
+/** The role a route needs. Routes without it need `viewer`; `@Public()` ones need nothing. */
+export const RequireRole = (role: Role) => SetMetadata(ROLES_KEY, role);
+export const Public = () => SetMetadata(ROLES_KEY, 'public');
+
+export interface Caller {
+  actor: string;
+  roles: Role[];
+  via: 'oidc' | 'dev';
+}
+
+export type AuthedRequest = Request & { caller?: Caller };
+
+const ACTOR = /^[A-Za-z0-9@._+-]{1,100}$/;
+
+@Injectable()
+export class AuthGuard implements CanActivate {
+  private jwks?: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const needed =
+      this.reflector.getAllAndOverride<Role | 'public' | undefined>(ROLES_KEY, [
+        ctx.getHandler(),
+        ctx.getClass(),
+      ]) ?? 'viewer';
+    if (needed === 'public') return true;
+    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    req.caller = requireAuth(this.config).mode === 'dev' ? this.devCaller(req) : await this.oidcCaller(req);
+    if (!req.caller.roles.includes(needed)) {
+      throw new ForbiddenException({
+        error: 'Forbidden',
+        message: `'${req.caller.actor}' needs the '${needed}' role for this call (has: ${req.caller.roles.join(', ') || 'none'})`,
+      });
+    }
+    return true;
+  }
+
+  private devCaller(req: Request): Caller {
+    const actor = req.header('x-actor');
+    if (req.method !== 'GET' && !actor) {
+      throw new BadRequestException({
+        error: 'BadRequest',
+        message: 'X-Actor header is required (who is acting)',
+      });
+    }
+    if (actor && !ACTOR.test(actor)) {
+      throw new BadRequestException({
+        error: 'BadRequest',
+        message: 'X-Actor: 1-100 letters, digits, @ . _ + -',
+      });
+    }
+    return { actor: actor ?? 'anonymous', roles: [...ROLES], via: 'dev' };
+  }
+
+  private async oidcCaller(req: Request): Promise<Caller> {
+    const auth = requireAuth(this.config);
+    if (auth.mode !== 'oidc') throw new Error('unreachable');
+    const header = req.header('authorization') ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) throw unauthorized('a bearer token is required');
+    let claims: JWTPayload;
+    try {
+      this.jwks ??= createRemoteJWKSet(new URL(await jwksUri(auth.issuer)));
+      ({ payload: claims } = await jwtVerify(token, this.jwks, {
+        issuer: auth.issuer,
+        audience: auth.audience,
+      }));
+    } catch (err) {
+      throw unauthorized(`the bearer token was refused (${(err as Error).name})`);
+    }
+    const granted = new Set<Role>();
+    for (const name of roleClaims(claims)) {
+      const role = name.replace(/^ir-/, '') as Role;
+      if ((ROLES as readonly string[]).includes(role)) IMPLIES[role].forEach((r) => granted.add(r));
+    }
+    const actor = String(claims.preferred_username ?? claims.email ?? claims.sub ?? 'unknown');
+    return { actor, roles: [...granted], via: 'oidc' };
+  }
+}
+
+/** Realm roles (Keycloak), `roles` (Entra, Okta custom claims) and `groups`. */
+function roleClaims(claims: JWTPayload): string[] {
+  const realm = (claims.realm_access as { roles?: unknown } | undefined)?.roles;
+  return [realm, claims.roles, claims.groups].flatMap((v) => (Array.isArray(v) ? v.map(String) : []));
+}
+
+async function jwksUri(issuer: string): Promise<string> {
+  const res = await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`, {
+    signal: AbortSignal.timeout(10_000),
+  });
+  if (!res.ok) throw new Error(`discovery at ${issuer} answered ${res.status}`);
+  const { jwks_uri } = (await res.json()) as { jwks_uri?: string };
+  if (!jwks_uri) throw new Error(`${issuer} publishes no jwks_uri`);
+  return jwks_uri;
+}
+
+function unauthorized(message: string): UnauthorizedException {
+  return new UnauthorizedException({ error: 'Unauthorized', message });
+}
