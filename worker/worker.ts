@@ -39,7 +39,10 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
 export async function createWorker(
   config: EngineConfig,
   client: Client,
-  overrides: Partial<WorkerOptions> & { connection?: NativeConnection } = {},
+  {
+    notifier,
+    ...overrides
+  }: Partial<WorkerOptions> & { connection?: NativeConnection; notifier?: Notifier } = {},
 ): Promise<Worker> {
   const connection =
     overrides.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
@@ -48,7 +51,7 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: activitiesFor(config, client),
+    activities: activitiesFor(config, client, notifier),
     ...workflowSource,
     ...overrides,
   });

@@ -10,6 +10,7 @@ import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../api/app';
 import type { EngineConfig } from '../../config/config';
 import { createWorker } from '../../worker/worker';
+import { LogNotifier } from '../../activities/notifier';
 import type { Approval, IncidentState } from '../../domain/incident';
 import { ENGINE_CLIENT, REALM } from './keycloak';
 import { readTestEnv } from './env';
@@ -46,6 +47,7 @@ export class TestWorker {
     const worker = await createWorker(config, client, {
       connection,
       workflowBundle: { codePath: readTestEnv().workflowBundlePath },
+      notifier: new LogNotifier(() => undefined), // notifications are asserted on the timeline
     });
     const w = new TestWorker(worker, connection, client);
     w.running = worker.run();
