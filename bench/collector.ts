@@ -10,10 +10,9 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { incidentIdFor } from '../domain/principal-key';
 import { KeycloakTestClient, REALM } from '../test/support/keycloak';
 import { benchServers } from './servers';
-import { ensureDetector } from '../worker/detectors';
+import { ensureDetector, stopDetector } from '../worker/detectors';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
-import { detectorId } from '../workflows/detector';
 
 const runs = Number(process.argv[2] ?? 10);
 const pollMs = Number(process.argv[3] ?? 1000);
@@ -28,10 +27,7 @@ async function main(): Promise<void> {
   const worker = await createWorker(config, client);
   const running = worker.run();
   const source = { provider: 'keycloak' as const, tenant: REALM, pull: { intervalMs: pollMs } };
-  await client.workflow
-    .getHandle(detectorId(source))
-    .terminate('fresh benchmark')
-    .catch(() => undefined);
+  await stopDetector(client, source, 'fresh benchmark');
   await ensureDetector(client, config.temporal.taskQueue, source);
   const kc = new KeycloakTestClient(servers.keycloakUrl);
 
@@ -63,10 +59,7 @@ async function main(): Promise<void> {
     `  min ${latencies[0]} ms   median ${at(0.5)} ms   p90 ${at(0.9)} ms   max ${latencies.at(-1)} ms`,
   );
 
-  await client.workflow
-    .getHandle(detectorId(source))
-    .terminate('benchmark done')
-    .catch(() => undefined);
+  await stopDetector(client, source, 'benchmark done');
   worker.shutdown();
   await running;
   await connection.close();

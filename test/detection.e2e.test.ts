@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { detectorId, detectorStatusQuery } from '../workflows/detector';
-import { ensureDetector } from '../worker/detectors';
+import { ensureDetector, stopDetector } from '../worker/detectors';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
@@ -22,18 +22,18 @@ beforeAll(async () => {
   config = testConfig();
   worker = await TestWorker.start(config);
   api = await TestApi.start(config);
+  // A detector left running on a reused server (e.g. by `npm start`) polls another task queue:
+  // pushed events would wait for a worker that never comes.
+  await stopDetector(worker.client, { provider: 'keycloak', tenant: REALM }, 'fresh test run');
 });
 
 afterAll(async () => {
   // Detectors are long-lived; stop the ones this file started so the next file starts its own.
-  for (const id of [
-    detectorId({ provider: 'keycloak', tenant: REALM }),
-    detectorId({ provider: 'okta', tenant: 'acme' }),
+  for (const source of [
+    { provider: 'keycloak' as const, tenant: REALM },
+    { provider: 'okta' as const, tenant: 'acme' },
   ]) {
-    await worker?.client.workflow
-      .getHandle(id)
-      .terminate('test done')
-      .catch(() => undefined);
+    if (worker) await stopDetector(worker.client, source, 'test done');
   }
   await api?.stop();
   await worker?.stop();
@@ -125,12 +125,7 @@ function keycloakEvents(user: TestUser, failures: number, success: boolean) {
 }
 
 describe('alerts to incidents', () => {
-  afterEach(async () => {
-    await worker.client.workflow
-      .getHandle(detectorId({ provider: 'keycloak', tenant: REALM }))
-      .terminate('next test')
-      .catch(() => undefined);
-  });
+  afterEach(() => stopDetector(worker.client, { provider: 'keycloak', tenant: REALM }, 'next test'));
 
   it('opens a compromised-credential incident when a pushed burst of failures ends in a success', async () => {
     const user = await kc.createUser('pushed');
@@ -263,12 +258,7 @@ describe('alerts to incidents', () => {
 });
 
 describe('durable detection state', () => {
-  afterEach(async () => {
-    await worker.client.workflow
-      .getHandle(detectorId({ provider: 'keycloak', tenant: REALM }))
-      .terminate('next test')
-      .catch(() => undefined);
-  });
+  afterEach(() => stopDetector(worker.client, { provider: 'keycloak', tenant: REALM }, 'next test'));
 
   it('detects a pushed burst split by a worker restart', async () => {
     const user = await kc.createUser('split');

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
 import { detectorId, detectorStatusQuery } from '../workflows/detector';
-import { ensureDetector } from '../worker/detectors';
+import { ensureDetector, stopDetector } from '../worker/detectors';
 import { eventually, historyText, testConfig, TestWorker } from './support/engine';
 import { FakeOkta } from './support/fake-okta';
 
@@ -24,10 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await worker?.client.workflow
-    .getHandle(detectorId(source))
-    .terminate('test done')
-    .catch(() => undefined);
+  if (worker) await stopDetector(worker.client, source, 'test done');
   await worker?.stop();
   await okta?.stop();
 });

@@ -30,3 +30,17 @@ export async function ensureDetectors(client: Client, config: EngineConfig): Pro
     console.log(`worker: detector ${id} running`);
   }
 }
+
+/** Stops a source's detector if one is running (a no-op otherwise). */
+export async function stopDetector(
+  client: Client,
+  source: Pick<DetectionSource, 'provider' | 'tenant'>,
+  reason: string,
+): Promise<void> {
+  await client.workflow
+    .getHandle(detectorId(source))
+    .terminate(reason)
+    .catch((err: Error) => {
+      if (err.name !== 'WorkflowNotFoundError') throw err;
+    });
+}
