@@ -13,10 +13,16 @@ export interface Notifier {
   notify(notification: Notification): Promise<void>;
 }
 
+/**
+ * Notifications on stdout, without the message: logs are shipped to places responders do not
+ * control, and the message names the principal. The incident id leads to the rest (GET /incidents/:id).
+ */
 export class LogNotifier implements Notifier {
   constructor(private readonly write: (line: string) => void = (line) => process.stdout.write(line + '\n')) {}
-  async notify(n: Notification): Promise<void> {
-    this.write(JSON.stringify({ at: new Date().toISOString(), notification: n }));
+  async notify({ incidentId, kind, severity }: Notification): Promise<void> {
+    this.write(
+      JSON.stringify({ at: new Date().toISOString(), notification: { incidentId, kind, severity } }),
+    );
   }
 }
 

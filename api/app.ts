@@ -3,7 +3,8 @@
  */
 import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { requireAuth } from '../config/config';
+import { requireAuth, requirePayloadProtection } from '../config/config';
+import { warnIfPlaintext } from '../client/connect';
 import { AuthGuard } from './auth/auth';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
@@ -13,7 +14,8 @@ import { ApiErrorFilter } from './common/error.filter';
 import { EventsController, EVENTS_BODY_LIMIT } from './events/events.controller';
 import { EventsService } from './events/events.service';
 import { HealthController } from './health/health.controller';
-import { text } from 'express';
+import { json, text } from 'express';
+import { CodecController, CODEC_BODY_LIMIT } from './codec/codec.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { IncidentsService } from './incidents/incidents.service';
 import { TemporalModule } from './temporal/temporal.module';
@@ -25,6 +27,7 @@ export async function createApp(
   opts: { logger?: LogLevel[] | false } = {},
 ): Promise<INestApplication> {
   const auth = requireAuth(config);
+  warnIfPlaintext(requirePayloadProtection(config), 'api');
   if (auth.mode === 'dev') {
     new Logger('auth').warn(
       'AUTHENTICATION IS OFF (AUTH_MODE=dev): anyone who reaches this API can contain accounts. Never run this way outside a trial.',
@@ -33,7 +36,7 @@ export async function createApp(
 
   @Module({
     imports: [TemporalModule.forRoot(config)],
-    controllers: [IncidentsController, EventsController, HealthController],
+    controllers: [IncidentsController, EventsController, CodecController, HealthController],
     providers: [IncidentsService, EventsService, { provide: APP_GUARD, useClass: AuthGuard }],
   })
   class AppModule {}
@@ -44,13 +47,18 @@ export async function createApp(
   });
   // Event batches are read as text (JSON array or NDJSON) with their own, larger limit.
   app.use('/events', text({ type: () => true, limit: EVENTS_BODY_LIMIT }));
+  app.use('/codec', corsFor(config.api.corsOrigins), json({ limit: CODEC_BODY_LIMIT }));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // body-parser failures happen before Nest routes the request: answer them here, precisely.
   app.use((err: { type?: string } | undefined, req: Request, res: Response, next: NextFunction) => {
     if (err?.type === 'entity.parse.failed') {
       res.status(400).json({ error: 'BadRequest', message: 'request body is not valid JSON' });
     } else if (err?.type === 'entity.too.large') {
-      const limit = req.originalUrl.startsWith('/events') ? EVENTS_BODY_LIMIT : BODY_LIMIT;
+      const limit = req.originalUrl.startsWith('/events')
+        ? EVENTS_BODY_LIMIT
+        : req.originalUrl.startsWith('/codec')
+          ? CODEC_BODY_LIMIT
+          : BODY_LIMIT;
       res.status(413).json({ error: 'PayloadTooLarge', message: `request body is larger than ${limit}` });
     } else next(err);
   });
@@ -68,4 +76,30 @@ export async function createApp(
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
   return app;
+}
+
+/**
+ * CORS for the codec endpoint only: the Temporal UI calls it from the browser, with the user's
+ * bearer token when the UI is configured to pass it. Preflights from other origins get no grant.
+ */
+function corsFor(origins: string[]) {
+  const allowed = new Set(origins);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const origin = req.header('origin');
+    if (origin && allowed.has(origin)) {
+      res.vary('Origin');
+      res.setHeader('Access-Control-Allow-Origin', origin);
+      res.setHeader('Access-Control-Allow-Credentials', 'true');
+      if (req.method === 'OPTIONS') {
+        res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
+        res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Namespace');
+        res.setHeader('Access-Control-Max-Age', '600');
+      }
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  };
 }

@@ -5,7 +5,8 @@
  *
  *   npm run bench:collector -- [runs=10] [pollMs=1000]
  */
-import { Client, Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
+import { connectClient } from '../client/connect';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { incidentIdFor } from '../domain/principal-key';
 import { KeycloakTestClient, REALM } from '../test/support/keycloak';
@@ -21,9 +22,9 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const servers = await benchServers();
   const { config } = servers;
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = await connectClient(config);
+  const connection = client.connection as Connection;
   await ensureSearchAttributes(connection, 'default');
-  const client = new Client({ connection });
   const worker = await createWorker(config, client);
   const running = worker.run();
   const source = { provider: 'keycloak' as const, tenant: REALM, pull: { intervalMs: pollMs } };

@@ -6,7 +6,8 @@
  *   npm run bench -- [runs=20]
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { Client, Connection } from '@temporalio/client';
+import type { Connection } from '@temporalio/client';
+import { connectClient } from '../client/connect';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { createApp } from '../api/app';
 import type { Principal } from '../domain/incident';
@@ -21,9 +22,10 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const servers = await benchServers();
   const { config } = servers;
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = await connectClient(config);
+  const connection = client.connection as Connection;
   await ensureSearchAttributes(connection, 'default');
-  const worker = await createWorker(config, new Client({ connection }));
+  const worker = await createWorker(config, client);
   const running = worker.run();
   const app = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');

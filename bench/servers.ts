@@ -5,6 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
 import { startKeycloak, startTemporal, stopService } from '../scripts/runtime/services';
 import { ENGINE_CLIENT } from '../test/support/keycloak';
@@ -32,9 +33,11 @@ export async function benchServers() {
     temporal: { address: temporal.url, namespace: 'default', taskQueue: `bench-${Date.now()}` },
     keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
     evidenceDir: path.join(work, 'evidence'),
-    api: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0, corsOrigins: [] },
     detectionSources: [],
     auth: { mode: 'dev' },
+    // Measured as production runs: payloads encrypted.
+    payloads: { mode: 'encrypted', keys: [{ id: 'bench', key: randomBytes(32) }] },
   };
   return {
     config,

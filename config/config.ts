@@ -5,6 +5,10 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../workflows/detector';
+import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
+
+/** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
+export type PayloadProtection = { mode: 'encrypted'; keys: PayloadKey[] } | { mode: 'plaintext' };
 
 export interface EngineConfig {
   temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
@@ -15,12 +19,15 @@ export interface EngineConfig {
   entra?: { tenantId: string; clientId: string; clientSecret: string; authority: string; graphUrl: string };
   evidenceDir: string;
   notifyWebhookUrl?: string;
-  api: { host: string; port: number };
+  /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
+  api: { host: string; port: number; corsOrigins: string[] };
   /** How API callers are authenticated: an OIDC issuer's bearer tokens, or explicit dev mode. */
   /** Required by the API (not by the worker). */
   auth?: { mode: 'oidc'; issuer: string; audience?: string } | { mode: 'dev' };
   /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak, Okta). */
   detectionSources: DetectionSource[];
+  /** Required by the worker and the API (PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, or PAYLOAD_ENCRYPTION=off). */
+  payloads?: PayloadProtection;
 }
 
 export class ConfigError extends Error {
@@ -80,10 +87,71 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
         : undefined,
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
-    api: { host: get('API_HOST') ?? '127.0.0.1', port },
+    api: {
+      host: get('API_HOST') ?? '127.0.0.1',
+      port,
+      corsOrigins: parseOrigins(get('API_CORS_ORIGINS') ?? get('TEMPORAL_UI_URL')),
+    },
     auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
     detectionSources: parseSources(get('DETECTION_SOURCES')),
+    payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
+}
+
+function parseOrigins(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(',').map((raw) => {
+    const spec = raw.trim();
+    let origin: string;
+    try {
+      origin = new URL(spec).origin;
+    } catch {
+      throw new ConfigError(`API_CORS_ORIGINS entry '${spec}' is not a URL like http://127.0.0.1:8233`);
+    }
+    if (origin === 'null') throw new ConfigError(`API_CORS_ORIGINS entry '${spec}' has no origin`);
+    return origin;
+  });
+}
+
+function parsePayloads(
+  keys: string | undefined,
+  keysFile: string | undefined,
+  encryption: string | undefined,
+): PayloadProtection | undefined {
+  if (encryption === 'off') {
+    if (keys || keysFile) throw new ConfigError('PAYLOAD_ENCRYPTION=off contradicts PAYLOAD_KEYS');
+    return { mode: 'plaintext' };
+  }
+  if (encryption && encryption !== 'on') {
+    throw new ConfigError(`PAYLOAD_ENCRYPTION must be 'on' or 'off' (got '${encryption}')`);
+  }
+  let spec = keys;
+  if (!spec && keysFile) {
+    try {
+      spec = readFileSync(keysFile, 'utf8');
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read PAYLOAD_KEYS_FILE '${keysFile}': ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+  }
+  if (!spec) return undefined;
+  try {
+    return { mode: 'encrypted', keys: parsePayloadKeys(spec) };
+  } catch (err) {
+    if (err instanceof PayloadKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/** Workers and the API refuse to start without an explicit choice about payload encryption. */
+export function requirePayloadProtection(config: EngineConfig): PayloadProtection {
+  if (!config.payloads) {
+    throw new ConfigError(
+      'set PAYLOAD_KEYS (or PAYLOAD_KEYS_FILE) to encrypt what the engine stores in Temporal — `<id>:<base64 of 32 random bytes>`, e.g. from `openssl rand -base64 32` — or PAYLOAD_ENCRYPTION=off for a local trial',
+    );
+  }
+  return config.payloads;
 }
 
 /** `keycloak:corp` (pull every 5 s), `okta:acme:10000` (every 10 s), `entra:contoso:push` — comma-separated. */

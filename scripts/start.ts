@@ -4,7 +4,8 @@
  */
 import { Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { generatePayloadKeySpec } from '../codec/payload-codec';
 import * as path from 'node:path';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { StartedService, startTemporal, stopService } from './runtime/services';
@@ -28,6 +29,15 @@ async function main(): Promise<void> {
   env.TEMPORAL_ADDRESS ??= `127.0.0.1:${port}`;
   env.TEMPORAL_UI_URL ??= `http://127.0.0.1:${uiPort}`;
   env.EVIDENCE_DIR ??= path.join(runtime, 'evidence');
+  if (!env.PAYLOAD_KEYS && !env.PAYLOAD_KEYS_FILE && !env.PAYLOAD_ENCRYPTION) {
+    // A local key, made once: histories in .runtime/temporal.db stay readable across restarts.
+    env.PAYLOAD_KEYS_FILE = path.join(runtime, 'payload-keys');
+    if (!existsSync(env.PAYLOAD_KEYS_FILE)) {
+      writeFileSync(env.PAYLOAD_KEYS_FILE, generatePayloadKeySpec('local-1') + '\n', { mode: 0o600 });
+      console.log(`start: generated a payload encryption key in ${env.PAYLOAD_KEYS_FILE}`);
+    }
+  }
+  const apiUrl = `http://${env.API_HOST ?? '127.0.0.1'}:${env.API_PORT ?? 3000}`;
 
   console.log('start: Temporal dev server (built on first use; this can take a few minutes once)');
   const temporal: StartedService = await startTemporal({
@@ -36,6 +46,7 @@ async function main(): Promise<void> {
     db: env.TEMPORAL_DB ?? path.join(runtime, 'temporal.db'),
     headless: false,
     logFile: path.join(runtime, 'temporal.log'),
+    codecEndpoint: `${apiUrl}/codec`, // the UI decrypts through the API (authenticated, CORS)
   });
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE ?? 'default');
@@ -45,7 +56,6 @@ async function main(): Promise<void> {
     spawn(process.execPath, [path.join(DIST, 'worker', 'main.js')], { env, stdio: 'inherit' }),
     spawn(process.execPath, [path.join(DIST, 'api', 'main.js')], { env, stdio: 'inherit' }),
   ];
-  const apiUrl = `http://${env.API_HOST ?? '127.0.0.1'}:${env.API_PORT ?? 3000}`;
   console.log(
     [
       '',

@@ -75,6 +75,8 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['POST', `/incidents/${ID}/approvals`, { approvalId: 'a', decision: 'approve' }, 'approver'],
   ['POST', `/incidents/${ID}/close`, { reason: 'x' }, 'responder'],
   ['POST', '/events?provider=okta', undefined, 'ingest'],
+  ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
+  ['POST', '/codec/encode', { payloads: [] }, 'viewer'],
 ];
 
 describe.each(ENDPOINTS)('%s %s', (method, route, body, role) => {

@@ -5,7 +5,7 @@
  */
 import { LocalEvidenceStore } from '../evidence/local-store';
 import type { EngineConfig } from '../config/config';
-import { historyText, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
+import { decodedHistoryText, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient, REALM } from './support/keycloak';
 
@@ -107,7 +107,7 @@ describe('compromised-credential playbook', () => {
     expect(JSON.stringify(snapshot)).not.toContain(user.password);
 
     // No token or password reached workflow history (payloads decoded, so a leak would show).
-    const history = historyText(await (await temporalClient(config)).workflow.getHandle(id).fetchHistory());
+    const history = await decodedHistoryText(await temporalClient(config), id);
     expect(history).toContain(user.username); // the decoding works: the principal is in the payloads
     expect(history).toContain(`revoke all sessions of ${user.username}`); // activity summaries for the UI
     for (const secret of [offline.refresh_token, browser.access_token, user.password]) {
@@ -289,7 +289,7 @@ describe('compromised-credential playbook', () => {
     await expect(handle.result()).rejects.toThrow();
     const description = await handle.describe();
     expect(description.status.name).toBe('FAILED');
-    const history = JSON.stringify(await handle.fetchHistory());
+    const history = await decodedHistoryText(client, opened.body.incidentId);
     expect(history).toContain("KeycloakUserNotFound: user 'ghost-nobody' not in realm 'corp'");
   });
 });

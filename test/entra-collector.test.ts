@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
 import { detectorId, detectorStatusQuery } from '../workflows/detector';
 import { ensureDetector, stopDetector } from '../worker/detectors';
-import { eventually, historyText, testConfig, TestWorker } from './support/engine';
+import { eventually, decodedHistoryText, testConfig, TestWorker } from './support/engine';
 import { FakeEntra } from './support/fake-entra';
 
 const TENANT = 'contoso';
@@ -79,7 +79,7 @@ it('pulls sign-ins page by page, waits out a 429, and detects impossible travel'
   const throttled = graph.findIndex((r) => r.status === 429);
   expect(graph[throttled + 1].at - graph[throttled].at).toBeGreaterThanOrEqual(2000);
 
-  const history = historyText(await worker.client.workflow.getHandle(detectorId(source)).fetchHistory());
+  const history = await decodedHistoryText(worker.client, detectorId(source));
   expect(history).toContain('pat@contoso.example');
   expect(history).not.toContain(CLIENT.secret);
 });

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startKeycloak, startTemporal } from '../scripts/runtime/services';
+import { FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { TEST_ENV_FILE, TestEnv } from './support/env';
 
@@ -43,6 +44,7 @@ export default async function globalSetup(): Promise<void> {
 
   const bundle = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quietLogger,
   });
   const bundlePath = path.join(work, 'workflow-bundle.js');

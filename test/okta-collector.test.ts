@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
 import { detectorId, detectorStatusQuery } from '../workflows/detector';
 import { ensureDetector, stopDetector } from '../worker/detectors';
-import { eventually, historyText, testConfig, TestWorker } from './support/engine';
+import { eventually, decodedHistoryText, testConfig, TestWorker } from './support/engine';
 import { FakeOkta } from './support/fake-okta';
 
 const TOKEN = `00${randomUUID().replace(/-/g, '')}`;
@@ -77,7 +77,7 @@ it('detects MFA fatigue from the System Log, across a 429 and a worker restart, 
       .every((r) => r.url.includes('after=')),
   ).toBe(true);
 
-  const history = historyText(await worker.client.workflow.getHandle(detectorId(source)).fetchHistory());
+  const history = await decodedHistoryText(worker.client, detectorId(source));
   expect(history).toContain('pat@acme.example'); // payloads are decoded: a leak would show
   expect(history).not.toContain(TOKEN);
 });

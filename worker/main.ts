@@ -1,18 +1,20 @@
 /** Worker process: runs playbooks, detectors and their activities until SIGINT/SIGTERM. */
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, LogLevel, Runtime } from '@temporalio/worker';
+import type { Connection } from '@temporalio/client';
+import { connectClient } from '../client/connect';
+import { LogLevel, Runtime } from '@temporalio/worker';
+import { redactingLogger } from './logger';
 import { loadConfig } from '../config/config';
 import { ensureDetectors } from './detectors';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'WARN') });
+  Runtime.install({ logger: redactingLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'WARN') });
   const config = loadConfig();
   if (!config.keycloak)
     console.warn('worker: KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');
-  const connection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const client = await connectClient(config);
+  const connection = client.connection as Connection;
   try {
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
     if (added.length) console.log(`worker: registered search attributes ${added.join(', ')}`);

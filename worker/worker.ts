@@ -11,7 +11,9 @@ import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { OktaSystemLog } from '../activities/okta/system-log';
 import { EntraSignIns } from '../activities/entra/sign-ins';
 import { FanOutNotifier, LogNotifier, Notifier, WebhookNotifier } from '../activities/notifier';
-import type { EngineConfig } from '../config/config';
+import { EngineConfig, requirePayloadProtection } from '../config/config';
+import { engineDataConverter } from '../codec/data-converter';
+import { warnIfPlaintext } from '../client/connect';
 import { LocalEvidenceStore } from '../evidence/local-store';
 import { SealedTokens } from '../evidence/sealed-tokens';
 
@@ -44,6 +46,8 @@ export async function createWorker(
     ...overrides
   }: Partial<WorkerOptions> & { connection?: NativeConnection; notifier?: Notifier } = {},
 ): Promise<Worker> {
+  const protection = requirePayloadProtection(config);
+  warnIfPlaintext(protection, 'worker');
   const connection =
     overrides.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
   const workflowSource = overrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };
@@ -52,6 +56,7 @@ export async function createWorker(
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     activities: activitiesFor(config, client, notifier),
+    dataConverter: engineDataConverter(protection),
     ...workflowSource,
     ...overrides,
   });

@@ -2,7 +2,8 @@
  * Hand-written providers for the engine configuration, the Temporal client and the evidence store.
  */
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../../client/connect';
 import { EngineConfig, loadConfig } from '../../config/config';
 import { LocalEvidenceStore } from '../../evidence/local-store';
 import { SealedTokens } from '../../evidence/sealed-tokens';
@@ -30,10 +31,7 @@ export class TemporalModule {
         { provide: ENGINE_CONFIG, useValue: config },
         {
           provide: TEMPORAL_CLIENT,
-          useFactory: async () => {
-            const connection = await Connection.connect({ address: config.temporal.address });
-            return new Client({ connection, namespace: config.temporal.namespace });
-          },
+          useFactory: () => connectClient(config),
         },
         { provide: EVIDENCE_STORE, useValue: new LocalEvidenceStore(config.evidenceDir) },
         { provide: SEALED_TOKENS, useValue: new SealedTokens(config.evidenceDir) },

@@ -58,6 +58,8 @@ export async function startTemporal(opts: {
   db: string;
   headless: boolean;
   logFile: string;
+  /** Remote codec the Web UI calls to decrypt payloads (the API's /codec). */
+  codecEndpoint?: string;
 }): Promise<StartedService> {
   const url = `127.0.0.1:${opts.port}`;
   if (await portOpen('127.0.0.1', opts.port)) return { url };
@@ -68,6 +70,7 @@ export async function startTemporal(opts: {
       TEMPORAL_UI_PORT: String(opts.uiPort),
       TEMPORAL_DB: opts.db,
       TEMPORAL_HEADLESS: opts.headless ? '1' : '0',
+      TEMPORAL_UI_CODEC_ENDPOINT: opts.codecEndpoint ?? '',
     },
     opts.logFile,
   );

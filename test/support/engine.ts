@@ -2,12 +2,16 @@
  * The engine as tests run it: a real worker on the real Temporal server, the real REST API on a
  * loopback port, the real Keycloak connector. Each test file gets its own task queue.
  */
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { redactingLogger } from '../../worker/logger';
 import { Client, Connection } from '@temporalio/client';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createApp } from '../../api/app';
+import { connectClient } from '../../client/connect';
+import { AesGcmPayloadCodec } from '../../codec/payload-codec';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { EngineConfig } from '../../config/config';
 import { createWorker } from '../../worker/worker';
 import { LogNotifier } from '../../activities/notifier';
@@ -17,15 +21,22 @@ import { readTestEnv } from './env';
 
 let runtimeInstalled = false;
 
+/** The Temporal UI's origin in tests (the codec endpoint grants CORS to it). */
+export const TEST_UI_ORIGIN = 'http://127.0.0.1:28233';
+
+/** One key per test run; tests that rotate keys add their own. */
+export const TEST_PAYLOAD_KEY = { id: 'test-1', key: randomBytes(32) };
+
 export function testConfig(): EngineConfig {
   const env = readTestEnv();
   return {
     temporal: { address: env.temporal.url, namespace: 'default', taskQueue: `test-${randomUUID()}` },
     keycloak: { baseUrl: env.keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
     evidenceDir: path.join(env.workDir, 'evidence'),
-    api: { host: '127.0.0.1', port: 0 },
+    api: { host: '127.0.0.1', port: 0, corsOrigins: [TEST_UI_ORIGIN] },
     detectionSources: [],
     auth: { mode: 'dev' },
+    payloads: { mode: 'encrypted', keys: [TEST_PAYLOAD_KEY] },
   };
 }
 
@@ -39,7 +50,7 @@ export class TestWorker {
 
   static async start(config: EngineConfig): Promise<TestWorker> {
     if (!runtimeInstalled) {
-      Runtime.install({ logger: new DefaultLogger('WARN') });
+      Runtime.install({ logger: redactingLogger('WARN') });
       runtimeInstalled = true;
     }
     const connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -143,7 +154,13 @@ export function compromisedCredentialAlert(username: string, extra: Record<strin
   };
 }
 
-export async function temporalClient(config: EngineConfig): Promise<Client> {
+/** A client with the engine's data converter (decrypts). */
+export function temporalClient(config: EngineConfig): Promise<Client> {
+  return connectClient(config);
+}
+
+/** A client without any codec: what someone reading the server's database would see. */
+export async function rawTemporalClient(config: EngineConfig): Promise<Client> {
   return new Client({ connection: await Connection.connect({ address: config.temporal.address }) });
 }
 
@@ -167,15 +184,31 @@ export async function eventually<T>(
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
 }
 
-/** Every string and every payload's bytes (as UTF-8) in a history, to search for plaintext. */
-export function historyText(history: unknown): string {
+/**
+ * Every string and every payload's bytes (as UTF-8) in a history, to search for plaintext. With a
+ * codec, encrypted payloads are decrypted first (what an authorised reader sees); without, the raw
+ * bytes as stored on the server.
+ */
+export async function historyText(history: unknown, codec?: PayloadCodec): Promise<string> {
   const parts: string[] = [];
-  const walk = (v: unknown) => {
+  const walk = async (v: unknown): Promise<void> => {
     if (typeof v === 'string') parts.push(v);
     else if (v instanceof Uint8Array) parts.push(Buffer.from(v).toString('utf8'));
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    else if (Array.isArray(v)) for (const x of v) await walk(x);
+    else if (v && typeof v === 'object') {
+      if (codec && 'metadata' in v && 'data' in v && (v as Payload).data instanceof Uint8Array) {
+        const [plain] = await codec.decode([v as Payload]);
+        if (plain !== v) return walk(plain);
+      }
+      for (const x of Object.values(v)) await walk(x);
+    }
   };
-  walk(history);
+  await walk(history);
   return parts.join('\n');
+}
+
+/** A workflow's history as an authorised reader sees it (payloads decrypted with the test key). */
+export async function decodedHistoryText(client: Client, workflowId: string): Promise<string> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return historyText(history, new AesGcmPayloadCodec([TEST_PAYLOAD_KEY]));
 }

@@ -1,0 +1,22 @@
+/**
+ * The one data converter the engine's clients and workers share. Workflow code never sees keys:
+ * encryption happens in the codec, outside the sandbox.
+ */
+import type { DataConverter } from '@temporalio/common';
+import type { PayloadProtection } from '../config/config';
+import { AesGcmPayloadCodec } from './payload-codec';
+
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
+
+export function payloadCodec(protection: PayloadProtection): AesGcmPayloadCodec | undefined {
+  return protection.mode === 'encrypted' ? new AesGcmPayloadCodec(protection.keys) : undefined;
+}
+
+/**
+ * For clients and workers alike. The failure converter is named by path so the worker can load it
+ * inside the workflow sandbox too (a pre-built bundle must be built with the same path).
+ */
+export function engineDataConverter(protection: PayloadProtection): DataConverter {
+  const codec = payloadCodec(protection);
+  return { failureConverterPath: FAILURE_CONVERTER_PATH, payloadCodecs: codec ? [codec] : [] };
+}
