@@ -6,6 +6,8 @@ import type { DataConverter } from '@temporalio/common';
 import type { PayloadProtection } from '../config/config';
 import { AesGcmPayloadCodec } from './payload-codec';
 
+// Imported (not only resolved) so the compiler emits it next to this file.
+export { failureConverter } from './failure-converter';
 export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 
 export function payloadCodec(protection: PayloadProtection): AesGcmPayloadCodec | undefined {
