@@ -5,7 +5,8 @@ import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { requireAuth, requirePayloadProtection } from '../config/config';
 import { warnIfPlaintext } from '../client/connect';
-import { AuthGuard } from './auth/auth';
+import { AuthedRequest, AuthGuard } from './auth/auth';
+import { rateLimiter } from './common/rate-limit';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -46,7 +47,17 @@ export async function createApp(
     bodyParser: false,
   });
   // Event batches are read as text (JSON array or NDJSON) with their own, larger limit.
-  app.use('/events', text({ type: () => true, limit: EVENTS_BODY_LIMIT }));
+  if (config.api.trustProxy !== undefined) app.set('trust proxy', config.api.trustProxy);
+  if (config.api.rateLimit) app.use(rateLimiter(config.api.rateLimit));
+  app.use(
+    '/events',
+    text({
+      type: () => true,
+      limit: EVENTS_BODY_LIMIT,
+      // The exact bytes, for sources that sign their pushes (api/auth/signed-ingest.ts).
+      verify: (req, _res, buf) => ((req as AuthedRequest).rawBody = buf),
+    }),
+  );
   app.use('/codec', corsFor(config.api.corsOrigins), json({ limit: CODEC_BODY_LIMIT }));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // body-parser failures happen before Nest routes the request: answer them here, precisely.

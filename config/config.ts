@@ -20,7 +20,17 @@ export interface EngineConfig {
   evidenceDir: string;
   notifyWebhookUrl?: string;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
-  api: { host: string; port: number; corsOrigins: string[] };
+  api: {
+    host: string;
+    port: number;
+    corsOrigins: string[];
+    /** Per client address (API_RATE_LIMIT `<requests>/<seconds>`, default 600/60; `off`). */
+    rateLimit?: { requests: number; windowMs: number };
+    /** Express `trust proxy` (API_TRUST_PROXY: hop count, `loopback`, CIDRs): the client address behind a proxy. */
+    trustProxy?: string | number;
+  };
+  /** Event sources that sign their pushes (INGEST_HMAC_SECRETS `name:provider:secret,…`). */
+  ingestSources?: IngestSource[];
   /** How API callers are authenticated: an OIDC issuer's bearer tokens, or explicit dev mode. */
   /** Required by the API (not by the worker). */
   auth?: { mode: 'oidc'; issuer: string; audience?: string } | { mode: 'dev' };
@@ -91,12 +101,62 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       host: get('API_HOST') ?? '127.0.0.1',
       port,
       corsOrigins: parseOrigins(get('API_CORS_ORIGINS') ?? get('TEMPORAL_UI_URL')),
+      rateLimit: parseRateLimit(get('API_RATE_LIMIT')),
+      trustProxy: parseTrustProxy(get('API_TRUST_PROXY')),
     },
+    ingestSources: parseIngestSources(get('INGEST_HMAC_SECRETS')),
     auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
     detectionSources: parseSources(get('DETECTION_SOURCES')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
 }
+
+export interface IngestSource {
+  name: string;
+  /** The only provider this source may push events for. */
+  provider: DetectionSource['provider'];
+  secret: string;
+}
+
+function parseRateLimit(value: string | undefined): EngineConfig['api']['rateLimit'] {
+  if (value === 'off') return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(value ?? '600/60');
+  const requests = Number(m?.[1]);
+  const seconds = Number(m?.[2]);
+  if (!m || requests < 1 || seconds < 1) {
+    throw new ConfigError(
+      `API_RATE_LIMIT should be <requests>/<seconds> like 600/60, or off (got '${value}')`,
+    );
+  }
+  return { requests, windowMs: seconds * 1000 };
+}
+
+function parseTrustProxy(value: string | undefined): string | number | undefined {
+  if (!value) return undefined;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+function parseIngestSources(value: string | undefined): IngestSource[] {
+  if (!value) return [];
+  const names = new Set<string>();
+  return value.split(',').map((spec, i) => {
+    const [name, provider, ...rest] = spec.trim().split(':');
+    const secret = rest.join(':');
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name ?? '') || !PROVIDERS.includes(provider) || !secret) {
+      throw new ConfigError(
+        `INGEST_HMAC_SECRETS entry ${i + 1} should look like <source name>:<${PROVIDERS.join('|')}>:<secret>`,
+      );
+    }
+    if (secret.length < 32) {
+      throw new ConfigError(`INGEST_HMAC_SECRETS: the secret of '${name}' is shorter than 32 characters`);
+    }
+    if (names.has(name)) throw new ConfigError(`INGEST_HMAC_SECRETS names '${name}' twice`);
+    names.add(name);
+    return { name, provider: provider as IngestSource['provider'], secret };
+  });
+}
+
+const PROVIDERS = ['keycloak', 'okta', 'entra', 'auth0', 'google'];
 
 function parseOrigins(value: string | undefined): string[] {
   if (!value) return [];
@@ -159,7 +219,7 @@ function parseSources(value: string | undefined): DetectionSource[] {
   if (!value) return [];
   return value.split(',').map((spec) => {
     const [provider, tenant, mode] = spec.trim().split(':');
-    if (!['keycloak', 'okta', 'entra', 'auth0', 'google'].includes(provider) || !tenant) {
+    if (!PROVIDERS.includes(provider) || !tenant) {
       throw new ConfigError(
         `DETECTION_SOURCES entry '${spec}' should look like keycloak:<realm>[:<pull ms>|:push]`,
       );

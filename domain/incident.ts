@@ -44,6 +44,15 @@ export function principalLabel(p: Principal): string {
 
 /** Who did something: a responder (from the API) or the engine itself. */
 export type Actor = string;
+
+/** Where a person's request came from, as the API saw it (recorded with what they did). */
+export interface RequestOrigin {
+  /** Client address (the proxy's unless API_TRUST_PROXY is set). */
+  ip: string;
+  userAgent?: string;
+  /** How the caller was authenticated. */
+  via: 'oidc' | 'dev' | 'hmac';
+}
 export const ENGINE_ACTOR: Actor = 'engine';
 
 export interface Alert {
@@ -56,6 +65,8 @@ export interface Alert {
   raisedAt: string;
   /** Who or what reported it (detector name or responder). */
   reportedBy: Actor;
+  /** Set when a person reported it through the API. */
+  origin?: RequestOrigin;
   /** Ids of the identity events that triggered it, when a detection rule raised it. */
   eventIds?: string[];
   /** Those events, normalized (detection/events.ts), kept with the alert as evidence. */
@@ -68,6 +79,8 @@ export interface TimelineEntry {
   actor: Actor;
   kind: 'phase' | 'alert' | 'action' | 'approval' | 'evidence' | 'verification' | 'note' | 'notification';
   message: string;
+  /** For entries a person caused through the API: from where. */
+  origin?: RequestOrigin;
 }
 
 export type ActionName =
@@ -89,6 +102,7 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed-out';
 
 export interface ApprovalDecision {
   actor: Actor;
+  origin?: RequestOrigin;
   decision: 'approve' | 'reject';
   comment?: string;
   at: string;

@@ -3,7 +3,10 @@
  * missing or bad token (401) and a caller without its role (403); four-eyes holds for real
  * identities, and the timeline names them.
  */
+import { randomBytes } from 'node:crypto';
+import { signIngest } from '../api/auth/signed-ingest';
 import type { EngineConfig } from '../config/config';
+import { stopDetector } from '../worker/detectors';
 import type { IncidentState } from '../domain/incident';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
@@ -17,7 +20,10 @@ const tokens: Record<string, string> = {};
 const users: Record<string, TestUser> = {};
 
 async function as(who: string | undefined, method: string, route: string, body?: unknown) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': `ir-test/${who}`,
+  };
   if (who) headers.authorization = `Bearer ${tokens[who] ?? who}`;
   const res = await fetch(`${api.url}${route}`, {
     method,
@@ -28,10 +34,14 @@ async function as(who: string | undefined, method: string, route: string, body?:
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+const HOOK_SECRET = `hook-${randomBytes(24).toString('hex')}`;
+const HOOK_TENANT = `hmac-${randomBytes(4).toString('hex')}`;
+
 beforeAll(async () => {
   config = {
     ...testConfig(),
     auth: { mode: 'oidc', issuer: `${readTestEnv().keycloak.url}/realms/${REALM}` },
+    ingestSources: [{ name: 'okta-hook', provider: 'okta', secret: HOOK_SECRET }],
   };
   api = await TestApi.start(config);
   worker = await TestWorker.start(config);
@@ -51,6 +61,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await stopDetector(worker.client, { provider: 'okta', tenant: HOOK_TENANT }, 'test done').catch(
+    () => undefined,
+  );
   await worker?.stop();
   await api?.stop();
 });
@@ -161,5 +174,69 @@ it('holds four-eyes for real identities and records them on the timeline', async
     return res.body.phase === 'contained' ? (res.body as IncidentState) : undefined;
   }, 'containment');
   expect(state.approvals[0].decisions.map((d) => d.actor)).toEqual([users.approver.username]);
-  expect(state.timeline.some((t) => t.actor === users.approver.username && t.kind === 'approval')).toBe(true);
+  // Who, what, when and from where, for every person's action.
+  const approved = state.timeline.find((t) => t.actor === users.approver.username && t.kind === 'approval');
+  expect(approved?.origin).toEqual({ ip: '127.0.0.1', userAgent: 'ir-test/approver', via: 'oidc' });
+  const openedEntry = state.timeline.find((t) => t.kind === 'alert' && t.actor === users.lead.username);
+  expect(openedEntry?.origin).toMatchObject({ ip: '127.0.0.1', userAgent: 'ir-test/lead', via: 'oidc' });
+  expect(state.approvals[0].decisions[0].origin?.ip).toBe('127.0.0.1');
+});
+
+describe('signed event pushes (HMAC)', () => {
+  const record = (id: string) =>
+    JSON.stringify({
+      uuid: id,
+      published: new Date().toISOString(),
+      eventType: 'user.session.start',
+      outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' },
+      actor: { id: 'u1', alternateId: 'pat@hook.example', type: 'User' },
+      client: { ipAddress: '198.51.100.4' },
+      debugContext: { debugData: { orgId: HOOK_TENANT } },
+    });
+  const push = (
+    body: string,
+    {
+      provider = 'okta',
+      source = 'okta-hook',
+      secret = HOOK_SECRET,
+      ts = Math.floor(Date.now() / 1000),
+      sign = body,
+    } = {},
+  ) =>
+    fetch(`${api.url}/events?provider=${provider}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'x-ir-source': source,
+        'x-ir-timestamp': String(ts),
+        'x-ir-signature': signIngest(secret, ts, sign),
+      },
+      body,
+    });
+
+  it('accepts a correctly signed batch without a bearer token', async () => {
+    const body = `${record(`${HOOK_TENANT}-1`)}\n${record(`${HOOK_TENANT}-2`)}`;
+    const res = await push(body);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ received: 2, accepted: 2 });
+  });
+
+  it.each([
+    ['a wrong secret', { secret: 'x'.repeat(40) }, 401, 'does not match'],
+    ['a body changed after signing', { sign: '[]' }, 401, 'does not match'],
+    ['an unknown source', { source: 'nobody' }, 401, 'no configured signing source'],
+    ['a stale timestamp', { ts: Math.floor(Date.now() / 1000) - 3600 }, 401, 'within 300 s'],
+    ["another provider's events", { provider: 'entra' }, 403, 'may push okta events only'],
+  ])('refuses %s', async (_what, opts, status, message) => {
+    const res = await push(record(`${HOOK_TENANT}-x`), opts);
+    expect(res.status).toBe(status);
+    expect(((await res.json()) as { message: string }).message).toContain(message);
+  });
+
+  it('does not let a signature stand in for a role on other routes', async () => {
+    const res = await fetch(`${api.url}/incidents`, {
+      headers: { 'x-ir-source': 'okta-hook', 'x-ir-signature': 'sha256=00', 'x-ir-timestamp': '1' },
+    });
+    expect(res.status).toBe(401);
+  });
 });

@@ -18,6 +18,26 @@ const valid = {
   summary: 'x',
 };
 
+describe('rate limiting', () => {
+  it('answers 429 with Retry-After past the per-address limit, before authentication', async () => {
+    const limited = await TestApi.start({
+      ...testConfig(),
+      api: { ...testConfig().api, rateLimit: { requests: 5, windowMs: 60_000 } },
+    });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) statuses.push((await limited.call('GET', '/health')).status);
+      expect(statuses).toEqual([200, 200, 200, 200, 200]);
+      const res = await fetch(`${limited.url}/incidents`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(429);
+      expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(11); // 1 token per 12 s
+      expect(((await res.json()) as { message: string }).message).toContain('more than 5 requests in 60 s');
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('REST input validation', () => {
   it.each([
     ['an unknown playbook', { ...valid, playbook: 'wipe-everything' }, 'playbook'],

@@ -26,7 +26,12 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
 
   if (!input.carried) {
     // Triage
-    incident.log('alert', `incident opened by ${input.openedBy}: ${input.summary}`, input.openedBy);
+    incident.log(
+      'alert',
+      `incident opened by ${input.openedBy}: ${input.summary}`,
+      input.openedBy,
+      input.alert?.origin,
+    );
     incident.addEvidence(
       await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
         evidenceId: incident.state.evidenceId,

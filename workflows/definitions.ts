@@ -10,6 +10,7 @@ import type {
   Phase,
   PlaybookName,
   Principal,
+  RequestOrigin,
   Severity,
 } from '../domain/incident';
 import type { CompromisedCredentialPolicyOverrides } from '../domain/policy';
@@ -38,11 +39,13 @@ export interface DecideApprovalRequest {
   approvalId: string;
   decision: 'approve' | 'reject';
   actor: string;
+  origin?: RequestOrigin;
   comment?: string;
 }
 
 export interface CloseIncidentRequest {
   actor: string;
+  origin?: RequestOrigin;
   reason: string;
 }
 

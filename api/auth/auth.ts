@@ -19,6 +19,7 @@ import type { Request } from 'express';
 import { createRemoteJWKSet, jwtVerify, JWTPayload } from 'jose';
 import { EngineConfig, requireAuth } from '../../config/config';
 import { ENGINE_CONFIG } from '../temporal/temporal.module';
+import { checkIngestSignature } from './signed-ingest';
 
 export const ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
@@ -40,10 +41,11 @@ export const Public = () => SetMetadata(ROLES_KEY, 'public');
 export interface Caller {
   actor: string;
   roles: Role[];
-  via: 'oidc' | 'dev';
+  via: 'oidc' | 'dev' | 'hmac';
 }
 
-export type AuthedRequest = Request & { caller?: Caller };
+/** `rawBody`: the bytes of an /events request, kept for its signature. */
+export type AuthedRequest = Request & { caller?: Caller; rawBody?: Buffer };
 
 const ACTOR = /^[A-Za-z0-9@._+-]{1,100}$/;
 
@@ -64,6 +66,10 @@ export class AuthGuard implements CanActivate {
       ]) ?? 'viewer';
     if (needed === 'public') return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    if (req.header('x-ir-signature') !== undefined && needed === 'ingest') {
+      req.caller = this.signedCaller(req);
+      return true;
+    }
     req.caller =
       requireAuth(this.config).mode === 'dev' ? this.devCaller(req, needed) : await this.oidcCaller(req);
     if (!req.caller.roles.includes(needed)) {
@@ -73,6 +79,24 @@ export class AuthGuard implements CanActivate {
       });
     }
     return true;
+  }
+
+  private signedCaller(req: AuthedRequest): Caller {
+    const check = checkIngestSignature(
+      this.config.ingestSources ?? [],
+      {
+        source: req.header('x-ir-source'),
+        timestamp: req.header('x-ir-timestamp'),
+        signature: req.header('x-ir-signature'),
+      },
+      typeof req.query.provider === 'string' ? req.query.provider : undefined,
+      req.rawBody ?? Buffer.alloc(0),
+    );
+    if (!check.ok) {
+      if (check.status === 403) throw new ForbiddenException({ error: 'Forbidden', message: check.reason });
+      throw unauthorized(check.reason);
+    }
+    return { actor: `source:${check.source.name}`, roles: ['ingest'], via: 'hmac' };
   }
 
   /** Reads (viewer routes, including the codec's POSTs from the Temporal UI) need no X-Actor. */

@@ -2,7 +2,8 @@ import { Controller, ForbiddenException, Get, HttpCode, Param, Post, Query, Req,
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthedRequest, RequireRole } from '../auth/auth';
 import type { Response } from 'express';
-import { Actor } from '../common/actor';
+import { Actor, Origin } from '../common/actor';
+import type { RequestOrigin } from '../../domain/incident';
 import { DocumentBody, ZodBody, ZodPipe, ZodQuery } from '../common/validation';
 import {
   CloseIncidentBody,
@@ -41,6 +42,7 @@ export class IncidentsController {
   async open(
     @ZodBody(openIncidentSchema) body: OpenIncidentRequest,
     @Actor() actor: string,
+    @Origin() origin: RequestOrigin,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
   ) {
@@ -51,7 +53,7 @@ export class IncidentsController {
         message: `overriding the playbook's policy needs the 'admin' role ('${actor}' is not an admin)`,
       });
     }
-    const opened = await this.incidents.open(body, actor);
+    const opened = await this.incidents.open(body, actor, origin);
     res.status(opened.joined ? 200 : 201);
     return opened;
   }
@@ -82,8 +84,9 @@ export class IncidentsController {
     @Param('id', incidentId) id: string,
     @ZodBody(decideApprovalSchema) body: DecideApprovalBody,
     @Actor() actor: string,
+    @Origin() origin: RequestOrigin,
   ) {
-    return this.incidents.decide(id, body, actor);
+    return this.incidents.decide(id, body, actor, origin);
   }
 
   @Post(':id/close')
@@ -96,8 +99,9 @@ export class IncidentsController {
     @Param('id', incidentId) id: string,
     @ZodBody(closeIncidentSchema) body: CloseIncidentBody,
     @Actor() actor: string,
+    @Origin() origin: RequestOrigin,
   ) {
-    return this.incidents.close(id, body, actor);
+    return this.incidents.close(id, body, actor, origin);
   }
 
   @Get(':id/evidence')

@@ -5,7 +5,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import type { Alert, IncidentState, Principal } from '../../domain/incident';
+import type { Alert, IncidentState, Principal, RequestOrigin } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
 import { openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
 import type { EngineConfig } from '../../config/config';
@@ -43,7 +43,7 @@ export class IncidentsService {
     @Inject(SEALED_TOKENS) private readonly sealed: SealedTokens,
   ) {}
 
-  async open(req: OpenIncidentRequest, actor: string): Promise<OpenedIncident> {
+  async open(req: OpenIncidentRequest, actor: string, origin?: RequestOrigin): Promise<OpenedIncident> {
     const principal: Principal = req.principal;
     const alert: Alert = {
       id: req.alertId ?? randomUUID(),
@@ -52,6 +52,7 @@ export class IncidentsService {
       summary: req.summary,
       raisedAt: new Date().toISOString(),
       reportedBy: actor,
+      ...(origin ? { origin } : {}),
     };
     const suspectTokenRefs = await Promise.all((req.suspectTokens ?? []).map((t) => this.sealed.seal(t)));
     const receipt = await openOrJoinIncident(this.temporal, this.config.temporal.taskQueue, {
@@ -99,16 +100,16 @@ export class IncidentsService {
     return { ...state, execution: { runId: description.runId, status: description.status.name } };
   }
 
-  async decide(incidentId: string, body: DecideApprovalBody, actor: string) {
+  async decide(incidentId: string, body: DecideApprovalBody, actor: string, origin?: RequestOrigin) {
     return this.temporal.workflow
       .getHandle(incidentId)
-      .executeUpdate(decideApprovalUpdate, { args: [{ ...body, actor }] });
+      .executeUpdate(decideApprovalUpdate, { args: [{ ...body, actor, origin }] });
   }
 
-  async close(incidentId: string, body: CloseIncidentBody, actor: string) {
+  async close(incidentId: string, body: CloseIncidentBody, actor: string, origin?: RequestOrigin) {
     return this.temporal.workflow
       .getHandle(incidentId)
-      .executeUpdate(closeIncidentUpdate, { args: [{ ...body, actor }] });
+      .executeUpdate(closeIncidentUpdate, { args: [{ ...body, actor, origin }] });
   }
 
   async evidence(incidentId: string, runId?: string) {

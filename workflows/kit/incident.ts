@@ -20,6 +20,7 @@ import {
   IncidentState,
   Phase,
   principalLabel,
+  RequestOrigin,
   TimelineEntry,
 } from '../../domain/incident';
 import { refuseDecision } from '../../domain/policy';
@@ -80,8 +81,15 @@ export class Incident {
     this.publish();
   }
 
-  log(kind: TimelineEntry['kind'], message: string, actor = ENGINE_ACTOR): void {
-    this.state.timeline.push({ at: new Date().toISOString(), phase: this.state.phase, actor, kind, message });
+  log(kind: TimelineEntry['kind'], message: string, actor = ENGINE_ACTOR, origin?: RequestOrigin): void {
+    this.state.timeline.push({
+      at: new Date().toISOString(),
+      phase: this.state.phase,
+      actor,
+      kind,
+      message,
+      ...(origin ? { origin } : {}),
+    });
   }
 
   addEvidence(ref: EvidenceRef, message: string): void {
@@ -162,7 +170,12 @@ export class Incident {
           const note =
             raised !== this.state.severity ? `; severity raised ${this.state.severity} → ${raised}` : '';
           this.state.severity = raised;
-          this.log('alert', `alert joined from ${alert.source}: ${alert.summary}${note}`, alert.reportedBy);
+          this.log(
+            'alert',
+            `alert joined from ${alert.source}: ${alert.summary}${note}`,
+            alert.reportedBy,
+            alert.origin,
+          );
           this.publish();
         }
         return { joined: !known, severity: this.state.severity, phase: this.state.phase };
@@ -185,6 +198,7 @@ export class Incident {
         const approval = this.state.approvals.find((a) => a.id === req.approvalId)!;
         approval.decisions.push({
           actor: req.actor,
+          ...(req.origin ? { origin: req.origin } : {}),
           decision: req.decision,
           comment: req.comment,
           at: new Date().toISOString(),
@@ -197,6 +211,7 @@ export class Incident {
           `${req.actor} ${req.decision === 'approve' ? 'approved' : 'rejected'} ${approval.action}` +
             `${req.comment ? `: ${req.comment}` : ''} (${approvals}/${approval.quorum})`,
           req.actor,
+          req.origin,
         );
         this.publish();
         return approval;
@@ -217,7 +232,7 @@ export class Incident {
       closeIncidentUpdate,
       (req) => {
         this.closeRequest = req;
-        this.log('note', `close requested: ${req.reason}`, req.actor);
+        this.log('note', `close requested: ${req.reason}`, req.actor, req.origin);
         return this.state;
       },
       {
