@@ -59,6 +59,30 @@ describe('local evidence store', () => {
     expect(result.problems).toEqual([{ seq: 1, reason: 'entry content was altered' }]);
   });
 
+  it('survives a process killed mid-append: the torn line is dropped and the retry writes it whole', async () => {
+    const store = new LocalEvidenceStore(root);
+    await store.record('inc-1', 'alert', { a: 1 }, 'k1');
+    const manifest = path.join(root, 'incidents', 'inc-1', 'manifest.ndjson');
+    await fs.appendFile(manifest, '{"seq":1,"kind":"snap'); // what kill -9 mid-write leaves
+    expect((await store.manifest('inc-1')).map((e) => e.kind)).toEqual(['alert']);
+    expect(await store.verify('inc-1')).toMatchObject({ ok: true, entries: 1 });
+    await store.record('inc-1', 'snapshot', { b: 2 }, 'k2');
+    expect((await store.manifest('inc-1')).map((e) => e.kind)).toEqual(['alert', 'snapshot']);
+    expect(await store.verify('inc-1')).toMatchObject({ ok: true, entries: 2 });
+    expect((await fs.readFile(manifest, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+  });
+
+  it('never leaves a partial object under its final name (written aside, then linked)', async () => {
+    const store = new LocalEvidenceStore(root);
+    const { entry } = await store.record('inc-1', 'alert', { big: 'x'.repeat(100_000) }, 'k1');
+    const dir = path.dirname(path.join(root, 'objects', entry.objectHash.slice(0, 2), entry.objectHash));
+    expect((await fs.readdir(dir)).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
+    // A leftover temporary file from a killed writer is ignored, and the object stays intact.
+    await fs.writeFile(path.join(dir, '.tmp-999-abc'), '{"big":"xx');
+    await store.record('inc-2', 'alert', { big: 'x'.repeat(100_000) }, 'k1');
+    expect(await store.verify('inc-2')).toMatchObject({ ok: true });
+  });
+
   it('refuses incident ids that could escape the store folder', async () => {
     const store = new LocalEvidenceStore(root);
     await expect(store.record('../etc', 'x', {}, 'k')).rejects.toBeInstanceOf(EvidenceIncidentIdInvalid);

@@ -5,6 +5,7 @@
  * Production deployments point this at storage with object lock; the interface stays the same.
  */
 import { promises as fs } from 'node:fs';
+import { appendLine, completeLines, writeOnce } from './durable-files';
 import * as path from 'node:path';
 import {
   canonicalJson,
@@ -70,7 +71,7 @@ export class LocalEvidenceStore implements EvidenceStore {
         prevHash: prev ? prev.entryHash : GENESIS_HASH,
       });
       await fs.mkdir(this.incidentDir(incidentId), { recursive: true });
-      await fs.appendFile(this.manifestPath(incidentId), JSON.stringify(entry) + '\n', { mode: 0o644 });
+      await appendLine(this.manifestPath(incidentId), JSON.stringify(entry), 0o644);
       return { entry, appended: true };
     });
   }
@@ -83,10 +84,7 @@ export class LocalEvidenceStore implements EvidenceStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
-    return text
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as ManifestEntry);
+    return completeLines(text).map((line) => JSON.parse(line) as ManifestEntry);
   }
 
   async read(objectHash: string): Promise<unknown> {
@@ -109,12 +107,9 @@ export class LocalEvidenceStore implements EvidenceStore {
   private async writeObject(objectHash: string, body: string): Promise<void> {
     const file = this.objectPath(objectHash);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    try {
-      // Content-addressed and write-once: an existing object already holds these exact bytes.
-      await fs.writeFile(file, body, { flag: 'wx', mode: 0o444 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    // Content-addressed and write-once: an existing object already holds these exact bytes
+    // (writeOnce never leaves a partial file under the final name).
+    await writeOnce(file, body, 0o444);
   }
 
   private async serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {

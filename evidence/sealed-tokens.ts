@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { sha256Hex } from './chain';
+import { writeOnce } from './durable-files';
 
 export class SealedTokenMissing extends Error {
   constructor(ref: string) {
@@ -21,11 +22,7 @@ export class SealedTokens {
     const ref = sha256Hex(token);
     const file = this.file(ref);
     await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    try {
-      await fs.writeFile(file, token, { flag: 'wx', mode: 0o400 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
+    await writeOnce(file, token, 0o400);
     return ref;
   }
 

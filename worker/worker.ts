@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { withHeartbeats } from '../activities/heartbeat';
 import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { OktaSystemLog } from '../activities/okta/system-log';
@@ -21,7 +22,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
   const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
   if (config.notifyWebhookUrl) notifiers.push(new WebhookNotifier(config.notifyWebhookUrl));
-  return {
+  return withHeartbeats({
     ...createActivities({
       providers: { keycloak },
       evidence: new LocalEvidenceStore(config.evidenceDir),
@@ -35,7 +36,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
       okta: config.okta ? new OktaSystemLog(config.okta) : undefined,
       entra: config.entra ? new EntraSignIns(config.entra) : undefined,
     }),
-  };
+  });
 }
 
 export async function createWorker(

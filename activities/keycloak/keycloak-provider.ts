@@ -38,6 +38,9 @@ export interface EventPage {
   more: boolean;
 }
 
+/** Deadline of one admin REST request. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+
 /** Required actions that force the user to prove themselves again on next login. */
 export const REAUTH_ACTIONS = ['UPDATE_PASSWORD', 'CONFIGURE_TOTP'] as const;
 /** Credential types that are second factors an attacker may have enrolled or phished. */
@@ -370,7 +373,17 @@ export class KeycloakProvider implements IdentityProvider {
         clientId: this.settings.clientId,
         clientSecret: this.settings.clientSecret,
       });
-      const admin = new KcAdminClient({ baseUrl: this.settings.baseUrl, realmName: name });
+      const admin = new KcAdminClient({
+        baseUrl: this.settings.baseUrl,
+        realmName: name,
+        // Read (spread) once per request: each request gets its own deadline, so a hung Keycloak
+        // fails the call as KeycloakUnavailable (retried) instead of holding the activity.
+        requestOptions: {
+          get signal() {
+            return AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+          },
+        },
+      });
       admin.registerTokenProvider({ getAccessToken: () => oidc.serviceToken() });
       entry = { admin, oidc };
       this.realms.set(name, entry);

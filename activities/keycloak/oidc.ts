@@ -44,6 +44,7 @@ export class RealmOidc {
   async refreshStillWorks(refreshToken: string, publicClientId: string): Promise<boolean> {
     const server = (await this.configuration()).serverMetadata();
     const asPublicClient = new oidc.Configuration(server, publicClientId, undefined, oidc.None());
+    asPublicClient.timeout = 10;
     if (this.isInsecure()) oidc.allowInsecureRequests(asPublicClient);
     try {
       const minted = await oidc.refreshTokenGrant(asPublicClient, refreshToken);
@@ -71,7 +72,8 @@ export class RealmOidc {
           this.settings.clientId,
           undefined,
           oidc.ClientSecretPost(this.settings.clientSecret),
-          insecure ? { execute: [oidc.allowInsecureRequests] } : undefined,
+          // Every request (discovery, tokens, introspection) gives up after 10 s: retried, not hung.
+          { timeout: 10, ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}) },
         )
         .catch((err) => {
           this.config = undefined;

@@ -8,6 +8,8 @@ import type { DetectionActivities } from '../../activities/detection';
 
 const base: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  // Activities heartbeat every 2 s (activities/heartbeat.ts): a dead worker is noticed in 10 s.
+  heartbeatTimeout: '10 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
