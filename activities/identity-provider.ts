@@ -40,7 +40,11 @@ export interface IdentityProvider {
   readonly name: ProviderName;
   readonly capabilities: ReadonlySet<Capability>;
   snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot>;
-  revokeSessions(principal: Principal): Promise<ActionOutcome>;
+  /**
+   * Ends every session and invalidates tokens issued so far. With `since` (ISO time), a repeat
+   * whose effect is already in place (no session, tokens cut at or after `since`) changes nothing.
+   */
+  revokeSessions(principal: Principal, opts?: { since?: string }): Promise<ActionOutcome>;
   revokeOfflineAccess(principal: Principal): Promise<ActionOutcome>;
   requireReauthentication(principal: Principal): Promise<ActionOutcome>;
   disableAccount(principal: Principal): Promise<ActionOutcome>;

@@ -27,6 +27,11 @@ export interface PrincipalInput {
   principal: Principal;
 }
 
+/** An identity-provider action; `since` (the incident's start) lets a retry tell its own effect apart. */
+export interface ActionInput extends PrincipalInput {
+  since?: string;
+}
+
 /** Activities that add to an incident's evidence chain name it by `evidenceId`. */
 export interface EvidenceInput {
   evidenceId: string;
@@ -66,9 +71,9 @@ export function createActivities(deps: ActivityDeps) {
     return { kind, objectHash: entry.objectHash, entryHash: entry.entryHash, seq: entry.seq };
   };
 
-  const act = (fn: (p: IdentityProvider, principal: Principal) => Promise<ActionOutcome>) =>
-    async function (input: PrincipalInput): Promise<ActionOutcome> {
-      return asActivityFailure(() => fn(provider(input.principal), input.principal));
+  const act = (fn: (p: IdentityProvider, input: ActionInput) => Promise<ActionOutcome>) =>
+    async function (input: ActionInput): Promise<ActionOutcome> {
+      return asActivityFailure(() => fn(provider(input.principal), input));
     };
 
   return {
@@ -96,10 +101,10 @@ export function createActivities(deps: ActivityDeps) {
       return record(input.evidenceId, input.kind, input.content);
     },
 
-    revokeSessions: act((p, principal) => p.revokeSessions(principal)),
-    revokeOfflineAccess: act((p, principal) => p.revokeOfflineAccess(principal)),
-    requireReauthentication: act((p, principal) => p.requireReauthentication(principal)),
-    disableAccount: act((p, principal) => p.disableAccount(principal)),
+    revokeSessions: act((p, { principal, since }) => p.revokeSessions(principal, { since })),
+    revokeOfflineAccess: act((p, { principal }) => p.revokeOfflineAccess(principal)),
+    requireReauthentication: act((p, { principal }) => p.requireReauthentication(principal)),
+    disableAccount: act((p, { principal }) => p.disableAccount(principal)),
 
     async verifyContainment(
       input: VerifyInput,

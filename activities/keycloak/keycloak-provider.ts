@@ -112,11 +112,21 @@ export class KeycloakProvider implements IdentityProvider {
     };
   }
 
-  async revokeSessions(principal: Principal): Promise<ActionOutcome> {
+  async revokeSessions(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
     const { admin, user } = await this.user(principal);
     const realm = principal.realm;
     const sessions = await call(principal, () => admin.users.listSessions({ id: user.id!, realm }));
     // Logout also moves the user's not-before forward, so tokens issued earlier stop validating.
+    // A retry after a logout whose answer was lost finds no session and a not-before already at
+    // or after the incident's start: the logout happened, and is not repeated.
+    const sinceS = opts.since ? Math.floor(Date.parse(opts.since) / 1000) : undefined;
+    if (sessions.length === 0 && sinceS !== undefined && (user.notBefore ?? 0) >= sinceS) {
+      return {
+        action: 'revokeSessions',
+        changed: false,
+        detail: `no session left and tokens already cut at ${new Date(user.notBefore! * 1000).toISOString()} for ${principal.username}`,
+      };
+    }
     await call(principal, () => admin.users.logout({ id: user.id!, realm }));
     return {
       action: 'revokeSessions',

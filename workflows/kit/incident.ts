@@ -104,7 +104,7 @@ export class Incident {
    */
   async act(action: ActionName, summary: string): Promise<ActionOutcome | undefined> {
     try {
-      const outcome = await run(action, summary, { principal: this.principal });
+      const outcome = await run(action, summary, { principal: this.principal, since: this.state.openedAt });
       this.state.actions.push({ action, status: 'done', at: new Date().toISOString(), outcome });
       this.log('action', `${summary}: ${outcome.detail}`);
       return outcome;
