@@ -110,3 +110,11 @@ export class EventRejected extends Error {
     this.name = 'EventRejected';
   }
 }
+
+/**
+ * A lookup in a plain-object table that only sees the table's own keys: vendor strings such as
+ * `toString` or `constructor` must not find Object.prototype's members.
+ */
+export function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}

@@ -509,7 +509,9 @@ export function userKeyOf(p: AlertPrincipal): string {
 }
 
 function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {
-  return (hits ?? []).filter((h) => now - h.t <= windowMs && h.t <= now);
+  // Keys come from event data (IPs, names): a key like `constructor` finds Object.prototype's
+  // member, not a window.
+  return (Array.isArray(hits) ? hits : []).filter((h) => now - h.t <= windowMs && h.t <= now);
 }
 
 /** Adds a hit to the window under `key`, drops what fell out of it, and returns the window. */

@@ -94,3 +94,27 @@ export function verifyChain(
   });
   return { ok: problems.length === 0, entries: entries.length, headHash: prev, problems };
 }
+
+/**
+ * A hash chain alone cannot tell that its last entries were cut off. The incident's workflow keeps
+ * the hash of every entry it recorded (in Temporal history, outside the store): each must still be
+ * in the manifest, unchanged, at its place.
+ */
+export function checkAnchors(
+  entries: ManifestEntry[],
+  anchors: { seq: number; entryHash: string; kind?: string }[],
+): ChainProblem[] {
+  const problems: ChainProblem[] = [];
+  for (const a of anchors) {
+    const entry = entries[a.seq];
+    if (!entry) {
+      problems.push({
+        seq: a.seq,
+        reason: `entry ${a.seq}${a.kind ? ` (${a.kind})` : ''} recorded by the incident is missing from the manifest`,
+      });
+    } else if (entry.entryHash !== a.entryHash) {
+      problems.push({ seq: a.seq, reason: `entry ${a.seq} differs from the one the incident recorded` });
+    }
+  }
+  return problems;
+}

@@ -111,7 +111,7 @@ export async function detector(input: DetectorInput): Promise<void> {
     let duplicates = 0;
     const raised: DetectionAlert[] = [];
     for (const e of events) {
-      if (seen[e.id] !== undefined) {
+      if (Object.hasOwn(seen, e.id)) {
         duplicates++;
         continue;
       }

@@ -5,6 +5,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { checkAnchors } from '../../evidence/chain';
 import type { Alert, IncidentState, Principal, RequestOrigin } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
 import { openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
@@ -114,10 +115,13 @@ export class IncidentsService {
 
   async evidence(incidentId: string, runId?: string) {
     const state = await this.temporal.workflow.getHandle(incidentId, runId).query(incidentStateQuery);
-    const [manifest, verification] = await Promise.all([
+    const [manifest, chain] = await Promise.all([
       this.evidenceStore.manifest(state.evidenceId),
       this.evidenceStore.verify(state.evidenceId),
     ]);
+    // The chain checks itself; the incident's own record of each entry catches a cut-off tail.
+    const problems = [...chain.problems, ...checkAnchors(manifest, state.evidence)];
+    const verification = { ...chain, ok: problems.length === 0, problems };
     return { incidentId, evidenceId: state.evidenceId, manifest, verification };
   }
 

@@ -1,6 +1,6 @@
 /** Auth0 tenant logs: `{ log_id, data }` log-stream records, or the log objects of GET /api/v2/logs. */
 import { GENERIC, identityEvent } from '../events';
-import { EventRejected, get, isRecord, str } from '../fields';
+import { EventRejected, get, isRecord, str, own } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -49,7 +49,7 @@ export const parseAuth0: Parser = (raw, ctx) => {
   const data = isRecord(get(raw, 'data')) ? (get(raw, 'data') as Record<string, unknown>) : raw;
   const type = str(data, 'type');
   if (!type) throw new EventRejected('an Auth0 log needs data.type');
-  const known = CODES[type];
+  const known = own(CODES, type);
   const userId = str(data, 'user_id');
   const userName = str(data, 'user_name');
   return [

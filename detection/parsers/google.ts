@@ -3,7 +3,7 @@
  * several events; each becomes its own normalized event.
  */
 import { GENERIC, identityEvent, IdentityEvent, Outcome } from '../events';
-import { arr, EventRejected, get, isRecord, str } from '../fields';
+import { arr, EventRejected, get, isRecord, str, own } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -103,7 +103,7 @@ export const parseGoogle: Parser = (raw, ctx) => {
   }
   return events.map((event, index): IdentityEvent => {
     const name = str(event, 'name') ?? 'unknown';
-    const known = NAMES[name];
+    const known = own(NAMES, name);
     const targetEmail = param(event, 'USER_EMAIL') ?? param(event, 'affected_email_address');
     let classified = known?.classified ?? GENERIC;
     if (classified.category === 'privilege-change' && !classified.privilege) {

@@ -3,7 +3,7 @@
  * pulls), and the same events as server log lines (`type=LOGIN_ERROR, realmId=…`), plain or ECS JSON.
  */
 import { GENERIC, identityEvent, IdentityEvent } from '../events';
-import { EventRejected, get, isRecord, num, obj, str } from '../fields';
+import { EventRejected, get, isRecord, num, obj, str, own } from '../fields';
 import { eventTime, ParseContext, Parser } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -30,7 +30,7 @@ const LOGIN_EVENTS: Record<string, Classified> = {
 };
 
 function classifyLogin(type: string, details: Record<string, unknown>): Classified {
-  const base = LOGIN_EVENTS[type.replace(/_ERROR$/, '')];
+  const base = own(LOGIN_EVENTS, type.replace(/_ERROR$/, ''));
   if (!base) return GENERIC;
   if (base.category === 'credential-change' && !base.credentialType) {
     return { ...base, credentialType: str(details, 'credential_type') };

@@ -1,6 +1,6 @@
 /** Okta System Log LogEvent objects (GET /api/v1/logs, or an event hook / stream). */
 import { GENERIC, identityEvent } from '../events';
-import { arr, EventRejected, get, isRecord, num, obj, str } from '../fields';
+import { arr, EventRejected, get, isRecord, num, obj, str, own } from '../fields';
 import { eventTime, outcomeOf, Parser, requireObject } from './common';
 
 type Classified = Parameters<typeof identityEvent>[1];
@@ -47,7 +47,7 @@ const EXACT: Record<string, Classified> = {
 };
 
 function classify(eventType: string): Classified {
-  const exact = EXACT[eventType];
+  const exact = own(EXACT, eventType);
   if (exact) return exact;
   if (/^app\.oauth2\..*(secret|client_secret)/.test(eventType))
     return { category: 'credential-change', activity: 'client-secret-changed' };

@@ -1,0 +1,232 @@
+/**
+ * Properties of ingest over arbitrary and mutated input (fast-check): every record is accounted for
+ * (events or one rejection, never silently dropped, never a crash), every event is well-formed and
+ * survives JSON (it travels in Temporal payloads), rejection reasons are short and carry no stack,
+ * and garbage in a batch never costs the good records their events.
+ */
+import fc from 'fast-check';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
+import { normalizeBatch, RecordSyntaxError, splitRecords } from './normalize';
+
+const ctx = { receivedAt: '2026-11-29T02:14:00.000Z' };
+const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'idp-events');
+const FOLDERS: Record<string, EventProvider> = {
+  keycloak: 'keycloak',
+  okta: 'okta',
+  entra: 'entra',
+  auth0: 'auth0',
+  'google-workspace': 'google',
+};
+
+/** Up to 20 real JSON records per provider, as seeds for mutation. */
+function seeds(): [EventProvider, Record<string, unknown>][] {
+  if (!existsSync(DATA)) return [];
+  const out: [EventProvider, Record<string, unknown>][] = [];
+  for (const [folder, provider] of Object.entries(FOLDERS)) {
+    const found: Record<string, unknown>[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const full = path.join(dir, name);
+        if (statSync(full).isDirectory()) walk(full);
+        else if (name.endsWith('.json') && found.length < 20) {
+          const envelope = JSON.parse(readFileSync(full, 'utf8')) as { events?: { json: unknown }[] };
+          for (const e of envelope.events ?? []) {
+            if (found.length < 20 && e.json && typeof e.json === 'object')
+              found.push(e.json as Record<string, unknown>);
+          }
+        } else if (name.endsWith('.log') && found.length < 20) {
+          for (const r of splitRecords(readFileSync(full, 'utf8'))) {
+            if (found.length < 20 && r && typeof r === 'object' && !(r instanceof RecordSyntaxError)) {
+              found.push(r as Record<string, unknown>);
+            }
+          }
+        }
+      }
+    };
+    walk(path.join(DATA, folder));
+    out.push(...found.map((r) => [provider, r] as [EventProvider, Record<string, unknown>]));
+  }
+  return out;
+}
+const SEEDS = seeds();
+
+const provider = fc.constantFrom(...EVENT_PROVIDERS);
+const OUTCOMES = new Set(['success', 'failure', 'unknown']);
+const CATEGORIES = new Set([
+  'authentication',
+  'account-change',
+  'privilege-change',
+  'credential-change',
+  'other',
+]);
+
+function assertWellFormed(e: IdentityEvent, p: EventProvider) {
+  expect(e.provider).toBe(p);
+  expect(typeof e.id).toBe('string');
+  expect(e.id.length).toBeGreaterThan(0);
+  expect(Number.isNaN(Date.parse(e.time))).toBe(false);
+  expect(new Date(e.time).toISOString()).toBe(e.time);
+  expect(OUTCOMES.has(e.outcome)).toBe(true);
+  expect(CATEGORIES.has(e.category)).toBe(true);
+  expect(e.rawRef).toMatch(/^[0-9a-f]{64}$/);
+  expect(JSON.parse(JSON.stringify(e))).toEqual(e);
+}
+
+/** One record alone: events, or exactly one rejection with a short reason. */
+function accountFor(p: EventProvider, record: unknown) {
+  const { events, rejected } = normalizeBatch(p, [record], ctx);
+  expect(events.length > 0 || rejected.length === 1).toBe(true);
+  expect(events.length > 0 && rejected.length > 0).toBe(false);
+  for (const r of rejected) {
+    expect(r.index).toBe(0);
+    expect(r.reason.length).toBeLessThan(400);
+    expect(r.reason).not.toMatch(/\n\s+at /);
+  }
+  for (const e of events) assertWellFormed(e, p);
+  return events;
+}
+
+/** A real record with fields deleted or replaced by values of any type, at any depth. */
+function mutated(record: Record<string, unknown>) {
+  const paths: string[][] = [];
+  const collect = (v: unknown, at: string[]) => {
+    if (at.length > 4 || !v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      paths.push([...at, k]);
+      collect(x, [...at, k]);
+    }
+  };
+  collect(record, []);
+  if (!paths.length) return fc.constant(record);
+  return fc
+    .array(
+      fc.tuple(fc.constantFrom(...paths), fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined })),
+      {
+        minLength: 1,
+        maxLength: 4,
+      },
+    )
+    .map((edits) => {
+      const copy = structuredClone(record);
+      for (const [p, value] of edits) {
+        let node = copy as Record<string, unknown>;
+        for (const key of p.slice(0, -1)) {
+          const next = node[key];
+          if (!next || typeof next !== 'object') return copy;
+          node = next as Record<string, unknown>;
+        }
+        if (value === undefined) delete node[p[p.length - 1]];
+        else node[p[p.length - 1]] = value;
+      }
+      return copy;
+    });
+}
+
+describe('ingest properties', () => {
+  it('accounts for any JSON value as a record, for every provider', () => {
+    fc.assert(
+      fc.property(provider, fc.jsonValue({ maxDepth: 4 }), (p, record) => {
+        accountFor(p, record);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('accounts for arbitrary objects shaped like vendor records', () => {
+    const vendorish = fc.record(
+      {
+        id: fc.oneof(fc.string(), fc.integer()),
+        uuid: fc.string(),
+        time: fc.oneof(fc.integer(), fc.string(), fc.date({ noInvalidDate: false }).map(String)),
+        published: fc.oneof(fc.string(), fc.constant('2026-02-30T25:61:00Z')),
+        createdDateTime: fc.string(),
+        eventType: fc.string(),
+        type: fc.oneof(fc.string(), fc.constantFrom('LOGIN', 'LOGIN_ERROR', 'f', 's', 'gd_auth_succeed')),
+        ipAddress: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()),
+        actor: fc.oneof(fc.jsonValue(), fc.record({ alternateId: fc.string(), id: fc.string() })),
+        details: fc.jsonValue(),
+        events: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(provider, vendorish, (p, record) => {
+        accountFor(p, record);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  const seeded = SEEDS.length ? it : it.skip;
+  seeded('accounts for real vendor records with fields deleted or retyped', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...SEEDS).chain(([p, r]) => fc.tuple(fc.constant(p), mutated(r))),
+        ([p, record]) => {
+          accountFor(p, record);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  seeded('never lets garbage in a batch cost the good records their events', () => {
+    const garbage = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(null), fc.string());
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...EVENT_PROVIDERS).chain((p) =>
+          fc.tuple(
+            fc.constant(p),
+            fc.array(fc.constantFrom(...SEEDS.filter(([q]) => q === p).map(([, r]) => r)), {
+              minLength: 1,
+              maxLength: 5,
+            }),
+            fc.array(garbage, { maxLength: 5 }),
+            fc.nat(),
+          ),
+        ),
+        ([p, good, bad, shuffle]) => {
+          const alone = good.map((r) => normalizeBatch(p, [r], ctx).events.length);
+          const batch: unknown[] = [...bad];
+          good.forEach((r, i) => batch.splice((shuffle + i * 7) % (batch.length + 1), 0, r));
+          const { events, rejected } = normalizeBatch(p, batch, ctx);
+          const goodIndexes = new Set(batch.flatMap((r, i) => (good.includes(r as never) ? [i] : [])));
+          expect(rejected.filter((r) => goodIndexes.has(r.index))).toEqual([]);
+          expect(events.length).toBeGreaterThanOrEqual(alone.reduce((a, b) => a + b, 0));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('splits any body into records without throwing, keeping each bad line at its index', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.jsonValue({ maxDepth: 2 }).filter((v) => v !== null && typeof v === 'object'),
+            fc.string(),
+          ),
+          {
+            maxLength: 20,
+          },
+        ),
+        (lines) => {
+          const body = lines
+            .map((l) => (typeof l === 'string' ? l.replace(/[\r\n]/g, ' ') : JSON.stringify(l)))
+            .join('\n');
+          const records = splitRecords(body);
+          if (!body.trim().startsWith('[') && !body.trim().startsWith('{')) {
+            const nonEmpty = body.split('\n').filter((l) => l.trim() !== '');
+            expect(records).toHaveLength(nonEmpty.length);
+          }
+          const { rejected } = normalizeBatch('okta', records, ctx);
+          for (const r of rejected) expect(r.index).toBeLessThan(records.length);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
