@@ -126,9 +126,23 @@ describe('payload encryption', () => {
     const old = await historyText(await rawHistory(before.body.incidentId), rotated);
     expect(old).toContain(user.username);
 
+    // An API whose PAYLOAD_KEYS lost that key says so plainly instead of failing obscurely.
+    const stranger = await TestApi.start({
+      ...config,
+      payloads: { mode: 'encrypted', keys: [{ id: 'other-1', key: randomBytes(32) }] },
+    });
+    try {
+      const res = await stranger.call('GET', `/incidents/${before.body.incidentId}`);
+      expect(res.status).toBe(500);
+      expect(res.body.error).toBe('PayloadKeyUnavailable');
+      expect(res.body.message).toContain(`key '${TEST_PAYLOAD_KEY.id}'`);
+    } finally {
+      await stranger.stop();
+    }
+
     const retired = new AesGcmPayloadCodec([{ id: 'test-2', key: randomBytes(32) }]);
     await expect(historyText(await rawHistory(before.body.incidentId), retired)).rejects.toThrow(
-      "payload was encrypted with key 'test-1', which is not among the configured PAYLOAD_KEYS",
+      `payload was encrypted with key '${TEST_PAYLOAD_KEY.id}', which is not among the configured PAYLOAD_KEYS`,
     );
   });
 });

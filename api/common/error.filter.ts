@@ -5,6 +5,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Response } from 'express';
+import { PayloadKeyError } from '../../codec/payload-codec';
 
 /** Status for each refusal a workflow validator can raise. */
 const FAILURE_STATUS: Record<string, number> = {
@@ -48,8 +49,21 @@ export class ApiErrorFilter implements ExceptionFilter {
       err.cause instanceof ApplicationFailure &&
       err.cause.type
     ) {
-      const status = FAILURE_STATUS[err.cause.type];
+      const status = Object.hasOwn(FAILURE_STATUS, err.cause.type)
+        ? FAILURE_STATUS[err.cause.type]
+        : undefined;
       if (status) return { status, body: { error: err.cause.type, message: err.cause.message } };
+    }
+    if (err instanceof PayloadKeyError) {
+      // A server configuration problem, said plainly: the incident was sealed with a key that is
+      // no longer (or not yet) in this engine's PAYLOAD_KEYS.
+      return {
+        status: 500,
+        body: {
+          error: 'PayloadKeyUnavailable',
+          message: `the incident's stored data cannot be read: ${err.message}`,
+        },
+      };
     }
     const status =
       (err as { status?: number; statusCode?: number })?.status ??

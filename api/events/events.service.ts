@@ -71,7 +71,8 @@ export class EventsService {
   async alerts(filter: { rule?: string; severity?: string; limit: number }) {
     const ids: string[] = [];
     for await (const wf of this.temporal.workflow.list({
-      query: `WorkflowType = 'detector' AND ExecutionStatus = 'Running'`,
+      // This deployment's detectors: those on its task queue.
+      query: `WorkflowType = 'detector' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.config.temporal.taskQueue}'`,
     })) {
       ids.push(wf.workflowId);
     }

@@ -25,7 +25,7 @@ let runtimeInstalled = false;
 export const TEST_UI_ORIGIN = 'http://127.0.0.1:28233';
 
 /** One key per test run; tests that rotate keys add their own. */
-export const TEST_PAYLOAD_KEY = { id: 'test-1', key: randomBytes(32) };
+export const TEST_PAYLOAD_KEY = { id: `test-${randomBytes(3).toString('hex')}`, key: randomBytes(32) };
 
 export function testConfig(): EngineConfig {
   const env = readTestEnv();
@@ -85,7 +85,7 @@ export class TestApi {
   ) {}
 
   static async start(config: EngineConfig): Promise<TestApi> {
-    const app = await createApp(config, { logger: false });
+    const app = await createApp(config, { logger: process.env.API_LOG ? undefined : false });
     await app.listen(0, '127.0.0.1');
     return new TestApi(app, (await app.getUrl()).replace('[::1]', '127.0.0.1'));
   }
