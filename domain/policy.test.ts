@@ -1,4 +1,4 @@
-import { isAutoApproved, refuseDecision } from './policy';
+import { isAutoApproved, refuseDecision, requiredApprovers } from './policy';
 
 const pending = {
   id: 'disableAccount-1',
@@ -35,6 +35,18 @@ describe('approval policy', () => {
     expect(refuseDecision({ ...pending, status: 'approved' }, pending.id, 'bob')).toMatchObject({
       code: 'ApprovalAlreadyDecided',
     });
+  });
+
+  it('asks two distinct approvers for a critical step, whatever its quorum', () => {
+    const base = {
+      autoApproveAt: 'never' as const,
+      timeoutMs: 1,
+      escalations: 0,
+      onTimeout: 'skip' as const,
+    };
+    expect(requiredApprovers({ ...base, quorum: 1 })).toBe(1);
+    expect(requiredApprovers({ ...base, quorum: 1, critical: true })).toBe(2);
+    expect(requiredApprovers({ ...base, quorum: 2, critical: false })).toBe(2);
   });
 
   it('refuses the same approver twice (two distinct approvers for quorum 2)', () => {

@@ -18,6 +18,16 @@ export interface ApprovalPolicy {
   onTimeout: 'proceed' | 'skip';
   /** Distinct approvers needed; the requester never counts (four-eyes). */
   quorum: 1 | 2;
+  /**
+   * A step that can lock everyone out or cannot be undone (rotating a realm's signing keys,
+   * disabling an administrator): two distinct approvers whatever `quorum` says.
+   */
+  critical?: boolean;
+}
+
+/** Approvers a step needs: its quorum, and never fewer than two for a critical step. */
+export function requiredApprovers(policy: ApprovalPolicy): number {
+  return policy.critical ? Math.max(2, policy.quorum) : policy.quorum;
 }
 
 export interface CompromisedCredentialPolicy {

@@ -172,13 +172,14 @@ describe('compromised-credential playbook', () => {
     expect(closed.timeline.at(-1)?.message).toBe('closed automatically at the end of the hold-open window');
   });
 
-  it('needs two distinct approvers when the policy quorum is 2', async () => {
+  it('needs two distinct approvers for a step marked critical, though its quorum says 1', async () => {
     const user = await kc.createUser('quorum');
     const opened = await api.openIncident(user.username, RESPONDER, {
-      policy: { disableAccount: { quorum: 2 } },
+      policy: { disableAccount: { quorum: 1, critical: true } },
     });
     const id = opened.body.incidentId;
     const approval = await api.pendingApproval(id);
+    expect(approval.quorum).toBe(2);
     const decide = (actor: string) =>
       api.call('POST', `/incidents/${id}/approvals`, { approvalId: approval.id, decision: 'approve' }, actor);
 

@@ -13,6 +13,7 @@ const approvalPolicy = z
     escalations: z.number().int().min(0).max(10),
     onTimeout: z.enum(['proceed', 'skip']),
     quorum: z.union([z.literal(1), z.literal(2)]),
+    critical: z.boolean(),
   })
   .partial()
   .strict();

@@ -5,7 +5,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { ActionName, Approval } from '../../domain/incident';
-import { ApprovalPolicy, isAutoApproved } from '../../domain/policy';
+import { ApprovalPolicy, isAutoApproved, requiredApprovers } from '../../domain/policy';
 import type { Incident } from './incident';
 
 export type ApprovalResolution = NonNullable<Approval['resolution']>;
@@ -35,7 +35,7 @@ export async function awaitApproval(
     summary: step.summary,
     requestedBy: state.openedBy,
     requestedAt: new Date().toISOString(),
-    quorum: policy.quorum,
+    quorum: requiredApprovers(policy),
     deadline: new Date(Date.now() + policy.timeoutMs).toISOString(),
     escalations: 0,
     status: 'pending',
