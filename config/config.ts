@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../workflows/detector';
+import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
@@ -17,7 +18,10 @@ export interface EngineConfig {
   okta?: { orgUrl: string; apiToken: string };
   /** Entra ID app (AuditLog.Read.All) whose sign-ins `entra:` detectors pull. */
   entra?: { tenantId: string; clientId: string; clientSecret: string; authority: string; graphUrl: string };
+  /** Local evidence folder; also where sealed tokens live when evidence goes to S3. */
   evidenceDir: string;
+  /** EVIDENCE_STORE=s3: evidence on S3-compatible storage with Object Lock (see README). */
+  evidenceS3?: S3EvidenceSettings;
   notifyWebhookUrl?: string;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
   api: {
@@ -96,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
           }
         : undefined,
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
+    evidenceS3: parseEvidenceS3(get),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
@@ -108,6 +113,35 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
     detectionSources: parseSources(get('DETECTION_SOURCES')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
+  };
+}
+
+function parseEvidenceS3(get: (key: string) => string | undefined): S3EvidenceSettings | undefined {
+  const store = get('EVIDENCE_STORE') ?? 'local';
+  if (store === 'local') return undefined;
+  if (store !== 's3') throw new ConfigError(`EVIDENCE_STORE must be 'local' or 's3' (got '${store}')`);
+  const need = (key: string) => {
+    const v = get(key);
+    if (!v) throw new ConfigError(`EVIDENCE_STORE=s3 needs ${key}`);
+    return v;
+  };
+  const lockMode = get('S3_LOCK_MODE') ?? 'COMPLIANCE';
+  if (lockMode !== 'COMPLIANCE' && lockMode !== 'GOVERNANCE') {
+    throw new ConfigError(`S3_LOCK_MODE must be COMPLIANCE or GOVERNANCE (got '${lockMode}')`);
+  }
+  const retentionDays = Number(get('S3_RETENTION_DAYS') ?? 365);
+  if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+    throw new ConfigError('S3_RETENTION_DAYS must be a whole number of days >= 1');
+  }
+  return {
+    endpoint: need('S3_ENDPOINT'),
+    region: get('S3_REGION') ?? 'us-east-1',
+    bucket: need('S3_BUCKET'),
+    accessKeyId: need('S3_ACCESS_KEY_ID'),
+    secretAccessKey: need('S3_SECRET_ACCESS_KEY'),
+    sessionToken: get('S3_SESSION_TOKEN'),
+    lockMode,
+    retentionDays,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Worker process: runs playbooks, detectors and their activities until SIGINT/SIGTERM. */
 import type { Connection } from '@temporalio/client';
 import { connectClient } from '../client/connect';
+import { S3EvidenceStore } from '../evidence/s3-store';
 import { LogLevel, Runtime } from '@temporalio/worker';
 import { redactingLogger } from './logger';
 import { loadConfig } from '../config/config';
@@ -13,6 +14,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.keycloak)
     console.warn('worker: KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');
+  if (config.evidenceS3) {
+    // Evidence without a lock is not evidence: refuse to run rather than write it unprotected.
+    await new S3EvidenceStore(config.evidenceS3).assertLocked();
+  }
   const client = await connectClient(config);
   const connection = client.connection as Connection;
   try {

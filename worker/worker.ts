@@ -15,7 +15,7 @@ import { FanOutNotifier, LogNotifier, Notifier, WebhookNotifier } from '../activ
 import { EngineConfig, requirePayloadProtection } from '../config/config';
 import { engineDataConverter } from '../codec/data-converter';
 import { warnIfPlaintext } from '../client/connect';
-import { LocalEvidenceStore } from '../evidence/local-store';
+import { evidenceStoreFor } from '../evidence/store';
 import { SealedTokens } from '../evidence/sealed-tokens';
 
 export function activitiesFor(config: EngineConfig, client: Client, notifier?: Notifier) {
@@ -25,7 +25,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
   return withHeartbeats({
     ...createActivities({
       providers: { keycloak },
-      evidence: new LocalEvidenceStore(config.evidenceDir),
+      evidence: evidenceStoreFor(config),
       sealedTokens: new SealedTokens(config.evidenceDir),
       notifier: new FanOutNotifier(notifiers),
     }),

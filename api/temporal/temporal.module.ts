@@ -5,7 +5,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../client/connect';
 import { EngineConfig, loadConfig } from '../../config/config';
-import { LocalEvidenceStore } from '../../evidence/local-store';
+import { evidenceStoreFor } from '../../evidence/store';
 import { SealedTokens } from '../../evidence/sealed-tokens';
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
@@ -33,7 +33,7 @@ export class TemporalModule {
           provide: TEMPORAL_CLIENT,
           useFactory: () => connectClient(config),
         },
-        { provide: EVIDENCE_STORE, useValue: new LocalEvidenceStore(config.evidenceDir) },
+        { provide: EVIDENCE_STORE, useValue: evidenceStoreFor(config) },
         { provide: SEALED_TOKENS, useValue: new SealedTokens(config.evidenceDir) },
         TemporalConnectionCloser,
       ],
