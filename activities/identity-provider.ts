@@ -3,7 +3,7 @@
  * a playbook decides what to do about what it cannot. Every action is idempotent: running it twice
  * leaves the provider as running it once, and reports `changed: false` the second time.
  */
-import type { ActionOutcome, Principal, ProviderName, VerificationCheck } from '../domain/incident';
+import type { ActionOutcome, Finding, Principal, ProviderName, VerificationCheck } from '../domain/incident';
 
 export type Capability =
   | 'snapshot'
@@ -11,7 +11,51 @@ export type Capability =
   | 'revokeOfflineAccess'
   | 'requireReauthentication'
   | 'disableAccount'
-  | 'introspectTokens';
+  | 'introspectTokens'
+  | 'investigate'
+  | 'eradicate'
+  | 'reinstate';
+
+/** The read-only investigation of one principal over the incident window. */
+export interface InvestigationReport {
+  principal: Principal;
+  window: { since: string; until: string };
+  generatedAt: string;
+  blastRadius: {
+    realmRoles: { name: string; privileged: boolean }[];
+    clientRoles: { client: string; name: string; privileged: boolean }[];
+    groups: string[];
+    clients: { clientId: string; confidential: boolean; serviceAccount: boolean; uses: number }[];
+  };
+  /** Logins, failures, refreshes and code exchanges, with address, client and session. */
+  authTimeline: {
+    time: string;
+    type: string;
+    ip?: string;
+    client?: string;
+    session?: string;
+    error?: string;
+  }[];
+  /** Admin changes to the principal: who changed what, when. */
+  adminTimeline: { time: string; operation: string; resource: string; by: string }[];
+  /** Changes made by the principal itself (an attacker using its admin rights). */
+  actionsByPrincipal: { time: string; operation: string; resource: string }[];
+  findings: Finding[];
+}
+
+/** What one eradication step changed, before and after. */
+export interface EradicationStep {
+  finding: Finding;
+  changed: boolean;
+  before: string;
+  after: string;
+  /** How the change was proven (e.g. "the old secret is refused by the token endpoint"). */
+  proof?: string;
+}
+
+export interface EradicationOutcome extends ActionOutcome {
+  steps: EradicationStep[];
+}
 
 /** Everything about a principal that containment would destroy or change, captured first. */
 export interface PrincipalSnapshot {
@@ -49,6 +93,19 @@ export interface IdentityProvider {
   requireReauthentication(principal: Principal): Promise<ActionOutcome>;
   disableAccount(principal: Principal): Promise<ActionOutcome>;
   verifyContainment(principal: Principal, expected: ContainmentExpectation): Promise<VerificationCheck[]>;
+  /** Read-only: blast radius, auth and admin timelines, grants, persistence, from `since` on. */
+  investigate(
+    principal: Principal,
+    window: { since: string; until: string },
+    preIncident?: PrincipalSnapshot,
+  ): Promise<InvestigationReport>;
+  /** Applies the remedies of `findings` (idempotent: a retry changes nothing already changed). */
+  eradicate(principal: Principal, findings: Finding[], opts: { since: string }): Promise<EradicationOutcome>;
+  /**
+   * Re-enables the account, only if the user must still reset the password and enrol MFA again at
+   * next login (or already did, after `containedAt`). Refuses otherwise.
+   */
+  reinstate(principal: Principal, opts: { containedAt: string }): Promise<ActionOutcome>;
 }
 
 /**

@@ -9,11 +9,16 @@ import type {
   ActionOutcome,
   ContainmentVerification,
   EvidenceRef,
+  Finding,
+  IncidentState,
+  InvestigationSummary,
   Principal,
   ProviderName,
 } from '../domain/incident';
+import { checkAnchors } from '../evidence/chain';
+import { buildReview } from '../domain/review';
 import { asActivityFailure } from './failures';
-import type { IdentityProvider } from './identity-provider';
+import type { IdentityProvider, InvestigationReport, PrincipalSnapshot } from './identity-provider';
 import type { Notification, Notifier } from './notifier';
 
 export interface ActivityDeps {
@@ -30,6 +35,19 @@ export interface PrincipalInput {
 /** An identity-provider action; `since` (the incident's start) lets a retry tell its own effect apart. */
 export interface ActionInput extends PrincipalInput {
   since?: string;
+  /** Eradication: the findings whose remedies to apply. */
+  plan?: Finding[];
+  /** Reinstatement: when containment finished (resets after it count). */
+  containedAt?: string;
+  /** Actions whose before/after belongs in the evidence chain. */
+  evidenceId?: string;
+}
+
+export interface InvestigateInput extends PrincipalInput, EvidenceInput {
+  since: string;
+  until: string;
+  /** The pre-containment snapshot's object hash: factors it lists are judged too. */
+  snapshotHash?: string;
 }
 
 /** Activities that add to an incident's evidence chain name it by `evidenceId`. */
@@ -105,6 +123,53 @@ export function createActivities(deps: ActivityDeps) {
     revokeOfflineAccess: act((p, { principal }) => p.revokeOfflineAccess(principal)),
     requireReauthentication: act((p, { principal }) => p.requireReauthentication(principal)),
     disableAccount: act((p, { principal }) => p.disableAccount(principal)),
+
+    /** Read-only investigation; the full report goes to the evidence chain, a summary to the workflow. */
+    async investigate(input: InvestigateInput): Promise<{ ref: EvidenceRef; summary: InvestigationSummary }> {
+      const pre = input.snapshotHash
+        ? ((await deps.evidence.read(input.snapshotHash)) as PrincipalSnapshot)
+        : undefined;
+      const window = { since: input.since, until: input.until };
+      const report = await asActivityFailure(() =>
+        provider(input.principal).investigate(input.principal, window, pre),
+      );
+      const ref = await record(input.evidenceId, 'investigation-report', report);
+      return { ref, summary: { ...window, findings: report.findings, reportHash: ref.objectHash } };
+    },
+
+    /** Applies the approved remedies; every change, with before and after, goes to the evidence chain. */
+    eradicate: act(async (p, { principal, plan, since, evidenceId }) => {
+      const outcome = await p.eradicate(principal, plan ?? [], { since: since ?? new Date(0).toISOString() });
+      if (evidenceId) await record(evidenceId, 'eradication', outcome);
+      return outcome;
+    }),
+
+    reinstateAccount: act((p, { principal, containedAt }) =>
+      p.reinstate(principal, { containedAt: containedAt ?? new Date().toISOString() }),
+    ),
+
+    /** Builds the post-incident review from the state and the verified evidence, and records it. */
+    async writeReview(input: EvidenceInput & { state: IncidentState }): Promise<EvidenceRef> {
+      const [manifest, chain] = await Promise.all([
+        deps.evidence.manifest(input.evidenceId),
+        deps.evidence.verify(input.evidenceId),
+      ]);
+      const problems = [...chain.problems, ...checkAnchors(manifest, input.state.evidence)];
+      const indicators = { ips: [] as string[], clients: [] as string[] };
+      const reportHash = input.state.investigation?.reportHash;
+      if (reportHash) {
+        const report = (await deps.evidence.read(reportHash)) as InvestigationReport;
+        indicators.ips = [...new Set(report.authTimeline.map((e) => e.ip).filter((x): x is string => !!x))];
+        indicators.clients = report.blastRadius.clients.map((c) => c.clientId);
+      }
+      const review = buildReview(
+        input.state,
+        { entries: manifest.length, ok: problems.length === 0, problems },
+        new Date().toISOString(),
+        indicators,
+      );
+      return record(input.evidenceId, 'post-incident-review', review);
+    },
 
     async verifyContainment(
       input: VerifyInput,

@@ -23,6 +23,8 @@ export interface OpenIncidentCommand {
   alert: Alert;
   suspectTokenRefs?: string[];
   policy?: CompromisedCredentialPolicyOverrides;
+  /** When the compromise is believed to have started (ISO); the investigation window opens there. */
+  compromisedSince?: string;
 }
 
 export interface IncidentReceipt extends AlertReceipt {

@@ -21,6 +21,11 @@ export const PHASES = [
   'verify',
   'contained',
   'containment-unverified',
+  'investigate',
+  'eradicate',
+  'recover',
+  'recovered',
+  'review',
   'closed',
 ] as const;
 export type Phase = (typeof PHASES)[number];
@@ -84,7 +89,12 @@ export interface TimelineEntry {
 }
 
 export type ActionName =
-  'revokeSessions' | 'revokeOfflineAccess' | 'requireReauthentication' | 'disableAccount';
+  | 'revokeSessions'
+  | 'revokeOfflineAccess'
+  | 'requireReauthentication'
+  | 'disableAccount'
+  | 'eradicate'
+  | 'reinstateAccount';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {
@@ -122,7 +132,7 @@ export interface Approval {
   status: ApprovalStatus;
   decisions: ApprovalDecision[];
   /** How the step was finally resolved, including the policy default on timeout. */
-  resolution?: 'approved' | 'rejected' | 'default-proceed' | 'default-skip' | 'auto-critical';
+  resolution?: 'approved' | 'rejected' | 'default-proceed' | 'default-skip' | 'auto-critical' | 'closed';
 }
 
 export interface EvidenceRef {
@@ -171,5 +181,46 @@ export interface IncidentState {
   evidence: EvidenceRef[];
   verification?: ContainmentVerification;
   containedAt?: string;
+  /** What the investigation found (the full report is evidence, see `evidence`). */
+  investigation?: InvestigationSummary;
+  eradicatedAt?: string;
+  recoveredAt?: string;
+  /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
+  notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
 }
+
+/** When the compromise is believed to have started: the investigation window opens here. */
+export interface InvestigationSummary {
+  since: string;
+  until: string;
+  findings: Finding[];
+  reportHash: string;
+}
+
+/**
+ * One thing the attacker may have gained, with what to do about it. Eradication acts on the
+ * findings that carry a `remedy`; the others are for people to judge.
+ */
+export type Finding =
+  | {
+      kind: 'role-grant';
+      role: string;
+      /** Realm role, or the client that owns it. */
+      container: string;
+      grantedAt?: string;
+      grantedBy?: string;
+      privileged: boolean;
+      remedy?: 'remove-grant';
+    }
+  | {
+      kind: 'factor';
+      credentialId: string;
+      type: string;
+      label?: string;
+      createdAt?: string;
+      remedy?: 'remove-factor';
+    }
+  | { kind: 'client-used'; clientId: string; confidential: boolean; uses: number; remedy?: 'rotate-secret' }
+  | { kind: 'grant-by-principal'; what: string; at: string }
+  | { kind: 'related-principal'; username: string; via: string };

@@ -32,6 +32,14 @@ export function requiredApprovers(policy: ApprovalPolicy): number {
 
 export interface CompromisedCredentialPolicy {
   disableAccount: ApprovalPolicy;
+  /** Applying the investigation's remedies: removing grants and factors, rotating client secrets. */
+  eradicate: ApprovalPolicy;
+  /** Re-enabling the account after a quiet watch window. Never automatic by default. */
+  reinstate: ApprovalPolicy;
+  /** How long the principal must stay quiet (no new detection) before reinstatement is asked for. */
+  recoveryWatchMs: Millis;
+  /** How far before the incident the investigation looks when no earlier sign is known. */
+  investigationLookbackMs: Millis;
   /** How long a contained incident stays open for investigation (and to join new alerts) before it closes itself. */
   holdOpenMs: Millis;
 }
@@ -44,12 +52,32 @@ export const DEFAULT_COMPROMISED_CREDENTIAL_POLICY: CompromisedCredentialPolicy 
     onTimeout: 'proceed',
     quorum: 1,
   },
+  eradicate: {
+    autoApproveAt: 'critical',
+    timeoutMs: 30 * 60_000,
+    escalations: 1,
+    onTimeout: 'skip',
+    quorum: 1,
+  },
+  reinstate: {
+    autoApproveAt: 'never',
+    timeoutMs: 24 * 60 * 60_000,
+    escalations: 1,
+    onTimeout: 'skip',
+    quorum: 1,
+  },
+  recoveryWatchMs: 60 * 60_000,
+  investigationLookbackMs: 24 * 60 * 60_000,
   holdOpenMs: 7 * 24 * 60 * 60_000,
 };
 
 /** What one incident may override of its playbook's default policy. */
 export interface CompromisedCredentialPolicyOverrides {
   disableAccount?: Partial<ApprovalPolicy>;
+  eradicate?: Partial<ApprovalPolicy>;
+  reinstate?: Partial<ApprovalPolicy>;
+  recoveryWatchMs?: Millis;
+  investigationLookbackMs?: Millis;
   holdOpenMs?: Millis;
 }
 

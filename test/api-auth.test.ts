@@ -88,6 +88,9 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['POST', `/incidents/${ID}/approvals`, { approvalId: 'a', decision: 'approve' }, 'approver'],
   ['POST', `/incidents/${ID}/close`, { reason: 'x' }, 'responder'],
   ['POST', '/events?provider=okta', undefined, 'ingest'],
+  ['GET', `/incidents/${ID}/investigation`, undefined, 'viewer'],
+  ['GET', `/incidents/${ID}/review`, undefined, 'viewer'],
+  ['POST', `/incidents/${ID}/notes`, { text: 'x' }, 'responder'],
   ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'viewer'],
 ];
@@ -171,7 +174,7 @@ it('holds four-eyes for real identities and records them on the timeline', async
   expect(other.status).toBe(200);
   const state = await eventually(async () => {
     const res = await as('viewer', 'GET', `/incidents/${id}`);
-    return res.body.phase === 'contained' ? (res.body as IncidentState) : undefined;
+    return res.body.containedAt ? (res.body as IncidentState) : undefined;
   }, 'containment');
   expect(state.approvals[0].decisions.map((d) => d.actor)).toEqual([users.approver.username]);
   // Who, what, when and from where, for every person's action.

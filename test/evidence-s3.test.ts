@@ -114,11 +114,18 @@ describe('S3 evidence store with Object Lock', () => {
       const user = await kc.createUser('s3ev');
       await kc.login(user);
       const opened = await api.openIncident(user.username, 'alice.responder', { severity: 'critical' });
-      await api.untilPhase(opened.body.incidentId, ['contained']);
+      await api.untilPhase(opened.body.incidentId, ['recover']); // contained, investigated, eradicated
       const evidence = await api.call('GET', `/incidents/${opened.body.incidentId}/evidence`);
-      expect(evidence.body.verification).toMatchObject({ ok: true, entries: 3 });
+      expect(evidence.body.verification).toMatchObject({ ok: true, problems: [] });
+      const kinds = evidence.body.manifest.map((e: { kind: string }) => e.kind);
+      expect(kinds).toEqual([
+        'alert',
+        'principal-snapshot',
+        'containment-verification',
+        'investigation-report',
+      ]);
       const keys = await new S3Client(settings).list(`incidents/${evidence.body.evidenceId}/entries/`);
-      expect(keys).toHaveLength(3);
+      expect(keys).toHaveLength(kinds.length);
     } finally {
       await api.stop();
       await worker.stop();

@@ -93,7 +93,7 @@ async function audit(api: TestApi, config: EngineConfig, victims: Victim[], base
   let lostEvidence = 0;
   for (const v of victims) {
     const state = await api.incident(v.incidentId!);
-    if (state.phase === 'contained' && state.verification?.verified) completed += 1;
+    if (state.containedAt && state.verification?.verified) completed += 1;
     const actual = await engineWrites(v.user.id);
     const writes = compareWrites(baseline.writes, actual);
     if (writes.duplicated || writes.missing) {
@@ -126,7 +126,7 @@ interface Baseline {
 async function calmRun(api: TestApi, config: EngineConfig): Promise<Baseline> {
   const v = await victim('calm');
   const opened = await api.openIncident(v.user.username, RESPONDER, { severity: 'critical' });
-  const state = await api.untilPhase(opened.body.incidentId, ['contained']);
+  const state = await api.untilPhase(opened.body.incidentId, ['recover']);
   const store = new LocalEvidenceStore(config.evidenceDir);
   return {
     writes: await engineWrites(v.user.id),
@@ -172,7 +172,7 @@ describe('worker killed with SIGKILL while incidents run', () => {
       await worker.start();
     }
     await Promise.all(opening);
-    await Promise.all(victims.map((v) => api.untilPhase(v.incidentId!, ['contained'], 150_000)));
+    await Promise.all(victims.map((v) => api.untilPhase(v.incidentId!, ['recover'], 150_000)));
     const recoveredMs = Date.now() - started;
 
     const outcome = await audit(api, config, victims, baseline);
@@ -238,7 +238,10 @@ describe('Temporal server killed and restarted on its database', () => {
     const baseline = await calmRun(api, config);
     const waiting = await Promise.all(Array.from({ length: 3 }, (_, i) => victim(`wait${i}`)));
     for (const v of waiting) {
-      const res = await api.openIncident(v.user.username, RESPONDER); // high: disabling waits for approval
+      // High: disabling waits for approval (eradication runs without one, as for the critical ones).
+      const res = await api.openIncident(v.user.username, RESPONDER, {
+        policy: { eradicate: { autoApproveAt: 'high' } },
+      });
       v.incidentId = res.body.incidentId;
     }
     const approvals = await Promise.all(waiting.map((v) => api.pendingApproval(v.incidentId!)));
@@ -270,7 +273,7 @@ describe('Temporal server killed and restarted on its database', () => {
       expect(decided.status).toBe(200);
     }
     const victims = [...waiting, ...running];
-    await Promise.all(victims.map((v) => api.untilPhase(v.incidentId!, ['contained'], 150_000)));
+    await Promise.all(victims.map((v) => api.untilPhase(v.incidentId!, ['recover'], 150_000)));
     const outcome = await audit(api, config, victims, baseline);
     report.serverRestart = {
       ...outcome,
@@ -343,7 +346,7 @@ describe('identity-provider faults between the engine and Keycloak', () => {
         v.incidentId = res.body.incidentId;
       }),
     );
-    await Promise.all(victims.map((v) => api.untilPhase(v.incidentId!, ['contained'], 150_000)));
+    await Promise.all(victims.map((v) => api.untilPhase(v.incidentId!, ['recover'], 150_000)));
     const containedMs = Date.now() - started;
 
     // Retry-After: after each 429 on a user's logout, how long until the engine asked again.

@@ -5,8 +5,13 @@
  * then cut every way in (sessions, offline tokens, password, second factor), disable the account
  * when policy or a human says so, and prove that containment holds before calling it contained.
  */
-import { condition, continueAsNew, allHandlersFinished } from '@temporalio/workflow';
-import { principalLabel, type ContainmentVerification, type IncidentState } from '../domain/incident';
+import { condition, continueAsNew, allHandlersFinished, sleep } from '@temporalio/workflow';
+import {
+  principalLabel,
+  type ContainmentVerification,
+  type Finding,
+  type IncidentState,
+} from '../domain/incident';
 import {
   CompromisedCredentialPolicy,
   CompromisedCredentialPolicyOverrides,
@@ -86,6 +91,9 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
       incident.state.containedAt = containedAt;
       incident.enterPhase('contained', `containment verified: ${verification.checks.length} checks passed`);
       await incident.notify('contained', `${who} contained and verified`);
+      const holdOpenLeft = Date.parse(incident.state.openedAt) + policy.holdOpenMs - Date.now();
+      void sleep(Math.max(0, holdOpenLeft)).then(() => (incident.holdOpenEnded = true));
+      await afterContainment(incident, input, policy, snapshot.ref.objectHash);
     } else {
       const failed = verification.checks.filter((x) => !x.ok).map((x) => `${x.name} (${x.detail})`);
       const why = [...failed, ...failedActions.map((a) => `${a} failed`)].join('; ');
@@ -114,6 +122,14 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
       ? `closed by ${closer.actor}: ${closer.reason}`
       : 'closed automatically at the end of the hold-open window',
   );
+  if (incident.state.containedAt) {
+    // The review's final version: with the close and everything before it.
+    const ref = await run('writeReview', 'write the final post-incident review', {
+      evidenceId: incident.state.evidenceId,
+      state: incident.state,
+    }).catch(() => undefined);
+    if (ref) incident.addEvidence(ref, 'final post-incident review written');
+  }
   await condition(allHandlersFinished);
   return incident.state;
 }
@@ -148,9 +164,140 @@ async function verify(
 }
 
 function resolvePolicy(overrides: CompromisedCredentialPolicyOverrides = {}): CompromisedCredentialPolicy {
+  const d = DEFAULT_COMPROMISED_CREDENTIAL_POLICY;
   return {
-    ...DEFAULT_COMPROMISED_CREDENTIAL_POLICY,
+    ...d,
     ...overrides,
-    disableAccount: { ...DEFAULT_COMPROMISED_CREDENTIAL_POLICY.disableAccount, ...overrides.disableAccount },
+    disableAccount: { ...d.disableAccount, ...overrides.disableAccount },
+    eradicate: { ...d.eradicate, ...overrides.eradicate },
+    reinstate: { ...d.reinstate, ...overrides.reinstate },
   };
+}
+
+/**
+ * After verified containment: investigate the window, eradicate what the attacker added (with
+ * approval per policy), reinstate the person after a quiet watch window and an approval, and write
+ * the review. A close request ends it wherever it is.
+ */
+async function afterContainment(
+  incident: Incident,
+  input: IncidentInput,
+  policy: CompromisedCredentialPolicy,
+  snapshotHash: string,
+): Promise<void> {
+  const who = principalLabel(input.principal);
+  const { state } = incident;
+  const closing = () => incident.closing;
+
+  // Investigate (read-only)
+  incident.enterPhase('investigate', `trace what happened to ${who} and what it can reach`);
+  const since =
+    input.compromisedSince ??
+    new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
+  let findings: Finding[] = [];
+  try {
+    const { ref, summary } = await run('investigate', `investigate ${who} since ${since}`, {
+      evidenceId: state.evidenceId,
+      principal: input.principal,
+      since,
+      until: new Date().toISOString(),
+      snapshotHash,
+    });
+    state.investigation = summary;
+    findings = summary.findings;
+    incident.addEvidence(ref, `investigation report: ${findings.length} finding(s)`);
+    for (const f of findings) incident.log('note', `finding: ${describeFinding(f)}`);
+  } catch (err) {
+    incident.log('note', `investigation FAILED: ${failureText(err)}; eradication skipped`);
+    incident.publish();
+    return;
+  }
+  if (closing()) return;
+
+  // Eradicate
+  const plan = findings.filter((f) => 'remedy' in f && f.remedy);
+  if (plan.length) {
+    incident.enterPhase('eradicate', `close the ${plan.length} way(s) in the investigation found`);
+    const summary = `eradicate for ${who}: ${plan.map(describeFinding).join('; ')}`.slice(0, 500);
+    const resolution = await awaitApproval(incident, {
+      action: 'eradicate',
+      summary,
+      policy: policy.eradicate,
+    });
+    if (goesAhead(resolution)) {
+      const outcome = await incident.act('eradicate', `eradicate for ${who}`, {
+        plan,
+        evidenceId: state.evidenceId,
+      });
+      if (outcome) state.eradicatedAt = new Date().toISOString();
+    } else incident.skip('eradicate', `approval resolved as ${resolution}`);
+  } else {
+    incident.log('note', 'investigation found nothing to eradicate');
+    state.eradicatedAt = new Date().toISOString();
+  }
+  if (closing()) return;
+
+  // Recover: only what this incident disabled, after a quiet watch window and an approval.
+  const disabled = state.actions.some((a) => a.action === 'disableAccount' && a.status === 'done');
+  if (disabled) {
+    incident.enterPhase(
+      'recover',
+      `watch ${who} for ${Math.round(policy.recoveryWatchMs / 1000)} s before reinstating`,
+    );
+    const alertsBefore = state.alerts.length;
+    await condition(() => closing() || state.alerts.length > alertsBefore, policy.recoveryWatchMs);
+    if (closing()) return;
+    if (state.alerts.length > alertsBefore) {
+      incident.log('note', `recovery held: a new detection about ${who} arrived during the watch window`);
+    } else {
+      const resolution = await awaitApproval(incident, {
+        action: 'reinstateAccount',
+        summary: `reinstate ${who} (password reset and MFA enrolment at next login)`,
+        policy: policy.reinstate,
+      });
+      if (goesAhead(resolution)) {
+        const outcome = await incident.act('reinstateAccount', `reinstate ${who}`, {
+          containedAt: state.containedAt,
+        });
+        if (outcome) {
+          state.recoveredAt = new Date().toISOString();
+          incident.enterPhase('recovered', `${who} reinstated`);
+        }
+      } else incident.skip('reinstateAccount', `approval resolved as ${resolution}`);
+    }
+  }
+  if (closing()) return;
+  await writeReview(incident);
+}
+
+async function writeReview(incident: Incident): Promise<void> {
+  incident.enterPhase('review', 'write the post-incident review');
+  try {
+    const ref = await run('writeReview', 'write the post-incident review', {
+      evidenceId: incident.state.evidenceId,
+      state: incident.state,
+    });
+    incident.addEvidence(ref, 'post-incident review written');
+  } catch (err) {
+    incident.log('note', `review FAILED: ${failureText(err)}`);
+  }
+}
+
+function describeFinding(f: Finding): string {
+  switch (f.kind) {
+    case 'role-grant':
+      return `${f.privileged ? 'privileged ' : ''}role '${f.role}' (${f.container}) granted by ${f.grantedBy ?? '?'}`;
+    case 'factor':
+      return `${f.type} factor${f.label ? ` '${f.label}'` : ''} enrolled ${f.createdAt ?? ''}`;
+    case 'client-used':
+      return `${f.confidential ? 'confidential' : 'public'} client '${f.clientId}' used ${f.uses} time(s)`;
+    case 'grant-by-principal':
+      return `principal did ${f.what}`;
+    case 'related-principal':
+      return `related account '${f.username}' (${f.via})`;
+  }
+}
+
+function failureText(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
 }

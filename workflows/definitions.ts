@@ -31,6 +31,8 @@ export interface IncidentInput {
   /** How far back the evidence snapshot reaches into login and admin events. */
   evidenceLookbackMs?: number;
   policy?: CompromisedCredentialPolicyOverrides;
+  /** When the compromise is believed to have started (ISO); the investigation window opens there. */
+  compromisedSince?: string;
   /** Set by continue-as-new: the state so far, carried into the new run. */
   carried?: IncidentState;
 }
@@ -61,6 +63,15 @@ export const incidentStateQuery = defineQuery<IncidentState>('incidentState');
 export const raiseAlertUpdate = defineUpdate<AlertReceipt, [Alert]>('raiseAlert');
 export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalRequest]>('decideApproval');
 export const closeIncidentUpdate = defineUpdate<IncidentState, [CloseIncidentRequest]>('closeIncident');
+
+export interface AddNoteRequest {
+  actor: string;
+  text: string;
+  origin?: RequestOrigin;
+}
+
+/** A responder's note: on the timeline and in the post-incident review. */
+export const addNoteUpdate = defineUpdate<{ notes: number }, [AddNoteRequest]>('addNote');
 
 /**
  * Search attributes the Temporal UI filters incidents by. Principals appear only as a hash:

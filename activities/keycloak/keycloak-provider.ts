@@ -7,7 +7,8 @@
  */
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
-import type { ActionOutcome, Principal, VerificationCheck } from '../../domain/incident';
+import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
+import { KeycloakLifecycle } from './lifecycle';
 import {
   Capability,
   ContainmentExpectation,
@@ -62,6 +63,9 @@ export class KeycloakProvider implements IdentityProvider {
     'requireReauthentication',
     'disableAccount',
     'introspectTokens',
+    'investigate',
+    'eradicate',
+    'reinstate',
   ]);
 
   private readonly realms = new Map<string, { admin: KcAdminClient; oidc: RealmOidc }>();
@@ -110,6 +114,23 @@ export class KeycloakProvider implements IdentityProvider {
       recentLoginEvents: events.filter((e) => (e.time ?? 0) >= since),
       recentAdminEvents: adminEvents.filter((e) => (e.time ?? 0) >= since),
     };
+  }
+
+  async investigate(principal: Principal, window: { since: string; until: string }, pre?: PrincipalSnapshot) {
+    return (await this.lifecycle(principal)).investigate(window, pre);
+  }
+
+  async eradicate(principal: Principal, findings: Finding[], opts: { since: string }) {
+    return (await this.lifecycle(principal)).eradicate(findings, opts.since);
+  }
+
+  async reinstate(principal: Principal, opts: { containedAt: string }) {
+    return (await this.lifecycle(principal)).reinstate(opts.containedAt);
+  }
+
+  private async lifecycle(principal: Principal): Promise<KeycloakLifecycle> {
+    const { admin, user } = await this.user(principal);
+    return new KeycloakLifecycle(admin, principal, user.id!, (fn, opts) => call(principal, fn, opts));
   }
 
   async revokeSessions(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {

@@ -36,6 +36,10 @@ export const openIncidentSchema = z
       .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'alertId: letters, digits, . _ : - (1-200)')
       .optional()
       .describe('Idempotency key: the same alert sent twice counts once'),
+    compromisedSince: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('When the compromise is believed to have started: the investigation looks from here'),
     suspectTokens: z
       .array(z.string().min(16).max(16384))
       .max(10)
@@ -44,6 +48,18 @@ export const openIncidentSchema = z
     policy: z
       .object({
         disableAccount: approvalPolicy,
+        eradicate: approvalPolicy,
+        reinstate: approvalPolicy,
+        recoveryWatchMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(30 * 24 * 3600_000),
+        investigationLookbackMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(90 * 24 * 3600_000),
         holdOpenMs: z
           .number()
           .int()
@@ -66,6 +82,9 @@ export const decideApprovalSchema = z
   })
   .strict();
 export type DecideApprovalBody = z.infer<typeof decideApprovalSchema>;
+
+export const addNoteSchema = z.object({ text: z.string().trim().min(1).max(4000) }).strict();
+export type AddNoteBody = z.infer<typeof addNoteSchema>;
 
 export const closeIncidentSchema = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
 export type CloseIncidentBody = z.infer<typeof closeIncidentSchema>;

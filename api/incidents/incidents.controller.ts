@@ -1,11 +1,14 @@
 import { Controller, ForbiddenException, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { renderReviewMarkdown } from '../../domain/review';
 import { AuthedRequest, RequireRole } from '../auth/auth';
 import type { Response } from 'express';
 import { Actor, Origin } from '../common/actor';
 import type { RequestOrigin } from '../../domain/incident';
 import { DocumentBody, ZodBody, ZodPipe, ZodQuery } from '../common/validation';
 import {
+  AddNoteBody,
+  addNoteSchema,
   CloseIncidentBody,
   closeIncidentSchema,
   DecideApprovalBody,
@@ -22,6 +25,7 @@ const incidentId = new ZodPipe(
   z.string().regex(/^incident-[0-9a-f]{24}$/, 'incident id looks like incident-<24 hex>'),
 );
 const runId = new ZodPipe(z.string().uuid().optional());
+const reviewFormat = new ZodPipe(z.enum(['json', 'markdown']).default('json'));
 const actorHeader = ApiHeader({
   name: 'X-Actor',
   required: false,
@@ -102,6 +106,43 @@ export class IncidentsController {
     @Origin() origin: RequestOrigin,
   ) {
     return this.incidents.close(id, body, actor, origin);
+  }
+
+  @Post(':id/notes')
+  @RequireRole('responder')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Add a responder's note (timeline and post-incident review)" })
+  @actorHeader
+  @DocumentBody(addNoteSchema)
+  addNote(
+    @Param('id', incidentId) id: string,
+    @ZodBody(addNoteSchema) body: AddNoteBody,
+    @Actor() actor: string,
+    @Origin() origin: RequestOrigin,
+  ) {
+    return this.incidents.addNote(id, body.text, actor, origin);
+  }
+
+  @Get(':id/investigation')
+  @ApiOperation({
+    summary: 'The investigation report: blast radius, timelines, grants, persistence, findings',
+  })
+  investigation(@Param('id', incidentId) id: string) {
+    return this.incidents.investigation(id);
+  }
+
+  @Get(':id/review')
+  @ApiOperation({ summary: 'The post-incident review as JSON, or Markdown with ?format=markdown' })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'markdown'] })
+  async review(
+    @Param('id', incidentId) id: string,
+    @Query('format', reviewFormat) format: 'json' | 'markdown',
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const report = await this.incidents.review(id);
+    if (format !== 'markdown') return report;
+    res.type('text/markdown');
+    return renderReviewMarkdown(report);
   }
 
   @Get(':id/evidence')

@@ -2,10 +2,11 @@
  * Incidents are Temporal workflows: this service starts or joins them (update-with-start), reads
  * them (query, visibility) and sends responders' decisions to them (updates with validators).
  */
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { checkAnchors } from '../../evidence/chain';
+import { buildReview, ReviewReport } from '../../domain/review';
 import type { Alert, IncidentState, Principal, RequestOrigin } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
 import { openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
@@ -13,6 +14,7 @@ import type { EngineConfig } from '../../config/config';
 import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
 import {
+  addNoteUpdate,
   closeIncidentUpdate,
   decideApprovalUpdate,
   incidentStateQuery,
@@ -65,6 +67,7 @@ export class IncidentsService {
       alert,
       suspectTokenRefs,
       policy: req.policy,
+      compromisedSince: req.compromisedSince,
     });
     return { ...receipt, links: this.links(receipt.incidentId) };
   }
@@ -111,6 +114,44 @@ export class IncidentsService {
     return this.temporal.workflow
       .getHandle(incidentId)
       .executeUpdate(closeIncidentUpdate, { args: [{ ...body, actor, origin }] });
+  }
+
+  async addNote(incidentId: string, text: string, actor: string, origin?: RequestOrigin) {
+    return this.temporal.workflow
+      .getHandle(incidentId)
+      .executeUpdate(addNoteUpdate, { args: [{ text, actor, origin }] });
+  }
+
+  /** The investigation report (from the evidence store), or 404 while none has been written. */
+  async investigation(incidentId: string) {
+    const state = await this.temporal.workflow.getHandle(incidentId).query(incidentStateQuery);
+    const hash = state.investigation?.reportHash;
+    if (!hash) {
+      throw new NotFoundException({
+        error: 'NotYetAvailable',
+        message: `incident ${incidentId} has no investigation yet (phase '${state.phase}')`,
+      });
+    }
+    return this.evidenceStore.read(hash);
+  }
+
+  /**
+   * The latest post-incident review written to evidence; while the incident has not reached its
+   * review, a draft built from the current state (marked `draft: true`).
+   */
+  async review(incidentId: string): Promise<ReviewReport & { draft?: boolean }> {
+    const state = await this.temporal.workflow.getHandle(incidentId).query(incidentStateQuery);
+    const written = [...state.evidence].reverse().find((e) => e.kind === 'post-incident-review');
+    if (written) return (await this.evidenceStore.read(written.objectHash)) as ReviewReport;
+    const { verification } = await this.evidence(incidentId);
+    return {
+      ...buildReview(
+        state,
+        { entries: verification.entries, ok: verification.ok, problems: verification.problems },
+        new Date().toISOString(),
+      ),
+      draft: true,
+    };
   }
 
   async evidence(incidentId: string, runId?: string) {

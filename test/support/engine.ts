@@ -125,7 +125,9 @@ export class TestApi {
     return eventually(
       async () => {
         const state = await this.incident(id);
-        return phases.includes(state.phase) ? state : undefined;
+        // Verified containment is passed through on the way to investigation and recovery.
+        const contained = phases.includes('contained') && state.containedAt !== undefined;
+        return phases.includes(state.phase) || contained ? state : undefined;
       },
       `incident ${id} to reach ${phases.join('/')}`,
       timeoutMs,

@@ -134,10 +134,15 @@ export class KeycloakTestClient {
   }
 
   /** Logs in with the password grant (allowed for the test realm's app client). */
-  async login(user: TestUser, scope = 'openid'): Promise<UserTokens> {
+  async login(
+    user: TestUser,
+    scope = 'openid',
+    client: { id: string; secret?: string } = { id: APP_CLIENT },
+  ): Promise<UserTokens> {
     const form = new URLSearchParams({
       grant_type: 'password',
-      client_id: APP_CLIENT,
+      client_id: client.id,
+      ...(client.secret ? { client_secret: client.secret } : {}),
       username: user.username,
       password: user.password,
       scope,
@@ -146,6 +151,41 @@ export class KeycloakTestClient {
     const res = await fetch(`${this.oidc}/token`, { method: 'POST', body: form });
     if (!res.ok) throw new Error(`login of ${user.username} failed: ${res.status} ${await res.text()}`);
     return (await res.json()) as UserTokens;
+  }
+
+  /** A confidential client with a secret, direct grants and a service account (client credentials). */
+  async createConfidentialClient(prefix: string): Promise<{ id: string; secret: string; uuid: string }> {
+    const clientId = `${prefix}-${randomUUID().slice(0, 8)}`;
+    const secret = `secret-${randomUUID()}`;
+    await this.admin('POST', '/clients', {
+      clientId,
+      enabled: true,
+      publicClient: false,
+      secret,
+      directAccessGrantsEnabled: true,
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+    });
+    const [c] = await this.admin<{ id: string }[]>('GET', `/clients?clientId=${clientId}`);
+    return { id: clientId, secret, uuid: c.id };
+  }
+
+  /** Client credentials grant: 'accepted', or the token endpoint's error code. */
+  async clientCredentials(clientId: string, secret: string): Promise<string> {
+    const res = await fetch(`${this.oidc}/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: secret,
+      }),
+    });
+    if (res.ok) return 'accepted';
+    return ((await res.json()) as { error?: string }).error ?? String(res.status);
+  }
+
+  async grantRealmRole(userId: string, role: string): Promise<void> {
+    await this.admin('POST', `/users/${userId}/role-mappings/realm`, [await this.realmRole(role)]);
   }
 
   async refresh(refreshToken: string): Promise<{ ok: boolean; status: number; error?: string }> {

@@ -52,11 +52,17 @@ export async function awaitApproval(
   for (;;) {
     // A later alert can raise the severity past the policy's automatic threshold while we wait.
     const settled = await condition(
-      () => approval.status !== 'pending' || isAutoApproved(policy, state.severity),
+      () => approval.status !== 'pending' || isAutoApproved(policy, state.severity) || incident.closing,
       policy.timeoutMs,
     );
     if (approval.status === 'approved' || approval.status === 'rejected') {
       return finish(incident, approval, approval.status);
+    }
+    if (incident.closing) {
+      // Closing the incident withdraws what it was still asking for.
+      approval.status = 'rejected';
+      incident.log('approval', `${approval.id} withdrawn: the incident is closing`);
+      return finish(incident, approval, 'closed');
     }
     if (settled) {
       approval.status = 'approved';

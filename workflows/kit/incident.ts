@@ -25,8 +25,10 @@ import {
 } from '../../domain/incident';
 import { refuseDecision } from '../../domain/policy';
 import type { Notification } from '../../activities/notifier';
+import type { ActionInput } from '../../activities';
 import {
   AlertReceipt,
+  addNoteUpdate,
   closeIncidentUpdate,
   decideApprovalUpdate,
   IncidentInput,
@@ -71,6 +73,14 @@ export class Incident {
     return this.closeRequest;
   }
 
+  /** Set when the hold-open window ends: long waits (watch windows, approvals) stop for it. */
+  holdOpenEnded = false;
+
+  /** A person asked to close, or the hold-open window ended: stop waiting, wrap up. */
+  get closing(): boolean {
+    return this.closeRequest !== undefined || this.holdOpenEnded;
+  }
+
   get principal() {
     return this.state.principal;
   }
@@ -102,9 +112,17 @@ export class Incident {
    * activity's retries) is recorded, published and returned as undefined, so the playbook goes on
    * with the remaining steps and verification reports what did not hold.
    */
-  async act(action: ActionName, summary: string): Promise<ActionOutcome | undefined> {
+  async act(
+    action: ActionName,
+    summary: string,
+    extra: Omit<ActionInput, 'principal'> = {},
+  ): Promise<ActionOutcome | undefined> {
     try {
-      const outcome = await run(action, summary, { principal: this.principal, since: this.state.openedAt });
+      const outcome = await run(action, summary, {
+        principal: this.principal,
+        since: this.state.openedAt,
+        ...extra,
+      });
       this.state.actions.push({ action, status: 'done', at: new Date().toISOString(), outcome });
       this.log('action', `${summary}: ${outcome.detail}`);
       return outcome;
@@ -229,6 +247,27 @@ export class Incident {
     );
 
     setHandler(
+      addNoteUpdate,
+      (req) => {
+        const note = { at: new Date().toISOString(), actor: req.actor, text: req.text };
+        (this.state.notes ??= []).push(note);
+        this.log('note', `note: ${req.text}`, req.actor, req.origin);
+        this.publish();
+        return { notes: this.state.notes.length };
+      },
+      {
+        validator: (_req) => {
+          if (this.state.status === 'closed') {
+            throw ApplicationFailure.nonRetryable(
+              `incident ${this.state.incidentId} is closed`,
+              'IncidentClosed',
+            );
+          }
+        },
+      },
+    );
+
+    setHandler(
       closeIncidentUpdate,
       (req) => {
         this.closeRequest = req;
@@ -243,7 +282,7 @@ export class Incident {
               'IncidentClosed',
             );
           }
-          if (!['contained', 'containment-unverified'].includes(this.state.phase)) {
+          if (['triage', 'evidence', 'contain', 'verify'].includes(this.state.phase)) {
             throw ApplicationFailure.nonRetryable(
               `incident ${this.state.incidentId} is still in phase '${this.state.phase}'; close it once containment has run`,
               'IncidentBusy',

@@ -1,0 +1,440 @@
+/**
+ * Keycloak: investigation, eradication and reinstatement of one principal. Read-only investigation
+ * over the incident window; eradication and reinstatement read before they write, so a retried
+ * activity changes nothing twice (client secrets above all: Keycloak issues a new one per call).
+ */
+import type KcAdminClient from '@keycloak/keycloak-admin-client';
+import type { ActionOutcome, Finding, Principal } from '../../domain/incident';
+import {
+  EradicationOutcome,
+  EradicationStep,
+  IdentityProviderError,
+  InvestigationReport,
+  PrincipalSnapshot,
+} from '../identity-provider';
+
+/** Role names that give power over other identities or the realm. */
+export const PRIVILEGED = /admin|manage-|realm-management|impersonation|owner|superuser|root/i;
+const FACTOR_TYPES = new Set(['otp', 'totp', 'hotp', 'webauthn', 'webauthn-passwordless']);
+const AUTH_TYPES = new Set([
+  'LOGIN',
+  'LOGIN_ERROR',
+  'REFRESH_TOKEN',
+  'REFRESH_TOKEN_ERROR',
+  'CODE_TO_TOKEN',
+  'CODE_TO_TOKEN_ERROR',
+  'CLIENT_LOGIN',
+  'TOKEN_EXCHANGE',
+  'LOGOUT',
+]);
+const SECRET_CREATED = 'client.secret.creation.time';
+
+interface AdminEvent {
+  time?: number;
+  operationType?: string;
+  resourceType?: string;
+  resourcePath?: string;
+  representation?: string;
+  authDetails?: { userId?: string; realmId?: string; ipAddress?: string };
+}
+
+type Call = <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T>;
+
+export class KeycloakLifecycle {
+  constructor(
+    private readonly admin: KcAdminClient,
+    private readonly principal: Principal,
+    private readonly userId: string,
+    private readonly call: Call,
+  ) {}
+
+  private get realm() {
+    return this.principal.realm;
+  }
+
+  async investigate(
+    window: { since: string; until: string },
+    pre?: PrincipalSnapshot,
+  ): Promise<InvestigationReport> {
+    const { admin, realm, userId: id, call } = this;
+    const from = Date.parse(window.since);
+    const to = Date.parse(window.until);
+    const inWindow = (t?: number) => t !== undefined && t >= from && t <= to;
+    const [effective, direct, groups, events, aboutUser, byUser, credentials] = await Promise.all([
+      call(() => admin.users.listCompositeRealmRoleMappings({ id, realm })),
+      call(() => admin.users.listRoleMappings({ id, realm })),
+      call(() => admin.users.listGroups({ id, realm })),
+      call(() => admin.realms.findEvents({ realm, user: id, max: 1000 })),
+      call(() => admin.realms.findAdminEvents({ realm, resourcePath: `users/${id}*`, max: 1000 })),
+      call(() => admin.realms.findAdminEvents({ realm, authUser: id, max: 1000 })),
+      call(() => admin.users.getCredentials({ id, realm })),
+    ]);
+    const clientMappings = (direct.clientMappings ?? {}) as Record<
+      string,
+      { id?: string; client?: string; mappings?: { name?: string }[] }
+    >;
+    const clientRoles = Object.values(clientMappings).flatMap((m) =>
+      (m.mappings ?? []).map((r) => ({ client: m.client ?? m.id ?? '?', name: r.name ?? '?' })),
+    );
+
+    const authEvents = events
+      .filter((e) => AUTH_TYPES.has(e.type ?? '') && inWindow(e.time))
+      .sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
+    const uses = new Map<string, number>();
+    for (const e of authEvents) if (e.clientId) uses.set(e.clientId, (uses.get(e.clientId) ?? 0) + 1);
+    const clients = await Promise.all(
+      [...uses].map(async ([clientId, n]) => {
+        const [c] = await call(() => admin.clients.find({ clientId, realm }));
+        const confidential = Boolean(c) && !c.publicClient && !c.bearerOnly;
+        return {
+          clientId,
+          confidential,
+          serviceAccount: Boolean(c?.serviceAccountsEnabled),
+          secretBased: confidential && (c?.clientAuthenticatorType ?? 'client-secret') === 'client-secret',
+          uses: n,
+        };
+      }),
+    );
+
+    const names = new Map<string, string>();
+    const who = async (e: AdminEvent) => {
+      const uid = e.authDetails?.userId;
+      if (!uid) return 'unknown';
+      if (!names.has(uid)) {
+        const u = await call(() => admin.users.findOne({ id: uid, realm }), { notFoundIsDone: true }).catch(
+          () => undefined,
+        );
+        names.set(uid, u?.username ?? `user ${uid} of realm ${e.authDetails?.realmId ?? '?'}`);
+      }
+      return names.get(uid)!;
+    };
+    const adminAbout = (aboutUser as AdminEvent[]).filter((e) => inWindow(e.time));
+    const adminTimeline = await Promise.all(
+      adminAbout.map(async (e) => ({
+        time: new Date(e.time!).toISOString(),
+        operation: `${e.operationType} ${e.resourceType ?? ''}`.trim(),
+        resource: (e.resourcePath ?? '').replace(id, '{user}'),
+        by: await who(e),
+      })),
+    );
+
+    const findings: Finding[] = [];
+    // Role grants to the principal inside the window, still in place: the attacker's elevation.
+    const directRealm = new Set((direct.realmMappings ?? []).map((r) => r.name));
+    const directClient = new Set(clientRoles.map((r) => `${r.client}/${r.name}`));
+    for (const e of adminAbout) {
+      if (e.operationType !== 'CREATE' || !/ROLE_MAPPING/.test(e.resourceType ?? '')) continue;
+      const roles = parseRoles(e.representation);
+      const client = /role-mappings\/clients\/([^/]+)/.exec(e.resourcePath ?? '')?.[1];
+      for (const role of roles) {
+        const container = client ? await this.clientIdOf(client) : 'realm';
+        const present = client ? directClient.has(`${container}/${role}`) : directRealm.has(role);
+        if (!present) continue;
+        findings.push({
+          kind: 'role-grant',
+          role,
+          container,
+          grantedAt: new Date(e.time!).toISOString(),
+          grantedBy: await who(e),
+          privileged: PRIVILEGED.test(role) || container === 'realm-management',
+          remedy: 'remove-grant',
+        });
+      }
+    }
+    // Second factors enrolled inside the window (judged on the pre-containment snapshot too).
+    const seen = new Set<string>();
+    for (const c of [
+      ...(pre?.credentials ?? []),
+      ...credentials.map((x) => ({ ...x, type: x.type ?? '?' })),
+    ]) {
+      if (!c.id || seen.has(c.id) || !FACTOR_TYPES.has((c.type ?? '').toLowerCase())) continue;
+      seen.add(c.id);
+      if (c.createdDate !== undefined && c.createdDate >= from) {
+        findings.push({
+          kind: 'factor',
+          credentialId: c.id,
+          type: c.type!,
+          label: c.userLabel,
+          createdAt: new Date(c.createdDate).toISOString(),
+          remedy: 'remove-factor',
+        });
+      }
+    }
+    // Confidential clients used as this principal: their secrets may be in the attacker's hands.
+    for (const c of clients) {
+      findings.push({
+        kind: 'client-used',
+        clientId: c.clientId,
+        confidential: c.confidential,
+        uses: c.uses,
+        ...(c.secretBased ? { remedy: 'rotate-secret' as const } : {}),
+      });
+    }
+    // What the principal did with admin rights: persistence and further escalation.
+    const actionsByPrincipal = (byUser as AdminEvent[])
+      .filter((e) => inWindow(e.time))
+      .map((e) => ({
+        time: new Date(e.time!).toISOString(),
+        operation: `${e.operationType} ${e.resourceType ?? ''}`.trim(),
+        resource: e.resourcePath ?? '',
+      }));
+    for (const a of actionsByPrincipal)
+      findings.push({ kind: 'grant-by-principal', what: `${a.operation} ${a.resource}`, at: a.time });
+    // Other accounts seen from the same addresses in the window: candidates, not conclusions.
+    // Loopback addresses say nothing about who else is behind them.
+    const routable = (x: string | undefined): x is string => Boolean(x) && !/^(127\.|::1$)/.test(x!);
+    const ips = [...new Set(authEvents.map((e) => e.ipAddress).filter(routable))].slice(0, 5);
+    const related = new Map<string, string>();
+    for (const ip of ips) {
+      const fromIp = await call(() => admin.realms.findEvents({ realm, ipAddress: ip, max: 200 }));
+      for (const e of fromIp) {
+        if (!e.userId || e.userId === id || !inWindow(e.time) || related.has(e.userId)) continue;
+        if (related.size >= 20) break;
+        const u = await call(() => admin.users.findOne({ id: e.userId!, realm }), {
+          notFoundIsDone: true,
+        }).catch(() => undefined);
+        if (u?.username) related.set(e.userId, `${u.username}|${ip}`);
+      }
+    }
+    for (const v of related.values()) {
+      const [username, ip] = v.split('|');
+      findings.push({ kind: 'related-principal', username, via: `same address ${ip}` });
+    }
+
+    return {
+      principal: this.principal,
+      window,
+      generatedAt: new Date().toISOString(),
+      blastRadius: {
+        realmRoles: effective.map((r) => ({
+          name: r.name ?? '?',
+          privileged: PRIVILEGED.test(r.name ?? ''),
+        })),
+        clientRoles: clientRoles.map((r) => ({
+          ...r,
+          privileged: PRIVILEGED.test(r.name) || r.client === 'realm-management',
+        })),
+        groups: groups.map((g) => g.path ?? g.name ?? '?'),
+        clients: clients.map(({ clientId, confidential, serviceAccount, uses: n }) => ({
+          clientId,
+          confidential,
+          serviceAccount,
+          uses: n,
+        })),
+      },
+      authTimeline: authEvents.map((e) => ({
+        time: new Date(e.time!).toISOString(),
+        type: e.type ?? '?',
+        ip: e.ipAddress,
+        client: e.clientId,
+        session: e.sessionId,
+        error: e.error,
+      })),
+      adminTimeline,
+      actionsByPrincipal,
+      findings,
+    };
+  }
+
+  async eradicate(findings: Finding[], since: string): Promise<EradicationOutcome> {
+    const steps: EradicationStep[] = [];
+    for (const f of findings) {
+      if (f.kind === 'role-grant' && f.remedy === 'remove-grant') steps.push(await this.removeGrant(f));
+      else if (f.kind === 'factor' && f.remedy === 'remove-factor') steps.push(await this.removeFactor(f));
+      else if (f.kind === 'client-used' && f.remedy === 'rotate-secret')
+        steps.push(await this.rotateSecret(f, since));
+    }
+    const changed = steps.filter((s) => s.changed).length;
+    return {
+      action: 'eradicate',
+      changed: changed > 0,
+      detail: `${steps.length} remed${steps.length === 1 ? 'y' : 'ies'}: ${steps
+        .map((s) => `${s.after}${s.changed ? '' : ' (already)'}`)
+        .join('; ')}`,
+      steps,
+    };
+  }
+
+  async reinstate(containedAt: string): Promise<ActionOutcome> {
+    const { admin, realm, userId: id, call } = this;
+    const user = await call(() => admin.users.findOne({ id, realm }));
+    if (!user)
+      throw new IdentityProviderError('KeycloakUserNotFound', 'KeycloakUserNotFound: user is gone', false);
+    const credentials = await call(() => admin.users.getCredentials({ id, realm }));
+    const after = Date.parse(containedAt);
+    const required = user.requiredActions ?? [];
+    const passwordReset =
+      required.includes('UPDATE_PASSWORD') ||
+      credentials.some((c) => c.type === 'password' && (c.createdDate ?? 0) > after);
+    const mfaReenrolled =
+      required.includes('CONFIGURE_TOTP') ||
+      credentials.some((c) => FACTOR_TYPES.has((c.type ?? '').toLowerCase()) && (c.createdDate ?? 0) > after);
+    if (!passwordReset || !mfaReenrolled) {
+      throw new IdentityProviderError(
+        'ReinstatementRefused',
+        `ReinstatementRefused: ${this.principal.username} would come back without ${[
+          passwordReset ? '' : 'a password reset',
+          mfaReenrolled ? '' : 'MFA re-enrolment',
+        ]
+          .filter(Boolean)
+          .join(' and ')}`,
+        false,
+      );
+    }
+    if (user.enabled !== false) {
+      return {
+        action: 'reinstateAccount',
+        changed: false,
+        detail: `${this.principal.username} was already enabled`,
+      };
+    }
+    await call(() => admin.users.update({ id, realm }, { enabled: true }));
+    return {
+      action: 'reinstateAccount',
+      changed: true,
+      detail: `re-enabled ${this.principal.username}; password reset and MFA enrolment ${
+        required.includes('UPDATE_PASSWORD') ? 'required at next login' : 'done'
+      }`,
+    };
+  }
+
+  private async removeGrant(f: Extract<Finding, { kind: 'role-grant' }>): Promise<EradicationStep> {
+    const { admin, realm, userId: id, call } = this;
+    const label =
+      f.container === 'realm' ? `realm role '${f.role}'` : `role '${f.role}' of client '${f.container}'`;
+    if (f.container === 'realm') {
+      const mapped = await call(() => admin.users.listRealmRoleMappings({ id, realm }));
+      const role = mapped.find((r) => r.name === f.role);
+      if (!role)
+        return { finding: f, changed: false, before: `${label} not mapped`, after: `${label} not mapped` };
+      await call(() =>
+        admin.users.delRealmRoleMappings({ id, realm, roles: [{ id: role.id!, name: role.name! }] }),
+      );
+    } else {
+      const [client] = await call(() => admin.clients.find({ clientId: f.container, realm }));
+      const mapped = client?.id
+        ? await call(() => admin.users.listClientRoleMappings({ id, realm, clientUniqueId: client.id! }))
+        : [];
+      const role = mapped.find((r) => r.name === f.role);
+      if (!role)
+        return { finding: f, changed: false, before: `${label} not mapped`, after: `${label} not mapped` };
+      await call(() =>
+        admin.users.delClientRoleMappings({
+          id,
+          realm,
+          clientUniqueId: client!.id!,
+          roles: [{ id: role.id!, name: role.name! }],
+        }),
+      );
+    }
+    return {
+      finding: f,
+      changed: true,
+      before: `${label} granted by ${f.grantedBy}`,
+      after: `removed ${label}`,
+    };
+  }
+
+  private async removeFactor(f: Extract<Finding, { kind: 'factor' }>): Promise<EradicationStep> {
+    const { admin, realm, userId: id, call } = this;
+    const label = `${f.type} factor${f.label ? ` '${f.label}'` : ''} enrolled ${f.createdAt}`;
+    const present = (await call(() => admin.users.getCredentials({ id, realm }))).some(
+      (c) => c.id === f.credentialId,
+    );
+    if (!present) return { finding: f, changed: false, before: `${label}: gone`, after: `removed ${label}` };
+    await call(() => admin.users.deleteCredential({ id, credentialId: f.credentialId, realm }), {
+      notFoundIsDone: true,
+    });
+    return { finding: f, changed: true, before: label, after: `removed ${label}` };
+  }
+
+  /**
+   * A new client secret, once per incident: Keycloak records when the current secret was created,
+   * so a retry that finds it newer than the incident knows the rotation already happened. The old
+   * secret never leaves this function; it is used once, to prove the token endpoint refuses it.
+   */
+  private async rotateSecret(
+    f: Extract<Finding, { kind: 'client-used' }>,
+    since: string,
+  ): Promise<EradicationStep> {
+    const { admin, realm, call } = this;
+    const [client] = await call(() => admin.clients.find({ clientId: f.clientId, realm }));
+    if (!client?.id)
+      return {
+        finding: f,
+        changed: false,
+        before: `client '${f.clientId}' gone`,
+        after: 'nothing to rotate',
+      };
+    const createdS = Number(client.attributes?.[SECRET_CREATED] ?? 0);
+    if (createdS * 1000 >= Date.parse(since) - 1000) {
+      return {
+        finding: f,
+        changed: false,
+        before: `secret of '${f.clientId}' created ${new Date(createdS * 1000).toISOString()}`,
+        after: `secret of '${f.clientId}' already rotated during this incident`,
+      };
+    }
+    const old = (await call(() => admin.clients.getClientSecret({ id: client.id!, realm }))).value;
+    const fresh = (await call(() => admin.clients.generateNewClientSecret({ id: client.id!, realm }))).value;
+    const proof = old && fresh ? await this.proveSecretRotation(f.clientId, old, fresh) : 'no secret to test';
+    return {
+      finding: f,
+      changed: true,
+      before: `secret of '${f.clientId}' created ${createdS ? new Date(createdS * 1000).toISOString() : 'at an unknown time'}`,
+      after: `rotated the secret of client '${f.clientId}'`,
+      proof,
+    };
+  }
+
+  private async proveSecretRotation(clientId: string, old: string, fresh: string): Promise<string> {
+    const attempt = async (secret: string) => {
+      const res = await fetch(
+        `${this.baseUrl()}/realms/${encodeURIComponent(this.realm)}/protocol/openid-connect/token`,
+        {
+          method: 'POST',
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: clientId,
+            client_secret: secret,
+          }),
+          signal: AbortSignal.timeout(10_000),
+        },
+      );
+      const body = (await res.json().catch(() => ({}))) as { error?: string };
+      return res.ok ? 'accepted' : (body.error ?? String(res.status));
+    };
+    const [withOld, withNew] = [await attempt(old), await attempt(fresh)];
+    if (withOld !== 'invalid_client' && withOld !== 'unauthorized_client') {
+      throw new IdentityProviderError(
+        'SecretRotationUnproven',
+        `SecretRotationUnproven: the token endpoint answered '${withOld}' to the old secret of '${clientId}'`,
+        true,
+      );
+    }
+    if (withOld === withNew)
+      return `old and new secret both answered '${withOld}': rotation not provable this way`;
+    return `old secret refused by the token endpoint (${withOld}); new secret ${withNew === 'accepted' ? 'accepted' : `authenticates (${withNew})`}`;
+  }
+
+  private baseUrl(): string {
+    return (this.admin as unknown as { baseUrl: string }).baseUrl.replace(/\/$/, '');
+  }
+
+  private async clientIdOf(uuid: string): Promise<string> {
+    const c = await this.call(() => this.admin.clients.findOne({ id: uuid, realm: this.realm }), {
+      notFoundIsDone: true,
+    }).catch(() => undefined);
+    return c?.clientId ?? uuid;
+  }
+}
+
+/** Role names from an admin event's representation (a JSON array of roles), when details are on. */
+function parseRoles(representation?: string): string[] {
+  try {
+    const parsed = JSON.parse(representation ?? '[]') as { name?: string }[];
+    return Array.isArray(parsed) ? parsed.map((r) => r.name).filter((n): n is string => Boolean(n)) : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * The post-incident review: timeline, the times that matter, what was done and how it went, the
+ * evidence, responders' notes and recommendations. Pure: built from the incident state (and the
+ * evidence verification), rendered as JSON or Markdown.
+ */
+import type { Finding, IncidentState, TimelineEntry } from './incident';
+
+export interface ReviewReport {
+  incidentId: string;
+  playbook: string;
+  principal: string;
+  severity: string;
+  status: string;
+  generatedAt: string;
+  /** Earliest known sign of the compromise (investigation window or first triggering event). */
+  firstSignAt?: string;
+  openedAt: string;
+  containedAt?: string;
+  eradicatedAt?: string;
+  recoveredAt?: string;
+  closedAt?: string;
+  metrics: {
+    timeToDetectMs?: number;
+    timeToContainMs?: number;
+    timeToEradicateMs?: number;
+    timeToRecoverMs?: number;
+    approvals: { id: string; action: string; waitedMs?: number; resolution?: string; decidedBy: string[] }[];
+  };
+  actions: { action: string; status: string; at: string; detail: string }[];
+  findings: Finding[];
+  evidence: { entries: number; verified: boolean; problems: string[] };
+  notes: { at: string; actor: string; text: string }[];
+  indicators: { ips: string[]; clients: string[] };
+  recommendations: string[];
+  timeline: TimelineEntry[];
+}
+
+const ms = (from?: string, to?: string) => (from && to ? Date.parse(to) - Date.parse(from) : undefined);
+
+export function buildReview(
+  state: IncidentState,
+  evidence: { entries: number; ok: boolean; problems: { seq: number; reason: string }[] },
+  now: string,
+  indicators: { ips: string[]; clients: string[] } = { ips: [], clients: [] },
+): ReviewReport {
+  const firstSignAt = state.investigation?.since;
+  const findings = state.investigation?.findings ?? [];
+  const approvals = state.approvals.map((a) => {
+    const decidedAt = a.decisions.length ? a.decisions[a.decisions.length - 1].at : undefined;
+    return {
+      id: a.id,
+      action: a.action,
+      waitedMs: ms(a.requestedAt, decidedAt),
+      resolution: a.resolution,
+      decidedBy: a.decisions.map((d) => `${d.actor} (${d.decision})`),
+    };
+  });
+  const actions = state.actions.map((a) => ({
+    action: a.action,
+    status: a.status,
+    at: a.at,
+    detail: a.status === 'done' ? a.outcome.detail : a.status === 'failed' ? a.error : a.reason,
+  }));
+  return {
+    incidentId: state.incidentId,
+    playbook: state.playbook,
+    principal: `${state.principal.username} (${state.principal.provider} realm '${state.principal.realm}')`,
+    severity: state.severity,
+    status: state.status,
+    generatedAt: now,
+    firstSignAt,
+    openedAt: state.openedAt,
+    containedAt: state.containedAt,
+    eradicatedAt: state.eradicatedAt,
+    recoveredAt: state.recoveredAt,
+    closedAt: state.closedAt,
+    metrics: {
+      timeToDetectMs: ms(firstSignAt, state.openedAt),
+      timeToContainMs: ms(state.openedAt, state.containedAt),
+      timeToEradicateMs: ms(state.openedAt, state.eradicatedAt),
+      timeToRecoverMs: ms(state.openedAt, state.recoveredAt),
+      approvals,
+    },
+    actions,
+    findings,
+    evidence: {
+      entries: evidence.entries,
+      verified: evidence.ok,
+      problems: evidence.problems.map((p) => `entry ${p.seq}: ${p.reason}`),
+    },
+    notes: state.notes ?? [],
+    indicators,
+    recommendations: recommend(state, findings, approvals),
+    timeline: state.timeline,
+  };
+}
+
+function recommend(
+  state: IncidentState,
+  findings: Finding[],
+  approvals: ReviewReport['metrics']['approvals'],
+): string[] {
+  const out: string[] = [];
+  if (findings.some((f) => f.kind === 'factor')) {
+    out.push(
+      'Require phishing-resistant MFA (WebAuthn) and alert on factor enrolment after a suspicious login.',
+    );
+  }
+  if (findings.some((f) => f.kind === 'role-grant' && f.privileged)) {
+    out.push('Review who may grant privileged roles; alert on privileged grants outside change windows.');
+  }
+  if (findings.some((f) => f.kind === 'client-used' && f.confidential)) {
+    out.push(
+      'Move confidential clients to private-key JWT or mTLS client authentication; rotate secrets on a schedule.',
+    );
+  }
+  if (findings.some((f) => f.kind === 'related-principal')) {
+    out.push(
+      'Investigate the related accounts seen from the same addresses; add them to this incident if warranted.',
+    );
+  }
+  const slow = approvals.filter((a) => (a.waitedMs ?? 0) > 15 * 60_000);
+  if (slow.length)
+    out.push(
+      `Approvals waited over 15 minutes (${slow.map((a) => a.id).join(', ')}): review on-call approver coverage.`,
+    );
+  if (state.actions.some((a) => a.status === 'failed')) {
+    out.push('Some actions failed: check the engine’s permissions in the identity provider and re-run them.');
+  }
+  if (state.verification && !state.verification.verified) {
+    out.push('Containment was not verified: treat the account as still compromised until it is.');
+  }
+  if (!out.length)
+    out.push('No gaps found by the playbook; keep the detections that raised this incident tuned.');
+  return out;
+}
+
+function dur(v?: number): string {
+  if (v === undefined) return '—';
+  if (v < 1000) return `${v} ms`;
+  const s = Math.round(v / 1000);
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+}
+
+function describe(f: Finding): string {
+  switch (f.kind) {
+    case 'role-grant':
+      return `${f.privileged ? 'privileged ' : ''}role '${f.role}' (${f.container}) granted ${f.grantedAt ?? ''} by ${f.grantedBy ?? 'unknown'}`;
+    case 'factor':
+      return `${f.type} factor ${f.label ? `'${f.label}' ` : ''}enrolled ${f.createdAt ?? ''}`;
+    case 'client-used':
+      return `${f.confidential ? 'confidential' : 'public'} client '${f.clientId}' used ${f.uses} time(s)`;
+    case 'grant-by-principal':
+      return `the principal did: ${f.what} at ${f.at}`;
+    case 'related-principal':
+      return `related account '${f.username}' (${f.via})`;
+  }
+}
+
+export function renderReviewMarkdown(r: ReviewReport): string {
+  const lines = [
+    `# Post-incident review: ${r.incidentId}`,
+    '',
+    `- Principal: ${r.principal}`,
+    `- Playbook: ${r.playbook}; severity: ${r.severity}; status: ${r.status}`,
+    `- Generated: ${r.generatedAt}`,
+    '',
+    '## Times',
+    '',
+    '| milestone | at | since opening |',
+    '| --- | --- | --- |',
+    `| first sign | ${r.firstSignAt ?? '—'} | |`,
+    `| opened | ${r.openedAt} | |`,
+    `| contained | ${r.containedAt ?? '—'} | ${dur(r.metrics.timeToContainMs)} |`,
+    `| eradicated | ${r.eradicatedAt ?? '—'} | ${dur(r.metrics.timeToEradicateMs)} |`,
+    `| recovered | ${r.recoveredAt ?? '—'} | ${dur(r.metrics.timeToRecoverMs)} |`,
+    `| closed | ${r.closedAt ?? '—'} | |`,
+    '',
+    `Time to detect (first sign → opened): ${dur(r.metrics.timeToDetectMs)}.`,
+    '',
+    '## Approvals',
+    '',
+    ...(r.metrics.approvals.length
+      ? r.metrics.approvals.map(
+          (a) =>
+            `- ${a.id} (${a.action}): ${a.resolution ?? 'pending'} after ${dur(a.waitedMs)}${a.decidedBy.length ? ` — ${a.decidedBy.join(', ')}` : ''}`,
+        )
+      : ['- none needed']),
+    '',
+    '## Findings',
+    '',
+    ...(r.findings.length ? r.findings.map((f) => `- ${describe(f)}`) : ['- none']),
+    '',
+    '## Actions',
+    '',
+    '| action | status | at | result |',
+    '| --- | --- | --- | --- |',
+    ...r.actions.map((a) => `| ${a.action} | ${a.status} | ${a.at} | ${a.detail.replace(/\|/g, '\\|')} |`),
+    '',
+    '## Evidence',
+    '',
+    `${r.evidence.entries} entries; chain ${r.evidence.verified ? 'verifies' : `FAILS: ${r.evidence.problems.join('; ')}`}.`,
+    '',
+    '## Indicators',
+    '',
+    `- addresses: ${r.indicators.ips.join(', ') || '—'}`,
+    `- clients: ${r.indicators.clients.join(', ') || '—'}`,
+    '',
+    '## Notes',
+    '',
+    ...(r.notes.length ? r.notes.map((n) => `- ${n.at} ${n.actor}: ${n.text}`) : ['- none']),
+    '',
+    '## Recommendations',
+    '',
+    ...r.recommendations.map((x) => `- ${x}`),
+    '',
+    '## Timeline',
+    '',
+    ...r.timeline.map((t) => `- ${t.at} [${t.phase}] ${t.actor}: ${t.message}`),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,205 @@
+/**
+ * The whole lifecycle on the real Keycloak: after the credential is stolen, the attacker has a
+ * second factor enrolled, is granted an admin role and uses a confidential client. The playbook
+ * contains, finds all three, removes the factor and the grant, rotates the client's secret (the old
+ * one stops working), reinstates the person after a quiet watch window and an approval, and writes
+ * a review that lists all of it with its times. Every Keycloak assertion uses the test's own calls.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { EngineConfig } from '../config/config';
+import type { Finding } from '../domain/incident';
+import type { ReviewReport } from '../domain/review';
+import { testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { KeycloakTestClient } from './support/keycloak';
+
+const RESPONDER = 'lc.responder';
+const APPROVER = 'lc.approver';
+let config: EngineConfig;
+let worker: TestWorker;
+let api: TestApi;
+const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
+
+beforeAll(async () => {
+  config = testConfig();
+  worker = await TestWorker.start(config);
+  api = await TestApi.start(config);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await worker?.stop();
+});
+
+it('investigates, eradicates, reinstates after approval and reviews', async () => {
+  const compromisedSince = new Date(Date.now() - 1000).toISOString();
+  // The attacker's work: a phone enrolled as second factor, an admin role, a confidential client.
+  const victim = await kc.createUser('lifecycle', { otp: true });
+  await kc.grantRealmRole(victim.id, 'ir-admin');
+  const client = await kc.createConfidentialClient('billing');
+  await kc.login(victim, 'openid', { id: client.id, secret: client.secret });
+  expect(await kc.clientCredentials(client.id, client.secret)).toBe('accepted');
+
+  const opened = await api.openIncident(victim.username, RESPONDER, {
+    severity: 'critical',
+    compromisedSince,
+    policy: { recoveryWatchMs: 1500, reinstate: { timeoutMs: 120_000 } },
+  });
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+
+  // Recovery waits for a human after the watch window: by then investigation and eradication ran.
+  const approval = await api.pendingApproval(id);
+  expect(approval.action).toBe('reinstateAccount');
+  let state = await api.incident(id);
+  expect(state.phase).toBe('recover');
+
+  const findings = state.investigation!.findings;
+  const grant = findings.find((f) => f.kind === 'role-grant') as Extract<Finding, { kind: 'role-grant' }>;
+  expect(grant).toMatchObject({
+    role: 'ir-admin',
+    container: 'realm',
+    remedy: 'remove-grant',
+    privileged: true,
+  });
+  // The test's setup grants as the master-realm admin: named as an account of another realm.
+  expect(grant.grantedBy).toMatch(/^user [0-9a-f-]{36} of realm [0-9a-f-]{36}$/);
+  expect(findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'factor',
+      type: 'otp',
+      label: 'attacker phone',
+      remedy: 'remove-factor',
+    }),
+  );
+  expect(findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'client-used',
+      clientId: client.id,
+      confidential: true,
+      remedy: 'rotate-secret',
+    }),
+  );
+
+  // Eradicated, as Keycloak itself says.
+  const realmRoles = await kc.admin<{ name: string }[]>('GET', `/users/${victim.id}/role-mappings/realm`);
+  expect(realmRoles.map((r) => r.name)).not.toContain('ir-admin');
+  expect((await kc.credentials(victim.id)).map((c) => c.type)).not.toContain('otp');
+  expect(['invalid_client', 'unauthorized_client']).toContain(
+    await kc.clientCredentials(client.id, client.secret),
+  );
+  const eradication = state.actions.find((a) => a.action === 'eradicate');
+  expect(eradication?.status).toBe('done');
+  const steps = (eradication as unknown as { outcome: { steps: { after: string; proof?: string }[] } })
+    .outcome.steps;
+  expect(steps.map((s) => s.after)).toEqual(
+    expect.arrayContaining([
+      "removed realm role 'ir-admin'",
+      `rotated the secret of client '${client.id}'`,
+      expect.stringMatching(/^removed otp factor 'attacker phone'/),
+    ]),
+  );
+  expect(steps.find((s) => s.proof)?.proof).toMatch(
+    /^old secret refused by the token endpoint \((invalid|unauthorized)_client\); new secret accepted$/,
+  );
+  expect((await kc.user(victim.id)).enabled).toBe(false);
+
+  const investigation = await api.call('GET', `/incidents/${id}/investigation`);
+  expect(investigation.status).toBe(200);
+  expect(investigation.body.authTimeline.map((e: { client?: string }) => e.client)).toContain(client.id);
+  expect(investigation.body.blastRadius.realmRoles).toContainEqual({ name: 'ir-admin', privileged: true });
+
+  // Reinstatement: four-eyes, then the account is back with a reset and MFA enrolment pending.
+  const note = await api.call(
+    'POST',
+    `/incidents/${id}/notes`,
+    { text: 'user confirmed the phishing mail' },
+    RESPONDER,
+  );
+  expect(note.status).toBe(200);
+  const decided = await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: approval.id, decision: 'approve', comment: 'manager called the user' },
+    APPROVER,
+  );
+  expect(decided.status).toBe(200);
+  state = await api.untilPhase(id, ['review']);
+  const user = await kc.user(victim.id);
+  expect(user.enabled).toBe(true);
+  expect(user.requiredActions).toEqual(expect.arrayContaining(['UPDATE_PASSWORD', 'CONFIGURE_TOTP']));
+  expect(state.recoveredAt).toBeDefined();
+
+  const closed = await api.call('POST', `/incidents/${id}/close`, { reason: 'recovered' }, RESPONDER);
+  expect(closed.status).toBe(200);
+  state = await api.untilPhase(id, ['closed']);
+  const review = await waitForFinalReview(id);
+  expect(review.status).toBe('closed');
+  expect(review.metrics.timeToContainMs).toBeGreaterThan(0);
+  expect(review.metrics.timeToEradicateMs).toBeGreaterThanOrEqual(review.metrics.timeToContainMs!);
+  expect(review.metrics.timeToRecoverMs).toBeGreaterThanOrEqual(review.metrics.timeToEradicateMs!);
+  expect(review.metrics.approvals).toContainEqual(
+    expect.objectContaining({
+      action: 'reinstateAccount',
+      resolution: 'approved',
+      decidedBy: [`${APPROVER} (approve)`],
+    }),
+  );
+  expect(review.actions.map((a) => a.action)).toEqual(
+    expect.arrayContaining(['revokeSessions', 'disableAccount', 'eradicate', 'reinstateAccount']),
+  );
+  expect(review.findings).toEqual(findings);
+  expect(review.notes.map((n) => n.text)).toEqual(['user confirmed the phishing mail']);
+  expect(review.evidence.verified).toBe(true);
+  expect(review.indicators.clients).toContain(client.id);
+
+  const markdown = await fetch(`${api.url}/incidents/${id}/review?format=markdown`);
+  expect(markdown.headers.get('content-type')).toMatch(/text\/markdown/);
+  const text = await markdown.text();
+  for (const heading of [
+    '## Times',
+    '## Approvals',
+    '## Findings',
+    '## Actions',
+    '## Evidence',
+    '## Recommendations',
+  ]) {
+    expect(text).toContain(heading);
+  }
+  expect(text).toContain(`rotated the secret of client '${client.id}'`);
+  const dir = path.resolve(__dirname, '..', '.runtime', 'reports');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'review-example.md'), text);
+  writeFileSync(path.join(dir, 'review-example.json'), JSON.stringify(review, null, 2));
+});
+
+it('holds recovery when a new detection arrives during the watch window', async () => {
+  const victim = await kc.createUser('relapse');
+  const opened = await api.openIncident(victim.username, RESPONDER, {
+    severity: 'critical',
+    policy: { recoveryWatchMs: 60_000 },
+  });
+  const id = opened.body.incidentId;
+  await api.untilPhase(id, ['recover']);
+  const again = await api.openIncident(victim.username, 'detector.keycloak', {
+    summary: 'login from a new country after containment',
+  });
+  expect({ status: again.status, body: again.body }).toMatchObject({ status: 200, body: { joined: true } });
+  const state = await api.untilPhase(id, ['review']);
+  expect(state.timeline.map((t) => t.message)).toContainEqual(
+    expect.stringContaining('recovery held: a new detection'),
+  );
+  expect(state.recoveredAt).toBeUndefined();
+  expect((await kc.user(victim.id)).enabled).toBe(false);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+async function waitForFinalReview(id: string): Promise<ReviewReport> {
+  for (let i = 0; i < 120; i++) {
+    const res = await api.call<ReviewReport & { draft?: boolean }>('GET', `/incidents/${id}/review`);
+    if (res.status === 200 && !res.body.draft && res.body.status === 'closed') return res.body;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('no final review');
+}
