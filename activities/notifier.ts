@@ -1,12 +1,15 @@
 /**
  * Tells people what the engine is doing: phase changes, approval requests, escalations.
- * The log notifier always runs; a JSON webhook is added when configured.
+ * The log notifier always runs; a generic JSON webhook and a Slack incoming webhook are added when
+ * configured (NOTIFY_WEBHOOK_URL, NOTIFY_SLACK_WEBHOOK_URL).
  */
 export interface Notification {
   incidentId: string;
   kind: 'phase' | 'approval-requested' | 'approval-escalated' | 'contained' | 'containment-unverified';
   severity: string;
   message: string;
+  /** For `phase`: the phase entered. */
+  phase?: string;
 }
 
 export interface Notifier {
@@ -39,9 +42,63 @@ export class WebhookNotifier implements Notifier {
   }
 }
 
+const ICON: Record<Notification['kind'], string> = {
+  phase: ':arrow_forward:',
+  'approval-requested': ':raised_hand:',
+  'approval-escalated': ':rotating_light:',
+  contained: ':white_check_mark:',
+  'containment-unverified': ':warning:',
+};
+
+/**
+ * Slack (and Mattermost, Rocket.Chat…) incoming webhook: a `text` fallback and Block Kit blocks.
+ * `incidentUrl` turns the incident id into a link (e.g. the Temporal UI or the API).
+ */
+export class SlackNotifier implements Notifier {
+  constructor(
+    private readonly url: string,
+    private readonly incidentUrl?: (incidentId: string) => string,
+  ) {}
+
+  static payload(n: Notification, incidentUrl?: (incidentId: string) => string) {
+    const id = incidentUrl ? `<${incidentUrl(n.incidentId)}|${n.incidentId}>` : n.incidentId;
+    const text = `${ICON[n.kind]} ${n.message}`;
+    return {
+      text,
+      blocks: [
+        { type: 'section', text: { type: 'mrkdwn', text } },
+        {
+          type: 'context',
+          elements: [
+            {
+              type: 'mrkdwn',
+              text: `${id} · severity *${n.severity}* · ${n.kind}${n.phase ? ` → ${n.phase}` : ''}`,
+            },
+          ],
+        },
+      ],
+    };
+  }
+
+  async notify(n: Notification): Promise<void> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(SlackNotifier.payload(n, this.incidentUrl)),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`SlackRejected: Slack webhook answered ${res.status}`);
+  }
+}
+
 export class FanOutNotifier implements Notifier {
   constructor(private readonly notifiers: Notifier[]) {}
+  /** Every channel is tried; a failure of any fails the activity (retried: at-least-once delivery). */
   async notify(n: Notification): Promise<void> {
-    await Promise.all(this.notifiers.map((x) => x.notify(n)));
+    const results = await Promise.allSettled(this.notifiers.map((x) => x.notify(n)));
+    const failed = results.flatMap((r) =>
+      r.status === 'rejected' ? [String(r.reason?.message ?? r.reason)] : [],
+    );
+    if (failed.length) throw new Error(`NotificationFailed: ${failed.join('; ')}`);
   }
 }

@@ -23,6 +23,8 @@ export interface EngineConfig {
   /** EVIDENCE_STORE=s3: evidence on S3-compatible storage with Object Lock (see README). */
   evidenceS3?: S3EvidenceSettings;
   notifyWebhookUrl?: string;
+  /** Slack-compatible incoming webhook (NOTIFY_SLACK_WEBHOOK_URL). */
+  notifySlackWebhookUrl?: string;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
   api: {
     host: string;
@@ -102,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
     evidenceS3: parseEvidenceS3(get),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
+    notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
       port,

@@ -6,6 +6,8 @@
  * a review that lists all of it with its times. Every Keycloak assertion uses the test's own calls.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { EngineConfig } from '../config/config';
 import type { Finding } from '../domain/incident';
@@ -21,8 +23,26 @@ let worker: TestWorker;
 let api: TestApi;
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
 
+const hooks: { path: string; body: Record<string, unknown> }[] = [];
+let receiver: http.Server;
+
 beforeAll(async () => {
-  config = testConfig();
+  // A local receiver stands in for the responders' webhook and Slack channel.
+  receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      hooks.push({ path: req.url ?? '', body: JSON.parse(body) });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  config = {
+    ...testConfig(),
+    notifyWebhookUrl: `${hookUrl}/hook`,
+    notifySlackWebhookUrl: `${hookUrl}/slack`,
+  };
   worker = await TestWorker.start(config);
   api = await TestApi.start(config);
 });
@@ -30,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
   await worker?.stop();
+  await new Promise((r) => receiver?.close(r));
 });
 
 it('investigates, eradicates, reinstates after approval and reviews', async () => {
@@ -153,6 +174,17 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
   expect(review.notes.map((n) => n.text)).toEqual(['user confirmed the phishing mail']);
   expect(review.evidence.verified).toBe(true);
   expect(review.indicators.clients).toContain(client.id);
+
+  // Responders were told at every milestone, on both channels.
+  const generic = hooks.filter((h) => h.path === '/hook' && h.body.incidentId === id).map((h) => h.body);
+  expect(generic.filter((b) => b.kind === 'phase').map((b) => b.phase)).toEqual(
+    expect.arrayContaining(['investigate', 'eradicate', 'recover', 'recovered', 'closed']),
+  );
+  expect(generic).toContainEqual(expect.objectContaining({ kind: 'approval-requested' }));
+  const slack = hooks
+    .filter((h) => h.path === '/slack')
+    .map((h) => h.body as { text: string; blocks: unknown[] });
+  expect(slack.some((b) => b.text.includes('reinstated') && b.blocks.length === 2)).toBe(true);
 
   const markdown = await fetch(`${api.url}/incidents/${id}/review?format=markdown`);
   expect(markdown.headers.get('content-type')).toMatch(/text\/markdown/);

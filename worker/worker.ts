@@ -11,7 +11,13 @@ import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { OktaSystemLog } from '../activities/okta/system-log';
 import { EntraSignIns } from '../activities/entra/sign-ins';
-import { FanOutNotifier, LogNotifier, Notifier, WebhookNotifier } from '../activities/notifier';
+import {
+  FanOutNotifier,
+  LogNotifier,
+  Notifier,
+  SlackNotifier,
+  WebhookNotifier,
+} from '../activities/notifier';
 import { EngineConfig, requirePayloadProtection } from '../config/config';
 import { engineDataConverter } from '../codec/data-converter';
 import { warnIfPlaintext } from '../client/connect';
@@ -22,6 +28,13 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
   const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
   if (config.notifyWebhookUrl) notifiers.push(new WebhookNotifier(config.notifyWebhookUrl));
+  if (config.notifySlackWebhookUrl) {
+    const ui = config.temporal.uiUrl;
+    const link = ui
+      ? (id: string) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(id)}`
+      : undefined;
+    notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link));
+  }
   return withHeartbeats({
     ...createActivities({
       providers: { keycloak },

@@ -116,7 +116,7 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
   const closer = incident.closeRequested;
   incident.state.status = 'closed';
   incident.state.closedAt = new Date().toISOString();
-  incident.enterPhase(
+  await incident.announcePhase(
     'closed',
     closer
       ? `closed by ${closer.actor}: ${closer.reason}`
@@ -190,7 +190,7 @@ async function afterContainment(
   const closing = () => incident.closing;
 
   // Investigate (read-only)
-  incident.enterPhase('investigate', `trace what happened to ${who} and what it can reach`);
+  await incident.announcePhase('investigate', `trace what happened to ${who} and what it can reach`);
   const since =
     input.compromisedSince ??
     new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
@@ -217,7 +217,7 @@ async function afterContainment(
   // Eradicate
   const plan = findings.filter((f) => 'remedy' in f && f.remedy);
   if (plan.length) {
-    incident.enterPhase('eradicate', `close the ${plan.length} way(s) in the investigation found`);
+    await incident.announcePhase('eradicate', `close the ${plan.length} way(s) in the investigation found`);
     const summary = `eradicate for ${who}: ${plan.map(describeFinding).join('; ')}`.slice(0, 500);
     const resolution = await awaitApproval(incident, {
       action: 'eradicate',
@@ -240,7 +240,7 @@ async function afterContainment(
   // Recover: only what this incident disabled, after a quiet watch window and an approval.
   const disabled = state.actions.some((a) => a.action === 'disableAccount' && a.status === 'done');
   if (disabled) {
-    incident.enterPhase(
+    await incident.announcePhase(
       'recover',
       `watch ${who} for ${Math.round(policy.recoveryWatchMs / 1000)} s before reinstating`,
     );
@@ -261,7 +261,7 @@ async function afterContainment(
         });
         if (outcome) {
           state.recoveredAt = new Date().toISOString();
-          incident.enterPhase('recovered', `${who} reinstated`);
+          await incident.announcePhase('recovered', `${who} reinstated`);
         }
       } else incident.skip('reinstateAccount', `approval resolved as ${resolution}`);
     }

@@ -85,6 +85,12 @@ export class Incident {
     return this.state.principal;
   }
 
+  /** Enters a phase and tells responders (the lifecycle's milestones are worth a message). */
+  async announcePhase(phase: Phase, message: string): Promise<void> {
+    this.enterPhase(phase, message);
+    await this.notify('phase', `${this.principal.username}: ${message}`);
+  }
+
   enterPhase(phase: Phase, message: string): void {
     this.state.phase = phase;
     this.log('phase', message);
@@ -139,8 +145,9 @@ export class Incident {
   /** Tells responders; a broken channel is logged on the timeline and never stalls the playbook. */
   async notify(kind: Notification['kind'], message: string): Promise<void> {
     const { incidentId, severity } = this.state;
+    const phase = kind === 'phase' ? this.state.phase : undefined;
     try {
-      await run('notify', `notify responders: ${message}`, { incidentId, kind, severity, message });
+      await run('notify', `notify responders: ${message}`, { incidentId, kind, severity, message, phase });
       this.log('notification', message);
     } catch (err) {
       this.log(

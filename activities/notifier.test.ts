@@ -1,0 +1,61 @@
+/**
+ * Notifications over real HTTP to a local receiver: the generic JSON webhook gets the notification
+ * as is; the Slack-compatible one gets a `text` fallback and Block Kit blocks with a link; a failing
+ * channel fails the delivery (so the activity retries) without stopping the others.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FanOutNotifier, Notification, SlackNotifier, WebhookNotifier } from './notifier';
+
+let server: http.Server;
+let url: string;
+const received: { path: string; body: unknown }[] = [];
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', body: JSON.parse(body) });
+      res.writeHead(req.url === '/down' ? 503 : 200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((r) => server.close(r)));
+beforeEach(() => (received.length = 0));
+
+const n: Notification = {
+  incidentId: 'incident-0123456789abcdef01234567',
+  kind: 'approval-requested',
+  severity: 'high',
+  message: 'Approval disableAccount-1 needed: disable the account of jdoe',
+};
+
+it('posts the notification as JSON to a generic webhook', async () => {
+  await new WebhookNotifier(`${url}/hook`).notify(n);
+  expect(received).toEqual([{ path: '/hook', body: n }]);
+});
+
+it('posts Slack-compatible blocks with a link to the incident', async () => {
+  const link = (id: string) => `http://ui.example/namespaces/default/workflows/${id}`;
+  await new SlackNotifier(`${url}/slack`, link).notify({ ...n, kind: 'phase', phase: 'eradicate' });
+  const body = received[0].body as {
+    text: string;
+    blocks: { type: string; text?: { text: string }; elements?: { text: string }[] }[];
+  };
+  expect(body.text).toBe(`:arrow_forward: ${n.message}`);
+  expect(body.blocks[0]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: body.text } });
+  expect(body.blocks[1].elements![0].text).toBe(
+    `<${link(n.incidentId)}|${n.incidentId}> · severity *high* · phase → eradicate`,
+  );
+});
+
+it('tries every channel, and fails the delivery when one is down', async () => {
+  const fan = new FanOutNotifier([new WebhookNotifier(`${url}/down`), new SlackNotifier(`${url}/slack`)]);
+  await expect(fan.notify(n)).rejects.toThrow(
+    'NotificationFailed: WebhookRejected: notification webhook answered 503',
+  );
+  expect(received.map((r) => r.path).sort()).toEqual(['/down', '/slack']);
+});
