@@ -3,7 +3,8 @@
  * into incidents. The detector workflow decides; these act.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { addIndicatorsUpdate, detectorId, type DetectionSource } from '../workflows/detector';
 import { joinOpenIncident, openOrJoinIncident } from '../client/incidents';
 import { incidentIdFor } from '../domain/principal-key';
 import { PROVIDERS, type Alert, type Principal, type ProviderName } from '../domain/incident';
@@ -66,6 +67,33 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
 
     /** Opens or joins the incident an alert routes to, or records it as alert-only. */
     /** `events` are the events that triggered the alert: the incident keeps them as evidence. */
+    /**
+     * Hands a review's indicators to the detector of the principal's source, if one runs there
+     * (a source without a detector has nothing to watch with: the review keeps them).
+     */
+    async publishIndicators(input: {
+      provider: string;
+      tenant: string;
+      ips: string[];
+      until: string;
+      incidentId: string;
+    }): Promise<{ published: boolean; watched?: number }> {
+      if (!input.ips.length) return { published: false };
+      const id = detectorId({
+        provider: input.provider as DetectionSource['provider'],
+        tenant: input.tenant,
+      });
+      try {
+        const { watched } = await deps.client.workflow.getHandle(id).executeUpdate(addIndicatorsUpdate, {
+          args: [{ ips: input.ips, until: input.until, incidentId: input.incidentId }],
+        });
+        return { published: true, watched };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { published: false };
+        throw err;
+      }
+    },
+
     async routeAlert(alert: DetectionAlert, events: IdentityEvent[] = []): Promise<RoutedAlert> {
       const route = ROUTES[alert.rule];
       const principal = toPrincipal(alert);

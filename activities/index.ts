@@ -149,7 +149,9 @@ export function createActivities(deps: ActivityDeps) {
     ),
 
     /** Builds the post-incident review from the state and the verified evidence, and records it. */
-    async writeReview(input: EvidenceInput & { state: IncidentState }): Promise<EvidenceRef> {
+    async writeReview(
+      input: EvidenceInput & { state: IncidentState },
+    ): Promise<{ ref: EvidenceRef; indicators: { ips: string[]; clients: string[] } }> {
       const [manifest, chain] = await Promise.all([
         deps.evidence.manifest(input.evidenceId),
         deps.evidence.verify(input.evidenceId),
@@ -159,7 +161,8 @@ export function createActivities(deps: ActivityDeps) {
       const reportHash = input.state.investigation?.reportHash;
       if (reportHash) {
         const report = (await deps.evidence.read(reportHash)) as InvestigationReport;
-        indicators.ips = [...new Set(report.authTimeline.map((e) => e.ip).filter((x): x is string => !!x))];
+        // Addresses worth watching: routable ones (loopback and private ranges name no attacker).
+        indicators.ips = [...new Set(report.authTimeline.map((e) => e.ip).filter(isPublicAddress))];
         indicators.clients = report.blastRadius.clients.map((c) => c.clientId);
       }
       const review = buildReview(
@@ -168,7 +171,7 @@ export function createActivities(deps: ActivityDeps) {
         new Date().toISOString(),
         indicators,
       );
-      return record(input.evidenceId, 'post-incident-review', review);
+      return { ref: await record(input.evidenceId, 'post-incident-review', review), indicators };
     },
 
     async verifyContainment(
@@ -206,4 +209,13 @@ function idempotencyKey(): string {
   const info = activityInfo();
   const run = info.workflowExecution;
   return `${run?.workflowId ?? 'standalone'}/${run?.runId ?? '-'}/${info.activityId}`;
+}
+
+/** Not loopback, link-local or a private (RFC 1918 / ULA) range. */
+export function isPublicAddress(ip: string | undefined): ip is string {
+  if (!ip) return false;
+  if (/^(127\.|10\.|192\.168\.|169\.254\.|0\.)/.test(ip)) return false;
+  if (/^172\.(1[6-9]|2\d|3[01])\./.test(ip)) return false;
+  if (/^(::1$|fe80:|fc|fd)/i.test(ip)) return false;
+  return true;
 }

@@ -16,6 +16,7 @@ export const ROUTES: Record<RuleName, Route> = {
   'session-reuse': 'compromised-credential',
   'persistence-after-suspicious-login': 'compromised-credential',
   'privilege-escalation': 'compromised-credential',
+  'watchlist-match': 'compromised-credential',
   'failed-login-burst': 'alert-only',
   'distributed-password-spray': 'alert-only',
   'mfa-fatigue': 'alert-only',

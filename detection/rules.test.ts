@@ -323,3 +323,36 @@ describe('new network', () => {
     expect(rules(run([...base, login(6 * 86_400, 3215)]))).toEqual([]);
   });
 });
+
+describe('indicator watchlist', () => {
+  const watching = () => {
+    const d = new Detector();
+    d.addIndicators(['203.0.113.66'], T0 + 3600_000, 'incident-abc');
+    return d;
+  };
+
+  it('raises watchlist-match for a successful login from a watched address', () => {
+    const alerts = watching().process(auth('sam', 'success', 10, { sourceIp: '203.0.113.66' }));
+    expect(alerts).toEqual([
+      expect.objectContaining({ rule: 'watchlist-match', severity: 'high', sourceIp: '203.0.113.66' }),
+    ]);
+  });
+
+  it.each([
+    ['another address', auth('sam', 'success', 10, { sourceIp: '203.0.113.67' })],
+    ['a failed login', auth('sam', 'failure', 10, { sourceIp: '203.0.113.66' })],
+    ['a login after the watch ended', auth('sam', 'success', 3601, { sourceIp: '203.0.113.66' })],
+  ])('stays quiet for %s', (_what, event) => {
+    expect(rules(watching().process(event))).not.toContain('watchlist-match');
+  });
+
+  it('keeps the watchlist through a JSON round trip (continue-as-new) and drops expired entries', () => {
+    const d = watching();
+    const resumed = new Detector(undefined, JSON.parse(JSON.stringify(d.state)));
+    expect(rules(resumed.process(auth('sam', 'success', 10, { sourceIp: '203.0.113.66' })))).toContain(
+      'watchlist-match',
+    );
+    resumed.prune(T0 + 3601_000);
+    expect(resumed.state.watchlist).toEqual({});
+  });
+});

@@ -20,7 +20,8 @@ export type RuleName =
   | 'new-network'
   | 'session-reuse'
   | 'privilege-escalation'
-  | 'persistence-after-suspicious-login';
+  | 'persistence-after-suspicious-login'
+  | 'watchlist-match';
 
 export interface DetectionConfig {
   failedLoginBurst: { threshold: number; windowMs: number };
@@ -92,6 +93,8 @@ export interface DetectionState {
   suspiciousSince: Record<string, number>;
   grantors: Record<string, string[]>;
   lastAlert: Record<string, number>;
+  /** Addresses earlier incidents attributed to attackers, until when, and which incident. */
+  watchlist?: Record<string, { until: number; incidentId: string }>;
 }
 
 export function emptyState(): DetectionState {
@@ -121,6 +124,20 @@ export class Detector {
   ) {
     this.state = state ?? emptyState();
     this.privileged = new RegExp(config.privilegedPattern, 'i');
+  }
+
+  /**
+   * Indicators from a post-incident review: a later successful login from one of these addresses
+   * (before `until`, ms) raises `watchlist-match`.
+   */
+  addIndicators(ips: string[], until: number, incidentId: string): number {
+    const list = (this.state.watchlist ??= {});
+    for (const ip of ips) {
+      const key = `ip:${ip}`;
+      const known = Object.hasOwn(list, key) ? list[key] : undefined;
+      list[key] = { until: Math.max(until, known?.until ?? 0), incidentId };
+    }
+    return Object.keys(list).length;
   }
 
   /** Runs every rule on one event; returns the alerts it raises (after de-duplication). */
@@ -221,6 +238,19 @@ export class Detector {
         sourceIp: e.sourceIp,
         summary: `successful login for ${user.username} after ${failures.length} failures within ${minutes(c.failedLoginBurst.windowMs)}`,
         eventIds: [...failures.map((f) => f.id), e.id],
+      });
+    }
+    // A login from an address an earlier incident attributed to an attacker.
+    const watched = e.sourceIp ? this.watched(e.sourceIp, t) : undefined;
+    if (e.activity === 'logon' && watched) {
+      emit({
+        rule: 'watchlist-match',
+        severity: 'high',
+        key: uk,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${user.username} logged in from ${e.sourceIp}, an address ${watched.incidentId} attributed to an attacker`,
+        eventIds: [e.id],
       });
     }
     // A success from an IP that was spraying: this account fell to the spray.
@@ -482,6 +512,14 @@ export class Detector {
       if (now - t > c.persistenceWindowMs) delete this.state.suspiciousSince[k];
     for (const [k, t] of Object.entries(this.state.lastAlert))
       if (now - t > c.dedupMs) delete this.state.lastAlert[k];
+    for (const [k, w] of Object.entries(this.state.watchlist ?? {}))
+      if (now > w.until) delete this.state.watchlist![k];
+  }
+
+  private watched(ip: string, t: number): { incidentId: string } | undefined {
+    const list = this.state.watchlist;
+    const entry = list && Object.hasOwn(list, `ip:${ip}`) ? list[`ip:${ip}`] : undefined;
+    return entry && t <= entry.until ? entry : undefined;
   }
 }
 

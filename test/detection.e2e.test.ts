@@ -4,6 +4,7 @@
  * incidents — with no manual call to open them.
  */
 import { randomUUID } from 'node:crypto';
+import { createDetectionActivities } from '../activities/detection';
 import { detectorId, detectorStatusQuery } from '../workflows/detector';
 import { ensureDetector, stopDetector } from '../worker/detectors';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
@@ -58,6 +59,48 @@ async function ingest(provider: string, body: string) {
   });
   return { status: res.status, body: (await res.json()) as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
+
+describe('indicator watchlist', () => {
+  it('raises watchlist-match for a later login from an address a review attributed to an attacker', async () => {
+    const acts = createDetectionActivities({ client: worker.client, taskQueue: config.temporal.taskQueue });
+    const run = randomUUID();
+    const login = (id: string, ip: string) =>
+      JSON.stringify({
+        ...JSON.parse(oktaEvent(id, 'user.session.start', 'sam@acme.example')),
+        client: { ipAddress: ip },
+      });
+    await ingest('okta', login(`${run}-warmup`, '198.51.100.20')); // the source's detector exists
+    const published = await acts.publishIndicators({
+      provider: 'okta',
+      tenant: 'acme',
+      ips: ['203.0.113.66'],
+      until: new Date(Date.now() + 3_600_000).toISOString(),
+      incidentId: 'incident-0123456789abcdef01234567',
+    });
+    expect(published).toEqual({ published: true, watched: 1 });
+
+    const other = await ingest('okta', login(`${run}-other`, '198.51.100.21'));
+    expect(other.body.alerts.map((a: { rule: string }) => a.rule)).not.toContain('watchlist-match');
+    const watched = await ingest('okta', login(`${run}-watched`, '203.0.113.66'));
+    const alert = watched.body.alerts.find((a: { rule: string }) => a.rule === 'watchlist-match');
+    expect(alert).toMatchObject({
+      severity: 'high',
+      sourceIp: '203.0.113.66',
+      summary: expect.stringContaining(
+        'an address incident-0123456789abcdef01234567 attributed to an attacker',
+      ),
+    });
+
+    const nowhere = await acts.publishIndicators({
+      provider: 'okta',
+      tenant: `no-detector-${run}`,
+      ips: ['203.0.113.66'],
+      until: new Date(Date.now() + 3_600_000).toISOString(),
+      incidentId: 'incident-0123456789abcdef01234567',
+    });
+    expect(nowhere).toEqual({ published: false });
+  });
+});
 
 describe('push ingest', () => {
   it('processes the good records of a batch and lists the bad ones with index and reason', async () => {

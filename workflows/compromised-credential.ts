@@ -18,11 +18,12 @@ import {
   DEFAULT_COMPROMISED_CREDENTIAL_POLICY,
 } from '../domain/policy';
 import type { IncidentInput } from './definitions';
-import { run } from './kit/activities';
+import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { Incident } from './kit/incident';
 
 const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
+const INDICATOR_TTL_MS = 30 * 24 * 60 * 60_000;
 
 export async function compromisedCredential(input: IncidentInput): Promise<IncidentState> {
   const policy = resolvePolicy(input.policy);
@@ -124,11 +125,11 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
   );
   if (incident.state.containedAt) {
     // The review's final version: with the close and everything before it.
-    const ref = await run('writeReview', 'write the final post-incident review', {
+    const written = await run('writeReview', 'write the final post-incident review', {
       evidenceId: incident.state.evidenceId,
       state: incident.state,
     }).catch(() => undefined);
-    if (ref) incident.addEvidence(ref, 'final post-incident review written');
+    if (written) incident.addEvidence(written.ref, 'final post-incident review written');
   }
   await condition(allHandlersFinished);
   return incident.state;
@@ -273,11 +274,32 @@ async function afterContainment(
 async function writeReview(incident: Incident): Promise<void> {
   incident.enterPhase('review', 'write the post-incident review');
   try {
-    const ref = await run('writeReview', 'write the post-incident review', {
+    const { ref, indicators } = await run('writeReview', 'write the post-incident review', {
       evidenceId: incident.state.evidenceId,
       state: incident.state,
     });
     incident.addEvidence(ref, 'post-incident review written');
+    if (indicators.ips.length) {
+      // Fed back into detection: a later login from these addresses raises an alert.
+      const { principal } = incident.state;
+      const watch = await runDetection(
+        'publishIndicators',
+        `watch ${indicators.ips.length} address(es) in detection`,
+        {
+          provider: principal.provider,
+          tenant: principal.realm,
+          ips: indicators.ips,
+          until: new Date(Date.now() + INDICATOR_TTL_MS).toISOString(),
+          incidentId: incident.state.incidentId,
+        },
+      ).catch(() => ({ published: false }));
+      incident.log(
+        'note',
+        watch.published
+          ? `detection now watches ${indicators.ips.join(', ')} for 30 days`
+          : `no detector runs for ${principal.provider} '${principal.realm}': indicators kept in the review only`,
+      );
+    }
   } catch (err) {
     incident.log('note', `review FAILED: ${failureText(err)}`);
   }

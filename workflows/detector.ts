@@ -76,6 +76,17 @@ export interface DetectorStatus {
 export const ingestEventsUpdate = defineUpdate<IngestReceipt, [IdentityEvent[]]>('ingestEvents');
 export const detectorStatusQuery = defineQuery<DetectorStatus>('detectorStatus');
 
+export interface IndicatorsRequest {
+  /** Source addresses an incident attributed to the attacker. */
+  ips: string[];
+  /** Watched until (ISO). */
+  until: string;
+  incidentId: string;
+}
+
+/** Indicators from a post-incident review, watched by this source's detector. */
+export const addIndicatorsUpdate = defineUpdate<{ watched: number }, [IndicatorsRequest]>('addIndicators');
+
 const MAX_BATCH = 5000;
 const RECENT_EVENTS = 5000;
 const MAX_EVIDENCE_EVENTS = 50;
@@ -135,6 +146,21 @@ export async function detector(input: DetectorInput): Promise<void> {
     eventsThisRun += events.length;
     return { accepted: events.length - duplicates, duplicates, alerts: raised };
   };
+
+  setHandler(
+    addIndicatorsUpdate,
+    (req) => ({ watched: engine.addIndicators(req.ips, Date.parse(req.until), req.incidentId) }),
+    {
+      validator: (req) => {
+        if (!Array.isArray(req?.ips) || req.ips.length > 1000 || Number.isNaN(Date.parse(req.until))) {
+          throw ApplicationFailure.nonRetryable(
+            'indicators: ips[] (at most 1000) and an ISO until',
+            'BadIndicators',
+          );
+        }
+      },
+    },
+  );
 
   setHandler(ingestEventsUpdate, ingest, {
     validator: (events) => {
