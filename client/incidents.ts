@@ -27,10 +27,13 @@ export interface OpenIncidentCommand {
   compromisedSince?: string;
 }
 
-export interface IncidentReceipt extends AlertReceipt {
-  incidentId: string;
-  runId: string;
-}
+/**
+ * The incident the alert went to. `unconfirmed`: the incident is running (the alert started it, or
+ * it was open) but no worker confirmed the alert in time; re-sending the same alert id is safe.
+ */
+export type IncidentReceipt = { incidentId: string; runId: string } & (
+  AlertReceipt | { unconfirmed: true; joined?: undefined; severity?: undefined; phase?: undefined }
+);
 
 /**
  * Starts the playbook for the principal, or — when an incident about that principal is open —
@@ -62,14 +65,31 @@ export async function openOrJoinIncident(
     ],
     staticSummary: `${cmd.playbook}: ${cmd.summary}`.slice(0, 200),
   });
-  const receipt = await client.workflow.executeUpdateWithStart(raiseAlertUpdate, {
-    args: [cmd.alert],
-    updateId: `alert-${cmd.alert.id}`,
-    startWorkflowOperation: start,
-  });
-  const { runId } = await (await start.workflowHandle()).describe();
-  return { incidentId, runId, ...receipt };
+  try {
+    // The start is durable at once; the receipt needs a worker. Wait for it a bounded time only:
+    // with every worker down (crashed, deploying) the caller still gets an answer.
+    const receipt = await client.withDeadline(Date.now() + RECEIPT_WAIT_MS, () =>
+      client.workflow.executeUpdateWithStart(raiseAlertUpdate, {
+        args: [cmd.alert],
+        updateId: `alert-${cmd.alert.id}`,
+        startWorkflowOperation: start,
+      }),
+    );
+    const { runId } = await (await start.workflowHandle()).describe();
+    return { incidentId, runId, ...receipt };
+  } catch (err) {
+    // Did the incident start (or was it open) anyway? Then the engine has it: say so, unconfirmed.
+    const described = await client.workflow
+      .getHandle(incidentId)
+      .describe()
+      .catch(() => undefined);
+    if (described?.status.name !== 'RUNNING') throw err;
+    return { incidentId, runId: described.runId, unconfirmed: true };
+  }
 }
+
+/** How long an API call waits for a worker to confirm an alert before answering 202. */
+export const RECEIPT_WAIT_MS = 10_000;
 
 /**
  * Delivers an alert to the principal's incident only if one is open; returns undefined otherwise.

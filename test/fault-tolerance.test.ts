@@ -159,7 +159,7 @@ describe('worker killed with SIGKILL while incidents run', () => {
     const opening = victims.map(async (v, i) => {
       await sleep(i * 150); // staggered, so kills land in every step of the playbook
       const res = await api.openIncident(v.user.username, RESPONDER, { severity: 'critical' });
-      expect(res.status).toBe(201);
+      expect([201, 202]).toContain(res.status); // 202: started, but the worker was down to confirm it
       v.incidentId = res.body.incidentId;
     });
     const killsAt: number[] = [];

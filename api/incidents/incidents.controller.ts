@@ -58,7 +58,8 @@ export class IncidentsController {
       });
     }
     const opened = await this.incidents.open(body, actor, origin);
-    res.status(opened.joined ? 200 : 201);
+    // 202: the incident is running but no worker confirmed the alert in time (all workers down?).
+    res.status('unconfirmed' in opened ? 202 : opened.joined ? 200 : 201);
     return opened;
   }
 

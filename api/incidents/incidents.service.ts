@@ -9,7 +9,7 @@ import { checkAnchors } from '../../evidence/chain';
 import { buildReview, ReviewReport } from '../../domain/review';
 import type { Alert, IncidentState, Principal, RequestOrigin } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
-import { openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
+import { IncidentReceipt, openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
 import type { EngineConfig } from '../../config/config';
 import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
@@ -28,14 +28,9 @@ import type {
   OpenIncidentRequest,
 } from './incident.schemas';
 
-export interface OpenedIncident {
-  incidentId: string;
-  runId: string;
-  joined: boolean;
-  severity: string;
-  phase: string;
+export type OpenedIncident = IncidentReceipt & {
   links: { self: string; temporalUi?: string };
-}
+};
 
 @Injectable()
 export class IncidentsService {
