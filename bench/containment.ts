@@ -15,6 +15,7 @@ import { KeycloakTestClient, REALM } from '../test/support/keycloak';
 import { benchServers } from './servers';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
+import { LogNotifier } from '../activities/notifier';
 
 const runs = Number(process.argv[2] ?? 20);
 
@@ -25,7 +26,7 @@ async function main(): Promise<void> {
   const client = await connectClient(config);
   const connection = client.connection as Connection;
   await ensureSearchAttributes(connection, 'default');
-  const worker = await createWorker(config, client);
+  const worker = await createWorker(config, client, { notifier: new LogNotifier(() => undefined) });
   const running = worker.run();
   const app = await createApp(config, { logger: false });
   await app.listen(0, '127.0.0.1');
@@ -52,8 +53,12 @@ async function main(): Promise<void> {
     });
     const { incidentId } = (await res.json()) as { incidentId: string };
     for (;;) {
-      const state = (await (await fetch(`${api}/incidents/${incidentId}`)).json()) as { phase: string };
-      if (state.phase === 'contained') break;
+      const state = (await (await fetch(`${api}/incidents/${incidentId}`)).json()) as {
+        phase: string;
+        containedAt?: string;
+      };
+      // Verified containment; the lifecycle then moves on to investigation at once.
+      if (state.containedAt) break;
       if (state.phase === 'containment-unverified') throw new Error(`run ${i}: containment not verified`);
       await new Promise((r) => setTimeout(r, 20));
     }

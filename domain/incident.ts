@@ -223,4 +223,6 @@ export type Finding =
     }
   | { kind: 'client-used'; clientId: string; confidential: boolean; uses: number; remedy?: 'rotate-secret' }
   | { kind: 'grant-by-principal'; what: string; at: string }
-  | { kind: 'related-principal'; username: string; via: string };
+  | { kind: 'related-principal'; username: string; via: string }
+  /** A realm setting that helped the attack or hides the next one; proposed, not changed. */
+  | { kind: 'realm-setting'; setting: string; current: string; recommended: string };

@@ -119,6 +119,12 @@ function recommend(
       'Investigate the related accounts seen from the same addresses; add them to this incident if warranted.',
     );
   }
+  const settings = findings.filter((f) => f.kind === 'realm-setting');
+  if (settings.length) {
+    out.push(
+      `Fix the realm settings that helped the attack: ${settings.map((f) => (f.kind === 'realm-setting' ? f.setting : '')).join(', ')}.`,
+    );
+  }
   const slow = approvals.filter((a) => (a.waitedMs ?? 0) > 15 * 60_000);
   if (slow.length)
     out.push(
@@ -154,6 +160,8 @@ function describe(f: Finding): string {
       return `the principal did: ${f.what} at ${f.at}`;
     case 'related-principal':
       return `related account '${f.username}' (${f.via})`;
+    case 'realm-setting':
+      return `realm setting ${f.setting} is ${f.current} (recommended: ${f.recommended})`;
   }
 }
 

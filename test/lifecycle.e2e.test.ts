@@ -103,6 +103,17 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
     }),
   );
 
+  // Realm settings that helped: reported, not changed (the test realm keeps brute-force protection off).
+  expect(findings).toContainEqual(
+    expect.objectContaining({ kind: 'realm-setting', setting: 'bruteForceProtected', current: 'off' }),
+  );
+  expect(findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'realm-setting',
+      setting: "client 'corp-app' directAccessGrantsEnabled",
+    }),
+  );
+
   // Eradicated, as Keycloak itself says.
   const realmRoles = await kc.admin<{ name: string }[]>('GET', `/users/${victim.id}/role-mappings/realm`);
   expect(realmRoles.map((r) => r.name)).not.toContain('ir-admin');

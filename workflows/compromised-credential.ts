@@ -317,6 +317,8 @@ function describeFinding(f: Finding): string {
       return `principal did ${f.what}`;
     case 'related-principal':
       return `related account '${f.username}' (${f.via})`;
+    case 'realm-setting':
+      return `realm setting ${f.setting} is ${f.current} (recommended: ${f.recommended})`;
   }
 }
 

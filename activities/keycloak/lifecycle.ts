@@ -201,6 +201,8 @@ export class KeycloakLifecycle {
       findings.push({ kind: 'related-principal', username, via: `same address ${ip}` });
     }
 
+    findings.push(...(await this.realmSettings()));
+
     return {
       principal: this.principal,
       window,
@@ -234,6 +236,41 @@ export class KeycloakLifecycle {
       actionsByPrincipal,
       findings,
     };
+  }
+
+  /**
+   * Realm settings that helped an attack like this one or would hide the next: reported with a
+   * recommendation for people to decide (changing them can lock users out or break applications).
+   */
+  private async realmSettings(): Promise<Finding[]> {
+    const { admin, realm, call } = this;
+    const [rep, clients] = await Promise.all([
+      call(() => admin.realms.findOne({ realm })),
+      call(() => admin.clients.find({ realm, max: 500 })),
+    ]);
+    const out: Finding[] = [];
+    const add = (setting: string, current: string, recommended: string) =>
+      out.push({ kind: 'realm-setting', setting, current, recommended });
+    if (!rep) return out;
+    if (!rep.bruteForceProtected) add('bruteForceProtected', 'off', 'on (temporary lockout after failures)');
+    if (!rep.passwordPolicy) add('passwordPolicy', 'none', 'length(12) and notCompromised / a deny list');
+    if (!rep.eventsEnabled) add('eventsEnabled', 'off', 'on: login events are the detection source');
+    if (!rep.adminEventsEnabled) add('adminEventsEnabled', 'off', 'on, with details: grants are evidence');
+    if ((rep.accessTokenLifespan ?? 300) > 3600)
+      add('accessTokenLifespan', `${rep.accessTokenLifespan} s`, '≤ 3600 s');
+    if ((rep.ssoSessionMaxLifespan ?? 0) > 7 * 86400)
+      add('ssoSessionMaxLifespan', `${rep.ssoSessionMaxLifespan} s`, '≤ 7 days');
+    if ((rep.otpPolicyDigits ?? 6) < 6) add('otpPolicyDigits', String(rep.otpPolicyDigits), '6 or more');
+    for (const c of clients) {
+      if (c.publicClient && c.directAccessGrantsEnabled && c.enabled !== false) {
+        add(
+          `client '${c.clientId}' directAccessGrantsEnabled`,
+          'on for a public client',
+          'off (password grant bypasses MFA prompts)',
+        );
+      }
+    }
+    return out;
   }
 
   async eradicate(findings: Finding[], since: string): Promise<EradicationOutcome> {
