@@ -15,7 +15,7 @@ import type {
   Principal,
   ProviderName,
 } from '../domain/incident';
-import { checkAnchors } from '../evidence/chain';
+import { verifyIncidentEvidence } from '../evidence/store';
 import { buildReview } from '../domain/review';
 import { asActivityFailure } from './failures';
 import type { IdentityProvider, InvestigationReport, PrincipalSnapshot } from './identity-provider';
@@ -152,11 +152,11 @@ export function createActivities(deps: ActivityDeps) {
     async writeReview(
       input: EvidenceInput & { state: IncidentState },
     ): Promise<{ ref: EvidenceRef; indicators: { ips: string[]; clients: string[] } }> {
-      const [manifest, chain] = await Promise.all([
-        deps.evidence.manifest(input.evidenceId),
-        deps.evidence.verify(input.evidenceId),
-      ]);
-      const problems = [...chain.problems, ...checkAnchors(manifest, input.state.evidence)];
+      const { verification } = await verifyIncidentEvidence(
+        deps.evidence,
+        input.evidenceId,
+        input.state.evidence,
+      );
       const indicators = { ips: [] as string[], clients: [] as string[] };
       const reportHash = input.state.investigation?.reportHash;
       if (reportHash) {
@@ -165,12 +165,7 @@ export function createActivities(deps: ActivityDeps) {
         indicators.ips = [...new Set(report.authTimeline.map((e) => e.ip).filter(isPublicAddress))];
         indicators.clients = report.blastRadius.clients.map((c) => c.clientId);
       }
-      const review = buildReview(
-        input.state,
-        { entries: manifest.length, ok: problems.length === 0, problems },
-        new Date().toISOString(),
-        indicators,
-      );
+      const review = buildReview(input.state, verification, new Date().toISOString(), indicators);
       return { ref: await record(input.evidenceId, 'post-incident-review', review), indicators };
     },
 

@@ -3,27 +3,18 @@
  * as is; the Slack-compatible one gets a `text` fallback and Block Kit blocks with a link; a failing
  * channel fails the delivery (so the activity retries) without stopping the others.
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Received, startReceiver } from '../test/support/receiver';
 import { FanOutNotifier, Notification, SlackNotifier, WebhookNotifier } from './notifier';
 
-let server: http.Server;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let url: string;
-const received: { path: string; body: unknown }[] = [];
+let received: Received[];
 
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      received.push({ path: req.url ?? '', body: JSON.parse(body) });
-      res.writeHead(req.url === '/down' ? 503 : 200).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver = await startReceiver((path) => (path === '/down' ? 503 : 200));
+  ({ url, received } = receiver);
 });
-afterAll(() => new Promise((r) => server.close(r)));
+afterAll(() => receiver.close());
 beforeEach(() => (received.length = 0));
 
 const n: Notification = {

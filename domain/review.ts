@@ -148,7 +148,8 @@ function dur(v?: number): string {
   return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
 }
 
-function describe(f: Finding): string {
+/** One line per finding, for the timeline, approval summaries and the review. */
+export function describeFinding(f: Finding): string {
   switch (f.kind) {
     case 'role-grant':
       return `${f.privileged ? 'privileged ' : ''}role '${f.role}' (${f.container}) granted ${f.grantedAt ?? ''} by ${f.grantedBy ?? 'unknown'}`;
@@ -197,7 +198,7 @@ export function renderReviewMarkdown(r: ReviewReport): string {
     '',
     '## Findings',
     '',
-    ...(r.findings.length ? r.findings.map((f) => `- ${describe(f)}`) : ['- none']),
+    ...(r.findings.length ? r.findings.map((f) => `- ${describeFinding(f)}`) : ['- none']),
     '',
     '## Actions',
     '',

@@ -118,3 +118,29 @@ export function checkAnchors(
   }
   return problems;
 }
+
+/** The entry that appends an object after `entries` (the chain link and the seal included). */
+export function nextEntry(
+  entries: ManifestEntry[],
+  item: { kind: string; objectHash: string; size: number; idempotencyKey: string },
+): ManifestEntry {
+  const prev = entries[entries.length - 1];
+  return seal({
+    seq: entries.length,
+    ...item,
+    recordedAt: new Date().toISOString(),
+    prevHash: prev ? prev.entryHash : GENESIS_HASH,
+  });
+}
+
+/** Verifies `entries`, reading each distinct object once; `hashOf` is undefined for a missing object. */
+export async function verifyStored(
+  entries: ManifestEntry[],
+  hashOf: (objectHash: string) => Promise<string | undefined>,
+): Promise<ChainVerification> {
+  const actual = new Map<string, string | undefined>();
+  await Promise.all(
+    [...new Set(entries.map((e) => e.objectHash))].map(async (hash) => actual.set(hash, await hashOf(hash))),
+  );
+  return verifyChain(entries, (hash) => actual.get(hash));
+}

@@ -7,15 +7,8 @@
 import { promises as fs } from 'node:fs';
 import { appendLine, completeLines, writeOnce } from './durable-files';
 import * as path from 'node:path';
-import {
-  canonicalJson,
-  ChainVerification,
-  GENESIS_HASH,
-  ManifestEntry,
-  seal,
-  sha256Hex,
-  verifyChain,
-} from './chain';
+import { canonicalJson, ChainVerification, ManifestEntry, nextEntry, sha256Hex, verifyStored } from './chain';
+import { KeyedQueue } from './keyed-queue';
 
 export interface StoredEvidence {
   entry: ManifestEntry;
@@ -27,7 +20,8 @@ export interface EvidenceStore {
   record(incidentId: string, kind: string, content: unknown, idempotencyKey: string): Promise<StoredEvidence>;
   manifest(incidentId: string): Promise<ManifestEntry[]>;
   read(objectHash: string): Promise<unknown>;
-  verify(incidentId: string): Promise<ChainVerification>;
+  /** Verifies the chain; pass `entries` when the manifest was just read, to read it once. */
+  verify(incidentId: string, entries?: ManifestEntry[]): Promise<ChainVerification>;
 }
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;
@@ -41,7 +35,7 @@ export class EvidenceIncidentIdInvalid extends Error {
 
 export class LocalEvidenceStore implements EvidenceStore {
   /** Appends to one manifest are serialised within this process. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly appends = new KeyedQueue();
 
   constructor(private readonly root: string) {}
 
@@ -51,25 +45,15 @@ export class LocalEvidenceStore implements EvidenceStore {
     content: unknown,
     idempotencyKey: string,
   ): Promise<StoredEvidence> {
-    return this.serialised(incidentId, async () => {
-      const existing = (await this.manifest(incidentId)).find((e) => e.idempotencyKey === idempotencyKey);
+    return this.appends.run(incidentId, async () => {
+      const entries = await this.manifest(incidentId);
+      const existing = entries.find((e) => e.idempotencyKey === idempotencyKey);
       if (existing) return { entry: existing, appended: false };
 
       const body = canonicalJson(content);
       const objectHash = sha256Hex(body);
       await this.writeObject(objectHash, body);
-
-      const entries = await this.manifest(incidentId);
-      const prev = entries[entries.length - 1];
-      const entry = seal({
-        seq: entries.length,
-        kind,
-        objectHash,
-        size: Buffer.byteLength(body),
-        recordedAt: new Date().toISOString(),
-        idempotencyKey,
-        prevHash: prev ? prev.entryHash : GENESIS_HASH,
-      });
+      const entry = nextEntry(entries, { kind, objectHash, size: Buffer.byteLength(body), idempotencyKey });
       await fs.mkdir(this.incidentDir(incidentId), { recursive: true });
       await appendLine(this.manifestPath(incidentId), JSON.stringify(entry), 0o644);
       return { entry, appended: true };
@@ -91,17 +75,10 @@ export class LocalEvidenceStore implements EvidenceStore {
     return JSON.parse(await fs.readFile(this.objectPath(objectHash), 'utf8'));
   }
 
-  async verify(incidentId: string): Promise<ChainVerification> {
-    const entries = await this.manifest(incidentId);
-    const actual = new Map<string, string | undefined>();
-    for (const e of entries) {
-      try {
-        actual.set(e.objectHash, sha256Hex(await fs.readFile(this.objectPath(e.objectHash))));
-      } catch {
-        actual.set(e.objectHash, undefined);
-      }
-    }
-    return verifyChain(entries, (hash) => actual.get(hash));
+  async verify(incidentId: string, entries?: ManifestEntry[]): Promise<ChainVerification> {
+    return verifyStored(entries ?? (await this.manifest(incidentId)), (hash) =>
+      fs.readFile(this.objectPath(hash)).then(sha256Hex, () => undefined),
+    );
   }
 
   private async writeObject(objectHash: string, body: string): Promise<void> {
@@ -110,16 +87,6 @@ export class LocalEvidenceStore implements EvidenceStore {
     // Content-addressed and write-once: an existing object already holds these exact bytes
     // (writeOnce never leaves a partial file under the final name).
     await writeOnce(file, body, 0o444);
-  }
-
-  private async serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(key) ?? Promise.resolve();
-    const run = before.then(fn, fn);
-    this.locks.set(
-      key,
-      run.catch(() => undefined),
-    );
-    return run;
   }
 
   private incidentDir(incidentId: string): string {

@@ -9,15 +9,8 @@
  * The bucket must have Object Lock enabled (it can only be enabled at creation).
  */
 import { createHash } from 'node:crypto';
-import {
-  canonicalJson,
-  ChainVerification,
-  GENESIS_HASH,
-  ManifestEntry,
-  seal,
-  sha256Hex,
-  verifyChain,
-} from './chain';
+import { canonicalJson, ChainVerification, ManifestEntry, nextEntry, sha256Hex, verifyStored } from './chain';
+import { KeyedQueue } from './keyed-queue';
 import { EvidenceIncidentIdInvalid, EvidenceStore, StoredEvidence } from './local-store';
 import { S3Client, S3Error, S3Settings } from './s3';
 
@@ -32,7 +25,7 @@ const APPEND_ATTEMPTS = 20;
 export class S3EvidenceStore implements EvidenceStore {
   private readonly s3: S3Client;
   /** Appends to one chain are serialised within this process; across processes the conditional PUT decides. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly appends = new KeyedQueue();
 
   constructor(private readonly settings: S3EvidenceSettings) {
     this.s3 = new S3Client(settings);
@@ -58,13 +51,7 @@ export class S3EvidenceStore implements EvidenceStore {
     idempotencyKey: string,
   ): Promise<StoredEvidence> {
     this.check(incidentId);
-    const append = () => this.append(incidentId, kind, content, idempotencyKey);
-    const run = (this.locks.get(incidentId) ?? Promise.resolve()).then(append, append);
-    this.locks.set(
-      incidentId,
-      run.catch(() => undefined),
-    );
-    return run;
+    return this.appends.run(incidentId, () => this.append(incidentId, kind, content, idempotencyKey));
   }
 
   private async append(
@@ -80,16 +67,7 @@ export class S3EvidenceStore implements EvidenceStore {
       const existing = entries.find((e) => e.idempotencyKey === idempotencyKey);
       if (existing) return { entry: existing, appended: false };
       await this.putOnce(`objects/${objectHash}`, body);
-      const prev = entries[entries.length - 1];
-      const entry = seal({
-        seq: entries.length,
-        kind,
-        objectHash,
-        size: Buffer.byteLength(body),
-        recordedAt: new Date().toISOString(),
-        idempotencyKey,
-        prevHash: prev ? prev.entryHash : GENESIS_HASH,
-      });
+      const entry = nextEntry(entries, { kind, objectHash, size: Buffer.byteLength(body), idempotencyKey });
       if (await this.putOnce(this.entryKey(incidentId, entry.seq), JSON.stringify(entry))) {
         return { entry, appended: true };
       }
@@ -112,19 +90,10 @@ export class S3EvidenceStore implements EvidenceStore {
     return JSON.parse(await this.get(`objects/${objectHash}`));
   }
 
-  async verify(incidentId: string): Promise<ChainVerification> {
-    const entries = await this.manifest(incidentId);
-    const actual = new Map<string, string | undefined>();
-    await Promise.all(
-      [...new Set(entries.map((e) => e.objectHash))].map(async (hash) => {
-        try {
-          actual.set(hash, sha256Hex(await this.get(`objects/${hash}`)));
-        } catch {
-          actual.set(hash, undefined);
-        }
-      }),
+  async verify(incidentId: string, entries?: ManifestEntry[]): Promise<ChainVerification> {
+    return verifyStored(entries ?? (await this.manifest(incidentId)), (hash) =>
+      this.get(`objects/${hash}`).then(sha256Hex, () => undefined),
     );
-    return verifyChain(entries, (hash) => actual.get(hash));
   }
 
   /** PUT unless the key exists, under the bucket's lock. False when it already existed. */

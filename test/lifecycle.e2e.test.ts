@@ -6,14 +6,13 @@
  * a review that lists all of it with its times. Every Keycloak assertion uses the test's own calls.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import type { EngineConfig } from '../config/config';
 import type { Finding } from '../domain/incident';
 import type { ReviewReport } from '../domain/review';
 import { testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
+import { Received, startReceiver } from './support/receiver';
 import { KeycloakTestClient } from './support/keycloak';
 
 const RESPONDER = 'lc.responder';
@@ -23,21 +22,14 @@ let worker: TestWorker;
 let api: TestApi;
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
 
-const hooks: { path: string; body: Record<string, unknown> }[] = [];
-let receiver: http.Server;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let hooks: Received[];
 
 beforeAll(async () => {
   // A local receiver stands in for the responders' webhook and Slack channel.
-  receiver = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      hooks.push({ path: req.url ?? '', body: JSON.parse(body) });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
-  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  receiver = await startReceiver();
+  hooks = receiver.received;
+  const hookUrl = receiver.url;
   config = {
     ...testConfig(),
     notifyWebhookUrl: `${hookUrl}/hook`,
@@ -50,7 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await api?.stop();
   await worker?.stop();
-  await new Promise((r) => receiver?.close(r));
+  await receiver?.close();
 });
 
 it('investigates, eradicates, reinstates after approval and reviews', async () => {

@@ -20,7 +20,8 @@ import {
 import type { IncidentInput } from './definitions';
 import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
-import { Incident } from './kit/incident';
+import { failureText, Incident } from './kit/incident';
+import { describeFinding } from '../domain/review';
 
 const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
 const INDICATOR_TTL_MS = 30 * 24 * 60 * 60_000;
@@ -123,14 +124,8 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
       ? `closed by ${closer.actor}: ${closer.reason}`
       : 'closed automatically at the end of the hold-open window',
   );
-  if (incident.state.containedAt) {
-    // The review's final version: with the close and everything before it.
-    const written = await run('writeReview', 'write the final post-incident review', {
-      evidenceId: incident.state.evidenceId,
-      state: incident.state,
-    }).catch(() => undefined);
-    if (written) incident.addEvidence(written.ref, 'final post-incident review written');
-  }
+  // The review's final version: with the close and everything before it.
+  if (incident.state.containedAt) await recordReview(incident, 'final post-incident review');
   await condition(allHandlersFinished);
   return incident.state;
 }
@@ -151,8 +146,7 @@ async function verify(
       incident.log('verification', `${check.ok ? 'ok' : 'FAIL'} ${check.name}: ${check.detail}`);
     return verification;
   } catch (err) {
-    const detail =
-      err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    const detail = failureText(err);
     const verification: ContainmentVerification = {
       verified: false,
       checkedAt: new Date().toISOString(),
@@ -273,55 +267,40 @@ async function afterContainment(
 
 async function writeReview(incident: Incident): Promise<void> {
   incident.enterPhase('review', 'write the post-incident review');
+  const indicators = await recordReview(incident, 'post-incident review');
+  if (!indicators?.ips.length) return;
+  // Fed back into detection: a later login from these addresses raises an alert.
+  const { principal } = incident.state;
+  const watch = await runDetection(
+    'publishIndicators',
+    `watch ${indicators.ips.length} address(es) in detection`,
+    {
+      provider: principal.provider,
+      tenant: principal.realm,
+      ips: indicators.ips,
+      until: new Date(Date.now() + INDICATOR_TTL_MS).toISOString(),
+      incidentId: incident.state.incidentId,
+    },
+  ).catch(() => ({ published: false }));
+  incident.log(
+    'note',
+    watch.published
+      ? `detection now watches ${indicators.ips.join(', ')} for 30 days`
+      : `no detector runs for ${principal.provider} '${principal.realm}': indicators kept in the review only`,
+  );
+}
+
+/** Builds the review from the current state into the evidence chain; returns its indicators. */
+async function recordReview(incident: Incident, what: string) {
   try {
-    const { ref, indicators } = await run('writeReview', 'write the post-incident review', {
+    const { ref, indicators } = await run('writeReview', `write the ${what}`, {
       evidenceId: incident.state.evidenceId,
       state: incident.state,
     });
-    incident.addEvidence(ref, 'post-incident review written');
-    if (indicators.ips.length) {
-      // Fed back into detection: a later login from these addresses raises an alert.
-      const { principal } = incident.state;
-      const watch = await runDetection(
-        'publishIndicators',
-        `watch ${indicators.ips.length} address(es) in detection`,
-        {
-          provider: principal.provider,
-          tenant: principal.realm,
-          ips: indicators.ips,
-          until: new Date(Date.now() + INDICATOR_TTL_MS).toISOString(),
-          incidentId: incident.state.incidentId,
-        },
-      ).catch(() => ({ published: false }));
-      incident.log(
-        'note',
-        watch.published
-          ? `detection now watches ${indicators.ips.join(', ')} for 30 days`
-          : `no detector runs for ${principal.provider} '${principal.realm}': indicators kept in the review only`,
-      );
-    }
+    incident.addEvidence(ref, `${what} written`);
+    return indicators;
   } catch (err) {
-    incident.log('note', `review FAILED: ${failureText(err)}`);
+    incident.log('note', `${what} FAILED: ${failureText(err)}`);
+    return undefined;
   }
-}
-
-function describeFinding(f: Finding): string {
-  switch (f.kind) {
-    case 'role-grant':
-      return `${f.privileged ? 'privileged ' : ''}role '${f.role}' (${f.container}) granted by ${f.grantedBy ?? '?'}`;
-    case 'factor':
-      return `${f.type} factor${f.label ? ` '${f.label}'` : ''} enrolled ${f.createdAt ?? ''}`;
-    case 'client-used':
-      return `${f.confidential ? 'confidential' : 'public'} client '${f.clientId}' used ${f.uses} time(s)`;
-    case 'grant-by-principal':
-      return `principal did ${f.what}`;
-    case 'related-principal':
-      return `related account '${f.username}' (${f.via})`;
-    case 'realm-setting':
-      return `realm setting ${f.setting} is ${f.current} (recommended: ${f.recommended})`;
-  }
-}
-
-function failureText(err: unknown): string {
-  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
 }

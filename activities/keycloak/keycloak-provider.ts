@@ -129,8 +129,13 @@ export class KeycloakProvider implements IdentityProvider {
   }
 
   private async lifecycle(principal: Principal): Promise<KeycloakLifecycle> {
-    const { admin, user } = await this.user(principal);
-    return new KeycloakLifecycle(admin, principal, user.id!, (fn, opts) => call(principal, fn, opts));
+    const { admin, oidc, user } = await this.user(principal);
+    // Secret-rotation proofs go to the principal's realm, which may not hold the engine's client.
+    const own =
+      this.settings.adminRealm && this.settings.adminRealm !== principal.realm
+        ? new RealmOidc({ ...this.settings, realm: principal.realm })
+        : oidc;
+    return new KeycloakLifecycle(admin, principal, user.id!, own, (fn, opts) => call(principal, fn, opts));
   }
 
   async revokeSessions(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {

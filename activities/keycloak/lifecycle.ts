@@ -4,6 +4,7 @@
  * activity changes nothing twice (client secrets above all: Keycloak issues a new one per call).
  */
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
+import type { RealmOidc } from './oidc';
 import type { ActionOutcome, Finding, Principal } from '../../domain/incident';
 import {
   EradicationOutcome,
@@ -45,6 +46,7 @@ export class KeycloakLifecycle {
     private readonly admin: KcAdminClient,
     private readonly principal: Principal,
     private readonly userId: string,
+    private readonly oidc: RealmOidc,
     private readonly call: Call,
   ) {}
 
@@ -425,22 +427,7 @@ export class KeycloakLifecycle {
   }
 
   private async proveSecretRotation(clientId: string, old: string, fresh: string): Promise<string> {
-    const attempt = async (secret: string) => {
-      const res = await fetch(
-        `${this.baseUrl()}/realms/${encodeURIComponent(this.realm)}/protocol/openid-connect/token`,
-        {
-          method: 'POST',
-          body: new URLSearchParams({
-            grant_type: 'client_credentials',
-            client_id: clientId,
-            client_secret: secret,
-          }),
-          signal: AbortSignal.timeout(10_000),
-        },
-      );
-      const body = (await res.json().catch(() => ({}))) as { error?: string };
-      return res.ok ? 'accepted' : (body.error ?? String(res.status));
-    };
+    const attempt = (secret: string) => this.oidc.clientCredentialsAs(clientId, secret);
     const [withOld, withNew] = [await attempt(old), await attempt(fresh)];
     if (withOld !== 'invalid_client' && withOld !== 'unauthorized_client') {
       throw new IdentityProviderError(
@@ -452,10 +439,6 @@ export class KeycloakLifecycle {
     if (withOld === withNew)
       return `old and new secret both answered '${withOld}': rotation not provable this way`;
     return `old secret refused by the token endpoint (${withOld}); new secret ${withNew === 'accepted' ? 'accepted' : `authenticates (${withNew})`}`;
-  }
-
-  private baseUrl(): string {
-    return (this.admin as unknown as { baseUrl: string }).baseUrl.replace(/\/$/, '');
   }
 
   private async clientIdOf(uuid: string): Promise<string> {

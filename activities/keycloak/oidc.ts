@@ -58,6 +58,28 @@ export class RealmOidc {
     }
   }
 
+  /**
+   * Client credentials grant as another client of this realm, with `secret`: 'accepted', or the
+   * token endpoint's error code. A token it mints is revoked at once; secrets stay in memory.
+   */
+  async clientCredentialsAs(clientId: string, secret: string): Promise<string> {
+    const server = (await this.configuration()).serverMetadata();
+    const asClient = new oidc.Configuration(server, clientId, undefined, oidc.ClientSecretPost(secret));
+    if (this.isInsecure()) oidc.allowInsecureRequests(asClient);
+    asClient.timeout = 10;
+    try {
+      const minted = await oidc.clientCredentialsGrant(asClient);
+      await oidc.tokenRevocation(asClient, minted.access_token).catch(() => undefined);
+      return 'accepted';
+    } catch (err) {
+      if (err instanceof oidc.ResponseBodyError) return err.error;
+      if (err instanceof oidc.WWWAuthenticateChallengeError) {
+        return String(err.cause[0]?.parameters.error ?? 'invalid_client');
+      }
+      throw err;
+    }
+  }
+
   private isInsecure(): boolean {
     return new URL(this.settings.baseUrl).protocol === 'http:';
   }

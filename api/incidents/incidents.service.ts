@@ -5,7 +5,7 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
-import { checkAnchors } from '../../evidence/chain';
+import { verifyIncidentEvidence } from '../../evidence/store';
 import { buildReview, ReviewReport } from '../../domain/review';
 import type { Alert, IncidentState, Principal, RequestOrigin } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
@@ -138,26 +138,21 @@ export class IncidentsService {
     const state = await this.temporal.workflow.getHandle(incidentId).query(incidentStateQuery);
     const written = [...state.evidence].reverse().find((e) => e.kind === 'post-incident-review');
     if (written) return (await this.evidenceStore.read(written.objectHash)) as ReviewReport;
-    const { verification } = await this.evidence(incidentId);
-    return {
-      ...buildReview(
-        state,
-        { entries: verification.entries, ok: verification.ok, problems: verification.problems },
-        new Date().toISOString(),
-      ),
-      draft: true,
-    };
+    const { verification } = await verifyIncidentEvidence(
+      this.evidenceStore,
+      state.evidenceId,
+      state.evidence,
+    );
+    return { ...buildReview(state, verification, new Date().toISOString()), draft: true };
   }
 
   async evidence(incidentId: string, runId?: string) {
     const state = await this.temporal.workflow.getHandle(incidentId, runId).query(incidentStateQuery);
-    const [manifest, chain] = await Promise.all([
-      this.evidenceStore.manifest(state.evidenceId),
-      this.evidenceStore.verify(state.evidenceId),
-    ]);
-    // The chain checks itself; the incident's own record of each entry catches a cut-off tail.
-    const problems = [...chain.problems, ...checkAnchors(manifest, state.evidence)];
-    const verification = { ...chain, ok: problems.length === 0, problems };
+    const { manifest, verification } = await verifyIncidentEvidence(
+      this.evidenceStore,
+      state.evidenceId,
+      state.evidence,
+    );
     return { incidentId, evidenceId: state.evidenceId, manifest, verification };
   }
 

@@ -133,8 +133,7 @@ export class Incident {
       this.log('action', `${summary}: ${outcome.detail}`);
       return outcome;
     } catch (err) {
-      const error =
-        err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+      const error = failureText(err);
       this.state.actions.push({ action, status: 'failed', at: new Date().toISOString(), error });
       this.log('action', `${summary} FAILED: ${error}`);
       this.publish();
@@ -304,4 +303,9 @@ export class Incident {
   get shouldContinueAsNew(): boolean {
     return workflowInfo().continueAsNewSuggested;
   }
+}
+
+/** What went wrong, in one line: an activity failure's cause (the provider's message) when it has one. */
+export function failureText(err: unknown): string {
+  return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
 }
