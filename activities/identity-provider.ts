@@ -53,6 +53,13 @@ export interface EradicationStep {
   proof?: string;
 }
 
+export interface EradicateOptions {
+  /** The incident's start: a change found newer than this was made by this incident (a retry). */
+  since: string;
+  /** Signing-key rotation: disable the old keys (default) or keep them passive. */
+  oldSigningKeys?: 'disable' | 'passive';
+}
+
 export interface EradicationOutcome extends ActionOutcome {
   steps: EradicationStep[];
 }
@@ -98,9 +105,10 @@ export interface IdentityProvider {
     principal: Principal,
     window: { since: string; until: string },
     preIncident?: PrincipalSnapshot,
+    opts?: { tokenForgerySuspected?: boolean },
   ): Promise<InvestigationReport>;
   /** Applies the remedies of `findings` (idempotent: a retry changes nothing already changed). */
-  eradicate(principal: Principal, findings: Finding[], opts: { since: string }): Promise<EradicationOutcome>;
+  eradicate(principal: Principal, findings: Finding[], opts: EradicateOptions): Promise<EradicationOutcome>;
   /**
    * Re-enables the account, only if the user must still reset the password and enrol MFA again at
    * next login (or already did, after `containedAt`). Refuses otherwise.

@@ -26,6 +26,8 @@ export interface ActivityDeps {
   evidence: EvidenceStore;
   sealedTokens: SealedTokens;
   notifier: Notifier;
+  /** Recovery integrity checks by name (RECOVERY_CHECKS): playbooks name them, never give URLs. */
+  recoveryChecks?: Record<string, string>;
 }
 
 export interface PrincipalInput {
@@ -41,6 +43,15 @@ export interface ActionInput extends PrincipalInput {
   containedAt?: string;
   /** Actions whose before/after belongs in the evidence chain. */
   evidenceId?: string;
+  /** Signing-key rotation: what happens to the old keys. */
+  oldSigningKeys?: 'disable' | 'passive';
+}
+
+export interface RecoveryCheckInput {
+  name: string;
+  incidentId: string;
+  wave: number;
+  principals: string[];
 }
 
 export interface InvestigateInput extends PrincipalInput, EvidenceInput {
@@ -48,6 +59,8 @@ export interface InvestigateInput extends PrincipalInput, EvidenceInput {
   until: string;
   /** The pre-containment snapshot's object hash: factors it lists are judged too. */
   snapshotHash?: string;
+  /** Token forgery suspected: the realm's active signing keys are findings too. */
+  tokenForgerySuspected?: boolean;
 }
 
 /** Activities that add to an incident's evidence chain name it by `evidenceId`. */
@@ -94,6 +107,17 @@ export function createActivities(deps: ActivityDeps) {
       return asActivityFailure(() => fn(provider(input.principal), input));
     };
 
+  const applyRemedies = (action: 'eradicate' | 'hardenRealm' | 'rotateSigningKeys') =>
+    act(async (p, { principal, plan, since, evidenceId, oldSigningKeys }) => {
+      const outcome = await p.eradicate(principal, plan ?? [], {
+        since: since ?? new Date(0).toISOString(),
+        oldSigningKeys,
+      });
+      const recorded = { ...outcome, action };
+      if (evidenceId) await record(evidenceId, action === 'eradicate' ? 'eradication' : action, recorded);
+      return recorded;
+    });
+
   return {
     async snapshotEvidence(
       input: PrincipalInput & EvidenceInput & { lookbackMs: number },
@@ -131,22 +155,68 @@ export function createActivities(deps: ActivityDeps) {
         : undefined;
       const window = { since: input.since, until: input.until };
       const report = await asActivityFailure(() =>
-        provider(input.principal).investigate(input.principal, window, pre),
+        provider(input.principal).investigate(input.principal, window, pre, {
+          tokenForgerySuspected: input.tokenForgerySuspected,
+        }),
       );
       const ref = await record(input.evidenceId, 'investigation-report', report);
       return { ref, summary: { ...window, findings: report.findings, reportHash: ref.objectHash } };
     },
 
     /** Applies the approved remedies; every change, with before and after, goes to the evidence chain. */
-    eradicate: act(async (p, { principal, plan, since, evidenceId }) => {
-      const outcome = await p.eradicate(principal, plan ?? [], { since: since ?? new Date(0).toISOString() });
-      if (evidenceId) await record(evidenceId, 'eradication', outcome);
-      return outcome;
-    }),
+    eradicate: applyRemedies('eradicate'),
+    /** Realm-wide fixes (their own approval): same path, recorded under their own action name. */
+    hardenRealm: applyRemedies('hardenRealm'),
+    /** Signing-key rotation (critical approval): same path, recorded under its own action name. */
+    rotateSigningKeys: applyRemedies('rotateSigningKeys'),
 
     reinstateAccount: act((p, { principal, containedAt }) =>
       p.reinstate(principal, { containedAt: containedAt ?? new Date().toISOString() }),
     ),
+
+    /** Undoes a reinstatement a new detection made unsafe: disabled again, sessions cut again. */
+    rollBackReinstatement: act(async (p, { principal }) => {
+      const disabled = await p.disableAccount(principal);
+      const sessions = await p.revokeSessions(principal);
+      return {
+        action: 'rollBackReinstatement' as const,
+        changed: disabled.changed || sessions.changed,
+        detail: `${disabled.detail}; ${sessions.detail}`,
+      };
+    }),
+
+    /**
+     * One application integrity check for a recovery wave: POSTs the wave to the configured URL;
+     * any 2xx passes. The answer's first 200 characters are kept as the detail.
+     */
+    async runRecoveryCheck(
+      input: RecoveryCheckInput,
+    ): Promise<{ name: string; ok: boolean; detail: string }> {
+      const url = deps.recoveryChecks?.[input.name];
+      if (!url)
+        return {
+          name: input.name,
+          ok: false,
+          detail: `no recovery check named '${input.name}' is configured`,
+        };
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            incidentId: input.incidentId,
+            wave: input.wave,
+            principals: input.principals,
+          }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = (await res.text()).slice(0, 200);
+        return { name: input.name, ok: res.ok, detail: `HTTP ${res.status}${text ? `: ${text}` : ''}` };
+      } catch (err) {
+        // Unreachable is a failed check (the wave holds), not an activity failure to retry for minutes.
+        return { name: input.name, ok: false, detail: `no answer: ${(err as Error).message}` };
+      }
+    },
 
     /** Builds the post-incident review from the state and the verified evidence, and records it. */
     async writeReview(

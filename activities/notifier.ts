@@ -5,7 +5,14 @@
  */
 export interface Notification {
   incidentId: string;
-  kind: 'phase' | 'approval-requested' | 'approval-escalated' | 'contained' | 'containment-unverified';
+  kind:
+    | 'phase'
+    | 'approval-requested'
+    | 'approval-escalated'
+    | 'contained'
+    | 'containment-unverified'
+    /** Something needs a person now: a recovery wave held or rolled back, a check failed. */
+    | 'escalation';
   severity: string;
   message: string;
   /** For `phase`: the phase entered. */
@@ -48,6 +55,7 @@ const ICON: Record<Notification['kind'], string> = {
   'approval-escalated': ':rotating_light:',
   contained: ':white_check_mark:',
   'containment-unverified': ':warning:',
+  escalation: ':rotating_light:',
 };
 
 /**

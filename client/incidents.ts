@@ -25,6 +25,7 @@ export interface OpenIncidentCommand {
   policy?: CompromisedCredentialPolicyOverrides;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
+  tokenForgerySuspected?: boolean;
 }
 
 /**
@@ -45,6 +46,9 @@ export async function openOrJoinIncident(
   taskQueue: string,
   cmd: OpenIncidentCommand,
 ): Promise<IncidentReceipt> {
+  // An account a responder added to another incident: its alerts go there.
+  const joined = await joinHoldingIncident(client, cmd.principal, cmd.alert);
+  if (joined) return joined;
   const incidentId = incidentIdFor(cmd.principal);
   const input: IncidentInput = {
     ...cmd,
@@ -88,6 +92,37 @@ export async function openOrJoinIncident(
   }
 }
 
+/**
+ * The open incident this principal was added to (search attribute IncidentRelatedPrincipals), with
+ * the alert delivered to it, marked `about` the principal. Undefined when there is none, or when it
+ * is closing (the principal then gets an incident of its own).
+ */
+async function joinHoldingIncident(
+  client: Client,
+  principal: Principal,
+  alert: Alert,
+): Promise<IncidentReceipt | undefined> {
+  const key = principalKey(principal);
+  const query = `${searchAttributes.relatedPrincipals.name} = '${key}' AND ExecutionStatus = 'Running'`;
+  for await (const wf of client.workflow.list({ query, pageSize: 1 })) {
+    try {
+      const receipt = await client.workflow.getHandle(wf.workflowId).executeUpdate(raiseAlertUpdate, {
+        args: [{ ...alert, about: principal.username }],
+        updateId: `alert-${alert.id}`,
+      });
+      return { incidentId: wf.workflowId, runId: wf.runId, ...receipt };
+    } catch (err) {
+      const e = err as Error & { cause?: { type?: string } };
+      const gone =
+        e.name === 'WorkflowNotFoundError' ||
+        ['IncidentClosing', 'IncidentClosed'].includes(e.cause?.type ?? '');
+      if (gone) return undefined;
+      throw err;
+    }
+  }
+  return undefined;
+}
+
 /** How long an API call waits for a worker to confirm an alert before answering 202. */
 export const RECEIPT_WAIT_MS = 10_000;
 
@@ -100,6 +135,13 @@ export async function joinOpenIncident(
   principal: Principal,
   alert: Alert,
 ): Promise<AlertReceipt | undefined> {
+  const held = await joinHoldingIncident(client, principal, alert);
+  if (held)
+    return {
+      joined: held.joined ?? true,
+      severity: held.severity ?? alert.severity,
+      phase: held.phase ?? 'triage',
+    };
   const handle = client.workflow.getHandle(incidentIdFor(principal));
   try {
     const { status } = await handle.describe();

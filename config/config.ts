@@ -25,6 +25,8 @@ export interface EngineConfig {
   notifyWebhookUrl?: string;
   /** Slack-compatible incoming webhook (NOTIFY_SLACK_WEBHOOK_URL). */
   notifySlackWebhookUrl?: string;
+  /** Recovery integrity checks playbooks may name (RECOVERY_CHECKS `name=url,…`). */
+  recoveryChecks?: Record<string, string>;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
   api: {
     host: string;
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     evidenceS3: parseEvidenceS3(get),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
+    recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
       port,
@@ -117,6 +120,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     detectionSources: parseSources(get('DETECTION_SOURCES')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
+}
+
+/** `name=url,…`: the HTTP checks a recovery wave may be asked to pass. */
+function parseRecoveryChecks(raw: string | undefined): Record<string, string> | undefined {
+  if (!raw?.trim()) return undefined;
+  const checks: Record<string, string> = {};
+  for (const part of raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const at = part.indexOf('=');
+    const name = part.slice(0, at);
+    const url = part.slice(at + 1);
+    if (at < 1 || !/^[a-z0-9-]{1,40}$/.test(name)) {
+      throw new ConfigError(`RECOVERY_CHECKS: '${part.slice(0, 60)}' is not name=url (name: a-z 0-9 -)`);
+    }
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      throw new ConfigError(`RECOVERY_CHECKS: check '${name}' needs an http(s) URL`);
+    }
+    checks[name] = url;
+  }
+  return checks;
 }
 
 function parseEvidenceS3(get: (key: string) => string | undefined): S3EvidenceSettings | undefined {

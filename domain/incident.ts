@@ -76,6 +76,11 @@ export interface Alert {
   eventIds?: string[];
   /** Those events, normalized (detection/events.ts), kept with the alert as evidence. */
   events?: unknown[];
+  /**
+   * The username the alert is about when it is not the incident's own principal: an alert about a
+   * principal added to the incident (RelatedPrincipal) is routed to it and set here.
+   */
+  about?: string;
 }
 
 export interface TimelineEntry {
@@ -94,7 +99,11 @@ export type ActionName =
   | 'requireReauthentication'
   | 'disableAccount'
   | 'eradicate'
-  | 'reinstateAccount';
+  | 'hardenRealm'
+  | 'rotateSigningKeys'
+  | 'addPrincipal'
+  | 'reinstateAccount'
+  | 'rollBackReinstatement';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {
@@ -103,10 +112,12 @@ export interface ActionOutcome {
   detail: string;
 }
 
-export type ActionRecord =
+/** `target`: the username acted on, when it is not the incident's own principal. */
+export type ActionRecord = { target?: string } & (
   | { action: ActionName; status: 'done'; at: string; outcome: ActionOutcome }
   | { action: ActionName; status: 'failed'; at: string; error: string }
-  | { action: ActionName; status: 'skipped'; at: string; reason: string };
+  | { action: ActionName; status: 'skipped'; at: string; reason: string }
+);
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed-out';
 
@@ -185,9 +196,44 @@ export interface IncidentState {
   investigation?: InvestigationSummary;
   eradicatedAt?: string;
   recoveredAt?: string;
+  /** Principals a responder added to the incident (POST /incidents/:id/principals), after approval. */
+  related?: RelatedPrincipal[];
+  /** Staged reinstatement: one entry per wave, in order. */
+  recoveryWaves?: RecoveryWave[];
   /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
   notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
+}
+
+/**
+ * Another account taken into the incident's scope: proposed by a responder (often from an
+ * investigation's related-principal finding), contained only after approval.
+ */
+export interface RelatedPrincipal {
+  principal: Principal;
+  /** Search-attribute name of the principal (IncidentRelatedPrincipals): its alerts join this incident. */
+  principalKey: string;
+  proposedBy: Actor;
+  proposedAt: string;
+  reason: string;
+  approvalId?: string;
+  status: 'proposed' | 'rejected' | 'contained' | 'containment-unverified' | 'reinstated' | 'rolled-back';
+  containedAt?: string;
+  /** This incident disabled the account (so recovery may re-enable it). */
+  disabled?: boolean;
+  verification?: ContainmentVerification;
+}
+
+/** One stage of recovery: its principals are reinstated together, and rolled back together. */
+export interface RecoveryWave {
+  wave: number;
+  principals: string[];
+  status: 'watching' | 'checking' | 'awaiting-approval' | 'held' | 'reinstated' | 'rolled-back' | 'skipped';
+  startedAt: string;
+  endedAt?: string;
+  /** Application integrity checks run before reinstatement. */
+  checks?: VerificationCheck[];
+  detail?: string;
 }
 
 /** When the compromise is believed to have started: the investigation window opens here. */
@@ -224,5 +270,30 @@ export type Finding =
   | { kind: 'client-used'; clientId: string; confidential: boolean; uses: number; remedy?: 'rotate-secret' }
   | { kind: 'grant-by-principal'; what: string; at: string }
   | { kind: 'related-principal'; username: string; via: string }
-  /** A realm setting that helped the attack or hides the next one; proposed, not changed. */
-  | { kind: 'realm-setting'; setting: string; current: string; recommended: string };
+  /**
+   * A realm setting that helped the attack or hides the next one. With `fix`, hardening can apply it
+   * (realm-wide, so only after its own approval).
+   */
+  | {
+      kind: 'realm-setting';
+      setting: string;
+      current: string;
+      recommended: string;
+      remedy?: 'harden-realm';
+      fix?: RealmFix;
+    }
+  /** An active token-signing key, when token forgery is suspected: rotated only after critical approval. */
+  | {
+      kind: 'signing-key';
+      kid: string;
+      algorithm: string;
+      /** The key provider (Keycloak component) holding it. */
+      providerId: string;
+      remedy?: 'rotate-signing-key';
+    };
+
+/** One realm change hardening makes: a realm attribute, a client flag, or a default required action. */
+export type RealmFix =
+  | { target: 'realm'; field: string; value: string | number | boolean }
+  | { target: 'client'; clientId: string; field: 'directAccessGrantsEnabled'; value: false }
+  | { target: 'required-action'; alias: string; defaultAction: true };

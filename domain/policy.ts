@@ -34,10 +34,31 @@ export interface CompromisedCredentialPolicy {
   disableAccount: ApprovalPolicy;
   /** Applying the investigation's remedies: removing grants and factors, rotating client secrets. */
   eradicate: ApprovalPolicy;
+  /** Realm-wide hardening the investigation proposes (brute-force protection, events, …). */
+  hardenRealm: ApprovalPolicy;
+  /**
+   * Rotating the realm's signing keys when token forgery is suspected: logs everyone out, so it is
+   * critical (two approvers) and never automatic.
+   */
+  rotateSigningKeys: ApprovalPolicy;
+  /** After rotation the old signing keys are `disabled` (tokens they signed are refused) or kept `passive`. */
+  oldSigningKeys: 'disable' | 'passive';
+  /** Taking a related account into the incident (containing and disabling it). */
+  addPrincipal: ApprovalPolicy;
   /** Re-enabling the account after a quiet watch window. Never automatic by default. */
   reinstate: ApprovalPolicy;
-  /** How long the principal must stay quiet (no new detection) before reinstatement is asked for. */
+  /**
+   * How long a recovery wave's principals must stay quiet (no new detection) before reinstatement
+   * is asked for, and again after it before the next wave starts (a detection then rolls it back).
+   */
   recoveryWatchMs: Millis;
+  /** Principals reinstated per recovery wave, in the order they joined the incident. */
+  recoveryWaveSize: number;
+  /**
+   * Application integrity checks every wave must pass before its approval is asked for: names of
+   * HTTP checks configured on the worker (RECOVERY_CHECKS), never URLs from a request.
+   */
+  recoveryChecks: string[];
   /** How far before the incident the investigation looks when no earlier sign is known. */
   investigationLookbackMs: Millis;
   /** How long a contained incident stays open for investigation (and to join new alerts) before it closes itself. */
@@ -59,6 +80,29 @@ export const DEFAULT_COMPROMISED_CREDENTIAL_POLICY: CompromisedCredentialPolicy 
     onTimeout: 'skip',
     quorum: 1,
   },
+  hardenRealm: {
+    autoApproveAt: 'never',
+    timeoutMs: 24 * 60 * 60_000,
+    escalations: 1,
+    onTimeout: 'skip',
+    quorum: 1,
+  },
+  rotateSigningKeys: {
+    autoApproveAt: 'never',
+    timeoutMs: 30 * 60_000,
+    escalations: 2,
+    onTimeout: 'skip',
+    quorum: 2,
+    critical: true,
+  },
+  oldSigningKeys: 'disable',
+  addPrincipal: {
+    autoApproveAt: 'never',
+    timeoutMs: 30 * 60_000,
+    escalations: 1,
+    onTimeout: 'skip',
+    quorum: 1,
+  },
   reinstate: {
     autoApproveAt: 'never',
     timeoutMs: 24 * 60 * 60_000,
@@ -67,16 +111,45 @@ export const DEFAULT_COMPROMISED_CREDENTIAL_POLICY: CompromisedCredentialPolicy 
     quorum: 1,
   },
   recoveryWatchMs: 60 * 60_000,
+  recoveryWaveSize: 1,
+  recoveryChecks: [],
   investigationLookbackMs: 24 * 60 * 60_000,
   holdOpenMs: 7 * 24 * 60 * 60_000,
 };
+
+/** The playbook's default policy with one incident's overrides (approval policies merged field by field). */
+export function resolveCompromisedCredentialPolicy(
+  overrides: CompromisedCredentialPolicyOverrides = {},
+): CompromisedCredentialPolicy {
+  const d = DEFAULT_COMPROMISED_CREDENTIAL_POLICY;
+  const merge = (k: ApprovalStep) => ({ ...d[k], ...overrides[k] });
+  return {
+    ...d,
+    ...overrides,
+    disableAccount: merge('disableAccount'),
+    eradicate: merge('eradicate'),
+    hardenRealm: merge('hardenRealm'),
+    rotateSigningKeys: merge('rotateSigningKeys'),
+    addPrincipal: merge('addPrincipal'),
+    reinstate: merge('reinstate'),
+  };
+}
+
+type ApprovalStep =
+  'disableAccount' | 'eradicate' | 'hardenRealm' | 'rotateSigningKeys' | 'addPrincipal' | 'reinstate';
 
 /** What one incident may override of its playbook's default policy. */
 export interface CompromisedCredentialPolicyOverrides {
   disableAccount?: Partial<ApprovalPolicy>;
   eradicate?: Partial<ApprovalPolicy>;
   reinstate?: Partial<ApprovalPolicy>;
+  hardenRealm?: Partial<ApprovalPolicy>;
+  rotateSigningKeys?: Partial<ApprovalPolicy>;
+  oldSigningKeys?: 'disable' | 'passive';
+  addPrincipal?: Partial<ApprovalPolicy>;
   recoveryWatchMs?: Millis;
+  recoveryWaveSize?: number;
+  recoveryChecks?: string[];
   investigationLookbackMs?: Millis;
   holdOpenMs?: Millis;
 }

@@ -3,7 +3,7 @@
  * evidence, responders' notes and recommendations. Pure: built from the incident state (and the
  * evidence verification), rendered as JSON or Markdown.
  */
-import type { Finding, IncidentState, TimelineEntry } from './incident';
+import type { Finding, IncidentState, RecoveryWave, TimelineEntry } from './incident';
 
 export interface ReviewReport {
   incidentId: string;
@@ -26,7 +26,10 @@ export interface ReviewReport {
     timeToRecoverMs?: number;
     approvals: { id: string; action: string; waitedMs?: number; resolution?: string; decidedBy: string[] }[];
   };
-  actions: { action: string; status: string; at: string; detail: string }[];
+  actions: { action: string; target?: string; status: string; at: string; detail: string }[];
+  /** Accounts added to the incident after approval, with where each ended up. */
+  related: { username: string; status: string; proposedBy: string; reason: string }[];
+  recoveryWaves: RecoveryWave[];
   findings: Finding[];
   evidence: { entries: number; verified: boolean; problems: string[] };
   notes: { at: string; actor: string; text: string }[];
@@ -57,6 +60,7 @@ export function buildReview(
   });
   const actions = state.actions.map((a) => ({
     action: a.action,
+    ...(a.target ? { target: a.target } : {}),
     status: a.status,
     at: a.at,
     detail: a.status === 'done' ? a.outcome.detail : a.status === 'failed' ? a.error : a.reason,
@@ -82,6 +86,13 @@ export function buildReview(
       approvals,
     },
     actions,
+    related: (state.related ?? []).map((r) => ({
+      username: r.principal.username,
+      status: r.status,
+      proposedBy: r.proposedBy,
+      reason: r.reason,
+    })),
+    recoveryWaves: state.recoveryWaves ?? [],
     findings,
     evidence: {
       entries: evidence.entries,
@@ -118,6 +129,14 @@ function recommend(
     out.push(
       'Investigate the related accounts seen from the same addresses; add them to this incident if warranted.',
     );
+  }
+  if (findings.some((f) => f.kind === 'signing-key')) {
+    out.push(
+      'Keep signing keys in an HSM or vault-backed key provider and rotate them on a schedule; alert on tokens whose kid is unknown.',
+    );
+  }
+  if (state.recoveryWaves?.some((w) => w.status === 'rolled-back')) {
+    out.push('A recovery wave was rolled back on a new detection: the attacker may still hold a way in.');
   }
   const settings = findings.filter((f) => f.kind === 'realm-setting');
   if (settings.length) {
@@ -163,6 +182,8 @@ export function describeFinding(f: Finding): string {
       return `related account '${f.username}' (${f.via})`;
     case 'realm-setting':
       return `realm setting ${f.setting} is ${f.current} (recommended: ${f.recommended})`;
+    case 'signing-key':
+      return `active ${f.algorithm} signing key ${f.kid} (token forgery suspected)`;
   }
 }
 
@@ -202,9 +223,21 @@ export function renderReviewMarkdown(r: ReviewReport): string {
     '',
     '## Actions',
     '',
-    '| action | status | at | result |',
-    '| --- | --- | --- | --- |',
-    ...r.actions.map((a) => `| ${a.action} | ${a.status} | ${a.at} | ${a.detail.replace(/\|/g, '\\|')} |`),
+    '| action | on | status | at | result |',
+    '| --- | --- | --- | --- | --- |',
+    ...r.actions.map(
+      (a) =>
+        `| ${a.action} | ${a.target ?? '—'} | ${a.status} | ${a.at} | ${a.detail.replace(/\|/g, '\\|')} |`,
+    ),
+    '',
+    '## Scope and recovery',
+    '',
+    ...(r.related.length
+      ? r.related.map((x) => `- added ${x.username} (${x.status}), proposed by ${x.proposedBy}: ${x.reason}`)
+      : ['- no account added to the incident']),
+    ...r.recoveryWaves.map(
+      (w) => `- wave ${w.wave} [${w.principals.join(', ')}]: ${w.status}${w.detail ? ` — ${w.detail}` : ''}`,
+    ),
     '',
     '## Evidence',
     '',

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { EngineConfig } from '../config/config';
 import type { Finding } from '../domain/incident';
 import type { ReviewReport } from '../domain/review';
-import { testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { Received, startReceiver } from './support/receiver';
 import { KeycloakTestClient } from './support/keycloak';
@@ -63,8 +63,7 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
   const id: string = opened.body.incidentId;
 
   // Recovery waits for a human after the watch window: by then investigation and eradication ran.
-  const approval = await api.pendingApproval(id);
-  expect(approval.action).toBe('reinstateAccount');
+  const approval = await api.pendingApproval(id, 'reinstateAccount');
   let state = await api.incident(id);
   expect(state.phase).toBe('recover');
 
@@ -95,7 +94,25 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
     }),
   );
 
-  // Realm settings that helped: reported, not changed (the test realm keeps brute-force protection off).
+  // Realm settings that helped: proposed on their own approval (realm-wide); rejected here, so the
+  // shared test realm keeps brute-force protection off (test/realm-eradication covers applying them).
+  const hardening = await api.pendingApproval(id, 'hardenRealm');
+  expect(hardening.summary).toMatch(/^harden keycloak realm 'corp': .*bruteForceProtected/);
+  expect(
+    (
+      await api.call(
+        'POST',
+        `/incidents/${id}/approvals`,
+        { approvalId: hardening.id, decision: 'reject', comment: 'change window needed' },
+        APPROVER,
+      )
+    ).status,
+  ).toBe(200);
+  await eventually(async () => {
+    const s = await api.incident(id);
+    return s.actions.some((a) => a.action === 'hardenRealm' && a.status === 'skipped') ? s : undefined;
+  }, 'hardening skipped');
+  expect((await kc.realmSettings()).bruteForceProtected).toBe(false);
   expect(findings).toContainEqual(
     expect.objectContaining({ kind: 'realm-setting', setting: 'bruteForceProtected', current: 'off' }),
   );
@@ -223,7 +240,7 @@ it('holds recovery when a new detection arrives during the watch window', async 
   expect({ status: again.status, body: again.body }).toMatchObject({ status: 200, body: { joined: true } });
   const state = await api.untilPhase(id, ['review']);
   expect(state.timeline.map((t) => t.message)).toContainEqual(
-    expect.stringContaining('recovery held: a new detection'),
+    expect.stringContaining('held: a new detection arrived during the watch window'),
   );
   expect(state.recoveredAt).toBeUndefined();
   expect((await kc.user(victim.id)).enabled).toBe(false);

@@ -41,6 +41,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
       evidence: evidenceStoreFor(config),
       sealedTokens: new SealedTokens(config.evidenceDir),
       notifier: new FanOutNotifier(notifiers),
+      recoveryChecks: config.recoveryChecks,
     }),
     ...createDetectionActivities({
       client,

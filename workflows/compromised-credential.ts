@@ -5,31 +5,39 @@
  * then cut every way in (sessions, offline tokens, password, second factor), disable the account
  * when policy or a human says so, and prove that containment holds before calling it contained.
  */
-import { condition, continueAsNew, allHandlersFinished, sleep } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  allHandlersFinished,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import {
   principalLabel,
   type ContainmentVerification,
   type Finding,
   type IncidentState,
+  type Principal,
+  type RelatedPrincipal,
 } from '../domain/incident';
-import {
-  CompromisedCredentialPolicy,
-  CompromisedCredentialPolicyOverrides,
-  DEFAULT_COMPROMISED_CREDENTIAL_POLICY,
-} from '../domain/policy';
-import type { IncidentInput } from './definitions';
+import { CompromisedCredentialPolicy, resolveCompromisedCredentialPolicy } from '../domain/policy';
+import { IncidentInput, searchAttributes } from './definitions';
 import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
+import { recoverInWaves, WaveMember } from './kit/recovery';
 import { describeFinding } from '../domain/review';
 
 const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
 const INDICATOR_TTL_MS = 30 * 24 * 60 * 60_000;
 
 export async function compromisedCredential(input: IncidentInput): Promise<IncidentState> {
-  const policy = resolvePolicy(input.policy);
+  const policy = resolveCompromisedCredentialPolicy(input.policy);
   const incident = new Incident(input);
   const who = principalLabel(input.principal);
+  const recovery: RecoveryProgress = { stage: input.carried ? 'done' : 'not-started' };
+  // Accounts responders add to the incident are contained alongside the main line, after approval.
+  void watchScope(incident, input, policy, recovery);
 
   if (!input.carried) {
     // Triage
@@ -50,23 +58,11 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
 
     // Evidence before any destructive step
     incident.enterPhase('evidence', `snapshot sessions, consents, credentials, roles and events of ${who}`);
-    const snapshot = await run('snapshotEvidence', `snapshot what containment would destroy for ${who}`, {
-      evidenceId: incident.state.evidenceId,
-      principal: input.principal,
-      lookbackMs: input.evidenceLookbackMs ?? DEFAULT_LOOKBACK_MS,
-    });
-    const c = snapshot.counts;
-    incident.addEvidence(
-      snapshot.ref,
-      `pre-containment snapshot: ${c.sessions} session(s), ${c.offlineSessions} offline session(s), ` +
-        `${c.consents} consent(s), ${c.credentials} credential(s), ${c.loginEvents} login event(s)`,
-    );
+    const snapshot = await snapshotPrincipal(incident, input.principal, input.evidenceLookbackMs);
 
     // Contain
     incident.enterPhase('contain', `cut every way into ${who}`);
-    await incident.act('revokeSessions', `revoke all sessions of ${who}`);
-    await incident.act('revokeOfflineAccess', `revoke offline tokens and consents of ${who}`);
-    await incident.act('requireReauthentication', `force password reset and OTP re-enrolment for ${who}`);
+    await cutAccess(incident, input.principal);
 
     const resolution = await awaitApproval(incident, {
       action: 'disableAccount',
@@ -84,18 +80,20 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
       evidenceId: incident.state.evidenceId,
       principal: input.principal,
       containedAt,
-      accountDisabled:
-        disable && incident.state.actions.some((a) => a.action === 'disableAccount' && a.status === 'done'),
+      accountDisabled: disable && didDisable(incident.state, input.principal.username),
       suspectTokenRefs: input.suspectTokenRefs ?? [],
     });
-    const failedActions = incident.state.actions.filter((a) => a.status === 'failed').map((a) => a.action);
+    incident.state.verification = verification;
+    const failedActions = incident.state.actions
+      .filter((a) => a.status === 'failed' && !a.target)
+      .map((a) => a.action);
     if (verification.verified && failedActions.length === 0) {
       incident.state.containedAt = containedAt;
       incident.enterPhase('contained', `containment verified: ${verification.checks.length} checks passed`);
       await incident.notify('contained', `${who} contained and verified`);
       const holdOpenLeft = Date.parse(incident.state.openedAt) + policy.holdOpenMs - Date.now();
       void sleep(Math.max(0, holdOpenLeft)).then(() => (incident.holdOpenEnded = true));
-      await afterContainment(incident, input, policy, snapshot.ref.objectHash);
+      await afterContainment(incident, input, policy, snapshot.ref.objectHash, recovery);
     } else {
       const failed = verification.checks.filter((x) => !x.ok).map((x) => `${x.name} (${x.detail})`);
       const why = [...failed, ...failedActions.map((a) => `${a} failed`)].join('; ');
@@ -114,6 +112,9 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
     await condition(allHandlersFinished);
     return continueAsNew<typeof compromisedCredential>({ ...input, carried: incident.state });
   }
+  if (!incident.closeRequested) incident.holdOpenEnded = true;
+  // Closing withdraws pending approvals and ends watch windows; let what is mid-action finish.
+  await incident.settled();
 
   const closer = incident.closeRequested;
   incident.state.status = 'closed';
@@ -140,10 +141,13 @@ async function verify(
       `verify containment of ${principalLabel(input.principal)}`,
       input,
     );
-    incident.state.verification = verification;
-    incident.addEvidence(ref, `containment verification: ${verification.verified ? 'holds' : 'FAILED'}`);
+    const who = input.principal.username;
+    incident.addEvidence(
+      ref,
+      `containment verification of ${who}: ${verification.verified ? 'holds' : 'FAILED'}`,
+    );
     for (const check of verification.checks)
-      incident.log('verification', `${check.ok ? 'ok' : 'FAIL'} ${check.name}: ${check.detail}`);
+      incident.log('verification', `${check.ok ? 'ok' : 'FAIL'} ${who} ${check.name}: ${check.detail}`);
     return verification;
   } catch (err) {
     const detail = failureText(err);
@@ -152,33 +156,23 @@ async function verify(
       checkedAt: new Date().toISOString(),
       checks: [{ name: 'verification-ran', ok: false, detail: `verification could not run: ${detail}` }],
     };
-    incident.state.verification = verification;
-    incident.log('verification', `FAIL verification-ran: ${detail}`);
+    incident.log('verification', `FAIL ${input.principal.username} verification-ran: ${detail}`);
     return verification;
   }
 }
 
-function resolvePolicy(overrides: CompromisedCredentialPolicyOverrides = {}): CompromisedCredentialPolicy {
-  const d = DEFAULT_COMPROMISED_CREDENTIAL_POLICY;
-  return {
-    ...d,
-    ...overrides,
-    disableAccount: { ...d.disableAccount, ...overrides.disableAccount },
-    eradicate: { ...d.eradicate, ...overrides.eradicate },
-    reinstate: { ...d.reinstate, ...overrides.reinstate },
-  };
-}
-
 /**
  * After verified containment: investigate the window, eradicate what the attacker added (with
- * approval per policy), reinstate the person after a quiet watch window and an approval, and write
- * the review. A close request ends it wherever it is.
+ * approval per policy; realm-wide hardening is proposed alongside, on its own approval), reinstate
+ * in waves after quiet watch windows and approvals, and write the review. A close request ends it
+ * wherever it is.
  */
 async function afterContainment(
   incident: Incident,
   input: IncidentInput,
   policy: CompromisedCredentialPolicy,
   snapshotHash: string,
+  recovery: RecoveryProgress,
 ): Promise<void> {
   const who = principalLabel(input.principal);
   const { state } = incident;
@@ -197,6 +191,7 @@ async function afterContainment(
       since,
       until: new Date().toISOString(),
       snapshotHash,
+      tokenForgerySuspected: input.tokenForgerySuspected,
     });
     state.investigation = summary;
     findings = summary.findings;
@@ -205,14 +200,26 @@ async function afterContainment(
   } catch (err) {
     incident.log('note', `investigation FAILED: ${failureText(err)}; eradication skipped`);
     incident.publish();
+    recovery.stage = 'done';
     return;
   }
   if (closing()) return;
 
-  // Eradicate
-  const plan = findings.filter((f) => 'remedy' in f && f.remedy);
+  // Realm-wide fixes change everyone's experience: proposed alongside, on their own approval.
+  proposeHardening(incident, input.principal, findings, policy);
+
+  // Eradicate what gives the attacker access through this principal
+  const plan = findings.filter(
+    (f) => f.kind !== 'realm-setting' && f.kind !== 'signing-key' && 'remedy' in f && f.remedy,
+  );
+  const keys = findings.filter((f) => f.kind === 'signing-key');
+  if (plan.length || keys.length) {
+    await incident.announcePhase(
+      'eradicate',
+      `close the ${plan.length + keys.length} way(s) in the investigation found`,
+    );
+  }
   if (plan.length) {
-    await incident.announcePhase('eradicate', `close the ${plan.length} way(s) in the investigation found`);
     const summary = `eradicate for ${who}: ${plan.map(describeFinding).join('; ')}`.slice(0, 500);
     const resolution = await awaitApproval(incident, {
       action: 'eradicate',
@@ -220,49 +227,236 @@ async function afterContainment(
       policy: policy.eradicate,
     });
     if (goesAhead(resolution)) {
-      const outcome = await incident.act('eradicate', `eradicate for ${who}`, {
-        plan,
-        evidenceId: state.evidenceId,
-      });
-      if (outcome) state.eradicatedAt = new Date().toISOString();
+      await incident.act('eradicate', `eradicate for ${who}`, { plan, evidenceId: state.evidenceId });
     } else incident.skip('eradicate', `approval resolved as ${resolution}`);
-  } else {
+  } else if (!keys.length) {
     incident.log('note', 'investigation found nothing to eradicate');
-    state.eradicatedAt = new Date().toISOString();
   }
+  if (keys.length && !closing()) {
+    // Forged tokens: only new signing keys end them. Logs everyone out: critical, never automatic.
+    const realm = `${input.principal.provider} realm '${input.principal.realm}'`;
+    const resolution = await awaitApproval(incident, {
+      action: 'rotateSigningKeys',
+      summary: `rotate the signing keys of ${realm} (${keys.length} active key(s); old keys ${policy.oldSigningKeys === 'disable' ? 'disabled' : 'kept passive'}; logs EVERYONE out)`,
+      policy: policy.rotateSigningKeys,
+    });
+    if (goesAhead(resolution)) {
+      await incident.act('rotateSigningKeys', `rotate the signing keys of ${realm}`, {
+        plan: keys,
+        evidenceId: state.evidenceId,
+        oldSigningKeys: policy.oldSigningKeys,
+      });
+    } else incident.skip('rotateSigningKeys', `approval resolved as ${resolution}`);
+  }
+  const eradicated = ['eradicate', 'rotateSigningKeys'] as const;
+  if (!state.actions.some((a) => eradicated.includes(a.action as never) && a.status !== 'done'))
+    state.eradicatedAt = new Date().toISOString();
   if (closing()) return;
 
-  // Recover: only what this incident disabled, after a quiet watch window and an approval.
-  const disabled = state.actions.some((a) => a.action === 'disableAccount' && a.status === 'done');
-  if (disabled) {
+  // Recover in waves: the principal, then accounts added to the incident, each only if this incident disabled it.
+  await incident.settled('scope');
+  const members = recoveryMembers(incident);
+  recovery.stage = 'running';
+  if (members.length) {
     await incident.announcePhase(
       'recover',
-      `watch ${who} for ${Math.round(policy.recoveryWatchMs / 1000)} s before reinstating`,
+      `reinstate ${members.map((m) => m.principal.username).join(', ')} in waves of ${policy.recoveryWaveSize} after ${Math.round(policy.recoveryWatchMs / 1000)} s quiet watches`,
     );
-    const alertsBefore = state.alerts.length;
-    await condition(() => closing() || state.alerts.length > alertsBefore, policy.recoveryWatchMs);
-    if (closing()) return;
-    if (state.alerts.length > alertsBefore) {
-      incident.log('note', `recovery held: a new detection about ${who} arrived during the watch window`);
-    } else {
-      const resolution = await awaitApproval(incident, {
-        action: 'reinstateAccount',
-        summary: `reinstate ${who} (password reset and MFA enrolment at next login)`,
-        policy: policy.reinstate,
-      });
-      if (goesAhead(resolution)) {
-        const outcome = await incident.act('reinstateAccount', `reinstate ${who}`, {
-          containedAt: state.containedAt,
-        });
-        if (outcome) {
-          state.recoveredAt = new Date().toISOString();
-          await incident.announcePhase('recovered', `${who} reinstated`);
-        }
-      } else incident.skip('reinstateAccount', `approval resolved as ${resolution}`);
+    const outcome = await recoverInWaves(incident, members, policy);
+    markRecoveredRelated(incident);
+    if (outcome === 'recovered') {
+      state.recoveredAt = new Date().toISOString();
+      await incident.announcePhase(
+        'recovered',
+        `${members.map((m) => m.principal.username).join(', ')} reinstated`,
+      );
     }
   }
+  recovery.stage = 'done';
   if (closing()) return;
   await writeReview(incident);
+}
+
+/** Where the main line's recovery is: accounts contained later get their own wave once it is done. */
+interface RecoveryProgress {
+  stage: 'not-started' | 'running' | 'done';
+}
+
+function didDisable(state: IncidentState, username: string): boolean {
+  const own = username === state.principal.username;
+  return state.actions.some(
+    (a) => a.action === 'disableAccount' && a.status === 'done' && (own ? !a.target : a.target === username),
+  );
+}
+
+/** Principals this incident disabled and contained, in the order they joined it. */
+function recoveryMembers(incident: Incident): WaveMember[] {
+  const { state } = incident;
+  const members: WaveMember[] = [];
+  if (state.containedAt && didDisable(state, state.principal.username))
+    members.push({ principal: state.principal, containedAt: state.containedAt });
+  for (const r of state.related ?? []) {
+    if (r.status === 'contained' && r.disabled && r.containedAt)
+      members.push({ principal: r.principal, containedAt: r.containedAt });
+  }
+  return members;
+}
+
+function proposeHardening(
+  incident: Incident,
+  principal: Principal,
+  findings: Finding[],
+  policy: CompromisedCredentialPolicy,
+): void {
+  const fixes = findings.filter((f) => f.kind === 'realm-setting' && f.remedy === 'harden-realm');
+  if (!fixes.length) return;
+  const realm = `${principal.provider} realm '${principal.realm}'`;
+  incident.background('hardening', async () => {
+    const names = fixes.map((f) => (f.kind === 'realm-setting' ? f.setting : '')).join(', ');
+    const resolution = await awaitApproval(incident, {
+      action: 'hardenRealm',
+      summary: `harden ${realm}: ${names}`.slice(0, 500),
+      policy: policy.hardenRealm,
+    });
+    if (goesAhead(resolution)) {
+      await incident.act('hardenRealm', `harden ${realm}`, {
+        plan: fixes,
+        evidenceId: incident.state.evidenceId,
+      });
+    } else incident.skip('hardenRealm', `approval resolved as ${resolution}`);
+  });
+}
+
+/**
+ * Accounts responders propose (POST /incidents/:id/principals): each is approved, snapshotted,
+ * cut off, disabled and verified like the incident's own principal, and its alerts join the
+ * incident. One added after recovery ran gets a recovery wave of its own.
+ */
+async function watchScope(
+  incident: Incident,
+  input: IncidentInput,
+  policy: CompromisedCredentialPolicy,
+  recovery: RecoveryProgress,
+): Promise<void> {
+  const taken = new Set<RelatedPrincipal>();
+  const next = () => (incident.state.related ?? []).find((r) => r.status === 'proposed' && !taken.has(r));
+  for (;;) {
+    await condition(() => incident.closing || next() !== undefined);
+    if (incident.closing) return;
+    const entry = next()!;
+    taken.add(entry);
+    incident.background('scope', () => addToScope(incident, entry, input, policy, recovery));
+  }
+}
+
+async function addToScope(
+  incident: Incident,
+  entry: RelatedPrincipal,
+  input: IncidentInput,
+  policy: CompromisedCredentialPolicy,
+  recovery: RecoveryProgress,
+): Promise<void> {
+  const { principal } = entry;
+  const who = principalLabel(principal);
+  const { state } = incident;
+  const resolution = await awaitApproval(incident, {
+    action: 'addPrincipal',
+    summary: `add ${who} to the incident and contain it: ${entry.reason}`.slice(0, 500),
+    policy: policy.addPrincipal,
+    onRequested: (approval) => (entry.approvalId = approval.id),
+  });
+  if (!goesAhead(resolution)) {
+    entry.status = 'rejected';
+    incident.log('note', `${principal.username} not added: approval resolved as ${resolution}`);
+    incident.publish();
+    return;
+  }
+  entry.status = 'containment-unverified';
+  // From now on alerts about this account join this incident.
+  upsertSearchAttributes([
+    {
+      key: searchAttributes.relatedPrincipals,
+      value: (state.related ?? [])
+        .filter((r) => r.status !== 'rejected' && r.status !== 'proposed')
+        .map((r) => r.principalKey),
+    },
+  ]);
+  incident.log('note', `${principal.username} added to the incident`);
+  try {
+    await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
+  } catch (err) {
+    incident.log(
+      'note',
+      `snapshot of ${principal.username} FAILED (${failureText(err)}): nothing changed on the account`,
+    );
+    incident.publish();
+    return;
+  }
+  await cutAccess(incident, principal);
+  await incident.act('disableAccount', `disable the account of ${who}`, { principal });
+  entry.containedAt = new Date().toISOString();
+  entry.disabled = didDisable(state, principal.username);
+  const verification = await verify(incident, {
+    evidenceId: state.evidenceId,
+    principal,
+    containedAt: entry.containedAt,
+    accountDisabled: entry.disabled,
+    suspectTokenRefs: [],
+  });
+  entry.verification = verification;
+  const failed = state.actions.some((a) => a.target === principal.username && a.status === 'failed');
+  entry.status = verification.verified && !failed ? 'contained' : 'containment-unverified';
+  incident.publish();
+  await incident.notify(
+    entry.status === 'contained' ? 'contained' : 'containment-unverified',
+    `${principal.username} (added to the incident) ${entry.status === 'contained' ? 'contained and verified' : 'NOT verified as contained'}`,
+  );
+  if (entry.status !== 'contained' || !entry.disabled || recovery.stage === 'not-started') return;
+  // The main line's recovery already took its members: this account gets a wave of its own.
+  await condition(() => recovery.stage === 'done' || incident.closing);
+  if (incident.closing) return;
+  await recoverInWaves(incident, [{ principal, containedAt: entry.containedAt }], policy);
+  markRecoveredRelated(incident);
+}
+
+/** Added accounts take the outcome of the last recovery wave they were in. */
+function markRecoveredRelated(incident: Incident): void {
+  for (const r of incident.state.related ?? []) {
+    const wave = (incident.state.recoveryWaves ?? [])
+      .filter((w) => w.principals.includes(r.principal.username))
+      .pop();
+    if (wave?.status === 'reinstated' || wave?.status === 'rolled-back') r.status = wave.status;
+  }
+  incident.publish();
+}
+
+async function snapshotPrincipal(incident: Incident, principal: Principal, lookbackMs?: number) {
+  const snapshot = await run(
+    'snapshotEvidence',
+    `snapshot what containment would destroy for ${principalLabel(principal)}`,
+    {
+      evidenceId: incident.state.evidenceId,
+      principal,
+      lookbackMs: lookbackMs ?? DEFAULT_LOOKBACK_MS,
+    },
+  );
+  const c = snapshot.counts;
+  incident.addEvidence(
+    snapshot.ref,
+    `pre-containment snapshot of ${principal.username}: ${c.sessions} session(s), ${c.offlineSessions} offline session(s), ` +
+      `${c.consents} consent(s), ${c.credentials} credential(s), ${c.loginEvents} login event(s)`,
+  );
+  return snapshot;
+}
+
+/** Every way in but the account itself: sessions, offline tokens and consents, password and second factor. */
+async function cutAccess(incident: Incident, principal: Principal): Promise<void> {
+  const who = principalLabel(principal);
+  await incident.act('revokeSessions', `revoke all sessions of ${who}`, { principal });
+  await incident.act('revokeOfflineAccess', `revoke offline tokens and consents of ${who}`, { principal });
+  await incident.act('requireReauthentication', `force password reset and OTP re-enrolment for ${who}`, {
+    principal,
+  });
 }
 
 async function writeReview(incident: Incident): Promise<void> {

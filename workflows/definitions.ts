@@ -10,6 +10,7 @@ import type {
   Phase,
   PlaybookName,
   Principal,
+  RelatedPrincipal,
   RequestOrigin,
   Severity,
 } from '../domain/incident';
@@ -33,6 +34,8 @@ export interface IncidentInput {
   policy?: CompromisedCredentialPolicyOverrides;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
+  /** Tokens may be forged (a signing key leaked): eradication proposes rotating the realm's signing keys. */
+  tokenForgerySuspected?: boolean;
   /** Set by continue-as-new: the state so far, carried into the new run. */
   carried?: IncidentState;
 }
@@ -73,6 +76,22 @@ export interface AddNoteRequest {
 /** A responder's note: on the timeline and in the post-incident review. */
 export const addNoteUpdate = defineUpdate<{ notes: number }, [AddNoteRequest]>('addNote');
 
+export interface AddPrincipalRequest {
+  /** Same provider and realm as the incident's principal. */
+  principal: Principal;
+  /** Computed by the caller (workflow code cannot hash): names the principal in search attributes. */
+  principalKey: string;
+  reason: string;
+  actor: string;
+  origin?: RequestOrigin;
+}
+
+/**
+ * Proposes another account for the incident's scope. Answers once the approval is requested (or the
+ * proposal is settled); the account is contained only after that approval.
+ */
+export const addPrincipalUpdate = defineUpdate<RelatedPrincipal, [AddPrincipalRequest]>('addPrincipal');
+
 /**
  * Search attributes the Temporal UI filters incidents by. Principals appear only as a hash:
  * search attributes are never encrypted.
@@ -83,6 +102,8 @@ export const searchAttributes = {
   principal: defineSearchAttributeKey('IncidentPrincipal', SearchAttributeType.KEYWORD),
   playbook: defineSearchAttributeKey('IncidentPlaybook', SearchAttributeType.KEYWORD),
   pendingApprovals: defineSearchAttributeKey('PendingApprovals', SearchAttributeType.KEYWORD_LIST),
+  /** Accounts added to the incident: alerts about them join it (client/incidents.ts). */
+  relatedPrincipals: defineSearchAttributeKey('IncidentRelatedPrincipals', SearchAttributeType.KEYWORD_LIST),
 } as const;
 
 export const SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);

@@ -9,9 +9,11 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
 import { KeycloakLifecycle } from './lifecycle';
+import { KeycloakRealm } from './realm';
 import {
   Capability,
   ContainmentExpectation,
+  EradicateOptions,
   IdentityProvider,
   IdentityProviderError,
   parseRetryAfter,
@@ -116,12 +118,17 @@ export class KeycloakProvider implements IdentityProvider {
     };
   }
 
-  async investigate(principal: Principal, window: { since: string; until: string }, pre?: PrincipalSnapshot) {
-    return (await this.lifecycle(principal)).investigate(window, pre);
+  async investigate(
+    principal: Principal,
+    window: { since: string; until: string },
+    pre?: PrincipalSnapshot,
+    opts?: { tokenForgerySuspected?: boolean },
+  ) {
+    return (await this.lifecycle(principal)).investigate(window, pre, opts);
   }
 
-  async eradicate(principal: Principal, findings: Finding[], opts: { since: string }) {
-    return (await this.lifecycle(principal)).eradicate(findings, opts.since);
+  async eradicate(principal: Principal, findings: Finding[], opts: EradicateOptions) {
+    return (await this.lifecycle(principal)).eradicate(findings, opts);
   }
 
   async reinstate(principal: Principal, opts: { containedAt: string }) {
@@ -135,7 +142,15 @@ export class KeycloakProvider implements IdentityProvider {
       this.settings.adminRealm && this.settings.adminRealm !== principal.realm
         ? new RealmOidc({ ...this.settings, realm: principal.realm })
         : oidc;
-    return new KeycloakLifecycle(admin, principal, user.id!, own, (fn, opts) => call(principal, fn, opts));
+    const bound: <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T> = (fn, opts) =>
+      call(principal, fn, opts);
+    // After a key rotation every token the engine holds for the realm is dead: fetch new ones.
+    const forgetTokens = () => {
+      for (const entry of this.realms.values()) entry.oidc.forgetToken();
+      own.forgetToken();
+    };
+    const realmOps = new KeycloakRealm(admin, principal.realm, own, bound, forgetTokens);
+    return new KeycloakLifecycle(admin, principal, user.id!, own, bound, realmOps);
   }
 
   async revokeSessions(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {

@@ -5,10 +5,12 @@
  */
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { RealmOidc } from './oidc';
+import type { KeycloakRealm } from './realm';
 import type { ActionOutcome, Finding, Principal } from '../../domain/incident';
 import {
   EradicationOutcome,
   EradicationStep,
+  EradicateOptions,
   IdentityProviderError,
   InvestigationReport,
   PrincipalSnapshot,
@@ -48,6 +50,7 @@ export class KeycloakLifecycle {
     private readonly userId: string,
     private readonly oidc: RealmOidc,
     private readonly call: Call,
+    private readonly realmOps: KeycloakRealm,
   ) {}
 
   private get realm() {
@@ -57,6 +60,7 @@ export class KeycloakLifecycle {
   async investigate(
     window: { since: string; until: string },
     pre?: PrincipalSnapshot,
+    opts: { tokenForgerySuspected?: boolean } = {},
   ): Promise<InvestigationReport> {
     const { admin, realm, userId: id, call } = this;
     const from = Date.parse(window.since);
@@ -203,7 +207,7 @@ export class KeycloakLifecycle {
       findings.push({ kind: 'related-principal', username, via: `same address ${ip}` });
     }
 
-    findings.push(...(await this.realmSettings()));
+    findings.push(...(await this.realmOps.findings(opts)));
 
     return {
       principal: this.principal,
@@ -240,49 +244,25 @@ export class KeycloakLifecycle {
     };
   }
 
-  /**
-   * Realm settings that helped an attack like this one or would hide the next: reported with a
-   * recommendation for people to decide (changing them can lock users out or break applications).
-   */
-  private async realmSettings(): Promise<Finding[]> {
-    const { admin, realm, call } = this;
-    const [rep, clients] = await Promise.all([
-      call(() => admin.realms.findOne({ realm })),
-      call(() => admin.clients.find({ realm, max: 500 })),
-    ]);
-    const out: Finding[] = [];
-    const add = (setting: string, current: string, recommended: string) =>
-      out.push({ kind: 'realm-setting', setting, current, recommended });
-    if (!rep) return out;
-    if (!rep.bruteForceProtected) add('bruteForceProtected', 'off', 'on (temporary lockout after failures)');
-    if (!rep.passwordPolicy) add('passwordPolicy', 'none', 'length(12) and notCompromised / a deny list');
-    if (!rep.eventsEnabled) add('eventsEnabled', 'off', 'on: login events are the detection source');
-    if (!rep.adminEventsEnabled) add('adminEventsEnabled', 'off', 'on, with details: grants are evidence');
-    if ((rep.accessTokenLifespan ?? 300) > 3600)
-      add('accessTokenLifespan', `${rep.accessTokenLifespan} s`, '≤ 3600 s');
-    if ((rep.ssoSessionMaxLifespan ?? 0) > 7 * 86400)
-      add('ssoSessionMaxLifespan', `${rep.ssoSessionMaxLifespan} s`, '≤ 7 days');
-    if ((rep.otpPolicyDigits ?? 6) < 6) add('otpPolicyDigits', String(rep.otpPolicyDigits), '6 or more');
-    for (const c of clients) {
-      if (c.publicClient && c.directAccessGrantsEnabled && c.enabled !== false) {
-        add(
-          `client '${c.clientId}' directAccessGrantsEnabled`,
-          'on for a public client',
-          'off (password grant bypasses MFA prompts)',
-        );
-      }
-    }
-    return out;
-  }
-
-  async eradicate(findings: Finding[], since: string): Promise<EradicationOutcome> {
+  async eradicate(findings: Finding[], opts: EradicateOptions): Promise<EradicationOutcome> {
+    const { since } = opts;
     const steps: EradicationStep[] = [];
     for (const f of findings) {
       if (f.kind === 'role-grant' && f.remedy === 'remove-grant') steps.push(await this.removeGrant(f));
       else if (f.kind === 'factor' && f.remedy === 'remove-factor') steps.push(await this.removeFactor(f));
       else if (f.kind === 'client-used' && f.remedy === 'rotate-secret')
         steps.push(await this.rotateSecret(f, since));
+      else if (f.kind === 'realm-setting' && f.remedy === 'harden-realm')
+        steps.push(await this.realmOps.harden(f));
     }
+    const keys = findings.filter(
+      (f): f is Extract<Finding, { kind: 'signing-key' }> =>
+        f.kind === 'signing-key' && f.remedy === 'rotate-signing-key',
+    );
+    if (keys.length)
+      steps.push(
+        await this.realmOps.rotateSigningKeys(keys, { since, oldKeys: opts.oldSigningKeys ?? 'disable' }),
+      );
     const changed = steps.filter((s) => s.changed).length;
     return {
       action: 'eradicate',

@@ -31,6 +31,26 @@ export class RealmOidc {
     return tokens.access_token;
   }
 
+  /** The engine's cached token is dead (the realm's keys were rotated): the next call gets a new one. */
+  forgetToken(): void {
+    this.cached = undefined;
+  }
+
+  /** A fresh client-credentials token, kept by the caller in memory only (a probe for key rotation). */
+  async mintProbeToken(): Promise<string> {
+    return (await oidc.clientCredentialsGrant(await this.configuration())).access_token;
+  }
+
+  /** Key ids the realm publishes in its JWKS right now. */
+  async publishedKeyIds(): Promise<string[]> {
+    const uri = (await this.configuration()).serverMetadata().jwks_uri;
+    if (!uri) return [];
+    const res = await fetch(uri, { signal: AbortSignal.timeout(10_000) });
+    if (!res.ok) throw new Error(`JWKS answered ${res.status}`);
+    const jwks = (await res.json()) as { keys?: { kid?: string }[] };
+    return (jwks.keys ?? []).map((k) => k.kid ?? '').filter(Boolean);
+  }
+
   /** RFC 7662: is this token still accepted by the realm? */
   async isActive(token: string): Promise<boolean> {
     const result = await oidc.tokenIntrospection(await this.configuration(), token);

@@ -16,6 +16,8 @@ const FAILURE_STATUS: Record<string, number> = {
   IncidentClosed: 409,
   IncidentClosing: 409,
   IncidentBusy: 409,
+  AlreadyInScope: 409,
+  OutOfScope: 400,
 };
 
 @Catch()

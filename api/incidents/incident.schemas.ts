@@ -40,6 +40,12 @@ export const openIncidentSchema = z
       .datetime({ offset: true })
       .optional()
       .describe('When the compromise is believed to have started: the investigation looks from here'),
+    tokenForgerySuspected: z
+      .boolean()
+      .optional()
+      .describe(
+        "Tokens may be forged (signing key leaked): eradication proposes rotating the realm's signing keys",
+      ),
     suspectTokens: z
       .array(z.string().min(16).max(16384))
       .max(10)
@@ -50,6 +56,15 @@ export const openIncidentSchema = z
         disableAccount: approvalPolicy,
         eradicate: approvalPolicy,
         reinstate: approvalPolicy,
+        hardenRealm: approvalPolicy,
+        rotateSigningKeys: approvalPolicy,
+        addPrincipal: approvalPolicy,
+        oldSigningKeys: z.enum(['disable', 'passive']),
+        recoveryWaveSize: z.number().int().min(1).max(1000),
+        recoveryChecks: z
+          .array(z.string().regex(/^[a-z0-9-]{1,40}$/, 'check names: a-z 0-9 - (1-40)'))
+          .max(10)
+          .describe('Names of HTTP checks configured on the worker (RECOVERY_CHECKS)'),
         recoveryWatchMs: z
           .number()
           .int()
@@ -82,6 +97,14 @@ export const decideApprovalSchema = z
   })
   .strict();
 export type DecideApprovalBody = z.infer<typeof decideApprovalSchema>;
+
+export const addPrincipalSchema = z
+  .object({
+    username: z.string().trim().min(1).max(255),
+    reason: z.string().trim().min(1).max(1000),
+  })
+  .strict();
+export type AddPrincipalBody = z.infer<typeof addPrincipalSchema>;
 
 export const addNoteSchema = z.object({ text: z.string().trim().min(1).max(4000) }).strict();
 export type AddNoteBody = z.infer<typeof addNoteSchema>;

@@ -9,6 +9,8 @@ import { DocumentBody, ZodBody, ZodPipe, ZodQuery } from '../common/validation';
 import {
   AddNoteBody,
   addNoteSchema,
+  AddPrincipalBody,
+  addPrincipalSchema,
   CloseIncidentBody,
   closeIncidentSchema,
   DecideApprovalBody,
@@ -122,6 +124,24 @@ export class IncidentsController {
     @Origin() origin: RequestOrigin,
   ) {
     return this.incidents.addNote(id, body.text, actor, origin);
+  }
+
+  @Post(':id/principals')
+  @RequireRole('responder')
+  @HttpCode(202)
+  @ApiOperation({
+    summary:
+      'Propose another account of the same realm for this incident: contained after approval, its alerts then join this incident',
+  })
+  @actorHeader
+  @DocumentBody(addPrincipalSchema)
+  addPrincipal(
+    @Param('id', incidentId) id: string,
+    @ZodBody(addPrincipalSchema) body: AddPrincipalBody,
+    @Actor() actor: string,
+    @Origin() origin: RequestOrigin,
+  ) {
+    return this.incidents.addPrincipal(id, body, actor, origin);
   }
 
   @Get(':id/investigation')

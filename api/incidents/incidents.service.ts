@@ -15,6 +15,7 @@ import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
 import {
   addNoteUpdate,
+  addPrincipalUpdate,
   closeIncidentUpdate,
   decideApprovalUpdate,
   incidentStateQuery,
@@ -22,6 +23,7 @@ import {
 } from '../../workflows/definitions';
 import { ENGINE_CONFIG, EVIDENCE_STORE, SEALED_TOKENS, TEMPORAL_CLIENT } from '../temporal/temporal.module';
 import type {
+  AddPrincipalBody,
   CloseIncidentBody,
   DecideApprovalBody,
   ListIncidentsQuery,
@@ -63,6 +65,7 @@ export class IncidentsService {
       suspectTokenRefs,
       policy: req.policy,
       compromisedSince: req.compromisedSince,
+      tokenForgerySuspected: req.tokenForgerySuspected,
     });
     return { ...receipt, links: this.links(receipt.incidentId) };
   }
@@ -76,8 +79,10 @@ export class IncidentsService {
     if (q.phase) clauses.push(`${searchAttributes.phase.name} = '${q.phase}'`);
     if (q.severity) clauses.push(`${searchAttributes.severity.name} = '${q.severity}'`);
     if (q.username && q.provider && q.realm) {
+      const key = principalKey({ provider: q.provider, realm: q.realm, username: q.username });
+      // The principal's own incidents and those it was added to.
       clauses.push(
-        `${searchAttributes.principal.name} = '${principalKey({ provider: q.provider, realm: q.realm, username: q.username })}'`,
+        `(${searchAttributes.principal.name} = '${key}' OR ${searchAttributes.relatedPrincipals.name} = '${key}')`,
       );
     }
     if (q.status === 'open') clauses.push(`ExecutionStatus = 'Running'`);
@@ -115,6 +120,16 @@ export class IncidentsService {
     return this.temporal.workflow
       .getHandle(incidentId)
       .executeUpdate(addNoteUpdate, { args: [{ text, actor, origin }] });
+  }
+
+  /** Proposes an account of the incident's realm for its scope; answers with the approval to decide. */
+  async addPrincipal(incidentId: string, body: AddPrincipalBody, actor: string, origin?: RequestOrigin) {
+    const handle = this.temporal.workflow.getHandle(incidentId);
+    const { principal: own } = await handle.query(incidentStateQuery);
+    const principal: Principal = { provider: own.provider, realm: own.realm, username: body.username };
+    return handle.executeUpdate(addPrincipalUpdate, {
+      args: [{ principal, principalKey: principalKey(principal), reason: body.reason, actor, origin }],
+    });
   }
 
   /** The investigation report (from the evidence store), or 404 while none has been written. */

@@ -134,10 +134,14 @@ export class TestApi {
     );
   }
 
-  pendingApproval(id: string): Promise<Approval> {
+  /** The first pending approval (of `action`, when given). */
+  pendingApproval(id: string, action?: string): Promise<Approval> {
     return eventually(
-      async () => (await this.incident(id)).approvals.find((a) => a.status === 'pending'),
-      'a pending approval',
+      async () =>
+        (await this.incident(id)).approvals.find(
+          (a) => a.status === 'pending' && (!action || a.action === action),
+        ),
+      `a pending ${action ?? ''} approval`,
     );
   }
 

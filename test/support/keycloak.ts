@@ -4,6 +4,8 @@
  * that did the revoking.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 export const REALM = 'corp';
 export const APP_CLIENT = 'corp-app';
@@ -53,14 +55,51 @@ export interface UserTokens {
 export class KeycloakTestClient {
   private adminToken?: { value: string; until: number };
 
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    readonly realm = REALM,
+  ) {}
 
   private get oidc() {
-    return `${this.baseUrl}/realms/${REALM}/protocol/openid-connect`;
+    return `${this.baseUrl}/realms/${this.realm}/protocol/openid-connect`;
+  }
+
+  /**
+   * A throwaway realm shaped like the test realm (scripts/keycloak/corp-realm.json: the engine's
+   * client and service account, the app client), for tests that change a whole realm.
+   */
+  async createRealmLikeCorp(name: string): Promise<KeycloakTestClient> {
+    const template = JSON.parse(
+      readFileSync(path.join(__dirname, '../../scripts/keycloak/corp-realm.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const res = await fetch(`${this.baseUrl}/admin/realms`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await this.masterToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...template, realm: name, displayName: `${name} (test realm)` }),
+    });
+    if (!res.ok) throw new Error(`creating realm ${name}: ${res.status} ${await res.text()}`);
+    return new KeycloakTestClient(this.baseUrl, name);
+  }
+
+  async deleteRealm(): Promise<void> {
+    await fetch(`${this.baseUrl}/admin/realms/${this.realm}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${await this.masterToken()}` },
+    });
+  }
+
+  async realmSettings(): Promise<Record<string, unknown>> {
+    return this.admin<Record<string, unknown>>('GET', '');
+  }
+
+  /** The kids the realm publishes in its JWKS. */
+  async publishedKids(): Promise<string[]> {
+    const res = await fetch(`${this.oidc}/certs`);
+    return ((await res.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
   }
 
   async admin<T = unknown>(method: string, pathAndQuery: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${this.baseUrl}/admin/realms/${REALM}${pathAndQuery}`, {
+    const res = await fetch(`${this.baseUrl}/admin/realms/${this.realm}${pathAndQuery}`, {
       method,
       headers: { authorization: `Bearer ${await this.masterToken()}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),

@@ -17,7 +17,13 @@ export function goesAhead(resolution: ApprovalResolution): boolean {
 
 export async function awaitApproval(
   incident: Incident,
-  step: { action: ActionName; summary: string; policy: ApprovalPolicy },
+  step: {
+    action: ActionName;
+    summary: string;
+    policy: ApprovalPolicy;
+    /** Called with the approval as soon as it is requested (not for automatic approvals). */
+    onRequested?: (approval: Approval) => void;
+  },
 ): Promise<ApprovalResolution> {
   const { state } = incident;
   const { policy } = step;
@@ -42,6 +48,7 @@ export async function awaitApproval(
     decisions: [],
   };
   state.approvals.push(approval);
+  step.onRequested?.(approval);
   incident.log(
     'approval',
     `approval ${approval.id} requested: ${step.summary} (deadline ${approval.deadline})`,

@@ -5,6 +5,7 @@
  */
 import {
   ApplicationFailure,
+  condition,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -20,6 +21,8 @@ import {
   IncidentState,
   Phase,
   principalLabel,
+  Principal,
+  RelatedPrincipal,
   RequestOrigin,
   TimelineEntry,
 } from '../../domain/incident';
@@ -29,6 +32,7 @@ import type { ActionInput } from '../../activities';
 import {
   AlertReceipt,
   addNoteUpdate,
+  addPrincipalUpdate,
   closeIncidentUpdate,
   decideApprovalUpdate,
   IncidentInput,
@@ -85,6 +89,40 @@ export class Incident {
     return this.state.principal;
   }
 
+  /** Username of every principal in scope: the incident's own, then the accounts added to it. */
+  get scope(): string[] {
+    const added = (this.state.related ?? []).filter(
+      (r) => r.status !== 'proposed' && r.status !== 'rejected',
+    );
+    return [this.principal.username, ...added.map((r) => r.principal.username)];
+  }
+
+  /** Alerts about these usernames so far (an alert without `about` is about the incident's principal). */
+  alertsAbout(usernames: string[]): number {
+    return this.state.alerts.filter((a) => usernames.includes(a.about ?? this.principal.username)).length;
+  }
+
+  private readonly running = new Map<string, number>();
+
+  /**
+   * Runs work alongside the playbook's main line (a realm-wide approval, an account being added),
+   * counted under `kind`. The incident does not close or continue-as-new while any of it runs.
+   */
+  background(kind: string, work: () => Promise<void>): void {
+    this.running.set(kind, (this.running.get(kind) ?? 0) + 1);
+    void work().finally(() => this.running.set(kind, (this.running.get(kind) ?? 1) - 1));
+  }
+
+  /** No background work of `kind` (or of any kind) is running. */
+  idle(kind?: string): boolean {
+    return kind ? !this.running.get(kind) : [...this.running.values()].every((n) => n === 0);
+  }
+
+  /** Waits until no background work of `kind` (or of any kind) runs. */
+  async settled(kind?: string): Promise<void> {
+    await condition(() => this.idle(kind));
+  }
+
   /** Enters a phase and tells responders (the lifecycle's milestones are worth a message). */
   async announcePhase(phase: Phase, message: string): Promise<void> {
     this.enterPhase(phase, message);
@@ -119,26 +157,29 @@ export class Incident {
    * with the remaining steps and verification reports what did not hold.
    */
   async act(
-    action: ActionName,
+    action: Exclude<ActionName, 'addPrincipal'>,
     summary: string,
-    extra: Omit<ActionInput, 'principal'> = {},
+    extra: Partial<ActionInput> = {},
   ): Promise<ActionOutcome | undefined> {
+    const principal = extra.principal ?? this.principal;
+    const target = this.targetOf(principal);
     try {
-      const outcome = await run(action, summary, {
-        principal: this.principal,
-        since: this.state.openedAt,
-        ...extra,
-      });
-      this.state.actions.push({ action, status: 'done', at: new Date().toISOString(), outcome });
+      const outcome = await run(action, summary, { since: this.state.openedAt, ...extra, principal });
+      this.state.actions.push({ ...target, action, status: 'done', at: new Date().toISOString(), outcome });
       this.log('action', `${summary}: ${outcome.detail}`);
       return outcome;
     } catch (err) {
       const error = failureText(err);
-      this.state.actions.push({ action, status: 'failed', at: new Date().toISOString(), error });
+      this.state.actions.push({ ...target, action, status: 'failed', at: new Date().toISOString(), error });
       this.log('action', `${summary} FAILED: ${error}`);
       this.publish();
       return undefined;
     }
+  }
+
+  /** `{ target }` for a principal other than the incident's own (how action records name it). */
+  targetOf(principal: Principal): { target?: string } {
+    return principal.username === this.principal.username ? {} : { target: principal.username };
   }
 
   /** Tells responders; a broken channel is logged on the timeline and never stalls the playbook. */
@@ -156,9 +197,10 @@ export class Incident {
     }
   }
 
-  skip(action: ActionName, reason: string): void {
-    this.state.actions.push({ action, status: 'skipped', at: new Date().toISOString(), reason });
-    this.log('action', `skipped ${action}: ${reason}`);
+  skip(action: ActionName, reason: string, principal = this.principal): void {
+    const target = this.targetOf(principal);
+    this.state.actions.push({ ...target, action, status: 'skipped', at: new Date().toISOString(), reason });
+    this.log('action', `skipped ${action}${target.target ? ` on ${target.target}` : ''}: ${reason}`);
   }
 
   /** Search attributes and the UI's "current details" follow the incident state. */
@@ -194,9 +236,10 @@ export class Incident {
           const note =
             raised !== this.state.severity ? `; severity raised ${this.state.severity} → ${raised}` : '';
           this.state.severity = raised;
+          const about = alert.about ? ` about ${alert.about}` : '';
           this.log(
             'alert',
-            `alert joined from ${alert.source}: ${alert.summary}${note}`,
+            `alert${about} joined from ${alert.source}: ${alert.summary}${note}`,
             alert.reportedBy,
             alert.origin,
           );
@@ -273,6 +316,49 @@ export class Incident {
       },
     );
 
+    // A responder proposes another account for the scope; the playbook asks for approval and contains it.
+    setHandler(
+      addPrincipalUpdate,
+      async (req): Promise<RelatedPrincipal> => {
+        const entry: RelatedPrincipal = {
+          principal: req.principal,
+          principalKey: req.principalKey,
+          proposedBy: req.actor,
+          proposedAt: new Date().toISOString(),
+          reason: req.reason,
+          status: 'proposed',
+        };
+        (this.state.related ??= []).push(entry);
+        this.log(
+          'note',
+          `${req.actor} proposed adding ${req.principal.username}: ${req.reason}`,
+          req.actor,
+          req.origin,
+        );
+        this.publish();
+        // Answer once the approval exists (or the proposal settled without one).
+        await condition(() => entry.approvalId !== undefined || entry.status !== 'proposed' || this.closing);
+        return entry;
+      },
+      {
+        validator: (req) => {
+          const refuse = (message: string, type: string) => {
+            throw ApplicationFailure.nonRetryable(message, type);
+          };
+          if (this.state.status === 'closed' || this.closing)
+            refuse(`incident ${this.state.incidentId} is closing`, 'IncidentClosing');
+          const { provider, realm } = this.principal;
+          if (req.principal.provider !== provider || req.principal.realm !== realm)
+            refuse(`only accounts of ${provider} realm '${realm}' can join this incident`, 'OutOfScope');
+          const same = (u: string) => u.toLowerCase() === req.principal.username.toLowerCase();
+          if (same(this.principal.username))
+            refuse(`${req.principal.username} is this incident's principal`, 'AlreadyInScope');
+          if ((this.state.related ?? []).some((r) => same(r.principal.username) && r.status !== 'rejected'))
+            refuse(`${req.principal.username} is already proposed or in scope`, 'AlreadyInScope');
+        },
+      },
+    );
+
     setHandler(
       closeIncidentUpdate,
       (req) => {
@@ -299,9 +385,9 @@ export class Incident {
     );
   }
 
-  /** History is bounded: long-lived incidents move to a fresh run carrying this state. */
+  /** History is bounded: long-lived incidents move to a fresh run carrying this state (once idle). */
   get shouldContinueAsNew(): boolean {
-    return workflowInfo().continueAsNewSuggested;
+    return workflowInfo().continueAsNewSuggested && this.idle();
   }
 }
 
