@@ -91,6 +91,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['GET', `/incidents/${ID}/investigation`, undefined, 'viewer'],
   ['GET', `/incidents/${ID}/review`, undefined, 'viewer'],
   ['POST', `/incidents/${ID}/notes`, { text: 'x' }, 'responder'],
+  ['POST', `/incidents/${ID}/principals`, { username: 'y', reason: 'x' }, 'responder'],
   ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'viewer'],
 ];

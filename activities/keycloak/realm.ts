@@ -208,15 +208,17 @@ export class KeycloakRealm {
       if (config[field]?.[0] === 'false') continue;
       config[field] = ['false'];
       await call(() => admin.components.update({ id: component.id!, realm }, { ...component, config }));
+      // The engine's own token may have been signed by the key just disabled.
+      this.onKeysRotated();
       changed = true;
     }
     const notBefore = Math.floor(Date.now() / 1000);
     if ((rep.notBefore ?? 0) * 1000 < Date.parse(opts.since)) {
-      await call(() => admin.realms.update({ realm }, { notBefore }));
       await call(() => admin.realms.logoutAll({ realm }));
+      await call(() => admin.realms.update({ realm }, { notBefore }));
+      this.onKeysRotated();
       changed = true;
     }
-    this.onKeysRotated();
 
     const published = await this.oidc.publishedKeyIds();
     const stillPublished = keys.filter((k) => published.includes(k.kid)).map((k) => k.kid);

@@ -60,8 +60,12 @@ export class KeycloakTestClient {
     readonly realm = REALM,
   ) {}
 
+  get issuer(): string {
+    return `${this.baseUrl}/realms/${this.realm}`;
+  }
+
   private get oidc() {
-    return `${this.baseUrl}/realms/${this.realm}/protocol/openid-connect`;
+    return `${this.issuer}/protocol/openid-connect`;
   }
 
   /**

@@ -1,0 +1,164 @@
+/**
+ * Realm-wide eradication on the real Keycloak, in a throwaway realm shaped like the test realm (it
+ * changes what every account of the realm lives with): when token forgery is suspected, the realm's
+ * signing keys are rotated after a critical (two-person) approval — a token signed by the old key is
+ * refused afterwards and everyone is logged out — and the settings that helped the attack are fixed
+ * after their own approval. Keycloak assertions use the test's own calls.
+ */
+import { randomUUID } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import type { EngineConfig } from '../config/config';
+import type { Finding } from '../domain/incident';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { ENGINE_CLIENT, KeycloakTestClient } from './support/keycloak';
+
+const RESPONDER = 'realm.responder';
+const APPROVERS = ['realm.approver-1', 'realm.approver-2'];
+const corp = new KeycloakTestClient(readTestEnv().keycloak.url);
+let lab: KeycloakTestClient;
+let config: EngineConfig;
+let worker: TestWorker;
+let api: TestApi;
+
+beforeAll(async () => {
+  lab = await corp.createRealmLikeCorp(`lab-${randomUUID().slice(0, 8)}`);
+  // Weak on purpose: long-lived access tokens.
+  await lab.admin('PUT', '', { accessTokenLifespan: 7200 });
+  config = testConfig();
+  worker = await TestWorker.start(config);
+  api = await TestApi.start(config);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await worker?.stop();
+  await lab?.deleteRealm();
+});
+
+const decide = (id: string, approvalId: string, actor: string, decision = 'approve') =>
+  api.call('POST', `/incidents/${id}/approvals`, { approvalId, decision }, actor);
+
+it('rotates the signing keys after two approvals and fixes the realm settings after one', async () => {
+  const victim = await lab.createUser('forged');
+  const bystander = await lab.createUser('bystander');
+  const stolen = await lab.login(victim);
+  const bystanderTokens = await lab.login(bystander);
+  expect(await lab.userinfo(stolen.access_token)).toBe(200);
+  // A resource server that validates tokens itself, with the realm's published keys.
+  const verifiesLocally = async (jwt: string) => {
+    const jwks = createLocalJWKSet(
+      (await (await fetch(`${lab.issuer}/protocol/openid-connect/certs`)).json()) as JSONWebKeySet,
+    );
+    return jwtVerify(jwt, jwks).then(
+      () => true,
+      () => false,
+    );
+  };
+  expect(await verifiesLocally(bystanderTokens.access_token)).toBe(true);
+  const kidOf = (jwt: string) =>
+    (JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+  const oldKid = kidOf(stolen.access_token);
+  expect(await lab.publishedKids()).toContain(oldKid);
+
+  const opened = await api.openIncident(victim.username, RESPONDER, {
+    principal: { provider: 'keycloak', realm: lab.realm, username: victim.username },
+    severity: 'critical',
+    tokenForgerySuspected: true,
+    policy: { rotateSigningKeys: { timeoutMs: 120_000 }, hardenRealm: { timeoutMs: 120_000 } },
+  });
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+
+  // Critical: two distinct approvers, never automatic even at severity critical.
+  const rotation = await api.pendingApproval(id, 'rotateSigningKeys');
+  expect(rotation.quorum).toBe(2);
+  expect(rotation.summary).toMatch(/logs EVERYONE out/);
+  let state = await api.incident(id);
+  const keyFindings = state.investigation!.findings.filter(
+    (f): f is Extract<Finding, { kind: 'signing-key' }> => f.kind === 'signing-key',
+  );
+  expect(keyFindings.map((k) => k.kid)).toContain(oldKid);
+  // Nothing realm-wide changed before the approval: the bystander's session still works.
+  expect(await lab.userinfo(bystanderTokens.access_token)).toBe(200);
+  expect((await decide(id, rotation.id, APPROVERS[0])).status).toBe(200);
+  expect((await decide(id, rotation.id, APPROVERS[0])).status).toBe(409); // same person twice
+  expect((await api.incident(id)).approvals.find((a) => a.id === rotation.id)?.status).toBe('pending');
+  expect((await decide(id, rotation.id, APPROVERS[1])).status).toBe(200);
+
+  state = await eventually(async () => {
+    const s = await api.incident(id);
+    return s.actions.some((a) => a.action === 'rotateSigningKeys' && a.status !== 'skipped') ? s : undefined;
+  }, 'the rotation');
+  const rotated = state.actions.find((a) => a.action === 'rotateSigningKeys');
+  expect(rotated?.status).toBe('done');
+  const step = (rotated as unknown as { outcome: { steps: { proof?: string; after: string }[] } }).outcome
+    .steps[0];
+  expect(step.proof).toMatch(/no longer published in the JWKS; a token issued under the old key is refused/);
+
+  // As Keycloak says: the old key is gone, a token it signed is refused (by Keycloak and by a
+  // resource server checking signatures with the realm's keys), everyone is logged out.
+  const published = await lab.publishedKids();
+  expect(published).not.toContain(oldKid);
+  expect(published.length).toBeGreaterThan(0);
+  expect(await verifiesLocally(bystanderTokens.access_token)).toBe(false);
+  expect(await lab.userinfo(bystanderTokens.access_token)).toBe(401);
+  expect(await lab.introspect(bystanderTokens.access_token)).toBe(false);
+  expect((await lab.refresh(bystanderTokens.refresh_token)).ok).toBe(false);
+  // New logins work and are signed by the new key.
+  const fresh = await lab.login(bystander);
+  expect(kidOf(fresh.access_token)).not.toBe(oldKid);
+  expect(published).toContain(kidOf(fresh.access_token));
+  expect(await lab.userinfo(fresh.access_token)).toBe(200);
+  expect(await verifiesLocally(fresh.access_token)).toBe(true);
+
+  // A retried rotation (same incident) changes nothing: no second key, nobody logged out again.
+  const provider = new KeycloakProvider({
+    baseUrl: readTestEnv().keycloak.url,
+    clientId: ENGINE_CLIENT.id,
+    clientSecret: ENGINE_CLIENT.secret,
+  });
+  const keysBefore = await lab.admin<unknown[]>('GET', '/components?type=org.keycloak.keys.KeyProvider');
+  const retried = await provider.eradicate(state.principal, keyFindings, { since: state.openedAt });
+  expect(retried.changed).toBe(false);
+  expect(await lab.admin<unknown[]>('GET', '/components?type=org.keycloak.keys.KeyProvider')).toHaveLength(
+    keysBefore.length,
+  );
+  expect(await lab.userinfo(fresh.access_token)).toBe(200);
+
+  // Realm hardening: its own approval; applied, as the realm now says.
+  const hardening = await api.pendingApproval(id, 'hardenRealm');
+  expect(hardening.summary).toMatch(/accessTokenLifespan/);
+  expect((await decide(id, hardening.id, APPROVERS[0])).status).toBe(200);
+  state = await eventually(async () => {
+    const s = await api.incident(id);
+    return s.actions.some((a) => a.action === 'hardenRealm') ? s : undefined;
+  }, 'the hardening');
+  expect(state.actions.find((a) => a.action === 'hardenRealm')?.status).toBe('done');
+  const realm = await lab.realmSettings();
+  expect(realm).toMatchObject({
+    bruteForceProtected: true,
+    accessTokenLifespan: 300,
+    passwordPolicy: 'length(12) and notUsername',
+  });
+  const [app] = await lab.admin<{ directAccessGrantsEnabled: boolean }[]>(
+    'GET',
+    '/clients?clientId=corp-app',
+  );
+  expect(app.directAccessGrantsEnabled).toBe(false);
+  const otp = await lab.admin<{ defaultAction: boolean }>(
+    'GET',
+    '/authentication/required-actions/CONFIGURE_TOTP',
+  );
+  expect(otp.defaultAction).toBe(true);
+
+  // Before and after of both changes are in the evidence chain, which verifies.
+  const evidence = await api.call('GET', `/incidents/${id}/evidence`);
+  expect(evidence.body.verification.ok).toBe(true);
+  const kinds = evidence.body.manifest.map((e: { kind: string }) => e.kind);
+  expect(kinds).toEqual(expect.arrayContaining(['rotateSigningKeys', 'hardenRealm']));
+
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await api.untilPhase(id, ['closed']);
+});
