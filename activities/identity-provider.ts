@@ -26,6 +26,8 @@ export interface InvestigationReport {
     clientRoles: { client: string; name: string; privileged: boolean }[];
     groups: string[];
     clients: { clientId: string; confidential: boolean; serviceAccount: boolean; uses: number }[];
+    /** Clients the principal consented to (before containment revoked them), with the scopes granted. */
+    consents: { clientId: string; scopes: string[] }[];
   };
   /** Logins, failures, refreshes and code exchanges, with address, client and session. */
   authTimeline: {
@@ -51,6 +53,8 @@ export interface EradicationStep {
   after: string;
   /** How the change was proven (e.g. "the old secret is refused by the token endpoint"). */
   proof?: string;
+  /** The provider refused this step for good (permissions, a conflict): `after` says why. */
+  failed?: boolean;
 }
 
 export interface EradicateOptions {

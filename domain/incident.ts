@@ -110,6 +110,8 @@ export interface ActionOutcome {
   action: ActionName;
   changed: boolean;
   detail: string;
+  /** Some parts could not be done (each named in `detail`); the rest was. */
+  incomplete?: boolean;
 }
 
 /** `target`: the username acted on, when it is not the incident's own principal. */
@@ -269,6 +271,8 @@ export type Finding =
     }
   | { kind: 'client-used'; clientId: string; confidential: boolean; uses: number; remedy?: 'rotate-secret' }
   | { kind: 'grant-by-principal'; what: string; at: string }
+  /** A realm-level change in the window that can outlive the incident (identity providers, federation, clients). */
+  | { kind: 'realm-change'; what: string; at: string; by: string }
   | { kind: 'related-principal'; username: string; via: string }
   /**
    * A realm setting that helped the attack or hides the next one. With `fix`, hardening can apply it

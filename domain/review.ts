@@ -130,6 +130,11 @@ function recommend(
       'Investigate the related accounts seen from the same addresses; add them to this incident if warranted.',
     );
   }
+  if (findings.some((f) => f.kind === 'realm-change')) {
+    out.push(
+      'Review the identity-provider, federation and client changes made during the incident window: they can outlive the account.',
+    );
+  }
   if (findings.some((f) => f.kind === 'signing-key')) {
     out.push(
       'Keep signing keys in an HSM or vault-backed key provider and rotate them on a schedule; alert on tokens whose kid is unknown.',
@@ -149,6 +154,11 @@ function recommend(
     out.push(
       `Approvals waited over 15 minutes (${slow.map((a) => a.id).join(', ')}): review on-call approver coverage.`,
     );
+  if (state.actions.some((a) => a.status === 'done' && a.outcome.incomplete)) {
+    out.push(
+      'The identity provider refused some eradication steps (see the actions): finish them by hand or widen the engine’s rights.',
+    );
+  }
   if (state.actions.some((a) => a.status === 'failed')) {
     out.push('Some actions failed: check the engine’s permissions in the identity provider and re-run them.');
   }
@@ -178,6 +188,8 @@ export function describeFinding(f: Finding): string {
       return `${f.confidential ? 'confidential' : 'public'} client '${f.clientId}' used ${f.uses} time(s)`;
     case 'grant-by-principal':
       return `the principal did: ${f.what} at ${f.at}`;
+    case 'realm-change':
+      return `realm change in the window: ${f.what} by ${f.by} at ${f.at}`;
     case 'related-principal':
       return `related account '${f.username}' (${f.via})`;
     case 'realm-setting':

@@ -43,6 +43,34 @@ const decide = (id: string, approvalId: string, actor: string, decision = 'appro
 it('rotates the signing keys after two approvals and fixes the realm settings after one', async () => {
   const victim = await lab.createUser('forged');
   const bystander = await lab.createUser('bystander');
+  // The attacker's persistence: with user-management rights, a backdoor account created as the
+  // victim; and someone adds an identity provider to the realm.
+  const [management] = await lab.admin<{ id: string }[]>('GET', '/clients?clientId=realm-management');
+  const manageUsers = await lab.admin<{ id: string; name: string }>(
+    'GET',
+    `/clients/${management.id}/roles/manage-users`,
+  );
+  await lab.admin('POST', `/users/${victim.id}/role-mappings/clients/${management.id}`, [manageUsers]);
+  const asVictim = await lab.login(victim);
+  const backdoor = `backdoor-${randomUUID().slice(0, 6)}`;
+  const created = await fetch(`${lab.baseUrl}/admin/realms/${lab.realm}/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${asVictim.access_token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: backdoor, enabled: true }),
+  });
+  expect(created.status).toBe(201);
+  await lab.admin('POST', '/identity-provider/instances', {
+    alias: 'evil-idp',
+    providerId: 'oidc',
+    enabled: true,
+    config: {
+      authorizationUrl: 'https://idp.evil.example/auth',
+      tokenUrl: 'https://idp.evil.example/token',
+      clientId: 'x',
+      clientSecret: 'y',
+      clientAuthMethod: 'client_secret_post',
+    },
+  });
   const stolen = await lab.login(victim);
   const bystanderTokens = await lab.login(bystander);
   expect(await lab.userinfo(stolen.access_token)).toBe(200);
@@ -80,6 +108,21 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
     (f): f is Extract<Finding, { kind: 'signing-key' }> => f.kind === 'signing-key',
   );
   expect(keyFindings.map((k) => k.kid)).toContain(oldKid);
+  // The persistence is found: the account the victim created (a candidate for the incident) and
+  // the identity provider added in the window.
+  expect(state.investigation!.findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'related-principal',
+      username: backdoor,
+      via: expect.stringMatching(/^CREATE USER by the principal/),
+    }),
+  );
+  expect(state.investigation!.findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'realm-change',
+      what: expect.stringMatching(/^CREATE IDENTITY_PROVIDER/),
+    }),
+  );
   // Nothing realm-wide changed before the approval: the bystander's session still works.
   expect(await lab.userinfo(bystanderTokens.access_token)).toBe(200);
   expect((await decide(id, rotation.id, APPROVERS[0])).status).toBe(200);
@@ -91,6 +134,18 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
     const s = await api.incident(id);
     return s.actions.some((a) => a.action === 'rotateSigningKeys' && a.status !== 'skipped') ? s : undefined;
   }, 'the rotation');
+  // The principal's own eradication ran first. Keycloak lets only realm admins unmap admin roles
+  // and the engine is not one here (least privilege): that step is recorded as refused, with what
+  // to do, the incident goes on, and eradication is not called complete.
+  const eradicated = state.actions.find((a) => a.action === 'eradicate');
+  expect(eradicated).toMatchObject({
+    status: 'done',
+    outcome: {
+      incomplete: true,
+      detail: expect.stringMatching(/1 FAILED.*only realm admins.*'manage-users'/),
+    },
+  });
+  expect(state.eradicatedAt).toBeUndefined();
   const rotated = state.actions.find((a) => a.action === 'rotateSigningKeys');
   expect(rotated?.status).toBe('done');
   const step = (rotated as unknown as { outcome: { steps: { proof?: string; after: string }[] } }).outcome

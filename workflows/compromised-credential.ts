@@ -248,21 +248,26 @@ async function afterContainment(
       });
     } else incident.skip('rotateSigningKeys', `approval resolved as ${resolution}`);
   }
-  const eradicated = ['eradicate', 'rotateSigningKeys'] as const;
-  if (!state.actions.some((a) => eradicated.includes(a.action as never) && a.status !== 'done'))
-    state.eradicatedAt = new Date().toISOString();
+  const eradication = state.actions.filter(
+    (a) => a.action === 'eradicate' || a.action === 'rotateSigningKeys',
+  );
+  const incomplete = eradication.filter((a) => a.status !== 'done' || a.outcome.incomplete);
+  if (incomplete.length)
+    incident.log('note', `eradication incomplete: ${incomplete.map((a) => a.action).join(', ')}`);
+  else state.eradicatedAt = new Date().toISOString();
   if (closing()) return;
 
   // Recover in waves: the principal, then accounts added to the incident, each only if this incident disabled it.
   await incident.settled('scope');
   const members = recoveryMembers(incident);
   recovery.stage = 'running';
+  const watchFrom = state.alerts.length;
   if (members.length) {
     await incident.announcePhase(
       'recover',
       `reinstate ${members.map((m) => m.principal.username).join(', ')} in waves of ${policy.recoveryWaveSize} after ${Math.round(policy.recoveryWatchMs / 1000)} s quiet watches`,
     );
-    const outcome = await recoverInWaves(incident, members, policy);
+    const outcome = await recoverInWaves(incident, members, policy, watchFrom);
     markRecoveredRelated(incident);
     if (outcome === 'recovered') {
       state.recoveredAt = new Date().toISOString();

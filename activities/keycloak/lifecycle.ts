@@ -66,15 +66,19 @@ export class KeycloakLifecycle {
     const from = Date.parse(window.since);
     const to = Date.parse(window.until);
     const inWindow = (t?: number) => t !== undefined && t >= from && t <= to;
-    const [effective, direct, groups, events, aboutUser, byUser, credentials] = await Promise.all([
-      call(() => admin.users.listCompositeRealmRoleMappings({ id, realm })),
-      call(() => admin.users.listRoleMappings({ id, realm })),
-      call(() => admin.users.listGroups({ id, realm })),
-      call(() => admin.realms.findEvents({ realm, user: id, max: 1000 })),
-      call(() => admin.realms.findAdminEvents({ realm, resourcePath: `users/${id}*`, max: 1000 })),
-      call(() => admin.realms.findAdminEvents({ realm, authUser: id, max: 1000 })),
-      call(() => admin.users.getCredentials({ id, realm })),
-    ]);
+    const [effective, direct, groups, events, aboutUser, byUser, credentials, realmAdmin, consentsNow] =
+      await Promise.all([
+        call(() => admin.users.listCompositeRealmRoleMappings({ id, realm })),
+        call(() => admin.users.listRoleMappings({ id, realm })),
+        call(() => admin.users.listGroups({ id, realm })),
+        call(() => admin.realms.findEvents({ realm, user: id, max: 1000 })),
+        call(() => admin.realms.findAdminEvents({ realm, resourcePath: `users/${id}*`, max: 1000 })),
+        call(() => admin.realms.findAdminEvents({ realm, authUser: id, max: 1000 })),
+        call(() => admin.users.getCredentials({ id, realm })),
+        // Newest first: the window is recent, so the last thousand realm changes cover it.
+        call(() => admin.realms.findAdminEvents({ realm, max: 1000 })),
+        call(() => admin.users.listConsents({ id, realm })),
+      ]);
     const clientMappings = (direct.clientMappings ?? {}) as Record<
       string,
       { id?: string; client?: string; mappings?: { name?: string }[] }
@@ -206,6 +210,44 @@ export class KeycloakLifecycle {
       const [username, ip] = v.split('|');
       findings.push({ kind: 'related-principal', username, via: `same address ${ip}` });
     }
+    // Accounts the principal created or changed: the same actor, maybe the attacker's next foothold.
+    const touched = new Set<string>();
+    for (const a of actionsByPrincipal) {
+      const uid = /^users\/([0-9a-f-]{36})/.exec(a.resource)?.[1];
+      if (!uid || uid === id || touched.has(uid) || related.has(uid) || touched.size >= 20) continue;
+      touched.add(uid);
+      const u = await call(() => admin.users.findOne({ id: uid, realm }), { notFoundIsDone: true }).catch(
+        () => undefined,
+      );
+      if (u?.username)
+        findings.push({
+          kind: 'related-principal',
+          username: u.username,
+          via: `${a.operation} by the principal at ${a.time}`,
+        });
+    }
+    // Realm-level persistence by anyone in the window: identity providers, federation, new clients.
+    for (const e of (realmAdmin as AdminEvent[]).filter((x) => inWindow(x.time))) {
+      const type = e.resourceType ?? '';
+      const persistent =
+        /^IDENTITY_PROVIDER/.test(type) ||
+        type === 'COMPONENT' ||
+        (type === 'CLIENT' && e.operationType === 'CREATE');
+      if (!persistent || e.authDetails?.userId === id) continue;
+      findings.push({
+        kind: 'realm-change',
+        what: `${e.operationType} ${type} ${e.resourcePath ?? ''}`.trim(),
+        at: new Date(e.time!).toISOString(),
+        by: await who(e),
+      });
+    }
+    const consents = new Map<string, string[]>();
+    for (const c of [...((pre?.consents ?? []) as typeof consentsNow), ...consentsNow]) {
+      if (c.clientId)
+        consents.set(c.clientId, [
+          ...new Set([...(consents.get(c.clientId) ?? []), ...(c.grantedClientScopes ?? [])]),
+        ]);
+    }
 
     findings.push(...(await this.realmOps.findings(opts)));
 
@@ -229,6 +271,7 @@ export class KeycloakLifecycle {
           serviceAccount,
           uses: n,
         })),
+        consents: [...consents].map(([clientId, scopes]) => ({ clientId, scopes })),
       },
       authTimeline: authEvents.map((e) => ({
         time: new Date(e.time!).toISOString(),
@@ -247,28 +290,47 @@ export class KeycloakLifecycle {
   async eradicate(findings: Finding[], opts: EradicateOptions): Promise<EradicationOutcome> {
     const { since } = opts;
     const steps: EradicationStep[] = [];
+    // One refused step (permissions, a conflict) is recorded and the others still run; a retryable
+    // failure fails the activity, whose retry skips what is already done.
+    const attempt = async (f: Finding, step: () => Promise<EradicationStep>) => {
+      try {
+        steps.push(await step());
+      } catch (err) {
+        if (!(err instanceof IdentityProviderError) || err.retryable) throw err;
+        steps.push({
+          finding: f,
+          changed: false,
+          failed: true,
+          before: '',
+          after: `NOT done: ${err.message}`,
+        });
+      }
+    };
     for (const f of findings) {
-      if (f.kind === 'role-grant' && f.remedy === 'remove-grant') steps.push(await this.removeGrant(f));
-      else if (f.kind === 'factor' && f.remedy === 'remove-factor') steps.push(await this.removeFactor(f));
+      if (f.kind === 'role-grant' && f.remedy === 'remove-grant') await attempt(f, () => this.removeGrant(f));
+      else if (f.kind === 'factor' && f.remedy === 'remove-factor')
+        await attempt(f, () => this.removeFactor(f));
       else if (f.kind === 'client-used' && f.remedy === 'rotate-secret')
-        steps.push(await this.rotateSecret(f, since));
+        await attempt(f, () => this.rotateSecret(f, since));
       else if (f.kind === 'realm-setting' && f.remedy === 'harden-realm')
-        steps.push(await this.realmOps.harden(f));
+        await attempt(f, () => this.realmOps.harden(f));
     }
     const keys = findings.filter(
       (f): f is Extract<Finding, { kind: 'signing-key' }> =>
         f.kind === 'signing-key' && f.remedy === 'rotate-signing-key',
     );
     if (keys.length)
-      steps.push(
-        await this.realmOps.rotateSigningKeys(keys, { since, oldKeys: opts.oldSigningKeys ?? 'disable' }),
+      await attempt(keys[0], () =>
+        this.realmOps.rotateSigningKeys(keys, { since, oldKeys: opts.oldSigningKeys ?? 'disable' }),
       );
     const changed = steps.filter((s) => s.changed).length;
+    const failed = steps.filter((s) => s.failed).length;
     return {
       action: 'eradicate',
       changed: changed > 0,
-      detail: `${steps.length} remed${steps.length === 1 ? 'y' : 'ies'}: ${steps
-        .map((s) => `${s.after}${s.changed ? '' : ' (already)'}`)
+      ...(failed ? { incomplete: true } : {}),
+      detail: `${steps.length} remed${steps.length === 1 ? 'y' : 'ies'}${failed ? ` (${failed} FAILED)` : ''}: ${steps
+        .map((s) => `${s.after}${s.changed || s.failed ? '' : ' (already)'}`)
         .join('; ')}`,
       steps,
     };
@@ -318,6 +380,25 @@ export class KeycloakLifecycle {
   }
 
   private async removeGrant(f: Extract<Finding, { kind: 'role-grant' }>): Promise<EradicationStep> {
+    try {
+      return await this.unmapRole(f);
+    } catch (err) {
+      if (
+        err instanceof IdentityProviderError &&
+        err.type === 'KeycloakAccessDenied' &&
+        f.container === 'realm-management'
+      ) {
+        throw new IdentityProviderError(
+          'KeycloakAccessDenied',
+          `KeycloakAccessDenied: Keycloak lets only realm admins change admin-role mappings; remove '${f.role}' by hand or give the engine realm-admin`,
+          false,
+        );
+      }
+      throw err;
+    }
+  }
+
+  private async unmapRole(f: Extract<Finding, { kind: 'role-grant' }>): Promise<EradicationStep> {
     const { admin, realm, userId: id, call } = this;
     const label =
       f.container === 'realm' ? `realm role '${f.role}'` : `role '${f.role}' of client '${f.container}'`;

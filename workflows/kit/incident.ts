@@ -97,9 +97,13 @@ export class Incident {
     return [this.principal.username, ...added.map((r) => r.principal.username)];
   }
 
-  /** Alerts about these usernames so far (an alert without `about` is about the incident's principal). */
-  alertsAbout(usernames: string[]): number {
-    return this.state.alerts.filter((a) => usernames.includes(a.about ?? this.principal.username)).length;
+  /**
+   * Alerts about these usernames (an alert without `about` is about the incident's principal),
+   * counting from the `from`-th alert the incident received.
+   */
+  alertsAbout(usernames: string[], from = 0): number {
+    return this.state.alerts.slice(from).filter((a) => usernames.includes(a.about ?? this.principal.username))
+      .length;
   }
 
   private readonly running = new Map<string, number>();

@@ -26,14 +26,20 @@ export interface RecoveryPolicy {
 /** How recovery ended: everyone back, held (a detection, a failed check, a refusal), or the incident closing. */
 export type RecoveryOutcome = 'recovered' | 'held' | 'closing';
 
+/**
+ * `watchFrom`: the number of alerts the incident had when recovery was decided on; a detection
+ * after that (even before the first wave starts watching) holds the first wave.
+ */
 export async function recoverInWaves(
   incident: Incident,
   members: WaveMember[],
   policy: RecoveryPolicy,
+  watchFrom = incident.state.alerts.length,
 ): Promise<RecoveryOutcome> {
   const size = Math.max(1, policy.recoveryWaveSize);
   for (let i = 0; i < members.length; i += size) {
-    const outcome = await runWave(incident, members.slice(i, i + size), policy);
+    const from = i === 0 ? watchFrom : incident.state.alerts.length;
+    const outcome = await runWave(incident, members.slice(i, i + size), policy, from);
     if (outcome !== 'recovered') return outcome;
   }
   return 'recovered';
@@ -43,6 +49,7 @@ async function runWave(
   incident: Incident,
   members: WaveMember[],
   policy: RecoveryPolicy,
+  watchFrom: number,
 ): Promise<RecoveryOutcome> {
   const { state } = incident;
   const names = members.map((m) => m.principal.username);
@@ -66,7 +73,7 @@ async function runWave(
   incident.publish();
 
   // 1. Quiet watch: no new detection about the wave's principals.
-  if (await detectionDuring(incident, names, policy.recoveryWatchMs)) {
+  if (await detectionDuring(incident, names, policy.recoveryWatchMs, watchFrom)) {
     return end('held', 'a new detection arrived during the watch window', 'held');
   }
   if (incident.closing) return end('skipped', 'the incident is closing', 'closing');
@@ -134,7 +141,7 @@ async function runWave(
   incident.publish();
 
   // 5. Watched again: a new detection now rolls the wave back.
-  if (await detectionDuring(incident, names, policy.recoveryWatchMs)) {
+  if (await detectionDuring(incident, names, policy.recoveryWatchMs, incident.state.alerts.length)) {
     for (const m of back) {
       await incident.act('rollBackReinstatement', `roll back reinstatement of ${m.principal.username}`, {
         principal: m.principal,
@@ -153,9 +160,17 @@ async function runWave(
   return end('reinstated', 'reinstated and quiet through the watch window', 'recovered');
 }
 
-/** Waits the window (or until closing); true when a new alert about `names` arrived in it. */
-async function detectionDuring(incident: Incident, names: string[], ms: number): Promise<boolean> {
-  const before = incident.alertsAbout(names);
-  await condition(() => incident.closing || incident.alertsAbout(names) > before, ms);
-  return incident.alertsAbout(names) > before;
+/**
+ * Waits the window (or until closing); true when an alert about `names` arrived after the
+ * `from`-th alert of the incident.
+ */
+async function detectionDuring(
+  incident: Incident,
+  names: string[],
+  ms: number,
+  from: number,
+): Promise<boolean> {
+  const seen = () => incident.alertsAbout(names, from) > 0;
+  await condition(() => incident.closing || seen(), ms);
+  return seen();
 }
