@@ -269,7 +269,17 @@ export type Finding =
       createdAt?: string;
       remedy?: 'remove-factor';
     }
-  | { kind: 'client-used'; clientId: string; confidential: boolean; uses: number; remedy?: 'rotate-secret' }
+  | {
+      kind: 'client-used';
+      clientId: string;
+      confidential: boolean;
+      uses: number;
+      /** How the client authenticates: a secret, a signed JWT with a key Keycloak holds the certificate of, a JWKS URL, mTLS. */
+      authentication?: 'secret' | 'jwt-certificate' | 'jwt-jwks-url' | 'x509' | 'other';
+      /** SHA-256 fingerprint of the client's certificate when found (a retry tells its own rotation by it). */
+      certificateSha256?: string;
+      remedy?: 'rotate-secret' | 'rotate-client-key';
+    }
   | { kind: 'grant-by-principal'; what: string; at: string }
   /** A realm-level change in the window that can outlive the incident (identity providers, federation, clients). */
   | { kind: 'realm-change'; what: string; at: string; by: string }

@@ -185,7 +185,7 @@ export function describeFinding(f: Finding): string {
     case 'factor':
       return `${f.type} factor ${f.label ? `'${f.label}' ` : ''}enrolled ${f.createdAt ?? ''}`;
     case 'client-used':
-      return `${f.confidential ? 'confidential' : 'public'} client '${f.clientId}' used ${f.uses} time(s)`;
+      return `${f.confidential ? 'confidential' : 'public'} client '${f.clientId}'${f.authentication ? ` (${f.authentication})` : ''} used ${f.uses} time(s)`;
     case 'grant-by-principal':
       return `the principal did: ${f.what} at ${f.at}`;
     case 'realm-change':

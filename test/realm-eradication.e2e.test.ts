@@ -5,8 +5,8 @@
  * refused afterwards and everyone is logged out — and the settings that helped the attack are fixed
  * after their own approval. Keycloak assertions use the test's own calls.
  */
-import { randomUUID } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { createLocalJWKSet, jwtVerify, SignJWT, type JSONWebKeySet } from 'jose';
 import type { EngineConfig } from '../config/config';
 import type { Finding } from '../domain/incident';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
@@ -71,6 +71,47 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
       clientAuthMethod: 'client_secret_post',
     },
   });
+  // A client that authenticates with signed JWTs (Keycloak holds its certificate), used as the victim.
+  const jwtClient = `signed-${randomUUID().slice(0, 6)}`;
+  await lab.admin('POST', '/clients', {
+    clientId: jwtClient,
+    publicClient: false,
+    clientAuthenticatorType: 'client-jwt',
+    directAccessGrantsEnabled: true,
+    serviceAccountsEnabled: true,
+    standardFlowEnabled: false,
+  });
+  const [jwtClientRep] = await lab.admin<{ id: string }[]>('GET', `/clients?clientId=${jwtClient}`);
+  const keyPair = await lab.admin<{ privateKey: string }>(
+    'POST',
+    `/clients/${jwtClientRep.id}/certificates/jwt.credential/generate`,
+  );
+  const clientKey = createPrivateKey({
+    key: Buffer.from(keyPair.privateKey, 'base64'),
+    format: 'der',
+    type: 'pkcs1',
+  });
+  const asJwtClient = async (user?: { username: string; password: string }) => {
+    const assertion = await new SignJWT({ jti: randomUUID() })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setIssuer(jwtClient)
+      .setSubject(jwtClient)
+      .setAudience(lab.issuer)
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(clientKey);
+    const form = new URLSearchParams({
+      grant_type: user ? 'password' : 'client_credentials',
+      client_id: jwtClient,
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+      ...(user ? { username: user.username, password: user.password } : {}),
+    });
+    const res = await fetch(`${lab.issuer}/protocol/openid-connect/token`, { method: 'POST', body: form });
+    return res.ok ? 'accepted' : ((await res.json()) as { error: string }).error;
+  };
+  expect(await asJwtClient(victim)).toBe('accepted');
+  expect(await asJwtClient()).toBe('accepted');
   const stolen = await lab.login(victim);
   const bystanderTokens = await lab.login(bystander);
   expect(await lab.userinfo(stolen.access_token)).toBe(200);
@@ -146,6 +187,16 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
     },
   });
   expect(state.eradicatedAt).toBeUndefined();
+  // The JWT client's key was replaced: the old key no longer gets a token.
+  expect(state.investigation!.findings).toContainEqual(
+    expect.objectContaining({
+      kind: 'client-used',
+      clientId: jwtClient,
+      authentication: 'jwt-certificate',
+      remedy: 'rotate-client-key',
+    }),
+  );
+  expect(['invalid_client', 'unauthorized_client']).toContain(await asJwtClient());
   const rotated = state.actions.find((a) => a.action === 'rotateSigningKeys');
   expect(rotated?.status).toBe('done');
   const step = (rotated as unknown as { outcome: { steps: { proof?: string; after: string }[] } }).outcome

@@ -3,6 +3,7 @@
  * over the incident window; eradication and reinstatement read before they write, so a retried
  * activity changes nothing twice (client secrets above all: Keycloak issues a new one per call).
  */
+import { createHash } from 'node:crypto';
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { RealmOidc } from './oidc';
 import type { KeycloakRealm } from './realm';
@@ -100,7 +101,10 @@ export class KeycloakLifecycle {
           clientId,
           confidential,
           serviceAccount: Boolean(c?.serviceAccountsEnabled),
-          secretBased: confidential && (c?.clientAuthenticatorType ?? 'client-secret') === 'client-secret',
+          authentication: confidential
+            ? clientAuthentication(c?.clientAuthenticatorType, c?.attributes)
+            : undefined,
+          certificateSha256: certificateFingerprint(c?.attributes?.[JWT_CERTIFICATE]),
           uses: n,
         };
       }),
@@ -171,13 +175,23 @@ export class KeycloakLifecycle {
       }
     }
     // Confidential clients used as this principal: their secrets may be in the attacker's hands.
+    // A client that signs JWTs with a key whose certificate Keycloak holds gets a new key pair; one
+    // publishing a JWKS URL or using mTLS is rotated by its owner (reported, no remedy).
     for (const c of clients) {
+      const remedy =
+        c.authentication === 'secret'
+          ? ('rotate-secret' as const)
+          : c.authentication === 'jwt-certificate'
+            ? ('rotate-client-key' as const)
+            : undefined;
       findings.push({
         kind: 'client-used',
         clientId: c.clientId,
         confidential: c.confidential,
         uses: c.uses,
-        ...(c.secretBased ? { remedy: 'rotate-secret' as const } : {}),
+        ...(c.authentication ? { authentication: c.authentication } : {}),
+        ...(c.certificateSha256 ? { certificateSha256: c.certificateSha256 } : {}),
+        ...(remedy ? { remedy } : {}),
       });
     }
     // What the principal did with admin rights: persistence and further escalation.
@@ -312,6 +326,8 @@ export class KeycloakLifecycle {
         await attempt(f, () => this.removeFactor(f));
       else if (f.kind === 'client-used' && f.remedy === 'rotate-secret')
         await attempt(f, () => this.rotateSecret(f, since));
+      else if (f.kind === 'client-used' && f.remedy === 'rotate-client-key')
+        await attempt(f, () => this.rotateClientKey(f));
       else if (f.kind === 'realm-setting' && f.remedy === 'harden-realm')
         await attempt(f, () => this.realmOps.harden(f));
     }
@@ -487,6 +503,50 @@ export class KeycloakLifecycle {
     };
   }
 
+  /**
+   * A new key pair for a client that authenticates with signed JWTs: Keycloak generates it and
+   * keeps only the certificate; the private key is dropped here (never logged or returned), so the
+   * old key stops authenticating and the client's owner uploads a certificate of their own. A retry
+   * sees a certificate other than the one the investigation found and changes nothing.
+   */
+  private async rotateClientKey(f: Extract<Finding, { kind: 'client-used' }>): Promise<EradicationStep> {
+    const { admin, realm, call } = this;
+    const [client] = await call(() => admin.clients.find({ clientId: f.clientId, realm }));
+    if (!client?.id)
+      return {
+        finding: f,
+        changed: false,
+        before: `client '${f.clientId}' gone`,
+        after: 'nothing to rotate',
+      };
+    const current = certificateFingerprint(client.attributes?.[JWT_CERTIFICATE]);
+    const before = `certificate of '${f.clientId}' sha256 ${f.certificateSha256?.slice(0, 16) ?? 'unknown'}…`;
+    if (current && f.certificateSha256 && current !== f.certificateSha256) {
+      return { finding: f, changed: false, before, after: `key of client '${f.clientId}' already replaced` };
+    }
+    const generated = await call(() =>
+      admin.clients.generateKey({ id: client.id!, attr: 'jwt.credential', realm }),
+    );
+    const fresh = certificateFingerprint(generated.certificate);
+    // Keycloak caches a client's public key; generating a key does not evict it, a client update does.
+    const updated = await call(() => admin.clients.findOne({ id: client.id!, realm }));
+    if (updated) await call(() => admin.clients.update({ id: client.id!, realm }, updated));
+    if (!fresh || fresh === current) {
+      throw new IdentityProviderError(
+        'ClientKeyRotationUnproven',
+        `ClientKeyRotationUnproven: the certificate of '${f.clientId}' did not change`,
+        true,
+      );
+    }
+    return {
+      finding: f,
+      changed: true,
+      before,
+      after: `replaced the key of client '${f.clientId}' (its owner uploads a new certificate)`,
+      proof: `the client's certificate is now sha256 ${fresh.slice(0, 16)}…; the old key no longer matches it`,
+    };
+  }
+
   private async proveSecretRotation(clientId: string, old: string, fresh: string): Promise<string> {
     const attempt = (secret: string) => this.oidc.clientCredentialsAs(clientId, secret);
     const [withOld, withNew] = [await attempt(old), await attempt(fresh)];
@@ -508,6 +568,31 @@ export class KeycloakLifecycle {
     }).catch(() => undefined);
     return c?.clientId ?? uuid;
   }
+}
+
+const JWT_CERTIFICATE = 'jwt.credential.certificate';
+
+function clientAuthentication(
+  authenticator: string | undefined,
+  attributes: Record<string, unknown> | undefined,
+): NonNullable<Extract<Finding, { kind: 'client-used' }>['authentication']> {
+  switch (authenticator ?? 'client-secret') {
+    case 'client-secret':
+    case 'client-secret-jwt':
+      return 'secret';
+    case 'client-jwt':
+      return attributes?.['use.jwks.url'] === 'true' ? 'jwt-jwks-url' : 'jwt-certificate';
+    case 'client-x509':
+      return 'x509';
+    default:
+      return 'other';
+  }
+}
+
+/** SHA-256 of a certificate given as Keycloak stores it (base64 DER, no PEM armour). */
+function certificateFingerprint(value: unknown): string | undefined {
+  if (typeof value !== 'string' || !value) return undefined;
+  return createHash('sha256').update(Buffer.from(value, 'base64')).digest('hex');
 }
 
 /** Role names from an admin event's representation (a JSON array of roles), when details are on. */
