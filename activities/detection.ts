@@ -75,19 +75,36 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
       provider: string;
       tenant: string;
       ips: string[];
+      clients?: string[];
+      userAgents?: string[];
       until: string;
       incidentId: string;
-    }): Promise<{ published: boolean; watched?: number }> {
-      if (!input.ips.length) return { published: false };
+    }): Promise<{ published: boolean; watched?: number; asns?: number[] }> {
+      if (!input.ips.length && !input.clients?.length && !input.userAgents?.length)
+        return { published: false };
       const id = detectorId({
         provider: input.provider as DetectionSource['provider'],
         tenant: input.tenant,
       });
+      // The attacker's networks, from the offline ASN table.
+      const geo = await GeoIp.shared();
+      const asns = [
+        ...new Set(input.ips.map((ip) => geo.lookup(ip)?.asn).filter((a): a is number => a !== undefined)),
+      ];
       try {
         const { watched } = await deps.client.workflow.getHandle(id).executeUpdate(addIndicatorsUpdate, {
-          args: [{ ips: input.ips, until: input.until, incidentId: input.incidentId }],
+          args: [
+            {
+              ips: input.ips,
+              clients: input.clients,
+              userAgents: input.userAgents,
+              asns,
+              until: input.until,
+              incidentId: input.incidentId,
+            },
+          ],
         });
-        return { published: true, watched };
+        return { published: true, watched, asns };
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return { published: false };
         throw err;

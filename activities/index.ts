@@ -221,20 +221,27 @@ export function createActivities(deps: ActivityDeps) {
     /** Builds the post-incident review from the state and the verified evidence, and records it. */
     async writeReview(
       input: EvidenceInput & { state: IncidentState },
-    ): Promise<{ ref: EvidenceRef; indicators: { ips: string[]; clients: string[] } }> {
+    ): Promise<{ ref: EvidenceRef; indicators: ReviewIndicators }> {
       const { verification } = await verifyIncidentEvidence(
         deps.evidence,
         input.evidenceId,
         input.state.evidence,
       );
-      const indicators = { ips: [] as string[], clients: [] as string[] };
+      // What the attacker was seen with: the triggering events' addresses and user agents, the
+      // routable addresses of the auth timeline, the confidential clients used.
+      const events = input.state.alerts.flatMap(
+        (a) => (a.events ?? []) as { sourceIp?: string; userAgent?: string }[],
+      );
+      const ips = new Set(events.map((e) => e.sourceIp).filter(isPublicAddress));
+      const userAgents = new Set(events.map((e) => e.userAgent).filter((u): u is string => Boolean(u)));
+      const clients = new Set<string>();
       const reportHash = input.state.investigation?.reportHash;
       if (reportHash) {
         const report = (await deps.evidence.read(reportHash)) as InvestigationReport;
-        // Addresses worth watching: routable ones (loopback and private ranges name no attacker).
-        indicators.ips = [...new Set(report.authTimeline.map((e) => e.ip).filter(isPublicAddress))];
-        indicators.clients = report.blastRadius.clients.map((c) => c.clientId);
+        for (const e of report.authTimeline) if (isPublicAddress(e.ip)) ips.add(e.ip);
+        for (const c of report.blastRadius.clients) if (c.confidential) clients.add(c.clientId);
       }
+      const indicators = { ips: [...ips], clients: [...clients], userAgents: [...userAgents] };
       const review = buildReview(input.state, verification, new Date().toISOString(), indicators);
       return { ref: await record(input.evidenceId, 'post-incident-review', review), indicators };
     },
@@ -268,6 +275,13 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** What a review hands to detection (ASNs are derived from the addresses there). */
+export interface ReviewIndicators {
+  ips: string[];
+  clients: string[];
+  userAgents: string[];
+}
 
 /** Same key on every retry of one activity execution, different for every other execution. */
 function idempotencyKey(): string {

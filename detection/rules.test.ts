@@ -29,6 +29,8 @@ function auth(user: string, outcome: 'success' | 'failure', sec: number, extra: 
       sourceIp: extra.sourceIp ?? '198.51.100.7',
       userAgent: extra.userAgent,
       geo: extra.geo,
+      network: extra.network,
+      client: extra.client,
       sessionId: extra.sessionId,
       rawRef: 'x',
     },
@@ -327,7 +329,7 @@ describe('new network', () => {
 describe('indicator watchlist', () => {
   const watching = () => {
     const d = new Detector();
-    d.addIndicators(['203.0.113.66'], T0 + 3600_000, 'incident-abc');
+    d.addIndicators({ ips: ['203.0.113.66'] }, T0 + 3600_000, 'incident-abc');
     return d;
   };
 
@@ -344,6 +346,32 @@ describe('indicator watchlist', () => {
     ['a login after the watch ended', auth('sam', 'success', 3601, { sourceIp: '203.0.113.66' })],
   ])('stays quiet for %s', (_what, event) => {
     expect(rules(watching().process(event))).not.toContain('watchlist-match');
+  });
+
+  it('raises watchlist-match (medium) for a login through a client the attacker used', () => {
+    const d = new Detector();
+    d.addIndicators({ clients: ['billing'] }, T0 + 3600_000, 'incident-abc');
+    expect(d.process(auth('kim', 'success', 10, { client: 'billing' }))).toEqual([
+      expect.objectContaining({ rule: 'watchlist-match', severity: 'medium' }),
+    ]);
+    expect(d.process(auth('kim', 'success', 20, { client: 'corp-app' }))).toEqual([]);
+  });
+
+  it('raises by one level the alerts of an event with a watched user agent or network, never alerting on them alone', () => {
+    const d = new Detector();
+    d.addIndicators({ userAgents: ['evil-bot/1.0'], asns: [64500] }, T0 + 3600_000, 'incident-abc');
+    expect(
+      d.process(auth('kim', 'success', 1, { userAgent: 'evil-bot/1.0', network: { asn: 64500 } })),
+    ).toEqual([]);
+    const burst = (detector: Detector, extra: Auth) =>
+      Array.from({ length: 10 }, (_, i) => auth('lee', 'failure', 10 + i, extra)).flatMap((e) =>
+        detector.process(e),
+      );
+    const [raised] = burst(d, { userAgent: 'evil-bot/1.0' });
+    const [baseline] = burst(new Detector(), {});
+    expect(baseline).toMatchObject({ rule: 'failed-login-burst', severity: 'medium' });
+    expect(raised).toMatchObject({ rule: 'failed-login-burst', severity: 'high' });
+    expect(raised.summary).toMatch(/matches a past incident's user agent 'evil-bot\/1.0'/);
   });
 
   it('keeps the watchlist through a JSON round trip (continue-as-new) and drops expired entries', () => {

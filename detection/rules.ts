@@ -93,9 +93,27 @@ export interface DetectionState {
   suspiciousSince: Record<string, number>;
   grantors: Record<string, string[]>;
   lastAlert: Record<string, number>;
-  /** Addresses earlier incidents attributed to attackers, until when, and which incident. */
+  /**
+   * Indicators earlier incidents attributed to attackers (`ip:`, `client:`, `ua:`, `asn:` keys),
+   * until when, and which incident.
+   */
   watchlist?: Record<string, { until: number; incidentId: string }>;
 }
+
+/** What a post-incident review hands to detection. */
+export interface Indicators {
+  ips?: string[];
+  clients?: string[];
+  userAgents?: string[];
+  asns?: number[];
+}
+
+const SEVERITY_ABOVE: Record<Severity, Severity> = {
+  low: 'medium',
+  medium: 'high',
+  high: 'critical',
+  critical: 'critical',
+};
 
 export function emptyState(): DetectionState {
   return {
@@ -127,13 +145,20 @@ export class Detector {
   }
 
   /**
-   * Indicators from a post-incident review: a later successful login from one of these addresses
-   * (before `until`, ms) raises `watchlist-match`.
+   * Indicators from a post-incident review, watched until `until` (ms). A later successful login
+   * from a watched address raises `watchlist-match` (high), through a watched client `watchlist-match`
+   * (medium); a watched user agent or autonomous system alone is too common to alert on, so it
+   * raises by one level the severity of any alert the same event raises.
    */
-  addIndicators(ips: string[], until: number, incidentId: string): number {
+  addIndicators(indicators: Indicators, until: number, incidentId: string): number {
     const list = (this.state.watchlist ??= {});
-    for (const ip of ips) {
-      const key = `ip:${ip}`;
+    const keys = [
+      ...(indicators.ips ?? []).map((v) => `ip:${v}`),
+      ...(indicators.clients ?? []).map((v) => `client:${v}`),
+      ...(indicators.userAgents ?? []).map((v) => `ua:${v}`),
+      ...(indicators.asns ?? []).map((v) => `asn:${v}`),
+    ];
+    for (const key of keys) {
       const known = Object.hasOwn(list, key) ? list[key] : undefined;
       list[key] = { until: Math.max(until, known?.until ?? 0), incidentId };
     }
@@ -165,7 +190,26 @@ export class Detector {
       this.credentialChange(e, t, emit);
     }
     if (++this.processed % 1000 === 0) this.prune(t);
+    if (raised.length && this.state.watchlist) this.raiseOnWeakIndicators(e, t, raised);
     return raised;
+  }
+
+  /** An event carrying a watched user agent or autonomous system makes its alerts one level worse. */
+  private raiseOnWeakIndicators(e: IdentityEvent, t: number, raised: DetectionAlert[]): void {
+    const hits = [
+      e.userAgent
+        ? this.watched(`ua:${e.userAgent}`, t) && `user agent '${e.userAgent.slice(0, 60)}'`
+        : undefined,
+      e.network?.asn !== undefined
+        ? this.watched(`asn:${e.network.asn}`, t) && `AS${e.network.asn}`
+        : undefined,
+    ].filter((x): x is string => Boolean(x));
+    if (!hits.length) return;
+    for (const alert of raised) {
+      if (alert.rule === 'watchlist-match') continue;
+      alert.severity = SEVERITY_ABOVE[alert.severity];
+      alert.summary = `${alert.summary} (matches a past incident's ${hits.join(' and ')})`;
+    }
   }
 
   private authentication(e: IdentityEvent & { category: 'authentication' }, t: number, emit: Emit): void {
@@ -240,16 +284,19 @@ export class Detector {
         eventIds: [...failures.map((f) => f.id), e.id],
       });
     }
-    // A login from an address an earlier incident attributed to an attacker.
-    const watched = e.sourceIp ? this.watched(e.sourceIp, t) : undefined;
-    if (e.activity === 'logon' && watched) {
+    // A login from an address, or through a client, an earlier incident attributed to an attacker.
+    const byIp = e.sourceIp ? this.watched(`ip:${e.sourceIp}`, t) : undefined;
+    const byClient = e.client ? this.watched(`client:${e.client}`, t) : undefined;
+    if (e.activity === 'logon' && (byIp || byClient)) {
       emit({
         rule: 'watchlist-match',
-        severity: 'high',
+        severity: byIp ? 'high' : 'medium',
         key: uk,
         principal: user,
         sourceIp: e.sourceIp,
-        summary: `${user.username} logged in from ${e.sourceIp}, an address ${watched.incidentId} attributed to an attacker`,
+        summary: byIp
+          ? `${user.username} logged in from ${e.sourceIp}, an address ${byIp.incidentId} attributed to an attacker`
+          : `${user.username} logged in through client '${e.client}', which ${byClient!.incidentId} found the attacker using`,
         eventIds: [e.id],
       });
     }
@@ -516,9 +563,9 @@ export class Detector {
       if (now > w.until) delete this.state.watchlist![k];
   }
 
-  private watched(ip: string, t: number): { incidentId: string } | undefined {
+  private watched(key: string, t: number): { incidentId: string } | undefined {
     const list = this.state.watchlist;
-    const entry = list && Object.hasOwn(list, `ip:${ip}`) ? list[`ip:${ip}`] : undefined;
+    const entry = list && Object.hasOwn(list, key) ? list[key] : undefined;
     return entry && t <= entry.until ? entry : undefined;
   }
 }

@@ -33,7 +33,7 @@ export interface ReviewReport {
   findings: Finding[];
   evidence: { entries: number; verified: boolean; problems: string[] };
   notes: { at: string; actor: string; text: string }[];
-  indicators: { ips: string[]; clients: string[] };
+  indicators: { ips: string[]; clients: string[]; userAgents?: string[] };
   recommendations: string[];
   timeline: TimelineEntry[];
 }
@@ -44,7 +44,7 @@ export function buildReview(
   state: IncidentState,
   evidence: { entries: number; ok: boolean; problems: { seq: number; reason: string }[] },
   now: string,
-  indicators: { ips: string[]; clients: string[] } = { ips: [], clients: [] },
+  indicators: ReviewReport['indicators'] = { ips: [], clients: [], userAgents: [] },
 ): ReviewReport {
   const firstSignAt = state.investigation?.since;
   const findings = state.investigation?.findings ?? [];
@@ -259,6 +259,7 @@ export function renderReviewMarkdown(r: ReviewReport): string {
     '',
     `- addresses: ${r.indicators.ips.join(', ') || '—'}`,
     `- clients: ${r.indicators.clients.join(', ') || '—'}`,
+    `- user agents: ${r.indicators.userAgents?.join(', ') || '—'}`,
     '',
     '## Notes',
     '',

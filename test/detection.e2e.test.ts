@@ -73,11 +73,12 @@ describe('indicator watchlist', () => {
     const published = await acts.publishIndicators({
       provider: 'okta',
       tenant: 'acme',
-      ips: ['203.0.113.66'],
+      ips: ['203.0.113.66', '8.8.8.8'],
       until: new Date(Date.now() + 3_600_000).toISOString(),
       incidentId: 'incident-0123456789abcdef01234567',
     });
-    expect(published).toEqual({ published: true, watched: 1 });
+    // Two addresses, and the autonomous system of the one the offline table knows (Google's).
+    expect(published).toEqual({ published: true, watched: 3, asns: [15169] });
 
     const other = await ingest('okta', login(`${run}-other`, '198.51.100.21'));
     expect(other.body.alerts.map((a: { rule: string }) => a.rule)).not.toContain('watchlist-match');

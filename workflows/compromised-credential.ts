@@ -467,24 +467,27 @@ async function cutAccess(incident: Incident, principal: Principal): Promise<void
 async function writeReview(incident: Incident): Promise<void> {
   incident.enterPhase('review', 'write the post-incident review');
   const indicators = await recordReview(incident, 'post-incident review');
-  if (!indicators?.ips.length) return;
-  // Fed back into detection: a later login from these addresses raises an alert.
+  if (!indicators || !(indicators.ips.length || indicators.clients.length || indicators.userAgents.length))
+    return;
+  // Fed back into detection: a later login matching them raises an alert or its severity.
   const { principal } = incident.state;
-  const watch = await runDetection(
-    'publishIndicators',
-    `watch ${indicators.ips.length} address(es) in detection`,
-    {
-      provider: principal.provider,
-      tenant: principal.realm,
-      ips: indicators.ips,
-      until: new Date(Date.now() + INDICATOR_TTL_MS).toISOString(),
-      incidentId: incident.state.incidentId,
-    },
-  ).catch(() => ({ published: false }));
+  const named = [
+    ...indicators.ips,
+    ...indicators.clients.map((c) => `client ${c}`),
+    ...indicators.userAgents.map((u) => `user agent '${u.slice(0, 40)}'`),
+  ];
+  const watch = await runDetection('publishIndicators', `watch ${named.length} indicator(s) in detection`, {
+    provider: principal.provider,
+    tenant: principal.realm,
+    ...indicators,
+    until: new Date(Date.now() + INDICATOR_TTL_MS).toISOString(),
+    incidentId: incident.state.incidentId,
+  }).catch(() => ({ published: false, asns: undefined }));
+  const asns = watch.asns?.length ? `, ${watch.asns.map((a) => `AS${a}`).join(', ')}` : '';
   incident.log(
     'note',
     watch.published
-      ? `detection now watches ${indicators.ips.join(', ')} for 30 days`
+      ? `detection now watches ${named.join(', ')}${asns} for 30 days`
       : `no detector runs for ${principal.provider} '${principal.realm}': indicators kept in the review only`,
   );
 }

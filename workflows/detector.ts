@@ -79,6 +79,10 @@ export const detectorStatusQuery = defineQuery<DetectorStatus>('detectorStatus')
 export interface IndicatorsRequest {
   /** Source addresses an incident attributed to the attacker. */
   ips: string[];
+  /** Clients the attacker used (confidential ones), user agents and autonomous systems seen with them. */
+  clients?: string[];
+  userAgents?: string[];
+  asns?: number[];
   /** Watched until (ISO). */
   until: string;
   incidentId: string;
@@ -149,7 +153,7 @@ export async function detector(input: DetectorInput): Promise<void> {
 
   setHandler(
     addIndicatorsUpdate,
-    (req) => ({ watched: engine.addIndicators(req.ips, Date.parse(req.until), req.incidentId) }),
+    (req) => ({ watched: engine.addIndicators(req, Date.parse(req.until), req.incidentId) }),
     {
       validator: (req) => {
         if (!Array.isArray(req?.ips) || req.ips.length > 1000 || Number.isNaN(Date.parse(req.until))) {
