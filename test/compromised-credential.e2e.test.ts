@@ -8,6 +8,7 @@ import type { EngineConfig } from '../config/config';
 import { decodedHistoryText, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient, REALM } from './support/keycloak';
+import { captureHistory } from './support/histories';
 
 const RESPONDER = 'alice.responder';
 const APPROVER = 'bob.approver';
@@ -117,6 +118,7 @@ describe('compromised-credential playbook', () => {
 
     await close(id);
     expect((await api.untilPhase(id, ['closed'])).status).toBe('closed');
+    captureHistory(id, 'containment-after-approval');
   });
 
   it('contains automatically at critical severity, without asking', async () => {
@@ -175,6 +177,7 @@ describe('compromised-credential playbook', () => {
     expect(closed.timeline.filter((t) => t.kind === 'phase').at(-1)?.message).toBe(
       'closed automatically at the end of the hold-open window',
     );
+    captureHistory(opened.body.incidentId, 'default-proceed-hold-open-ends');
   });
 
   it('needs two distinct approvers for a step marked critical, though its quorum says 1', async () => {

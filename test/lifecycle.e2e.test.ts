@@ -14,6 +14,7 @@ import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { Received, startReceiver } from './support/receiver';
 import { KeycloakTestClient } from './support/keycloak';
+import { captureHistory } from './support/histories';
 
 const RESPONDER = 'lc.responder';
 const APPROVER = 'lc.approver';
@@ -224,6 +225,7 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'review-example.md'), text);
   writeFileSync(path.join(dir, 'review-example.json'), JSON.stringify(review, null, 2));
+  captureHistory(id, 'lifecycle-eradicate-recover');
 });
 
 it('holds recovery when a new detection arrives during the watch window', async () => {
@@ -245,6 +247,8 @@ it('holds recovery when a new detection arrives during the watch window', async 
   expect(state.recoveredAt).toBeUndefined();
   expect((await kc.user(victim.id)).enabled).toBe(false);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await api.untilPhase(id, ['closed']);
+  captureHistory(id, 'recovery-held-by-detection');
 });
 
 async function waitForFinalReview(id: string): Promise<ReviewReport> {

@@ -13,6 +13,7 @@ import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
 import { ENGINE_CLIENT, KeycloakTestClient } from './support/keycloak';
+import { captureHistory } from './support/histories';
 
 const RESPONDER = 'realm.responder';
 const APPROVERS = ['realm.approver-1', 'realm.approver-2'];
@@ -267,4 +268,5 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
 
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
   await api.untilPhase(id, ['closed']);
+  captureHistory(id, 'signing-key-rotation-hardening');
 });

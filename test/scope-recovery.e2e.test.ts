@@ -12,6 +12,7 @@ import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient } from './support/keycloak';
 import { startReceiver } from './support/receiver';
+import { captureHistory } from './support/histories';
 
 const RESPONDER = 'scope.responder';
 const APPROVER = 'scope.approver';
@@ -180,6 +181,7 @@ it('adds an account after approval, recovers in waves after checks, rolls a wave
     200,
   );
   await api.untilPhase(id, ['closed']);
+  captureHistory(id, 'scope-waves-rollback');
 });
 
 it('holds a recovery wave whose integrity check fails', async () => {
@@ -202,4 +204,6 @@ it('holds a recovery wave whose integrity check fails', async () => {
   expect(held.approvals.filter((a) => a.action === 'reinstateAccount')).toHaveLength(0);
   expect((await kc.user(user.id)).enabled).toBe(false);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await api.untilPhase(id, ['closed']);
+  captureHistory(id, 'recovery-check-failed');
 });

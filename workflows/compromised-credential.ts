@@ -270,7 +270,8 @@ async function afterContainment(
     const outcome = await recoverInWaves(incident, members, policy, watchFrom);
     markRecoveredRelated(incident);
     if (outcome === 'recovered') {
-      state.recoveredAt = new Date().toISOString();
+      // Recovered when every account this incident disabled is back (one added meanwhile may not be).
+      if (everyoneBack(incident)) state.recoveredAt = new Date().toISOString();
       await incident.announcePhase(
         'recovered',
         `${members.map((m) => m.principal.username).join(', ')} reinstated`,
@@ -417,11 +418,29 @@ async function addToScope(
     `${principal.username} (added to the incident) ${entry.status === 'contained' ? 'contained and verified' : 'NOT verified as contained'}`,
   );
   if (entry.status !== 'contained' || !entry.disabled || recovery.stage === 'not-started') return;
-  // The main line's recovery already took its members: this account gets a wave of its own.
+  // The main line's recovery already took its members: this account gets a wave of its own, and
+  // the incident is not recovered until it is back too.
+  if (state.recoveredAt) {
+    state.recoveredAt = undefined;
+    incident.log('note', `recovery reopened: ${principal.username} joined the incident after it`);
+  }
   await condition(() => recovery.stage === 'done' || incident.closing);
   if (incident.closing) return;
-  await recoverInWaves(incident, [{ principal, containedAt: entry.containedAt }], policy);
+  const outcome = await recoverInWaves(incident, [{ principal, containedAt: entry.containedAt }], policy);
   markRecoveredRelated(incident);
+  if (outcome === 'recovered' && everyoneBack(incident)) state.recoveredAt = new Date().toISOString();
+  // The review the main line wrote predates this wave.
+  if (state.evidence.some((e) => e.kind === 'post-incident-review'))
+    await recordReview(incident, 'post-incident review, updated after a late recovery wave');
+}
+
+/** Every account this incident disabled is reinstated (its last recovery wave ended reinstated). */
+function everyoneBack(incident: Incident): boolean {
+  const { state } = incident;
+  const back = (username: string) =>
+    (state.recoveryWaves ?? []).filter((w) => w.principals.includes(username)).pop()?.status === 'reinstated';
+  const own = !didDisable(state, state.principal.username) || back(state.principal.username);
+  return own && (state.related ?? []).every((r) => !r.disabled || back(r.principal.username));
 }
 
 /** Added accounts take the outcome of the last recovery wave they were in. */

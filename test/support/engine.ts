@@ -18,14 +18,20 @@ import { LogNotifier } from '../../activities/notifier';
 import type { Approval, IncidentState } from '../../domain/incident';
 import { ENGINE_CLIENT, REALM } from './keycloak';
 import { readTestEnv } from './env';
+import { capturing, FIXTURE_PAYLOAD_KEY } from './histories';
 
 let runtimeInstalled = false;
 
 /** The Temporal UI's origin in tests (the codec endpoint grants CORS to it). */
 export const TEST_UI_ORIGIN = 'http://127.0.0.1:28233';
 
-/** One key per test run; tests that rotate keys add their own. */
-export const TEST_PAYLOAD_KEY = { id: `test-${randomBytes(3).toString('hex')}`, key: randomBytes(32) };
+/**
+ * One key per test run; tests that rotate keys add their own. Capturing replay fixtures, the fixed
+ * fixture key instead (test/support/histories.ts).
+ */
+export const TEST_PAYLOAD_KEY = capturing
+  ? FIXTURE_PAYLOAD_KEY
+  : { id: `test-${randomBytes(3).toString('hex')}`, key: randomBytes(32) };
 
 export function testConfig(): EngineConfig {
   const env = readTestEnv();
