@@ -3,7 +3,7 @@
  * playbook's application integrity checks, gets its approval, is reinstated, and is watched once
  * more: a new detection about one of its principals then rolls the whole wave back.
  */
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { Principal, RecoveryWave, VerificationCheck } from '../../domain/incident';
 import type { ApprovalPolicy } from '../../domain/policy';
 import { run } from './activities';
@@ -71,6 +71,15 @@ async function runWave(
   const watchSeconds = Math.round(policy.recoveryWatchMs / 1000);
   incident.log('note', `recovery wave ${wave.wave} [${names.join(', ')}]: quiet watch of ${watchSeconds} s`);
   incident.publish();
+  // Versioning example (docs/playbooks.md, "Changing a playbook safely"): telling responders that a
+  // wave started is a new activity call. Incidents that were already recovering when this shipped
+  // replay without it (`patched` is false for them); remove the guard once none of them is open.
+  if (patched('notify-recovery-wave-start')) {
+    await incident.notify(
+      'phase',
+      `recovery wave ${wave.wave} started: ${names.join(', ')}, quiet watch of ${watchSeconds} s`,
+    );
+  }
 
   // 1. Quiet watch: no new detection about the wave's principals.
   if (await detectionDuring(incident, names, policy.recoveryWatchMs, watchFrom)) {
