@@ -118,6 +118,18 @@ export interface IdentityProvider {
    * next login (or already did, after `containedAt`). Refuses otherwise.
    */
   reinstate(principal: Principal, opts: { containedAt: string }): Promise<ActionOutcome>;
+  /** Removes one role mapping; `changed: true` means it was there (compensation restores it). */
+  revokeRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
+  /** Maps the role again (compensation). */
+  grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
+  /** Re-enables the account as it was (compensation), demanding nothing at next login. */
+  enableAccount(principal: Principal): Promise<ActionOutcome>;
+}
+
+/** One role: a realm role (`container: 'realm'`) or a client's role (`container`: its client id). */
+export interface RoleGrant {
+  role: string;
+  container: string;
 }
 
 /**

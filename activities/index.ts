@@ -18,7 +18,13 @@ import type {
 import { verifyIncidentEvidence } from '../evidence/store';
 import { buildReview } from '../domain/review';
 import { asActivityFailure } from './failures';
-import type { IdentityProvider, InvestigationReport, PrincipalSnapshot } from './identity-provider';
+import {
+  IdentityProviderError,
+  type IdentityProvider,
+  type InvestigationReport,
+  type PrincipalSnapshot,
+  type RoleGrant,
+} from './identity-provider';
 import type { Notification, Notifier } from './notifier';
 
 export interface ActivityDeps {
@@ -45,6 +51,8 @@ export interface ActionInput extends PrincipalInput {
   evidenceId?: string;
   /** Signing-key rotation: what happens to the old keys. */
   oldSigningKeys?: 'disable' | 'passive';
+  /** Role grant actions: which role. */
+  grant?: RoleGrant;
 }
 
 export interface RecoveryCheckInput {
@@ -174,6 +182,24 @@ export function createActivities(deps: ActivityDeps) {
       p.reinstate(principal, { containedAt: containedAt ?? new Date().toISOString() }),
     ),
 
+    /** Removes one role mapping (`changed`: it was there — the before-state a compensation restores). */
+    revertGrant: act((p, { principal, grant }) => p.revokeRole(principal, needGrant(grant))),
+    /** Compensation: the role mapping back as it was. */
+    restoreGrant: act((p, { principal, grant }) => p.grantRole(principal, needGrant(grant))),
+
+    /** Suspends an account (disabled, sessions cut); `changed` says it was enabled before. */
+    suspendAccount: act(async (p, { principal }) => {
+      const disabled = await p.disableAccount(principal);
+      const sessions = await p.revokeSessions(principal);
+      return {
+        action: 'suspendAccount' as const,
+        changed: disabled.changed,
+        detail: `${disabled.detail}; ${sessions.detail}`,
+      };
+    }),
+    /** Compensation: the account enabled again as it was, nothing demanded at next login. */
+    restoreAccount: act((p, { principal }) => p.enableAccount(principal)),
+
     /** Undoes a reinstatement a new detection made unsafe: disabled again, sessions cut again. */
     rollBackReinstatement: act(async (p, { principal }) => {
       const disabled = await p.disableAccount(principal);
@@ -281,6 +307,11 @@ export interface ReviewIndicators {
   ips: string[];
   clients: string[];
   userAgents: string[];
+}
+
+function needGrant(grant: RoleGrant | undefined): RoleGrant {
+  if (!grant) throw new IdentityProviderError('BadActionInput', 'BadActionInput: no role given', false);
+  return grant;
 }
 
 /** Same key on every retry of one activity execution, different for every other execution. */

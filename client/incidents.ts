@@ -12,6 +12,7 @@ import { AlertReceipt, IncidentInput, raiseAlertUpdate, searchAttributes } from 
 
 export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'compromised-credential': 'compromisedCredential',
+  'privilege-escalation': 'privilegeEscalation',
 };
 
 export interface OpenIncidentCommand {

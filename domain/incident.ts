@@ -30,7 +30,7 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const PLAYBOOKS = ['compromised-credential'] as const;
+export const PLAYBOOKS = ['compromised-credential', 'privilege-escalation'] as const;
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
 export const PROVIDERS = ['keycloak'] as const;
@@ -103,7 +103,12 @@ export type ActionName =
   | 'rotateSigningKeys'
   | 'addPrincipal'
   | 'reinstateAccount'
-  | 'rollBackReinstatement';
+  | 'rollBackReinstatement'
+  | 'revertGrant'
+  | 'restoreGrant'
+  | 'suspendAccount'
+  | 'restoreAccount'
+  | 'confirmIncident';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {

@@ -5,16 +5,9 @@
  * then cut every way in (sessions, offline tokens, password, second factor), disable the account
  * when policy or a human says so, and prove that containment holds before calling it contained.
  */
-import {
-  condition,
-  continueAsNew,
-  allHandlersFinished,
-  sleep,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { condition, continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   principalLabel,
-  type ContainmentVerification,
   type Finding,
   type IncidentState,
   type Principal,
@@ -26,9 +19,9 @@ import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
 import { recoverInWaves, WaveMember } from './kit/recovery';
+import { holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
 import { describeFinding } from '../domain/review';
 
-const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
 const INDICATOR_TTL_MS = 30 * 24 * 60 * 60_000;
 
 export async function compromisedCredential(input: IncidentInput): Promise<IncidentState> {
@@ -103,62 +96,10 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
   }
 
   // Stay open for investigation and for later alerts about the same principal to join.
-  const closeBy = Date.parse(incident.state.openedAt) + policy.holdOpenMs;
-  await condition(
-    () => incident.closeRequested !== undefined || incident.shouldContinueAsNew,
-    Math.max(0, closeBy - Date.now()),
-  );
-  if (!incident.closeRequested && incident.shouldContinueAsNew) {
-    await condition(allHandlersFinished);
+  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
     return continueAsNew<typeof compromisedCredential>({ ...input, carried: incident.state });
   }
-  if (!incident.closeRequested) incident.holdOpenEnded = true;
-  // Closing withdraws pending approvals and ends watch windows; let what is mid-action finish.
-  await incident.settled();
-
-  const closer = incident.closeRequested;
-  incident.state.status = 'closed';
-  incident.state.closedAt = new Date().toISOString();
-  await incident.announcePhase(
-    'closed',
-    closer
-      ? `closed by ${closer.actor}: ${closer.reason}`
-      : 'closed automatically at the end of the hold-open window',
-  );
-  // The review's final version: with the close and everything before it.
-  if (incident.state.containedAt) await recordReview(incident, 'final post-incident review');
-  await condition(allHandlersFinished);
   return incident.state;
-}
-
-async function verify(
-  incident: Incident,
-  input: Parameters<typeof run<'verifyContainment'>>[2],
-): Promise<ContainmentVerification> {
-  try {
-    const { verification, ref } = await run(
-      'verifyContainment',
-      `verify containment of ${principalLabel(input.principal)}`,
-      input,
-    );
-    const who = input.principal.username;
-    incident.addEvidence(
-      ref,
-      `containment verification of ${who}: ${verification.verified ? 'holds' : 'FAILED'}`,
-    );
-    for (const check of verification.checks)
-      incident.log('verification', `${check.ok ? 'ok' : 'FAIL'} ${who} ${check.name}: ${check.detail}`);
-    return verification;
-  } catch (err) {
-    const detail = failureText(err);
-    const verification: ContainmentVerification = {
-      verified: false,
-      checkedAt: new Date().toISOString(),
-      checks: [{ name: 'verification-ran', ok: false, detail: `verification could not run: ${detail}` }],
-    };
-    incident.log('verification', `FAIL ${input.principal.username} verification-ran: ${detail}`);
-    return verification;
-  }
 }
 
 /**
@@ -454,25 +395,6 @@ function markRecoveredRelated(incident: Incident): void {
   incident.publish();
 }
 
-async function snapshotPrincipal(incident: Incident, principal: Principal, lookbackMs?: number) {
-  const snapshot = await run(
-    'snapshotEvidence',
-    `snapshot what containment would destroy for ${principalLabel(principal)}`,
-    {
-      evidenceId: incident.state.evidenceId,
-      principal,
-      lookbackMs: lookbackMs ?? DEFAULT_LOOKBACK_MS,
-    },
-  );
-  const c = snapshot.counts;
-  incident.addEvidence(
-    snapshot.ref,
-    `pre-containment snapshot of ${principal.username}: ${c.sessions} session(s), ${c.offlineSessions} offline session(s), ` +
-      `${c.consents} consent(s), ${c.credentials} credential(s), ${c.loginEvents} login event(s)`,
-  );
-  return snapshot;
-}
-
 /** Every way in but the account itself: sessions, offline tokens and consents, password and second factor. */
 async function cutAccess(incident: Incident, principal: Principal): Promise<void> {
   const who = principalLabel(principal);
@@ -509,19 +431,4 @@ async function writeReview(incident: Incident): Promise<void> {
       ? `detection now watches ${named.join(', ')}${asns} for 30 days`
       : `no detector runs for ${principal.provider} '${principal.realm}': indicators kept in the review only`,
   );
-}
-
-/** Builds the review from the current state into the evidence chain; returns its indicators. */
-async function recordReview(incident: Incident, what: string) {
-  try {
-    const { ref, indicators } = await run('writeReview', `write the ${what}`, {
-      evidenceId: incident.state.evidenceId,
-      state: incident.state,
-    });
-    incident.addEvidence(ref, `${what} written`);
-    return indicators;
-  } catch (err) {
-    incident.log('note', `${what} FAILED: ${failureText(err)}`);
-    return undefined;
-  }
 }

@@ -15,6 +15,7 @@ import {
   ContainmentExpectation,
   EradicateOptions,
   IdentityProvider,
+  RoleGrant,
   IdentityProviderError,
   parseRetryAfter,
   PrincipalSnapshot,
@@ -229,6 +230,26 @@ export class KeycloakProvider implements IdentityProvider {
     };
   }
 
+  /** Puts a role mapping back (compensation: the before-state said it was there). */
+  async grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    return (await this.lifecycle(principal)).grantRole(grant);
+  }
+
+  /** Removes one role mapping; `changed` says it was there (the before-state a compensation restores). */
+  async revokeRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    return (await this.lifecycle(principal)).revokeRole(grant);
+  }
+
+  /** Re-enables an account as it was (compensation), with no reset or re-enrolment demanded. */
+  async enableAccount(principal: Principal): Promise<ActionOutcome> {
+    const { admin, user } = await this.user(principal);
+    if (user.enabled !== false) {
+      return { action: 'restoreAccount', changed: false, detail: `${principal.username} was already enabled` };
+    }
+    await call(principal, () => admin.users.update({ id: user.id!, realm: principal.realm }, { enabled: true }));
+    return { action: 'restoreAccount', changed: true, detail: `re-enabled ${principal.username}` };
+  }
+
   async disableAccount(principal: Principal): Promise<ActionOutcome> {
     const { admin, user } = await this.user(principal);
     if (user.enabled === false) {
@@ -404,7 +425,13 @@ export class KeycloakProvider implements IdentityProvider {
     const found = await call(principal, () =>
       realm.admin.users.find({ username: principal.username, exact: true, realm: principal.realm }),
     );
-    const user = found.find((u) => u.username?.toLowerCase() === principal.username.toLowerCase());
+    let user = found.find((u) => u.username?.toLowerCase() === principal.username.toLowerCase());
+    // Keycloak admin events name users by id only: a principal from one may carry the id.
+    if (!user && UUID.test(principal.username)) {
+      user = await call(principal, () => realm.admin.users.findOne({ id: principal.username, realm: principal.realm }), {
+        notFoundIsDone: true,
+      });
+    }
     if (!user?.id) {
       throw new IdentityProviderError(
         'KeycloakUserNotFound',
@@ -447,6 +474,8 @@ export class KeycloakProvider implements IdentityProvider {
  * Runs one Keycloak call and turns its failure into an IdentityProviderError that says what to do:
  * rate limits and outages are retryable (honouring Retry-After), permission problems are not.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 async function call<T>(
   principal: Principal,
   fn: () => Promise<T>,

@@ -28,7 +28,7 @@ import {
 } from '../../domain/incident';
 import { refuseDecision } from '../../domain/policy';
 import type { Notification } from '../../activities/notifier';
-import type { ActionInput } from '../../activities';
+import type { ActionInput, Activities } from '../../activities';
 import {
   AlertReceipt,
   addNoteUpdate,
@@ -41,6 +41,16 @@ import {
   searchAttributes,
 } from '../definitions';
 import { run } from './activities';
+
+/**
+ * Actions a playbook can run with `act`: activities that take an ActionInput and answer an
+ * ActionOutcome. Naming anything else (a typo, a read-only activity) does not compile.
+ */
+export type ProviderAction = {
+  [K in keyof Activities & ActionName]: Activities[K] extends (input: ActionInput) => Promise<ActionOutcome>
+    ? K
+    : never;
+}[keyof Activities & ActionName];
 
 export class Incident {
   readonly state: IncidentState;
@@ -161,7 +171,7 @@ export class Incident {
    * with the remaining steps and verification reports what did not hold.
    */
   async act(
-    action: Exclude<ActionName, 'addPrincipal'>,
+    action: ProviderAction,
     summary: string,
     extra: Partial<ActionInput> = {},
   ): Promise<ActionOutcome | undefined> {

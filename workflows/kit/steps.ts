@@ -1,0 +1,114 @@
+/**
+ * Steps most playbooks take, each recorded on the incident: snapshot a principal's evidence before
+ * anything destructive, verify containment (a failure to verify is a failed check, never a crash),
+ * and write the post-incident review into the evidence chain.
+ */
+import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { principalLabel, type ContainmentVerification, type Principal } from '../../domain/incident';
+import { run } from './activities';
+import { failureText, Incident } from './incident';
+
+const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
+
+/** Snapshots what containment would destroy for `principal` into the evidence chain. */
+export async function snapshotPrincipal(incident: Incident, principal: Principal, lookbackMs?: number) {
+  const snapshot = await run(
+    'snapshotEvidence',
+    `snapshot what containment would destroy for ${principalLabel(principal)}`,
+    {
+      evidenceId: incident.state.evidenceId,
+      principal,
+      lookbackMs: lookbackMs ?? DEFAULT_LOOKBACK_MS,
+    },
+  );
+  const c = snapshot.counts;
+  incident.addEvidence(
+    snapshot.ref,
+    `pre-containment snapshot of ${principal.username}: ${c.sessions} session(s), ${c.offlineSessions} offline session(s), ` +
+      `${c.consents} consent(s), ${c.credentials} credential(s), ${c.loginEvents} login event(s)`,
+  );
+  return snapshot;
+}
+
+/** Verifies that containment of one principal holds; a verification that cannot run is a failed check. */
+export async function verify(
+  incident: Incident,
+  input: Parameters<typeof run<'verifyContainment'>>[2],
+): Promise<ContainmentVerification> {
+  try {
+    const { verification, ref } = await run(
+      'verifyContainment',
+      `verify containment of ${principalLabel(input.principal)}`,
+      input,
+    );
+    const who = input.principal.username;
+    incident.addEvidence(
+      ref,
+      `containment verification of ${who}: ${verification.verified ? 'holds' : 'FAILED'}`,
+    );
+    for (const check of verification.checks)
+      incident.log('verification', `${check.ok ? 'ok' : 'FAIL'} ${who} ${check.name}: ${check.detail}`);
+    return verification;
+  } catch (err) {
+    const detail = failureText(err);
+    const verification: ContainmentVerification = {
+      verified: false,
+      checkedAt: new Date().toISOString(),
+      checks: [{ name: 'verification-ran', ok: false, detail: `verification could not run: ${detail}` }],
+    };
+    incident.log('verification', `FAIL ${input.principal.username} verification-ran: ${detail}`);
+    return verification;
+  }
+}
+
+/** Builds the review from the current state into the evidence chain; returns its indicators. */
+export async function recordReview(incident: Incident, what: string) {
+  try {
+    const { ref, indicators } = await run('writeReview', `write the ${what}`, {
+      evidenceId: incident.state.evidenceId,
+      state: incident.state,
+    });
+    incident.addEvidence(ref, `${what} written`);
+    return indicators;
+  } catch (err) {
+    incident.log('note', `${what} FAILED: ${failureText(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * Keeps the incident open (for investigation, and for later alerts about its principal to join)
+ * until a person closes it or the hold-open window ends, then closes it with a final review.
+ * `continue-as-new`: history grew long; the caller continues as new with the incident's state.
+ */
+export async function holdOpenThenClose(
+  incident: Incident,
+  holdOpenMs: number,
+): Promise<'closed' | 'continue-as-new'> {
+  const closeBy = Date.parse(incident.state.openedAt) + holdOpenMs;
+  await condition(
+    () => incident.closeRequested !== undefined || incident.shouldContinueAsNew,
+    Math.max(0, closeBy - Date.now()),
+  );
+  if (!incident.closeRequested && incident.shouldContinueAsNew) {
+    await condition(allHandlersFinished);
+    return 'continue-as-new';
+  }
+  if (!incident.closeRequested) incident.holdOpenEnded = true;
+  // Closing withdraws pending approvals and ends watch windows; let what is mid-action finish.
+  await incident.settled();
+
+  const closer = incident.closeRequested;
+  incident.state.status = 'closed';
+  incident.state.closedAt = new Date().toISOString();
+  await incident.announcePhase(
+    'closed',
+    closer
+      ? `closed by ${closer.actor}: ${closer.reason}`
+      : 'closed automatically at the end of the hold-open window',
+  );
+  // The review's final version: with the close and everything before it.
+  if (incident.state.containedAt) await recordReview(incident, 'final post-incident review');
+  await condition(allHandlersFinished);
+  return 'closed';
+}
