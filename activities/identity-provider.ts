@@ -124,6 +124,14 @@ export interface IdentityProvider {
   grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
   /** Re-enables the account as it was (compensation), demanding nothing at next login. */
   enableAccount(principal: Principal): Promise<ActionOutcome>;
+  /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */
+  inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState>;
+}
+
+export interface AccessState {
+  enabled: boolean;
+  sessions: number;
+  roleMapped?: boolean;
 }
 
 /** One role: a realm role (`container: 'realm'`) or a client's role (`container`: its client id). */

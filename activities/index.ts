@@ -20,6 +20,7 @@ import { buildReview } from '../domain/review';
 import { asActivityFailure } from './failures';
 import {
   IdentityProviderError,
+  type AccessState,
   type IdentityProvider,
   type InvestigationReport,
   type PrincipalSnapshot,
@@ -197,6 +198,11 @@ export function createActivities(deps: ActivityDeps) {
         detail: `${disabled.detail}; ${sessions.detail}`,
       };
     }),
+    /** Read-only access state for a playbook's own verification. */
+    async inspectAccess(input: PrincipalInput & { grant?: RoleGrant }): Promise<AccessState> {
+      return asActivityFailure(() => provider(input.principal).inspect(input.principal, input.grant));
+    },
+
     /** Compensation: the account enabled again as it was, nothing demanded at next login. */
     restoreAccount: act((p, { principal }) => p.enableAccount(principal)),
 

@@ -5,10 +5,16 @@
  */
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { Alert, PlaybookName, Principal, Severity } from '../domain/incident';
-import type { CompromisedCredentialPolicyOverrides } from '../domain/policy';
+import type { PolicyOverrides } from '../domain/policy';
 import { incidentIdFor, principalKey } from '../domain/principal-key';
 import type { compromisedCredential } from '../workflows';
-import { AlertReceipt, IncidentInput, raiseAlertUpdate, searchAttributes } from '../workflows/definitions';
+import {
+  AlertReceipt,
+  Escalation,
+  IncidentInput,
+  raiseAlertUpdate,
+  searchAttributes,
+} from '../workflows/definitions';
 
 export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'compromised-credential': 'compromisedCredential',
@@ -23,7 +29,8 @@ export interface OpenIncidentCommand {
   openedBy: string;
   alert: Alert;
   suspectTokenRefs?: string[];
-  policy?: CompromisedCredentialPolicyOverrides;
+  policy?: PolicyOverrides;
+  escalation?: Escalation;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
   tokenForgerySuspected?: boolean;

@@ -15,7 +15,7 @@ export const ROUTES: Record<RuleName, Route> = {
   'impossible-travel': 'compromised-credential',
   'session-reuse': 'compromised-credential',
   'persistence-after-suspicious-login': 'compromised-credential',
-  'privilege-escalation': 'compromised-credential',
+  'privilege-escalation': 'privilege-escalation',
   'watchlist-match': 'compromised-credential',
   'failed-login-burst': 'alert-only',
   'distributed-password-spray': 'alert-only',

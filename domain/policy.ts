@@ -117,6 +117,54 @@ export const DEFAULT_COMPROMISED_CREDENTIAL_POLICY: CompromisedCredentialPolicy 
   holdOpenMs: 7 * 24 * 60 * 60_000,
 };
 
+/** Privilege escalation: contain first (precise and reversible), then ask whether it was authorised. */
+export interface PrivilegeEscalationPolicy {
+  /** Suspending the account that granted the role (it may be compromised too). */
+  suspendActor: ApprovalPolicy;
+  /**
+   * A person confirms the grant was not authorised. Rejecting it undoes the containment (the grant
+   * and the actor come back as they were); no answer keeps it (`onTimeout: proceed`).
+   */
+  confirm: ApprovalPolicy;
+  investigationLookbackMs: Millis;
+  holdOpenMs: Millis;
+}
+
+export const DEFAULT_PRIVILEGE_ESCALATION_POLICY: PrivilegeEscalationPolicy = {
+  suspendActor: {
+    autoApproveAt: 'critical',
+    timeoutMs: 15 * 60_000,
+    escalations: 1,
+    onTimeout: 'proceed',
+    quorum: 1,
+  },
+  confirm: {
+    autoApproveAt: 'never',
+    timeoutMs: 4 * 60 * 60_000,
+    escalations: 1,
+    onTimeout: 'proceed',
+    quorum: 1,
+  },
+  investigationLookbackMs: 24 * 60 * 60_000,
+  holdOpenMs: 7 * 24 * 60 * 60_000,
+};
+
+export function resolvePrivilegeEscalationPolicy(overrides: PolicyOverrides = {}): PrivilegeEscalationPolicy {
+  const d = DEFAULT_PRIVILEGE_ESCALATION_POLICY;
+  return {
+    suspendActor: { ...d.suspendActor, ...overrides.suspendActor },
+    confirm: { ...d.confirm, ...overrides.confirm },
+    investigationLookbackMs: overrides.investigationLookbackMs ?? d.investigationLookbackMs,
+    holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
+  };
+}
+
+/** What one incident may override, whatever its playbook (each playbook reads its own keys). */
+export interface PolicyOverrides extends CompromisedCredentialPolicyOverrides {
+  suspendActor?: Partial<ApprovalPolicy>;
+  confirm?: Partial<ApprovalPolicy>;
+}
+
 /** The playbook's default policy with one incident's overrides (approval policies merged field by field). */
 export function resolveCompromisedCredentialPolicy(
   overrides: CompromisedCredentialPolicyOverrides = {},

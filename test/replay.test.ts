@@ -38,6 +38,8 @@ it('has fixtures for the lifecycle scenarios', () => {
       'lifecycle-eradicate-recover',
       'scope-waves-rollback',
       'signing-key-rotation-hardening',
+      'privilege-escalation-false-positive',
+      'privilege-escalation-cancelled',
     ]),
   );
 });

@@ -14,7 +14,7 @@ import type {
   RequestOrigin,
   Severity,
 } from '../domain/incident';
-import type { CompromisedCredentialPolicyOverrides } from '../domain/policy';
+import type { PolicyOverrides } from '../domain/policy';
 
 export const TASK_QUEUE_DEFAULT = 'identity-incidents';
 
@@ -31,13 +31,24 @@ export interface IncidentInput {
   suspectTokenRefs?: string[];
   /** How far back the evidence snapshot reaches into login and admin events. */
   evidenceLookbackMs?: number;
-  policy?: CompromisedCredentialPolicyOverrides;
+  policy?: PolicyOverrides;
+  /** Privilege escalation: the grant in question (taken from the alert's event when absent). */
+  escalation?: Escalation;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
   /** Tokens may be forged (a signing key leaked): eradication proposes rotating the realm's signing keys. */
   tokenForgerySuspected?: boolean;
   /** Set by continue-as-new: the state so far, carried into the new run. */
   carried?: IncidentState;
+}
+
+export interface Escalation {
+  role: string;
+  /** `realm`, or the client id owning the role. */
+  container: string;
+  /** The account that granted it, as the identity provider names it (username or id). */
+  grantedBy?: string;
+  grantedAt?: string;
 }
 
 export interface DecideApprovalRequest {

@@ -1,3 +1,4 @@
 // Every playbook the worker runs. One workflow type per playbook.
 export { compromisedCredential } from './compromised-credential';
+export { privilegeEscalation } from './privilege-escalation';
 export { detector } from './detector';

@@ -13,6 +13,7 @@ import { KeycloakRealm } from './realm';
 import {
   Capability,
   ContainmentExpectation,
+  AccessState,
   EradicateOptions,
   IdentityProvider,
   RoleGrant,
@@ -240,13 +241,28 @@ export class KeycloakProvider implements IdentityProvider {
     return (await this.lifecycle(principal)).revokeRole(grant);
   }
 
+  async inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState> {
+    const { admin, user } = await this.user(principal);
+    const realm = principal.realm;
+    const sessions = await call(principal, () => admin.users.listSessions({ id: user.id!, realm }));
+    const state: AccessState = { enabled: user.enabled !== false, sessions: sessions.length };
+    if (grant) state.roleMapped = await (await this.lifecycle(principal)).hasRole(grant);
+    return state;
+  }
+
   /** Re-enables an account as it was (compensation), with no reset or re-enrolment demanded. */
   async enableAccount(principal: Principal): Promise<ActionOutcome> {
     const { admin, user } = await this.user(principal);
     if (user.enabled !== false) {
-      return { action: 'restoreAccount', changed: false, detail: `${principal.username} was already enabled` };
+      return {
+        action: 'restoreAccount',
+        changed: false,
+        detail: `${principal.username} was already enabled`,
+      };
     }
-    await call(principal, () => admin.users.update({ id: user.id!, realm: principal.realm }, { enabled: true }));
+    await call(principal, () =>
+      admin.users.update({ id: user.id!, realm: principal.realm }, { enabled: true }),
+    );
     return { action: 'restoreAccount', changed: true, detail: `re-enabled ${principal.username}` };
   }
 
@@ -428,9 +444,13 @@ export class KeycloakProvider implements IdentityProvider {
     let user = found.find((u) => u.username?.toLowerCase() === principal.username.toLowerCase());
     // Keycloak admin events name users by id only: a principal from one may carry the id.
     if (!user && UUID.test(principal.username)) {
-      user = await call(principal, () => realm.admin.users.findOne({ id: principal.username, realm: principal.realm }), {
-        notFoundIsDone: true,
-      });
+      user = await call(
+        principal,
+        () => realm.admin.users.findOne({ id: principal.username, realm: principal.realm }),
+        {
+          notFoundIsDone: true,
+        },
+      );
     }
     if (!user?.id) {
       throw new IdentityProviderError(

@@ -416,31 +416,72 @@ export class KeycloakLifecycle {
   }
 
   async revokeRole(grant: RoleGrant): Promise<ActionOutcome> {
-    const f = { kind: 'role-grant' as const, ...grant, privileged: PRIVILEGED.test(grant.role), remedy: 'remove-grant' as const };
+    const f = {
+      kind: 'role-grant' as const,
+      ...grant,
+      privileged: PRIVILEGED.test(grant.role),
+      remedy: 'remove-grant' as const,
+    };
     const step = await this.removeGrant(f);
-    return { action: 'revertGrant', changed: step.changed, detail: step.changed ? step.after : `${step.after} (already)` };
+    return {
+      action: 'revertGrant',
+      changed: step.changed,
+      detail: step.changed ? step.after : `${step.after} (already)`,
+    };
+  }
+
+  async hasRole(grant: RoleGrant): Promise<boolean> {
+    const { admin, realm, userId: id, call } = this;
+    if (grant.container === 'realm') {
+      return (await call(() => admin.users.listRealmRoleMappings({ id, realm }))).some(
+        (r) => r.name === grant.role,
+      );
+    }
+    const [client] = await call(() => admin.clients.find({ clientId: grant.container, realm }));
+    if (!client?.id) return false;
+    const mapped = await call(() =>
+      admin.users.listClientRoleMappings({ id, realm, clientUniqueId: client.id! }),
+    );
+    return mapped.some((r) => r.name === grant.role);
   }
 
   async grantRole(grant: RoleGrant): Promise<ActionOutcome> {
     const { admin, realm, userId: id, call } = this;
-    const label = grant.container === 'realm' ? `realm role '${grant.role}'` : `role '${grant.role}' of client '${grant.container}'`;
+    const label =
+      grant.container === 'realm'
+        ? `realm role '${grant.role}'`
+        : `role '${grant.role}' of client '${grant.container}'`;
     if (grant.container === 'realm') {
       const mapped = await call(() => admin.users.listRealmRoleMappings({ id, realm }));
       if (mapped.some((r) => r.name === grant.role))
         return { action: 'restoreGrant', changed: false, detail: `${label} already mapped` };
       const role = await call(() => admin.roles.findOneByName({ name: grant.role, realm }));
       if (!role?.id) throw new IdentityProviderError('KeycloakNotFound', `KeycloakNotFound: ${label}`, false);
-      await call(() => admin.users.addRealmRoleMappings({ id, realm, roles: [{ id: role.id!, name: role.name! }] }));
+      await call(() =>
+        admin.users.addRealmRoleMappings({ id, realm, roles: [{ id: role.id!, name: role.name! }] }),
+      );
     } else {
       const [client] = await call(() => admin.clients.find({ clientId: grant.container, realm }));
-      if (!client?.id) throw new IdentityProviderError('KeycloakNotFound', `KeycloakNotFound: client '${grant.container}'`, false);
-      const mapped = await call(() => admin.users.listClientRoleMappings({ id, realm, clientUniqueId: client.id! }));
+      if (!client?.id)
+        throw new IdentityProviderError(
+          'KeycloakNotFound',
+          `KeycloakNotFound: client '${grant.container}'`,
+          false,
+        );
+      const mapped = await call(() =>
+        admin.users.listClientRoleMappings({ id, realm, clientUniqueId: client.id! }),
+      );
       if (mapped.some((r) => r.name === grant.role))
         return { action: 'restoreGrant', changed: false, detail: `${label} already mapped` };
       const role = await call(() => admin.clients.findRole({ id: client.id!, roleName: grant.role, realm }));
       if (!role?.id) throw new IdentityProviderError('KeycloakNotFound', `KeycloakNotFound: ${label}`, false);
       await call(() =>
-        admin.users.addClientRoleMappings({ id, realm, clientUniqueId: client.id!, roles: [{ id: role.id!, name: role.name! }] }),
+        admin.users.addClientRoleMappings({
+          id,
+          realm,
+          clientUniqueId: client.id!,
+          roles: [{ id: role.id!, name: role.name! }],
+        }),
       );
     }
     return { action: 'restoreGrant', changed: true, detail: `mapped ${label} again` };

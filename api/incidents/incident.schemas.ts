@@ -40,6 +40,18 @@ export const openIncidentSchema = z
       .datetime({ offset: true })
       .optional()
       .describe('When the compromise is believed to have started: the investigation looks from here'),
+    escalation: z
+      .object({
+        role: z.string().trim().min(1).max(255),
+        container: z.string().trim().min(1).max(255).default('realm'),
+        grantedBy: z.string().trim().min(1).max(255).optional(),
+        grantedAt: z.iso.datetime({ offset: true }).optional(),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'privilege-escalation: the grant in question (role, `realm` or the owning client id, who granted it)',
+      ),
     tokenForgerySuspected: z
       .boolean()
       .optional()
@@ -59,6 +71,8 @@ export const openIncidentSchema = z
         hardenRealm: approvalPolicy,
         rotateSigningKeys: approvalPolicy,
         addPrincipal: approvalPolicy,
+        suspendActor: approvalPolicy,
+        confirm: approvalPolicy,
         oldSigningKeys: z.enum(['disable', 'passive']),
         recoveryWaveSize: z.number().int().min(1).max(1000),
         recoveryChecks: z

@@ -66,6 +66,7 @@ export class IncidentsService {
       policy: req.policy,
       compromisedSince: req.compromisedSince,
       tokenForgerySuspected: req.tokenForgerySuspected,
+      escalation: req.escalation,
     });
     return { ...receipt, links: this.links(receipt.incidentId) };
   }

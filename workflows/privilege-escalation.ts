@@ -1,0 +1,239 @@
+/**
+ * Playbook: privilege escalation.
+ *
+ * Someone was granted a privileged role they should not have. Act first, precisely and reversibly:
+ * take that one role back, end the sessions whose tokens carry it, and suspend the account that
+ * granted it (it may be compromised too). Then ask a person whether the grant was authorised: if
+ * it was, everything is put back as it was found; if not (or nobody answers), trace what the
+ * elevated identity did while it held the role, and review.
+ */
+import { continueAsNew } from '@temporalio/workflow';
+import { principalLabel, type IncidentState, type Principal } from '../domain/incident';
+import { resolvePrivilegeEscalationPolicy } from '../domain/policy';
+import { describeFinding } from '../domain/review';
+import type { Escalation, IncidentInput } from './definitions';
+import { run } from './kit/activities';
+import { awaitApproval, goesAhead } from './kit/approvals';
+import { Compensations } from './kit/compensation';
+import { failureText, Incident } from './kit/incident';
+import { holdOpenThenClose, recordReview, snapshotPrincipal } from './kit/steps';
+
+export async function privilegeEscalation(input: IncidentInput): Promise<IncidentState> {
+  const policy = resolvePrivilegeEscalationPolicy(input.policy);
+  const incident = new Incident(input);
+  const undo = new Compensations(incident);
+  const grantee = input.principal;
+  const who = principalLabel(grantee);
+
+  if (!input.carried) {
+    await undo.guard(async () => {
+      incident.log(
+        'alert',
+        `incident opened by ${input.openedBy}: ${input.summary}`,
+        input.openedBy,
+        input.alert?.origin,
+      );
+      incident.addEvidence(
+        await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
+          evidenceId: incident.state.evidenceId,
+          kind: 'alert',
+          content: input.alert,
+        }),
+        'alert recorded',
+      );
+      const escalation = input.escalation ?? escalationFromAlert(input);
+      if (!escalation) {
+        incident.enterPhase('containment-unverified', 'the alert names no role: nothing precise to revert');
+        await incident.notify('containment-unverified', `${who}: privilege escalation without a named role`);
+        return;
+      }
+      const role =
+        escalation.container === 'realm'
+          ? `realm role '${escalation.role}'`
+          : `role '${escalation.role}' of '${escalation.container}'`;
+      const grant = { role: escalation.role, container: escalation.container };
+
+      // Evidence before anything changes: the grantee, and the account that granted the role.
+      incident.enterPhase('evidence', `snapshot ${who} and whoever granted ${role}`);
+      await snapshotPrincipal(incident, grantee, input.evidenceLookbackMs);
+      const actor = await actorOf(incident, grantee, escalation);
+
+      // Contain, reversibly: each change records how to put it back.
+      incident.enterPhase('contain', `take ${role} back from ${who}`);
+      await undo.act(
+        'revertGrant',
+        `revert ${role} of ${who}`,
+        { grant },
+        {
+          action: 'restoreGrant',
+          summary: `restore ${role} of ${who}`,
+        },
+      );
+      await incident.act('revokeSessions', `revoke the sessions of ${who} (their tokens carry ${role})`);
+      if (actor) {
+        const actorWho = principalLabel(actor);
+        const resolution = await awaitApproval(incident, {
+          action: 'suspendAccount',
+          summary: `suspend ${actorWho}, who granted ${role} to ${grantee.username}`,
+          policy: policy.suspendActor,
+        });
+        if (goesAhead(resolution)) {
+          await undo.act(
+            'suspendAccount',
+            `suspend ${actorWho}`,
+            { principal: actor },
+            {
+              action: 'restoreAccount',
+              summary: `re-enable ${actorWho}`,
+            },
+          );
+        } else incident.skip('suspendAccount', `approval resolved as ${resolution}`, actor);
+      }
+      const containedAt = new Date().toISOString();
+
+      // Verify, by reading back.
+      incident.enterPhase('verify', `check that ${role} is gone and the actor is suspended`);
+      const checks = await verifyEscalation(incident, grantee, grant, actor);
+      const verified = checks.every((c) => c.ok);
+      incident.state.verification = { verified, checkedAt: new Date().toISOString(), checks };
+      if (!verified) {
+        const why = checks
+          .filter((c) => !c.ok)
+          .map((c) => `${c.name} (${c.detail})`)
+          .join('; ');
+        incident.enterPhase('containment-unverified', `containment NOT verified: ${why}`);
+        await incident.notify('containment-unverified', `${who}: containment NOT verified: ${why}`);
+        return;
+      }
+      incident.state.containedAt = containedAt;
+      incident.enterPhase(
+        'contained',
+        `${role} reverted${actor ? ` and ${actor.username} suspended` : ''}: verified`,
+      );
+      await incident.notify('contained', `${who}: ${role} reverted and verified`);
+
+      // A person decides whether the grant was authorised.
+      const confirmation = await awaitApproval(incident, {
+        action: 'confirmIncident',
+        summary: `confirm that granting ${role} to ${grantee.username}${escalation.grantedBy ? ` by ${escalation.grantedBy}` : ''} was NOT authorised (reject to put everything back)`,
+        policy: policy.confirm,
+      });
+      if (confirmation === 'rejected') {
+        const by = incident.state.approvals.at(-1)?.decisions.at(-1)?.actor ?? 'a responder';
+        await undo.compensate(`${by} said the grant was authorised`);
+        incident.log(
+          'note',
+          `false positive: ${role} of ${grantee.username} was authorised; containment undone`,
+        );
+        await incident.announcePhase('review', `false positive: ${role} and the actor restored`);
+        await recordReview(incident, 'post-incident review (false positive)');
+        return;
+      }
+
+      if (incident.closing) return;
+      // What did the elevated identity do while it held the role?
+      await incident.announcePhase('investigate', `trace what ${who} did while holding ${role}`);
+      const since =
+        escalation.grantedAt ??
+        new Date(Date.parse(incident.state.openedAt) - policy.investigationLookbackMs).toISOString();
+      try {
+        const { ref, summary } = await run('investigate', `investigate ${who} since ${since}`, {
+          evidenceId: incident.state.evidenceId,
+          principal: grantee,
+          since,
+          until: new Date().toISOString(),
+        });
+        incident.state.investigation = summary;
+        incident.addEvidence(ref, `investigation report: ${summary.findings.length} finding(s)`);
+        for (const f of summary.findings.filter((x) => x.kind === 'grant-by-principal'))
+          incident.log('note', `finding: ${describeFinding(f)}`);
+      } catch (err) {
+        incident.log('note', `investigation FAILED: ${failureText(err)}`);
+      }
+      incident.enterPhase('review', 'write the post-incident review');
+      await recordReview(incident, 'post-incident review');
+    });
+  }
+
+  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
+    return continueAsNew<typeof privilegeEscalation>({ ...input, carried: incident.state });
+  }
+  return incident.state;
+}
+
+/** The grant, from the privilege-change event that raised the alert (detection-opened incidents). */
+function escalationFromAlert(input: IncidentInput): Escalation | undefined {
+  const event = (input.alert?.events ?? []).find(
+    (e): e is { privilege?: string; actor?: { name?: string; id?: string }; time?: string } =>
+      typeof e === 'object' && e !== null && (e as { category?: string }).category === 'privilege-change',
+  );
+  const role = event?.privilege?.split(',')[0];
+  if (!role || role.startsWith('group:')) return undefined;
+  return {
+    role,
+    container: 'realm',
+    grantedBy: event?.actor?.name ?? event?.actor?.id,
+    grantedAt: event?.time,
+  };
+}
+
+/** The account that granted the role, when it is another account of the same realm (snapshotted). */
+async function actorOf(
+  incident: Incident,
+  grantee: Principal,
+  escalation: Escalation,
+): Promise<Principal | undefined> {
+  const name = escalation.grantedBy;
+  if (!name || name.toLowerCase() === grantee.username.toLowerCase()) return undefined;
+  const actor: Principal = { ...grantee, username: name };
+  try {
+    await snapshotPrincipal(incident, actor);
+    return actor;
+  } catch (err) {
+    incident.log(
+      'note',
+      `the grantor '${name}' is not an account of realm '${grantee.realm}' (${failureText(err)}): not suspended`,
+    );
+    return undefined;
+  }
+}
+
+async function verifyEscalation(
+  incident: Incident,
+  grantee: Principal,
+  grant: { role: string; container: string },
+  actor: Principal | undefined,
+) {
+  const checks: { name: string; ok: boolean; detail: string }[] = [];
+  try {
+    const g = await run('inspectAccess', `read back ${grantee.username}'s roles and sessions`, {
+      principal: grantee,
+      grant,
+    });
+    checks.push({
+      name: 'grant-reverted',
+      ok: g.roleMapped === false,
+      detail: g.roleMapped ? 'role still mapped' : 'role not mapped',
+    });
+    checks.push({ name: 'sessions-revoked', ok: g.sessions === 0, detail: `${g.sessions} session(s)` });
+    const suspended = incident.state.actions.some(
+      (a) => a.action === 'suspendAccount' && a.status === 'done',
+    );
+    if (actor && suspended) {
+      const a = await run('inspectAccess', `read back ${actor.username}'s account`, { principal: actor });
+      checks.push({
+        name: 'actor-suspended',
+        ok: !a.enabled && a.sessions === 0,
+        detail: `${a.enabled ? 'enabled' : 'disabled'}, ${a.sessions} session(s)`,
+      });
+    }
+  } catch (err) {
+    checks.push({
+      name: 'verification-ran',
+      ok: false,
+      detail: `verification could not run: ${failureText(err)}`,
+    });
+  }
+  for (const c of checks) incident.log('verification', `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`);
+  return checks;
+}
