@@ -124,6 +124,8 @@ export interface IdentityProvider {
   grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
   /** Re-enables the account as it was (compensation), demanding nothing at next login. */
   enableAccount(principal: Principal): Promise<ActionOutcome>;
+  /** Ends one session of the principal (a stolen one), leaving its other sessions alone. */
+  revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome>;
   /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */
   inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState>;
 }
@@ -131,6 +133,8 @@ export interface IdentityProvider {
 export interface AccessState {
   enabled: boolean;
   sessions: number;
+  /** Ids of the principal's current sessions. */
+  sessionIds: string[];
   roleMapped?: boolean;
 }
 

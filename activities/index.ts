@@ -54,6 +54,8 @@ export interface ActionInput extends PrincipalInput {
   oldSigningKeys?: 'disable' | 'passive';
   /** Role grant actions: which role. */
   grant?: RoleGrant;
+  /** Session actions: which session. */
+  sessionId?: string;
 }
 
 export interface RecoveryCheckInput {
@@ -198,6 +200,13 @@ export function createActivities(deps: ActivityDeps) {
         detail: `${disabled.detail}; ${sessions.detail}`,
       };
     }),
+    /** Ends one (stolen) session, leaving the principal's others alone. */
+    revokeSession: act((p, { principal, sessionId }) => {
+      if (!sessionId)
+        throw new IdentityProviderError('BadActionInput', 'BadActionInput: no session given', false);
+      return p.revokeSession(principal, sessionId);
+    }),
+
     /** Read-only access state for a playbook's own verification. */
     async inspectAccess(input: PrincipalInput & { grant?: RoleGrant }): Promise<AccessState> {
       return asActivityFailure(() => provider(input.principal).inspect(input.principal, input.grant));

@@ -19,6 +19,7 @@ import {
 export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'compromised-credential': 'compromisedCredential',
   'privilege-escalation': 'privilegeEscalation',
+  'session-hijack': 'sessionHijack',
 };
 
 export interface OpenIncidentCommand {
@@ -34,6 +35,7 @@ export interface OpenIncidentCommand {
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
   tokenForgerySuspected?: boolean;
+  sessionId?: string;
 }
 
 /**

@@ -13,7 +13,7 @@ export const ROUTES: Record<RuleName, Route> = {
   'password-spray': 'compromised-credential', // with a principal: the sprayed account then logged in
   'mfa-fatigue-accepted': 'compromised-credential',
   'impossible-travel': 'compromised-credential',
-  'session-reuse': 'compromised-credential',
+  'session-reuse': 'session-hijack',
   'persistence-after-suspicious-login': 'compromised-credential',
   'privilege-escalation': 'privilege-escalation',
   'watchlist-match': 'compromised-credential',

@@ -30,7 +30,7 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const PLAYBOOKS = ['compromised-credential', 'privilege-escalation'] as const;
+export const PLAYBOOKS = ['compromised-credential', 'privilege-escalation', 'session-hijack'] as const;
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
 export const PROVIDERS = ['keycloak'] as const;
@@ -108,7 +108,9 @@ export type ActionName =
   | 'restoreGrant'
   | 'suspendAccount'
   | 'restoreAccount'
-  | 'confirmIncident';
+  | 'confirmIncident'
+  | 'revokeSession'
+  | 'escalateToAccount';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {
@@ -150,7 +152,15 @@ export interface Approval {
   status: ApprovalStatus;
   decisions: ApprovalDecision[];
   /** How the step was finally resolved, including the policy default on timeout. */
-  resolution?: 'approved' | 'rejected' | 'default-proceed' | 'default-skip' | 'auto-critical' | 'closed';
+  resolution?:
+    | 'approved'
+    | 'rejected'
+    | 'default-proceed'
+    | 'default-skip'
+    | 'auto-critical'
+    | 'closed'
+    /** Evidence arrived that decided the question before anyone answered. */
+    | 'superseded';
 }
 
 export interface EvidenceRef {

@@ -159,10 +159,35 @@ export function resolvePrivilegeEscalationPolicy(overrides: PolicyOverrides = {}
   };
 }
 
+/** Session or token hijack: end the stolen session only; the whole account only on evidence. */
+export interface SessionHijackPolicy {
+  /**
+   * Containing the whole account (every session, password and second factor, disabled). Asked for
+   * while the incident watches; a new detection about the account decides it without waiting.
+   * Its `timeoutMs` is the watch window.
+   */
+  escalate: ApprovalPolicy;
+  holdOpenMs: Millis;
+}
+
+export const DEFAULT_SESSION_HIJACK_POLICY: SessionHijackPolicy = {
+  escalate: { autoApproveAt: 'never', timeoutMs: 60 * 60_000, escalations: 0, onTimeout: 'skip', quorum: 1 },
+  holdOpenMs: 7 * 24 * 60 * 60_000,
+};
+
+export function resolveSessionHijackPolicy(overrides: PolicyOverrides = {}): SessionHijackPolicy {
+  const d = DEFAULT_SESSION_HIJACK_POLICY;
+  return {
+    escalate: { ...d.escalate, ...overrides.escalate },
+    holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
+  };
+}
+
 /** What one incident may override, whatever its playbook (each playbook reads its own keys). */
 export interface PolicyOverrides extends CompromisedCredentialPolicyOverrides {
   suspendActor?: Partial<ApprovalPolicy>;
   confirm?: Partial<ApprovalPolicy>;
+  escalate?: Partial<ApprovalPolicy>;
 }
 
 /** The playbook's default policy with one incident's overrides (approval policies merged field by field). */

@@ -40,6 +40,7 @@ it('has fixtures for the lifecycle scenarios', () => {
       'signing-key-rotation-hardening',
       'privilege-escalation-false-positive',
       'privilege-escalation-cancelled',
+      'session-hijack-escalated',
     ]),
   );
 });

@@ -19,7 +19,7 @@ import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
 import { recoverInWaves, WaveMember } from './kit/recovery';
-import { holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
+import { cutAccess, holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
 import { describeFinding } from '../domain/review';
 
 const INDICATOR_TTL_MS = 30 * 24 * 60 * 60_000;
@@ -393,16 +393,6 @@ function markRecoveredRelated(incident: Incident): void {
     if (wave?.status === 'reinstated' || wave?.status === 'rolled-back') r.status = wave.status;
   }
   incident.publish();
-}
-
-/** Every way in but the account itself: sessions, offline tokens and consents, password and second factor. */
-async function cutAccess(incident: Incident, principal: Principal): Promise<void> {
-  const who = principalLabel(principal);
-  await incident.act('revokeSessions', `revoke all sessions of ${who}`, { principal });
-  await incident.act('revokeOfflineAccess', `revoke offline tokens and consents of ${who}`, { principal });
-  await incident.act('requireReauthentication', `force password reset and OTP re-enrolment for ${who}`, {
-    principal,
-  });
 }
 
 async function writeReview(incident: Incident): Promise<void> {

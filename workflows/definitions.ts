@@ -34,6 +34,8 @@ export interface IncidentInput {
   policy?: PolicyOverrides;
   /** Privilege escalation: the grant in question (taken from the alert's event when absent). */
   escalation?: Escalation;
+  /** Session hijack: the stolen session (taken from the alert's event when absent). */
+  sessionId?: string;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
   /** Tokens may be forged (a signing key leaked): eradication proposes rotating the realm's signing keys. */

@@ -1,4 +1,5 @@
 // Every playbook the worker runs. One workflow type per playbook.
 export { compromisedCredential } from './compromised-credential';
 export { privilegeEscalation } from './privilege-escalation';
+export { sessionHijack } from './session-hijack';
 export { detector } from './detector';

@@ -245,9 +245,34 @@ export class KeycloakProvider implements IdentityProvider {
     const { admin, user } = await this.user(principal);
     const realm = principal.realm;
     const sessions = await call(principal, () => admin.users.listSessions({ id: user.id!, realm }));
-    const state: AccessState = { enabled: user.enabled !== false, sessions: sessions.length };
+    const state: AccessState = {
+      enabled: user.enabled !== false,
+      sessions: sessions.length,
+      sessionIds: sessions.map((x) => x.id ?? '').filter(Boolean),
+    };
     if (grant) state.roleMapped = await (await this.lifecycle(principal)).hasRole(grant);
     return state;
+  }
+
+  async revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome> {
+    const { admin, user } = await this.user(principal);
+    const realm = principal.realm;
+    const sessions = await call(principal, () => admin.users.listSessions({ id: user.id!, realm }));
+    if (!sessions.some((x) => x.id === sessionId)) {
+      return {
+        action: 'revokeSession',
+        changed: false,
+        detail: `session ${sessionId.slice(0, 8)}… of ${principal.username} already gone`,
+      };
+    }
+    await call(principal, () => admin.realms.deleteSession({ realm, session: sessionId, isOffline: false }), {
+      notFoundIsDone: true,
+    });
+    return {
+      action: 'revokeSession',
+      changed: true,
+      detail: `ended session ${sessionId.slice(0, 8)}… of ${principal.username}; ${sessions.length - 1} other session(s) left alone`,
+    };
   }
 
   /** Re-enables an account as it was (compensation), with no reset or re-enrolment demanded. */

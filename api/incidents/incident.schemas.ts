@@ -52,6 +52,11 @@ export const openIncidentSchema = z
       .describe(
         'privilege-escalation: the grant in question (role, `realm` or the owning client id, who granted it)',
       ),
+    sessionId: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'sessionId: letters, digits, . _ : - (1-200)')
+      .optional()
+      .describe('session-hijack: the stolen session'),
     tokenForgerySuspected: z
       .boolean()
       .optional()
@@ -73,6 +78,7 @@ export const openIncidentSchema = z
         addPrincipal: approvalPolicy,
         suspendActor: approvalPolicy,
         confirm: approvalPolicy,
+        escalate: approvalPolicy,
         oldSigningKeys: z.enum(['disable', 'passive']),
         recoveryWaveSize: z.number().int().min(1).max(1000),
         recoveryChecks: z

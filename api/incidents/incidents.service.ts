@@ -67,6 +67,7 @@ export class IncidentsService {
       compromisedSince: req.compromisedSince,
       tokenForgerySuspected: req.tokenForgerySuspected,
       escalation: req.escalation,
+      sessionId: req.sessionId,
     });
     return { ...receipt, links: this.links(receipt.incidentId) };
   }

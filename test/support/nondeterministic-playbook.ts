@@ -22,3 +22,4 @@ function withExtraStep(playbook: (input: IncidentInput) => Promise<IncidentState
 
 export const compromisedCredential = withExtraStep(current.compromisedCredential);
 export const privilegeEscalation = withExtraStep(current.privilegeEscalation);
+export const sessionHijack = withExtraStep(current.sessionHijack);

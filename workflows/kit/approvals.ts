@@ -23,6 +23,8 @@ export async function awaitApproval(
     policy: ApprovalPolicy;
     /** Called with the approval as soon as it is requested (not for automatic approvals). */
     onRequested?: (approval: Approval) => void;
+    /** Stop asking when this becomes true (evidence decided it): resolution `superseded`. */
+    until?: () => boolean;
   },
 ): Promise<ApprovalResolution> {
   const { state } = incident;
@@ -59,11 +61,20 @@ export async function awaitApproval(
   for (;;) {
     // A later alert can raise the severity past the policy's automatic threshold while we wait.
     const settled = await condition(
-      () => approval.status !== 'pending' || isAutoApproved(policy, state.severity) || incident.closing,
+      () =>
+        approval.status !== 'pending' ||
+        isAutoApproved(policy, state.severity) ||
+        incident.closing ||
+        step.until?.() === true,
       policy.timeoutMs,
     );
     if (approval.status === 'approved' || approval.status === 'rejected') {
       return finish(incident, approval, approval.status);
+    }
+    if (step.until?.()) {
+      approval.status = 'rejected';
+      incident.log('approval', `${approval.id} withdrawn: the evidence decided it`);
+      return finish(incident, approval, 'superseded');
     }
     if (incident.closing) {
       // Closing the incident withdraws what it was still asking for.

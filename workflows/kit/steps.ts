@@ -112,3 +112,13 @@ export async function holdOpenThenClose(
   await condition(allHandlersFinished);
   return 'closed';
 }
+
+/** Every way in but the account itself: sessions, offline tokens and consents, password and second factor. */
+export async function cutAccess(incident: Incident, principal: Principal): Promise<void> {
+  const who = principalLabel(principal);
+  await incident.act('revokeSessions', `revoke all sessions of ${who}`, { principal });
+  await incident.act('revokeOfflineAccess', `revoke offline tokens and consents of ${who}`, { principal });
+  await incident.act('requireReauthentication', `force password reset and OTP re-enrolment for ${who}`, {
+    principal,
+  });
+}

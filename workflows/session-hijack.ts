@@ -1,0 +1,155 @@
+/**
+ * Playbook: session or token hijack.
+ *
+ * One session of this account is being used by someone else (a stolen cookie or token). End that
+ * session only — the person keeps working in their other sessions — and prove it is gone. Then
+ * watch: a new detection about the account is evidence the attacker has more than that session,
+ * and escalates at once to containing the whole account; a responder can also decide to escalate.
+ * Without evidence, nothing broader happens.
+ */
+import { continueAsNew } from '@temporalio/workflow';
+import { principalLabel, type IncidentState } from '../domain/incident';
+import { resolveSessionHijackPolicy } from '../domain/policy';
+import type { IncidentInput } from './definitions';
+import { run } from './kit/activities';
+import { awaitApproval, goesAhead } from './kit/approvals';
+import { failureText, Incident } from './kit/incident';
+import { cutAccess, holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
+
+export async function sessionHijack(input: IncidentInput): Promise<IncidentState> {
+  const policy = resolveSessionHijackPolicy(input.policy);
+  const incident = new Incident(input);
+  const { principal } = input;
+  const who = principalLabel(principal);
+
+  if (!input.carried) {
+    // Triage: the alert, and the session it names.
+    incident.log(
+      'alert',
+      `incident opened by ${input.openedBy}: ${input.summary}`,
+      input.openedBy,
+      input.alert?.origin,
+    );
+    incident.addEvidence(
+      await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
+        evidenceId: incident.state.evidenceId,
+        kind: 'alert',
+        content: input.alert,
+      }),
+      'alert recorded',
+    );
+    const sessionId = input.sessionId ?? sessionFromAlert(input);
+    if (!sessionId) {
+      incident.enterPhase('containment-unverified', 'the alert names no session: nothing precise to end');
+      await incident.notify('containment-unverified', `${who}: session hijack without a named session`);
+    } else {
+      // Evidence, then the one session.
+      incident.enterPhase('evidence', `snapshot ${who} before ending the stolen session`);
+      await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
+      incident.enterPhase('contain', `end the stolen session of ${who}`);
+      await incident.act('revokeSession', `end session ${sessionId.slice(0, 8)}… of ${who}`, { sessionId });
+
+      incident.enterPhase('verify', 'check that the stolen session is gone');
+      const ok = await sessionGone(incident, sessionId);
+      if (!ok) {
+        incident.enterPhase('containment-unverified', 'the stolen session is still there');
+        await incident.notify('containment-unverified', `${who}: stolen session NOT ended`);
+      } else {
+        incident.state.containedAt = new Date().toISOString();
+        incident.enterPhase('contained', 'stolen session ended; the account keeps its other sessions');
+        await incident.notify('contained', `${who}: stolen session ended`);
+        await escalateOnEvidence(incident, input, policy.escalate);
+        if (!incident.closing) {
+          incident.enterPhase('review', 'write the post-incident review');
+          await recordReview(incident, 'post-incident review');
+        }
+      }
+    }
+  }
+
+  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
+    return continueAsNew<typeof sessionHijack>({ ...input, carried: incident.state });
+  }
+  return incident.state;
+}
+
+/**
+ * Watches for evidence while a responder may decide: a new detection about the account (or an
+ * approval) contains the whole account; the window ending without either leaves it precise.
+ */
+async function escalateOnEvidence(
+  incident: Incident,
+  input: IncidentInput,
+  policy: Parameters<typeof awaitApproval>[1]['policy'],
+): Promise<void> {
+  const { principal } = input;
+  const who = principalLabel(principal);
+  const alertsBefore = incident.state.alerts.length;
+  const evidence = () => incident.alertsAbout([principal.username], alertsBefore) > 0;
+  const resolution = await awaitApproval(incident, {
+    action: 'escalateToAccount',
+    summary: `contain the whole account of ${who} (a new detection decides it without waiting)`,
+    policy,
+    until: evidence,
+  });
+  if (resolution === 'superseded')
+    incident.log('note', `a new detection about ${who}: escalating to the whole account`);
+  else if (!goesAhead(resolution)) {
+    incident.log('note', `no evidence beyond the stolen session (${resolution}): containment stays precise`);
+    return;
+  }
+
+  incident.enterPhase('contain', `contain the whole account of ${who}`);
+  await cutAccess(incident, principal);
+  await incident.act('disableAccount', `disable the account of ${who}`);
+  const containedAt = new Date().toISOString();
+  incident.enterPhase('verify', `check that containment of ${who} holds`);
+  const verification = await verify(incident, {
+    evidenceId: incident.state.evidenceId,
+    principal,
+    containedAt,
+    accountDisabled: true,
+    suspectTokenRefs: input.suspectTokenRefs ?? [],
+  });
+  incident.state.verification = verification;
+  incident.state.containedAt = containedAt;
+  incident.enterPhase(
+    verification.verified ? 'contained' : 'containment-unverified',
+    verification.verified ? `whole account contained and verified` : 'whole-account containment NOT verified',
+  );
+  await incident.notify(
+    verification.verified ? 'contained' : 'containment-unverified',
+    `${who}: whole account ${verification.verified ? 'contained' : 'NOT verified as contained'}`,
+  );
+}
+
+async function sessionGone(incident: Incident, sessionId: string): Promise<boolean> {
+  try {
+    const state = await run('inspectAccess', 'read back the sessions', { principal: incident.principal });
+    const gone = !state.sessionIds.includes(sessionId);
+    incident.log(
+      'verification',
+      `${gone ? 'ok' : 'FAIL'} stolen-session-ended: ${state.sessionIds.length} other session(s) kept`,
+    );
+    incident.state.verification = {
+      verified: gone,
+      checkedAt: new Date().toISOString(),
+      checks: [
+        { name: 'stolen-session-ended', ok: gone, detail: `${state.sessionIds.length} session(s) left` },
+      ],
+    };
+    return gone;
+  } catch (err) {
+    incident.log('verification', `FAIL verification-ran: ${failureText(err)}`);
+    return false;
+  }
+}
+
+/** The session of the event that raised the alert (detection-opened incidents). */
+function sessionFromAlert(input: IncidentInput): string | undefined {
+  for (const e of input.alert?.events ?? []) {
+    const id = (e as { sessionId?: unknown }).sessionId;
+    if (typeof id === 'string' && id) return id;
+  }
+  return undefined;
+}
