@@ -2,6 +2,7 @@
  * Detection's side effects: pulling events from identity providers (collectors) and turning alerts
  * into incidents. The detector workflow decides; these act.
  */
+import type { EngineConfig } from '../config/config';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { addIndicatorsUpdate, detectorId, type DetectionSource } from '../workflows/detector';
@@ -24,6 +25,8 @@ export interface DetectionActivityDeps {
   keycloak?: KeycloakProvider;
   okta?: OktaSystemLog;
   entra?: EntraSignIns;
+  /** Policy overrides for incidents detection opens, per playbook (PLAYBOOK_POLICIES). */
+  playbookPolicies?: EngineConfig['playbookPolicies'];
 }
 
 /** Where each kind of collector left off; kept in the detector workflow's state. */
@@ -141,6 +144,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         summary: alert.summary,
         openedBy: 'detector',
         alert: incidentAlert,
+        policy: deps.playbookPolicies?.[route],
       });
       return { action: receipt.joined ? 'joined' : 'opened', incidentId: receipt.incidentId };
     },

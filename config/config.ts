@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { DetectionSource } from '../workflows/detector';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
+import { PLAYBOOKS, type PlaybookName } from '../domain/incident';
+import type { PolicyOverrides } from '../domain/policy';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
 export type PayloadProtection = { mode: 'encrypted'; keys: PayloadKey[] } | { mode: 'plaintext' };
@@ -25,6 +27,11 @@ export interface EngineConfig {
   notifyWebhookUrl?: string;
   /** Slack-compatible incoming webhook (NOTIFY_SLACK_WEBHOOK_URL). */
   notifySlackWebhookUrl?: string;
+  /**
+   * Policy overrides for the incidents detection opens, per playbook (PLAYBOOK_POLICIES, JSON:
+   * `{"compromised-credential": {"disableAccount": {"timeoutMs": 600000}}}`).
+   */
+  playbookPolicies?: Partial<Record<PlaybookName, PolicyOverrides>>;
   /** Recovery integrity checks playbooks may name (RECOVERY_CHECKS `name=url,…`). */
   recoveryChecks?: Record<string, string>;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
@@ -108,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
+    playbookPolicies: parsePlaybookPolicies(get('PLAYBOOK_POLICIES')),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
       port,
@@ -120,6 +128,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     detectionSources: parseSources(get('DETECTION_SOURCES')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
+}
+
+function parsePlaybookPolicies(raw: string | undefined): EngineConfig['playbookPolicies'] {
+  if (!raw?.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('PLAYBOOK_POLICIES is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError('PLAYBOOK_POLICIES must be an object keyed by playbook name');
+  for (const key of Object.keys(parsed)) {
+    if (!(PLAYBOOKS as readonly string[]).includes(key))
+      throw new ConfigError(`PLAYBOOK_POLICIES: unknown playbook '${key}' (known: ${PLAYBOOKS.join(', ')})`);
+  }
+  return parsed as EngineConfig['playbookPolicies'];
 }
 
 /** `name=url,…`: the HTTP checks a recovery wave may be asked to pass. */

@@ -458,6 +458,10 @@ export class Detector {
     seen.t = t;
     const newIp = Boolean(e.sourceIp && seen.ip && e.sourceIp !== seen.ip);
     const newAgent = Boolean(e.userAgent && seen.ua && e.userAgent !== seen.ua);
+    // A session first seen without an address or agent (Keycloak's own events carry no agent)
+    // learns them from the next event that has them.
+    seen.ip ??= e.sourceIp;
+    seen.ua ??= e.userAgent;
     if (newIp && newAgent) {
       emit({
         rule: 'session-reuse',

@@ -49,6 +49,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
       keycloak,
       okta: config.okta ? new OktaSystemLog(config.okta) : undefined,
       entra: config.entra ? new EntraSignIns(config.entra) : undefined,
+      playbookPolicies: config.playbookPolicies,
     }),
   });
 }

@@ -1,0 +1,191 @@
+/**
+ * Tabletop exercise scenarios: YAML files describing what users and the attacker do over time,
+ * the faults to inject, what the responders decide, and the outcome the playbooks must reach.
+ * Validated here, with errors that name the field (`steps[3].as: unknown account 'bobb'`).
+ */
+import { parse, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ROUTES } from '../detection/routing';
+import { PLAYBOOKS } from '../domain/incident';
+import type { RuleName } from '../detection/rules';
+
+const RULES = Object.keys(ROUTES) as [RuleName, ...RuleName[]];
+const id = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'a-z, 0-9 and -, starting with a letter (max 40)');
+const seconds = z.number().min(0).max(3600);
+const ip = z.union([z.ipv4(), z.ipv6()]);
+
+const account = z
+  .object({
+    id,
+    /** Gives the account realm-management rights (it can grant roles through the admin API). */
+    admin: z.boolean().default(false),
+    roles: z.array(z.string().min(1).max(100)).max(10).default([]),
+  })
+  .strict();
+
+const step = z.discriminatedUnion('do', [
+  z
+    .object({
+      at: seconds,
+      do: z.literal('login'),
+      as: id,
+      /** Names the session for later steps (token use from elsewhere). */
+      session: id.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      at: seconds,
+      do: z.literal('login-fail'),
+      as: id,
+      times: z.number().int().min(1).max(50).default(1),
+    })
+    .strict(),
+  z
+    .object({
+      at: seconds,
+      do: z.literal('grant-role'),
+      /** The account granting (it needs `admin: true`). */
+      as: id,
+      to: id,
+      role: z.string().min(1).max(100),
+    })
+    .strict(),
+  z
+    .object({
+      at: seconds,
+      do: z.literal('token-use'),
+      as: id,
+      session: id,
+      from: ip,
+      userAgent: z.string().min(1).max(300),
+      /** As seen before by the upstream proxy that reports it. */
+      previously: z.object({ from: ip, userAgent: z.string().min(1).max(300) }).strict(),
+    })
+    .strict(),
+]);
+
+const fault = z.discriminatedUnion('kind', [
+  /** The identity provider's admin API answers 503 for `for` seconds. */
+  z.object({ kind: z.literal('idp-outage'), at: seconds, for: seconds }).strict(),
+  /** It answers 429 with Retry-After for `for` seconds. */
+  z
+    .object({
+      kind: z.literal('429-storm'),
+      at: seconds,
+      for: seconds,
+      retryAfter: z.number().int().min(1).max(30).default(1),
+    })
+    .strict(),
+]);
+
+const responder = z
+  .object({
+    /** The approval's action, e.g. disableAccount, confirmIncident. */
+    approval: z.string().min(1).max(60),
+    /** `ignore`: nobody answers (the policy's escalation and default apply). */
+    decision: z.enum(['approve', 'reject', 'ignore']),
+    /** Seconds the responder takes after the request. */
+    after: seconds.default(0),
+    by: z.string().min(1).max(100).default('exercise.approver'),
+  })
+  .strict();
+
+export const scenarioSchema = z
+  .object({
+    name: id,
+    description: z.string().min(1).max(2000),
+    /** Severity responders open incidents with, where a step opens one through the API (none yet). */
+    accounts: z.array(account).min(1).max(30),
+    steps: z.array(step).min(1).max(200),
+    faults: z.array(fault).max(10).default([]),
+    responders: z.array(responder).max(20).default([]),
+    /** Approval policy overrides for the incidents of this exercise (compressed time). */
+    policy: z.record(z.string(), z.unknown()).optional(),
+    expect: z
+      .object({
+        detections: z.array(z.enum(RULES)).default([]),
+        playbook: z.enum(PLAYBOOKS),
+        /** The account the incident is about. */
+        incidentOn: id,
+        actions: z.array(z.string().min(1).max(60)).default([]),
+        notActions: z.array(z.string().min(1).max(60)).default([]),
+        maxTimeToContainS: z.number().positive().max(3600),
+        accounts: z
+          .array(
+            z
+              .object({
+                id,
+                enabled: z.boolean().optional(),
+                hasRole: z.string().optional(),
+                lacksRole: z.string().optional(),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const known = new Set(s.accounts.map((a) => a.id));
+    const unknown = (value: string, path: (string | number)[]) => {
+      if (!known.has(value)) ctx.addIssue({ code: 'custom', path, message: `unknown account '${value}'` });
+    };
+    s.steps.forEach((st, i) => {
+      unknown(st.as, ['steps', i, 'as']);
+      if (st.do === 'grant-role') {
+        unknown(st.to, ['steps', i, 'to']);
+        if (!s.accounts.find((a) => a.id === st.as)?.admin)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', i, 'as'],
+            message: `'${st.as}' needs admin: true to grant roles`,
+          });
+      }
+    });
+    unknown(s.expect.incidentOn, ['expect', 'incidentOn']);
+    s.expect.accounts.forEach((a, i) => unknown(a.id, ['expect', 'accounts', i, 'id']));
+    const sessions = new Set(s.steps.flatMap((st) => (st.do === 'login' && st.session ? [st.session] : [])));
+    s.steps.forEach((st, i) => {
+      if (st.do === 'token-use' && !sessions.has(st.session))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'session'],
+          message: `no login names session '${st.session}'`,
+        });
+    });
+  });
+
+export type Scenario = z.infer<typeof scenarioSchema>;
+export type ScenarioStep = Scenario['steps'][number];
+
+/** A scenario file could not be used: every problem, one per line, each naming its field. */
+export class ScenarioError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ScenarioError';
+  }
+}
+
+/** Parses and validates a scenario's YAML text; throws ScenarioError naming every problem. */
+export function parseScenario(text: string, file = 'scenario'): Scenario {
+  let doc: unknown;
+  try {
+    doc = parse(text, { prettyErrors: true, maxAliasCount: 10 });
+  } catch (err) {
+    const where = err instanceof YAMLParseError && err.linePos ? ` at line ${err.linePos[0].line}` : '';
+    throw new ScenarioError(file, [`not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const result = scenarioSchema.safeParse(doc);
+  if (!result.success) {
+    throw new ScenarioError(
+      file,
+      result.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`),
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,162 @@
+/**
+ * The exercise's scorecard: what the scenario expected against what the engine did — detections,
+ * playbook, actions, time to detect and to contain, approval waits, the accounts' final state —
+ * with every miss named. Rendered as JSON and Markdown.
+ */
+import type { IncidentState } from '../domain/incident';
+import type { Scenario } from './schema';
+
+export interface Observed {
+  /** When the first scenario step ran (the attack's start, as far as the scenario knows). */
+  startedAt: string;
+  realm: string;
+  incident?: IncidentState;
+  detections: { rule: string; time: string }[];
+  decisions: { approval: string; action: string; decision: string; by: string; status?: number }[];
+  faults: { kind: string; at: number; method: string; path: string }[];
+  accounts: { id: string; enabled: boolean; roles: string[] }[];
+}
+
+export interface Scorecard {
+  scenario: string;
+  description: string;
+  passed: boolean;
+  realm: string;
+  incidentId?: string;
+  playbook: { expected: string; actual?: string };
+  timeToDetectS?: number;
+  timeToContainS?: number;
+  maxTimeToContainS: number;
+  detections: { expected: string[]; actual: string[] };
+  actions: { expected: string[]; taken: string[]; missing: string[]; unexpected: string[] };
+  approvals: { id: string; action: string; waitedS?: number; resolution?: string }[];
+  decisions: Observed['decisions'];
+  faults: { injected: number; byKind: Record<string, number> };
+  accounts: { id: string; enabled: boolean; roles: string[] }[];
+  misses: string[];
+}
+
+export function score(scenario: Scenario, seen: Observed): Scorecard {
+  const exp = scenario.expect;
+  const misses: string[] = [];
+  const incident = seen.incident;
+  const secondsFrom = (iso?: string) =>
+    iso ? Math.round((Date.parse(iso) - Date.parse(seen.startedAt)) / 100) / 10 : undefined;
+
+  if (!incident) misses.push(`no incident opened on ${exp.incidentOn}`);
+  if (incident && incident.playbook !== exp.playbook)
+    misses.push(`playbook ${incident.playbook}, expected ${exp.playbook}`);
+
+  const rules = [...new Set(seen.detections.map((d) => d.rule))];
+  for (const rule of exp.detections) if (!rules.includes(rule)) misses.push(`detection ${rule} did not fire`);
+
+  const taken = (incident?.actions ?? [])
+    .filter((a) => a.status === 'done')
+    .map((a) => (a.target ? `${a.action}(${a.target})` : a.action));
+  const names = new Set(
+    (incident?.actions ?? []).filter((a) => a.status === 'done').map((a) => a.action as string),
+  );
+  const missing = exp.actions.filter((a) => !names.has(a));
+  const unexpected = exp.notActions.filter((a) => names.has(a));
+  for (const a of missing) misses.push(`action ${a} not taken`);
+  const repeated = taken.filter((a, i) => taken.indexOf(a) !== i);
+  for (const a of new Set(repeated)) misses.push(`action ${a} taken more than once`);
+  for (const a of unexpected) misses.push(`action ${a} taken, expected not to be`);
+
+  const timeToContainS = secondsFrom(incident?.containedAt);
+  if (timeToContainS === undefined) misses.push('never contained');
+  else if (timeToContainS > exp.maxTimeToContainS)
+    misses.push(`contained after ${timeToContainS} s, expected within ${exp.maxTimeToContainS} s`);
+
+  for (const want of exp.accounts) {
+    const got = seen.accounts.find((a) => a.id === want.id);
+    if (!got) continue;
+    if (want.enabled !== undefined && got.enabled !== want.enabled)
+      misses.push(
+        `account ${want.id} is ${got.enabled ? 'enabled' : 'disabled'}, expected ${want.enabled ? 'enabled' : 'disabled'}`,
+      );
+    if (want.hasRole && !got.roles.includes(want.hasRole))
+      misses.push(`account ${want.id} lacks role ${want.hasRole}`);
+    if (want.lacksRole && got.roles.includes(want.lacksRole))
+      misses.push(`account ${want.id} still has role ${want.lacksRole}`);
+  }
+
+  const byKind: Record<string, number> = {};
+  for (const f of seen.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  if (scenario.faults.length && !seen.faults.length)
+    misses.push('no fault was injected (the engine never called Keycloak in the fault window)');
+
+  return {
+    scenario: scenario.name,
+    description: scenario.description,
+    passed: misses.length === 0,
+    realm: seen.realm,
+    incidentId: incident?.incidentId,
+    playbook: { expected: exp.playbook, actual: incident?.playbook },
+    timeToDetectS: secondsFrom(incident?.openedAt),
+    timeToContainS,
+    maxTimeToContainS: exp.maxTimeToContainS,
+    detections: { expected: exp.detections, actual: rules },
+    actions: { expected: exp.actions, taken, missing, unexpected },
+    approvals: (incident?.approvals ?? []).map((a) => {
+      const decided = a.decisions.at(-1)?.at;
+      return {
+        id: a.id,
+        action: a.action,
+        waitedS: decided
+          ? Math.round((Date.parse(decided) - Date.parse(a.requestedAt)) / 100) / 10
+          : undefined,
+        resolution: a.resolution ?? a.status,
+      };
+    }),
+    decisions: seen.decisions,
+    faults: { injected: seen.faults.length, byKind },
+    accounts: seen.accounts,
+    misses,
+  };
+}
+
+export function renderScorecard(s: Scorecard): string {
+  const mark = (ok: boolean) => (ok ? 'yes' : '**NO**');
+  return [
+    `# Exercise scorecard: ${s.scenario} — ${s.passed ? 'PASSED' : 'FAILED'}`,
+    '',
+    s.description,
+    '',
+    `| measure | expected | actual |`,
+    `| --- | --- | --- |`,
+    `| playbook | ${s.playbook.expected} | ${s.playbook.actual ?? '—'} |`,
+    `| detections | ${s.detections.expected.join(', ') || '—'} | ${s.detections.actual.join(', ') || '—'} |`,
+    `| time to detect (incident opened) | — | ${s.timeToDetectS ?? '—'} s |`,
+    `| time to contain | ≤ ${s.maxTimeToContainS} s | ${s.timeToContainS ?? '—'} s |`,
+    `| actions | ${s.actions.expected.join(', ') || '—'} | ${s.actions.taken.join(', ') || '—'} |`,
+    `| faults injected | — | ${
+      Object.entries(s.faults.byKind)
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ') || 'none'
+    } |`,
+    '',
+    '## Approvals',
+    '',
+    ...(s.approvals.length
+      ? s.approvals.map(
+          (a) =>
+            `- ${a.id} (${a.action}): ${a.resolution ?? 'pending'}${a.waitedS !== undefined ? `, decided after ${a.waitedS} s` : ''}`,
+        )
+      : ['- none']),
+    '',
+    '## Accounts at the end',
+    '',
+    ...s.accounts.map(
+      (a) =>
+        `- ${a.id}: ${a.enabled ? 'enabled' : 'disabled'}; roles ${a.roles.filter((r) => !r.startsWith('default-roles')).join(', ') || '—'}`,
+    ),
+    '',
+    '## Misses',
+    '',
+    ...(s.misses.length ? s.misses.map((m) => `- ${m}`) : ['- none']),
+    '',
+    `Passed: ${mark(s.passed)}`,
+    '',
+  ].join('\n');
+}
