@@ -16,6 +16,7 @@ import type {
   ProviderName,
 } from '../domain/incident';
 import { verifyIncidentEvidence } from '../evidence/store';
+import { challengeToken } from '../domain/user-challenge';
 import { buildReview } from '../domain/review';
 import { asActivityFailure } from './failures';
 import {
@@ -35,6 +36,8 @@ export interface ActivityDeps {
   notifier: Notifier;
   /** Recovery integrity checks by name (RECOVERY_CHECKS): playbooks name them, never give URLs. */
   recoveryChecks?: Record<string, string>;
+  /** "Was this you?" links to users (USER_CHALLENGE_*). */
+  userChallenge?: { secret: string; webhookUrl?: string; publicApiUrl: string };
 }
 
 export interface PrincipalInput {
@@ -206,6 +209,37 @@ export function createActivities(deps: ActivityDeps) {
         throw new IdentityProviderError('BadActionInput', 'BadActionInput: no session given', false);
       return p.revokeSession(principal, sessionId);
     }),
+
+    /**
+     * Asks the user "was this you?": sends a link (its token computed here, never returned or
+     * logged) to the configured channel. `sent: false` says why nobody could be asked.
+     */
+    async challengeUser(input: {
+      incidentId: string;
+      principal: Principal;
+      askedAt: string;
+      expiresAt: string;
+    }): Promise<{ sent: boolean; reason?: string }> {
+      const c = deps.userChallenge;
+      if (!c?.webhookUrl)
+        return { sent: false, reason: 'no channel to reach users (USER_CHALLENGE_WEBHOOK_URL)' };
+      const token = challengeToken(c.secret, input.incidentId, input.askedAt);
+      const res = await fetch(c.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          kind: 'was-this-you',
+          incidentId: input.incidentId,
+          username: input.principal.username,
+          realm: input.principal.realm,
+          link: `${c.publicApiUrl}/incidents/${input.incidentId}/was-this-you?t=${token}`,
+          expiresAt: input.expiresAt,
+        }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      if (!res.ok) throw new Error(`UserChallengeRejected: the user channel answered ${res.status}`);
+      return { sent: true };
+    },
 
     /** Read-only access state for a playbook's own verification. */
     async inspectAccess(input: PrincipalInput & { grant?: RoleGrant }): Promise<AccessState> {

@@ -60,6 +60,8 @@ export async function createApp(
   );
   app.use('/codec', corsFor(config.api.corsOrigins), json({ limit: CODEC_BODY_LIMIT }));
   app.useBodyParser('json', { limit: BODY_LIMIT });
+  // The "was this you?" page posts a plain HTML form.
+  app.useBodyParser('urlencoded', { limit: '4kb', extended: false });
   // body-parser failures happen before Nest routes the request: answer them here, precisely.
   app.use((err: { type?: string } | undefined, req: Request, res: Response, next: NextFunction) => {
     if (err?.type === 'entity.parse.failed') {

@@ -20,6 +20,7 @@ export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'compromised-credential': 'compromisedCredential',
   'privilege-escalation': 'privilegeEscalation',
   'session-hijack': 'sessionHijack',
+  'mfa-fatigue': 'mfaFatigue',
 };
 
 export interface OpenIncidentCommand {

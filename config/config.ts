@@ -32,6 +32,12 @@ export interface EngineConfig {
    * `{"compromised-credential": {"disableAccount": {"timeoutMs": 600000}}}`).
    */
   playbookPolicies?: Partial<Record<PlaybookName, PolicyOverrides>>;
+  /**
+   * "Was this you?" questions to users (MFA fatigue): the HMAC secret of their links
+   * (USER_CHALLENGE_SECRET, worker and API), where to send them (USER_CHALLENGE_WEBHOOK_URL: an
+   * e-mail or chat gateway) and the API's address as users reach it (PUBLIC_API_URL).
+   */
+  userChallenge?: { secret: string; webhookUrl?: string; publicApiUrl: string };
   /** Recovery integrity checks playbooks may name (RECOVERY_CHECKS `name=url,…`). */
   recoveryChecks?: Record<string, string>;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
@@ -116,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     playbookPolicies: parsePlaybookPolicies(get('PLAYBOOK_POLICIES')),
+    userChallenge: parseUserChallenge(get, port),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
       port,
@@ -127,6 +134,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
     detectionSources: parseSources(get('DETECTION_SOURCES')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
+  };
+}
+
+function parseUserChallenge(
+  get: (key: string) => string | undefined,
+  port: number,
+): EngineConfig['userChallenge'] {
+  const secret = get('USER_CHALLENGE_SECRET');
+  if (!secret) return undefined;
+  if (secret.length < 32) throw new ConfigError('USER_CHALLENGE_SECRET must be at least 32 characters');
+  return {
+    secret,
+    webhookUrl: get('USER_CHALLENGE_WEBHOOK_URL'),
+    publicApiUrl: (get('PUBLIC_API_URL') ?? `http://${get('API_HOST') ?? '127.0.0.1'}:${port}`).replace(
+      /\/$/,
+      '',
+    ),
   };
 }
 

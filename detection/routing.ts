@@ -11,7 +11,7 @@ export type Route = PlaybookName | 'alert-only';
 export const ROUTES: Record<RuleName, Route> = {
   'credential-compromise-after-burst': 'compromised-credential',
   'password-spray': 'compromised-credential', // with a principal: the sprayed account then logged in
-  'mfa-fatigue-accepted': 'compromised-credential',
+  'mfa-fatigue-accepted': 'mfa-fatigue',
   'impossible-travel': 'compromised-credential',
   'session-reuse': 'session-hijack',
   'persistence-after-suspicious-login': 'compromised-credential',

@@ -30,7 +30,12 @@ export const PHASES = [
 ] as const;
 export type Phase = (typeof PHASES)[number];
 
-export const PLAYBOOKS = ['compromised-credential', 'privilege-escalation', 'session-hijack'] as const;
+export const PLAYBOOKS = [
+  'compromised-credential',
+  'privilege-escalation',
+  'session-hijack',
+  'mfa-fatigue',
+] as const;
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
 export const PROVIDERS = ['keycloak'] as const;
@@ -110,7 +115,8 @@ export type ActionName =
   | 'restoreAccount'
   | 'confirmIncident'
   | 'revokeSession'
-  | 'escalateToAccount';
+  | 'escalateToAccount'
+  | 'containWithoutAnswer';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {
@@ -217,6 +223,8 @@ export interface IncidentState {
   related?: RelatedPrincipal[];
   /** Staged reinstatement: one entry per wave, in order. */
   recoveryWaves?: RecoveryWave[];
+  /** MFA fatigue: the question put to the user ("was this you?") and their answer. */
+  userChallenge?: UserChallenge;
   /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
   notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
@@ -239,6 +247,16 @@ export interface RelatedPrincipal {
   /** This incident disabled the account (so recovery may re-enable it). */
   disabled?: boolean;
   verification?: ContainmentVerification;
+}
+
+export interface UserChallenge {
+  askedAt: string;
+  expiresAt: string;
+  /** False when no channel could reach the user (responders decide instead). */
+  sent: boolean;
+  status: 'pending' | 'me' | 'not-me' | 'no-answer';
+  answeredAt?: string;
+  origin?: RequestOrigin;
 }
 
 /** One stage of recovery: its principals are reinstated together, and rolled back together. */

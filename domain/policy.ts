@@ -183,11 +183,43 @@ export function resolveSessionHijackPolicy(overrides: PolicyOverrides = {}): Ses
   };
 }
 
+/** MFA fatigue: ask the user before any broad action. */
+export interface MfaFatiguePolicy {
+  /** How long the user has to answer "was this you?". */
+  askUserMs: Millis;
+  /** When the user does not answer (or cannot be reached): a responder decides whether to contain. */
+  noAnswer: ApprovalPolicy;
+  holdOpenMs: Millis;
+}
+
+export const DEFAULT_MFA_FATIGUE_POLICY: MfaFatiguePolicy = {
+  askUserMs: 10 * 60_000,
+  noAnswer: {
+    autoApproveAt: 'critical',
+    timeoutMs: 15 * 60_000,
+    escalations: 1,
+    onTimeout: 'proceed',
+    quorum: 1,
+  },
+  holdOpenMs: 7 * 24 * 60 * 60_000,
+};
+
+export function resolveMfaFatiguePolicy(overrides: PolicyOverrides = {}): MfaFatiguePolicy {
+  const d = DEFAULT_MFA_FATIGUE_POLICY;
+  return {
+    askUserMs: overrides.askUserMs ?? d.askUserMs,
+    noAnswer: { ...d.noAnswer, ...overrides.noAnswer },
+    holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
+  };
+}
+
 /** What one incident may override, whatever its playbook (each playbook reads its own keys). */
 export interface PolicyOverrides extends CompromisedCredentialPolicyOverrides {
   suspendActor?: Partial<ApprovalPolicy>;
   confirm?: Partial<ApprovalPolicy>;
   escalate?: Partial<ApprovalPolicy>;
+  askUserMs?: Millis;
+  noAnswer?: Partial<ApprovalPolicy>;
 }
 
 /** The playbook's default policy with one incident's overrides (approval policies merged field by field). */

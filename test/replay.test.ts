@@ -41,6 +41,7 @@ it('has fixtures for the lifecycle scenarios', () => {
       'privilege-escalation-false-positive',
       'privilege-escalation-cancelled',
       'session-hijack-escalated',
+      'mfa-fatigue-not-me',
     ]),
   );
 });

@@ -42,6 +42,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
       sealedTokens: new SealedTokens(config.evidenceDir),
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
+      userChallenge: config.userChallenge,
     }),
     ...createDetectionActivities({
       client,

@@ -105,6 +105,14 @@ export interface AddPrincipalRequest {
  */
 export const addPrincipalUpdate = defineUpdate<RelatedPrincipal, [AddPrincipalRequest]>('addPrincipal');
 
+export interface UserAnswerRequest {
+  answer: 'me' | 'not-me';
+  origin?: RequestOrigin;
+}
+
+/** The user's answer to "was this you?" (from the link the API checked the token of). */
+export const userAnswerUpdate = defineUpdate<{ recorded: true }, [UserAnswerRequest]>('userAnswer');
+
 /**
  * Search attributes the Temporal UI filters incidents by. Principals appear only as a hash:
  * search attributes are never encrypted.

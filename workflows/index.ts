@@ -2,4 +2,5 @@
 export { compromisedCredential } from './compromised-credential';
 export { privilegeEscalation } from './privilege-escalation';
 export { sessionHijack } from './session-hijack';
+export { mfaFatigue } from './mfa-fatigue';
 export { detector } from './detector';

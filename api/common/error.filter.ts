@@ -17,6 +17,7 @@ const FAILURE_STATUS: Record<string, number> = {
   IncidentClosing: 409,
   IncidentBusy: 409,
   AlreadyInScope: 409,
+  AlreadyAnswered: 409,
   OutOfScope: 400,
 };
 

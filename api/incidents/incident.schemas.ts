@@ -79,6 +79,12 @@ export const openIncidentSchema = z
         suspendActor: approvalPolicy,
         confirm: approvalPolicy,
         escalate: approvalPolicy,
+        noAnswer: approvalPolicy,
+        askUserMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(24 * 3600_000),
         oldSigningKeys: z.enum(['disable', 'passive']),
         recoveryWaveSize: z.number().int().min(1).max(1000),
         recoveryChecks: z
@@ -125,6 +131,14 @@ export const addPrincipalSchema = z
   })
   .strict();
 export type AddPrincipalBody = z.infer<typeof addPrincipalSchema>;
+
+export const userAnswerSchema = z
+  .object({
+    t: z.string().regex(/^[A-Za-z0-9_-]{43}$/, 't: the token from the link'),
+    answer: z.enum(['me', 'not-me']),
+  })
+  .strict();
+export type UserAnswerBody = z.infer<typeof userAnswerSchema>;
 
 export const addNoteSchema = z.object({ text: z.string().trim().min(1).max(4000) }).strict();
 export type AddNoteBody = z.infer<typeof addNoteSchema>;

@@ -1,7 +1,7 @@
 import { Controller, ForbiddenException, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { renderReviewMarkdown } from '../../domain/review';
-import { AuthedRequest, RequireRole } from '../auth/auth';
+import { AuthedRequest, Public, RequireRole } from '../auth/auth';
 import type { Response } from 'express';
 import { Actor, Origin } from '../common/actor';
 import type { RequestOrigin } from '../../domain/incident';
@@ -19,9 +19,38 @@ import {
   listIncidentsQuery,
   OpenIncidentRequest,
   openIncidentSchema,
+  UserAnswerBody,
+  userAnswerSchema,
 } from './incident.schemas';
 import { IncidentsService } from './incidents.service';
 import { z } from 'zod';
+
+const challengeTokenPipe = new ZodPipe(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 't: the token from the link'));
+
+const CHALLENGE_MESSAGES = {
+  invalid: 'This link is not valid.',
+  expired: 'This link has expired.',
+  answered: 'This question has already been answered.',
+} as const;
+const CHALLENGE_ERRORS = {
+  invalid: 'InvalidLink',
+  expired: 'LinkExpired',
+  answered: 'AlreadyAnswered',
+} as const;
+
+/** The token is in the URL: no caching, no referrer, nothing loaded from elsewhere. */
+function privatePage(res: Response): void {
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader(
+    'Content-Security-Policy',
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+  );
+}
+
+function page(body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Was this you?</title></head><body><h1>Was this you?</h1>${body}</body></html>`;
+}
 
 const incidentId = new ZodPipe(
   z.string().regex(/^incident-[0-9a-f]{24}$/, 'incident id looks like incident-<24 hex>'),
@@ -164,6 +193,65 @@ export class IncidentsController {
     if (format !== 'markdown') return report;
     res.type('text/markdown');
     return renderReviewMarkdown(report);
+  }
+
+  @Get(':id/was-this-you')
+  @Public()
+  @ApiOperation({
+    summary:
+      'The page a user reaches from a "was this you?" link (MFA fatigue): two buttons, no effect until one is pressed',
+  })
+  @ApiQuery({ name: 't', required: true })
+  async wasThisYouPage(
+    @Param('id', incidentId) id: string,
+    @Query('t', challengeTokenPipe) token: string,
+    @Res() res: Response,
+  ) {
+    privatePage(res);
+    const check = await this.incidents.checkUserChallenge(id, token);
+    if (check !== 'ok') {
+      res.status(check === 'invalid' ? 403 : 410).send(page(CHALLENGE_MESSAGES[check]));
+      return;
+    }
+    res.send(
+      page(
+        `<p>Someone approved a sign-in request for your account just now.</p>
+<form method="post"><input type="hidden" name="t" value="${token}">
+<button name="answer" value="me">Yes, it was me</button>
+<button name="answer" value="not-me">No, it was not me</button></form>`,
+      ),
+    );
+  }
+
+  @Post(':id/was-this-you')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'The user\'s answer to "was this you?" (the token from their link authenticates it)',
+  })
+  @DocumentBody(userAnswerSchema)
+  async wasThisYou(
+    @Param('id', incidentId) id: string,
+    @ZodBody(userAnswerSchema) body: UserAnswerBody,
+    @Origin() origin: RequestOrigin,
+    @Res() res: Response,
+  ) {
+    privatePage(res);
+    const check = await this.incidents.checkUserChallenge(id, body.t);
+    if (check !== 'ok') {
+      res
+        .status(check === 'invalid' ? 403 : 410)
+        .json({ error: CHALLENGE_ERRORS[check], message: CHALLENGE_MESSAGES[check] });
+      return;
+    }
+    await this.incidents.recordUserAnswer(id, body.answer, origin);
+    const thanks =
+      body.answer === 'me'
+        ? 'Thank you. Nothing changes for your account.'
+        : 'Thank you. Your account is being secured: you will be asked to set a new password and second factor.';
+    if ((res.req.headers['content-type'] ?? '').includes('application/json'))
+      res.json({ recorded: true, answer: body.answer });
+    else res.send(page(`<p>${thanks}</p>`));
   }
 
   @Get(':id/evidence')

@@ -20,7 +20,9 @@ import {
   decideApprovalUpdate,
   incidentStateQuery,
   searchAttributes,
+  userAnswerUpdate,
 } from '../../workflows/definitions';
+import { validChallengeToken } from '../../domain/user-challenge';
 import { ENGINE_CONFIG, EVIDENCE_STORE, SEALED_TOKENS, TEMPORAL_CLIENT } from '../temporal/temporal.module';
 import type {
   AddPrincipalBody,
@@ -132,6 +134,30 @@ export class IncidentsService {
     return handle.executeUpdate(addPrincipalUpdate, {
       args: [{ principal, principalKey: principalKey(principal), reason: body.reason, actor, origin }],
     });
+  }
+
+  /** Whether a "was this you?" token is good for the incident's open question. */
+  async checkUserChallenge(
+    incidentId: string,
+    token: string,
+  ): Promise<'ok' | 'invalid' | 'expired' | 'answered'> {
+    const secret = this.config.userChallenge?.secret;
+    if (!secret) return 'invalid';
+    const state = await this.temporal.workflow
+      .getHandle(incidentId)
+      .query(incidentStateQuery)
+      .catch(() => undefined);
+    const c = state?.userChallenge;
+    if (!c || !validChallengeToken(secret, incidentId, c.askedAt, token)) return 'invalid';
+    if (c.status !== 'pending') return 'answered';
+    if (Date.now() > Date.parse(c.expiresAt)) return 'expired';
+    return 'ok';
+  }
+
+  async recordUserAnswer(incidentId: string, answer: 'me' | 'not-me', origin?: RequestOrigin) {
+    return this.temporal.workflow
+      .getHandle(incidentId)
+      .executeUpdate(userAnswerUpdate, { args: [{ answer, origin }] });
   }
 
   /** The investigation report (from the evidence store), or 404 while none has been written. */

@@ -23,3 +23,4 @@ function withExtraStep(playbook: (input: IncidentInput) => Promise<IncidentState
 export const compromisedCredential = withExtraStep(current.compromisedCredential);
 export const privilegeEscalation = withExtraStep(current.privilegeEscalation);
 export const sessionHijack = withExtraStep(current.sessionHijack);
+export const mfaFatigue = withExtraStep(current.mfaFatigue);
