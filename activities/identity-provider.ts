@@ -124,6 +124,13 @@ export interface IdentityProvider {
   grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
   /** Re-enables the account as it was (compensation), demanding nothing at next login. */
   enableAccount(principal: Principal): Promise<ActionOutcome>;
+  /**
+   * A client's new secret, once per incident (`since`), proven: the old one is refused. The new
+   * secret is never returned: the client's owner takes it from the identity provider.
+   */
+  rotateClientSecret(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
+  /** Invalidates every token issued to the client so far (its not-before), once per incident. */
+  revokeClientTokens(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
   /** Ends one session of the principal (a stolen one), leaving its other sessions alone. */
   revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome>;
   /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */

@@ -59,6 +59,8 @@ export interface ActionInput extends PrincipalInput {
   grant?: RoleGrant;
   /** Session actions: which session. */
   sessionId?: string;
+  /** Client actions: which client. */
+  clientId?: string;
 }
 
 export interface RecoveryCheckInput {
@@ -203,6 +205,15 @@ export function createActivities(deps: ActivityDeps) {
         detail: `${disabled.detail}; ${sessions.detail}`,
       };
     }),
+    /** A client's new secret, proven (the old one refused); the new one is never returned. */
+    rotateClientSecret: act((p, { principal, clientId, since }) =>
+      p.rotateClientSecret(principal, needClient(clientId), { since: since ?? new Date(0).toISOString() }),
+    ),
+    /** Every token issued to the client so far refused. */
+    revokeClientTokens: act((p, { principal, clientId, since }) =>
+      p.revokeClientTokens(principal, needClient(clientId), { since: since ?? new Date(0).toISOString() }),
+    ),
+
     /** Ends one (stolen) session, leaving the principal's others alone. */
     revokeSession: act((p, { principal, sessionId }) => {
       if (!sessionId)
@@ -356,6 +367,11 @@ export interface ReviewIndicators {
   ips: string[];
   clients: string[];
   userAgents: string[];
+}
+
+function needClient(clientId: string | undefined): string {
+  if (!clientId) throw new IdentityProviderError('BadActionInput', 'BadActionInput: no client given', false);
+  return clientId;
 }
 
 function needGrant(grant: RoleGrant | undefined): RoleGrant {

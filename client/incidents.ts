@@ -21,6 +21,7 @@ export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'privilege-escalation': 'privilegeEscalation',
   'session-hijack': 'sessionHijack',
   'mfa-fatigue': 'mfaFatigue',
+  'leaked-client-secret': 'leakedClientSecret',
 };
 
 export interface OpenIncidentCommand {
@@ -37,6 +38,7 @@ export interface OpenIncidentCommand {
   compromisedSince?: string;
   tokenForgerySuspected?: boolean;
   sessionId?: string;
+  clientId?: string;
 }
 
 /**

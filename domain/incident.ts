@@ -35,6 +35,7 @@ export const PLAYBOOKS = [
   'privilege-escalation',
   'session-hijack',
   'mfa-fatigue',
+  'leaked-client-secret',
 ] as const;
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
@@ -116,7 +117,9 @@ export type ActionName =
   | 'confirmIncident'
   | 'revokeSession'
   | 'escalateToAccount'
-  | 'containWithoutAnswer';
+  | 'containWithoutAnswer'
+  | 'rotateClientSecret'
+  | 'revokeClientTokens';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {

@@ -213,6 +213,35 @@ export function resolveMfaFatiguePolicy(overrides: PolicyOverrides = {}): MfaFat
   };
 }
 
+/** Leaked client secret / compromised service account. */
+export interface LeakedClientSecretPolicy {
+  /** Rotating the secret breaks the legitimate application until its owner takes the new one. */
+  rotateSecret: ApprovalPolicy;
+  investigationLookbackMs: Millis;
+  holdOpenMs: Millis;
+}
+
+export const DEFAULT_LEAKED_CLIENT_SECRET_POLICY: LeakedClientSecretPolicy = {
+  rotateSecret: {
+    autoApproveAt: 'high',
+    timeoutMs: 15 * 60_000,
+    escalations: 1,
+    onTimeout: 'proceed',
+    quorum: 1,
+  },
+  investigationLookbackMs: 7 * 24 * 60 * 60_000,
+  holdOpenMs: 7 * 24 * 60 * 60_000,
+};
+
+export function resolveLeakedClientSecretPolicy(overrides: PolicyOverrides = {}): LeakedClientSecretPolicy {
+  const d = DEFAULT_LEAKED_CLIENT_SECRET_POLICY;
+  return {
+    rotateSecret: { ...d.rotateSecret, ...overrides.rotateSecret },
+    investigationLookbackMs: overrides.investigationLookbackMs ?? d.investigationLookbackMs,
+    holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
+  };
+}
+
 /** What one incident may override, whatever its playbook (each playbook reads its own keys). */
 export interface PolicyOverrides extends CompromisedCredentialPolicyOverrides {
   suspendActor?: Partial<ApprovalPolicy>;
@@ -220,6 +249,7 @@ export interface PolicyOverrides extends CompromisedCredentialPolicyOverrides {
   escalate?: Partial<ApprovalPolicy>;
   askUserMs?: Millis;
   noAnswer?: Partial<ApprovalPolicy>;
+  rotateSecret?: Partial<ApprovalPolicy>;
 }
 
 /** The playbook's default policy with one incident's overrides (approval policies merged field by field). */

@@ -42,6 +42,7 @@ it('has fixtures for the lifecycle scenarios', () => {
       'privilege-escalation-cancelled',
       'session-hijack-escalated',
       'mfa-fatigue-not-me',
+      'leaked-client-secret',
     ]),
   );
 });

@@ -36,6 +36,8 @@ export interface IncidentInput {
   escalation?: Escalation;
   /** Session hijack: the stolen session (taken from the alert's event when absent). */
   sessionId?: string;
+  /** Leaked client secret: the client (its service account is the principal). */
+  clientId?: string;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;
   /** Tokens may be forged (a signing key leaked): eradication proposes rotating the realm's signing keys. */

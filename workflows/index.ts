@@ -3,4 +3,5 @@ export { compromisedCredential } from './compromised-credential';
 export { privilegeEscalation } from './privilege-escalation';
 export { sessionHijack } from './session-hijack';
 export { mfaFatigue } from './mfa-fatigue';
+export { leakedClientSecret } from './leaked-client-secret';
 export { detector } from './detector';

@@ -254,6 +254,55 @@ export class KeycloakProvider implements IdentityProvider {
     return state;
   }
 
+  async rotateClientSecret(
+    principal: Principal,
+    clientId: string,
+    opts: { since: string },
+  ): Promise<ActionOutcome> {
+    const lifecycle = await this.lifecycle(principal);
+    const outcome = await lifecycle.eradicate(
+      [{ kind: 'client-used', clientId, confidential: true, uses: 0, remedy: 'rotate-secret' }],
+      { since: opts.since },
+    );
+    const step = outcome.steps[0];
+    if (step?.failed) throw new IdentityProviderError('KeycloakRequestRejected', step.after, false);
+    return {
+      action: 'rotateClientSecret',
+      changed: outcome.changed,
+      detail: `${step?.after ?? 'nothing to rotate'}${step?.proof ? ` (${step.proof})` : ''}`,
+    };
+  }
+
+  async revokeClientTokens(
+    principal: Principal,
+    clientId: string,
+    opts: { since: string },
+  ): Promise<ActionOutcome> {
+    const { admin } = this.realm(principal.realm);
+    const realm = principal.realm;
+    const [client] = await call(principal, () => admin.clients.find({ clientId, realm }));
+    if (!client?.id)
+      throw new IdentityProviderError(
+        'KeycloakNotFound',
+        `KeycloakNotFound: client '${clientId}' in realm '${realm}'`,
+        false,
+      );
+    if ((client.notBefore ?? 0) * 1000 >= Date.parse(opts.since) - 1000) {
+      return {
+        action: 'revokeClientTokens',
+        changed: false,
+        detail: `tokens of '${clientId}' already revoked during this incident`,
+      };
+    }
+    const notBefore = Math.floor(Date.now() / 1000);
+    await call(principal, () => admin.clients.update({ id: client.id!, realm }, { ...client, notBefore }));
+    return {
+      action: 'revokeClientTokens',
+      changed: true,
+      detail: `every token issued to '${clientId}' before ${new Date(notBefore * 1000).toISOString()} is refused`,
+    };
+  }
+
   async revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome> {
     const { admin, user } = await this.user(principal);
     const realm = principal.realm;

@@ -57,6 +57,13 @@ export const openIncidentSchema = z
       .regex(/^[A-Za-z0-9._:-]{1,200}$/, 'sessionId: letters, digits, . _ : - (1-200)')
       .optional()
       .describe('session-hijack: the stolen session'),
+    clientId: z
+      .string()
+      .trim()
+      .min(1)
+      .max(255)
+      .optional()
+      .describe('leaked-client-secret: the client whose secret leaked (principal: its service account)'),
     tokenForgerySuspected: z
       .boolean()
       .optional()
@@ -80,6 +87,7 @@ export const openIncidentSchema = z
         confirm: approvalPolicy,
         escalate: approvalPolicy,
         noAnswer: approvalPolicy,
+        rotateSecret: approvalPolicy,
         askUserMs: z
           .number()
           .int()

@@ -70,6 +70,7 @@ export class IncidentsService {
       tokenForgerySuspected: req.tokenForgerySuspected,
       escalation: req.escalation,
       sessionId: req.sessionId,
+      clientId: req.clientId,
     });
     return { ...receipt, links: this.links(receipt.incidentId) };
   }

@@ -24,3 +24,4 @@ export const compromisedCredential = withExtraStep(current.compromisedCredential
 export const privilegeEscalation = withExtraStep(current.privilegeEscalation);
 export const sessionHijack = withExtraStep(current.sessionHijack);
 export const mfaFatigue = withExtraStep(current.mfaFatigue);
+export const leakedClientSecret = withExtraStep(current.leakedClientSecret);

@@ -1,0 +1,148 @@
+/**
+ * Playbook: leaked client secret / compromised service account.
+ *
+ * A confidential client's secret is out (a repository, a paste, a log). Give the client a new
+ * secret and prove the old one is refused, refuse every token issued to it so far, end its service
+ * account's sessions; then trace what the service account did in the window, and review.
+ */
+import { continueAsNew } from '@temporalio/workflow';
+import { principalLabel, type IncidentState } from '../domain/incident';
+import { resolveLeakedClientSecretPolicy } from '../domain/policy';
+import { describeFinding } from '../domain/review';
+import type { IncidentInput } from './definitions';
+import { run } from './kit/activities';
+import { awaitApproval, goesAhead } from './kit/approvals';
+import { failureText, Incident } from './kit/incident';
+import { holdOpenThenClose, recordReview, snapshotPrincipal } from './kit/steps';
+
+/** Keycloak names a client's service account `service-account-<client id>`. */
+const SERVICE_ACCOUNT = /^service-account-(.+)$/;
+
+export async function leakedClientSecret(input: IncidentInput): Promise<IncidentState> {
+  const policy = resolveLeakedClientSecretPolicy(input.policy);
+  const incident = new Incident(input);
+  const { state } = incident;
+  const { principal } = input;
+  const clientId = input.clientId ?? SERVICE_ACCOUNT.exec(principal.username)?.[1];
+
+  if (!input.carried) {
+    incident.log(
+      'alert',
+      `incident opened by ${input.openedBy}: ${input.summary}`,
+      input.openedBy,
+      input.alert?.origin,
+    );
+    incident.addEvidence(
+      await run('recordEvidence', `record the alert about ${clientId ?? principal.username}`, {
+        evidenceId: state.evidenceId,
+        kind: 'alert',
+        content: input.alert,
+      }),
+      'alert recorded',
+    );
+    if (!clientId) {
+      incident.enterPhase(
+        'containment-unverified',
+        'no client named: give clientId, or the service account as principal',
+      );
+      await incident.notify(
+        'containment-unverified',
+        `${principal.username}: leaked secret of an unnamed client`,
+      );
+    } else {
+      const client = `client '${clientId}'`;
+      incident.enterPhase('evidence', `snapshot the service account of ${client}`);
+      await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
+
+      incident.enterPhase('contain', `take the leaked secret and its tokens away from ${client}`);
+      const resolution = await awaitApproval(incident, {
+        action: 'rotateClientSecret',
+        summary: `rotate the secret of ${client} (its application stops authenticating until its owner takes the new one)`,
+        policy: policy.rotateSecret,
+      });
+      if (goesAhead(resolution)) {
+        await incident.act('rotateClientSecret', `rotate the secret of ${client}`, { clientId });
+      } else incident.skip('rotateClientSecret', `approval resolved as ${resolution}`);
+      await incident.act('revokeClientTokens', `refuse every token issued to ${client} so far`, { clientId });
+      await incident.act('revokeSessions', `end the sessions of ${principalLabel(principal)}`);
+
+      incident.enterPhase('verify', `check that ${client} is contained`);
+      const done = (a: string) => state.actions.some((x) => x.action === a && x.status === 'done');
+      const checks = [
+        {
+          name: 'secret-rotated',
+          ok: done('rotateClientSecret'),
+          detail: outcomeOf(state, 'rotateClientSecret'),
+        },
+        {
+          name: 'tokens-revoked',
+          ok: done('revokeClientTokens'),
+          detail: outcomeOf(state, 'revokeClientTokens'),
+        },
+      ];
+      try {
+        const access = await run('inspectAccess', 'read back the service account', { principal });
+        checks.push({
+          name: 'sessions-ended',
+          ok: access.sessions === 0,
+          detail: `${access.sessions} session(s)`,
+        });
+      } catch (err) {
+        checks.push({ name: 'verification-ran', ok: false, detail: failureText(err) });
+      }
+      for (const c of checks) incident.log('verification', `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`);
+      const verified = checks.every((c) => c.ok);
+      state.verification = { verified, checkedAt: new Date().toISOString(), checks };
+      if (verified) state.containedAt = new Date().toISOString();
+      incident.enterPhase(
+        verified ? 'contained' : 'containment-unverified',
+        verified ? `${client} contained` : `${client} NOT contained`,
+      );
+      await incident.notify(
+        verified ? 'contained' : 'containment-unverified',
+        `${client}: ${verified ? 'secret rotated, tokens refused' : 'containment NOT verified'}`,
+      );
+
+      // What did the service account do with it?
+      if (!incident.closing) {
+        await incident.announcePhase('investigate', `trace what the service account of ${client} did`);
+        const since =
+          input.compromisedSince ??
+          new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
+        try {
+          const { ref, summary } = await run(
+            'investigate',
+            `investigate ${principal.username} since ${since}`,
+            {
+              evidenceId: state.evidenceId,
+              principal,
+              since,
+              until: new Date().toISOString(),
+            },
+          );
+          state.investigation = summary;
+          incident.addEvidence(ref, `investigation report: ${summary.findings.length} finding(s)`);
+          for (const f of summary.findings.filter(
+            (x) => x.kind === 'grant-by-principal' || x.kind === 'role-grant',
+          ))
+            incident.log('note', `finding: ${describeFinding(f)}`);
+        } catch (err) {
+          incident.log('note', `investigation FAILED: ${failureText(err)}`);
+        }
+        incident.enterPhase('review', 'write the post-incident review');
+        await recordReview(incident, 'post-incident review');
+      }
+    }
+  }
+
+  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
+    return continueAsNew<typeof leakedClientSecret>({ ...input, carried: state });
+  }
+  return state;
+}
+
+function outcomeOf(state: IncidentState, action: string): string {
+  const a = [...state.actions].reverse().find((x) => x.action === action);
+  if (!a) return 'not run';
+  return a.status === 'done' ? a.outcome.detail : a.status === 'failed' ? a.error : a.reason;
+}
