@@ -131,6 +131,16 @@ export interface IdentityProvider {
   rotateClientSecret(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
   /** Invalidates every token issued to the client so far (its not-before), once per incident. */
   revokeClientTokens(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
+  /** Realm-wide: the active token-signing keys (kid, algorithm, provider). */
+  signingKeys(realm: string): Promise<Extract<Finding, { kind: 'signing-key' }>[]>;
+  /**
+   * Realm-wide: new signing keys, the old ones disabled (or passive), everyone logged out; once per
+   * incident (`since`), proven by the JWKS and a token minted before.
+   */
+  rotateRealmSigningKeys(
+    realm: string,
+    opts: { since: string; oldKeys: 'disable' | 'passive' },
+  ): Promise<EradicationOutcome>;
   /** Ends one session of the principal (a stolen one), leaving its other sessions alone. */
   revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome>;
   /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */

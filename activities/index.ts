@@ -214,6 +214,27 @@ export function createActivities(deps: ActivityDeps) {
       p.revokeClientTokens(principal, needClient(clientId), { since: since ?? new Date(0).toISOString() }),
     ),
 
+    /** Realm-wide: the active signing keys (ids and algorithms, never key material) into evidence. */
+    async recordSigningKeys(
+      input: PrincipalInput & EvidenceInput,
+    ): Promise<{ ref: EvidenceRef; keys: string[] }> {
+      const keys = await asActivityFailure(() =>
+        provider(input.principal).signingKeys(input.principal.realm),
+      );
+      const ref = await record(input.evidenceId, 'signing-keys', keys);
+      return { ref, keys: keys.map((k) => `${k.kid} (${k.algorithm})`) };
+    },
+    /** Realm-wide signing-key rotation; before and after go to the evidence chain. */
+    rotateRealmSigningKeys: act(async (p, { principal, since, oldSigningKeys, evidenceId }) => {
+      const outcome = await p.rotateRealmSigningKeys(principal.realm, {
+        since: since ?? new Date(0).toISOString(),
+        oldKeys: oldSigningKeys ?? 'disable',
+      });
+      const recorded = { ...outcome, action: 'rotateRealmSigningKeys' as const };
+      if (evidenceId) await record(evidenceId, 'signing-key-rotation', recorded);
+      return recorded;
+    }),
+
     /** Ends one (stolen) session, leaving the principal's others alone. */
     revokeSession: act((p, { principal, sessionId }) => {
       if (!sessionId)

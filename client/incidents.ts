@@ -22,6 +22,7 @@ export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'session-hijack': 'sessionHijack',
   'mfa-fatigue': 'mfaFatigue',
   'leaked-client-secret': 'leakedClientSecret',
+  'signing-key-compromise': 'signingKeyCompromise',
 };
 
 export interface OpenIncidentCommand {

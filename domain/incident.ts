@@ -36,7 +36,11 @@ export const PLAYBOOKS = [
   'session-hijack',
   'mfa-fatigue',
   'leaked-client-secret',
+  'signing-key-compromise',
 ] as const;
+
+/** The principal of a realm-wide incident (signing-key compromise): the realm itself. */
+export const REALM_SUBJECT = '(realm)';
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
 export const PROVIDERS = ['keycloak'] as const;
@@ -119,7 +123,8 @@ export type ActionName =
   | 'escalateToAccount'
   | 'containWithoutAnswer'
   | 'rotateClientSecret'
-  | 'revokeClientTokens';
+  | 'revokeClientTokens'
+  | 'rotateRealmSigningKeys';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {

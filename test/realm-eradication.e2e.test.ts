@@ -270,3 +270,60 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
   await api.untilPhase(id, ['closed']);
   captureHistory(id, 'signing-key-rotation-hardening');
 });
+
+it('signing-key compromise as its own playbook: one incident for the realm, rotated after two approvals', async () => {
+  const realm2 = await corp.createRealmLikeCorp(`keys-${randomUUID().slice(0, 8)}`);
+  try {
+    const user = await realm2.createUser('anyone');
+    const before = await realm2.login(user);
+    const kidOf = (jwt: string) =>
+      (JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url').toString()) as { kid: string }).kid;
+    const oldKid = kidOf(before.access_token);
+
+    const open = () =>
+      api.call(
+        'POST',
+        '/incidents',
+        {
+          playbook: 'signing-key-compromise',
+          principal: { provider: 'keycloak', realm: realm2.realm, username: 'reported-by-siem' },
+          severity: 'critical',
+          summary: 'tokens with a valid signature but no matching session seen at the gateway',
+          policy: { rotateSigningKeys: { timeoutMs: 120_000 } },
+        },
+        RESPONDER,
+      );
+    const opened = await open();
+    expect(opened.status).toBe(201);
+    const id: string = opened.body.incidentId;
+    // One incident per realm: a second report joins it.
+    expect((await open()).body).toMatchObject({ incidentId: id, joined: true });
+
+    const approval = await api.pendingApproval(id, 'rotateSigningKeys');
+    expect(approval.quorum).toBe(2);
+    expect(await realm2.userinfo(before.access_token)).toBe(200); // nothing before the approvals
+    expect((await decide(id, approval.id, APPROVERS[0])).status).toBe(200);
+    expect((await decide(id, approval.id, APPROVERS[1])).status).toBe(200);
+
+    const state = await api.untilPhase(id, ['review', 'containment-unverified']);
+    expect(state.phase).toBe('review');
+    expect(state.principal.username).toBe('(realm)');
+    expect(state.verification?.checks[0]).toMatchObject({ name: 'old-keys-refused', ok: true });
+    expect(await realm2.publishedKids()).not.toContain(oldKid);
+    expect(await realm2.userinfo(before.access_token)).toBe(401);
+    expect((await realm2.refresh(before.refresh_token)).ok).toBe(false);
+    const after = await realm2.login(user);
+    expect(kidOf(after.access_token)).not.toBe(oldKid);
+    const evidence = await api.call('GET', `/incidents/${id}/evidence`);
+    expect(evidence.body.verification.ok).toBe(true);
+    expect(evidence.body.manifest.map((e: { kind: string }) => e.kind)).toEqual(
+      expect.arrayContaining(['signing-keys', 'signing-key-rotation']),
+    );
+
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+    await api.untilPhase(id, ['closed']);
+    captureHistory(id, 'signing-key-compromise');
+  } finally {
+    await realm2.deleteRealm();
+  }
+});

@@ -43,6 +43,7 @@ it('has fixtures for the lifecycle scenarios', () => {
       'session-hijack-escalated',
       'mfa-fatigue-not-me',
       'leaked-client-secret',
+      'signing-key-compromise',
     ]),
   );
 });

@@ -4,4 +4,5 @@ export { privilegeEscalation } from './privilege-escalation';
 export { sessionHijack } from './session-hijack';
 export { mfaFatigue } from './mfa-fatigue';
 export { leakedClientSecret } from './leaked-client-secret';
+export { signingKeyCompromise } from './signing-key-compromise';
 export { detector } from './detector';

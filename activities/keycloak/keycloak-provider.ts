@@ -254,6 +254,41 @@ export class KeycloakProvider implements IdentityProvider {
     return state;
   }
 
+  async signingKeys(realm: string) {
+    return this.realmOps(realm).activeSigningKeys();
+  }
+
+  async rotateRealmSigningKeys(realm: string, opts: { since: string; oldKeys: 'disable' | 'passive' }) {
+    const ops = this.realmOps(realm);
+    const step = await ops.rotateSigningKeys(await ops.activeSigningKeys(), opts);
+    return {
+      action: 'rotateSigningKeys' as const,
+      changed: step.changed,
+      detail: `${step.after}${step.proof ? `; proof: ${step.proof}` : ''}`,
+      steps: [step],
+    };
+  }
+
+  /** Realm-wide operations, with no account involved. */
+  private realmOps(realm: string): KeycloakRealm {
+    const { admin, oidc } = this.realm(realm);
+    const principal = { provider: 'keycloak' as const, realm, username: '(realm)' };
+    const own =
+      this.settings.adminRealm && this.settings.adminRealm !== realm
+        ? new RealmOidc({ ...this.settings, realm })
+        : oidc;
+    return new KeycloakRealm(
+      admin,
+      realm,
+      own,
+      (fn, opts) => call(principal, fn, opts),
+      () => {
+        for (const entry of this.realms.values()) entry.oidc.forgetToken();
+        own.forgetToken();
+      },
+    );
+  }
+
   async rotateClientSecret(
     principal: Principal,
     clientId: string,

@@ -163,7 +163,7 @@ export class KeycloakRealm {
    * and a token the engine minted under the old key is refused by introspection.
    */
   async rotateSigningKeys(
-    keys: KeyFinding[],
+    found: KeyFinding[],
     opts: { since: string; oldKeys: 'disable' | 'passive' },
   ): Promise<EradicationStep> {
     const { admin, realm, call } = this;
@@ -173,6 +173,8 @@ export class KeycloakRealm {
       throw new IdentityProviderError('KeycloakNotFound', `KeycloakNotFound: realm '${realm}'`, false);
     const providers = await call(() => admin.components.find({ realm, type: KEY_PROVIDER }));
     const ours = providers.find((c) => c.name === name);
+    // On a retry the incident's own new key may be among those found: it is not an old key.
+    const keys = found.filter((k) => k.providerId !== ours?.id);
     const finding = keys[0] ?? { kind: 'signing-key', kid: '?', algorithm: '?', providerId: '?' };
 
     // A token signed by the old key, held in memory only, to prove it is refused afterwards.
@@ -255,7 +257,8 @@ export class KeycloakRealm {
     };
   }
 
-  private async activeSigningKeys(): Promise<KeyFinding[]> {
+  /** The realm's active token-signing keys (what a forger would have needed). */
+  async activeSigningKeys(): Promise<KeyFinding[]> {
     const { admin, realm, call } = this;
     const meta = await call(() => admin.realms.getKeys({ realm }));
     return (meta.keys ?? [])

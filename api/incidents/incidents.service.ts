@@ -7,7 +7,13 @@ import { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { verifyIncidentEvidence } from '../../evidence/store';
 import { buildReview, ReviewReport } from '../../domain/review';
-import type { Alert, IncidentState, Principal, RequestOrigin } from '../../domain/incident';
+import {
+  REALM_SUBJECT,
+  type Alert,
+  type IncidentState,
+  type Principal,
+  type RequestOrigin,
+} from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
 import { IncidentReceipt, openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
 import type { EngineConfig } from '../../config/config';
@@ -46,7 +52,11 @@ export class IncidentsService {
   ) {}
 
   async open(req: OpenIncidentRequest, actor: string, origin?: RequestOrigin): Promise<OpenedIncident> {
-    const principal: Principal = req.principal;
+    // A signing-key compromise is about the realm, not an account: one open incident per realm.
+    const principal: Principal =
+      req.playbook === 'signing-key-compromise'
+        ? { ...req.principal, username: REALM_SUBJECT }
+        : req.principal;
     const alert: Alert = {
       id: req.alertId ?? randomUUID(),
       source: req.source,

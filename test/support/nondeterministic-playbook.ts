@@ -25,3 +25,4 @@ export const privilegeEscalation = withExtraStep(current.privilegeEscalation);
 export const sessionHijack = withExtraStep(current.sessionHijack);
 export const mfaFatigue = withExtraStep(current.mfaFatigue);
 export const leakedClientSecret = withExtraStep(current.leakedClientSecret);
+export const signingKeyCompromise = withExtraStep(current.signingKeyCompromise);

@@ -1,0 +1,98 @@
+/**
+ * Playbook: forged tokens / signing-key compromise.
+ *
+ * Someone may hold the realm's token-signing key: every token is suspect. Record the keys in use,
+ * then — after two people approve, because it logs everyone out — put a new key in front, disable
+ * the old ones and move the realm's not-before so every session and token issued under them ends,
+ * proven by the realm's published keys and a token minted before. Then review.
+ */
+import { continueAsNew } from '@temporalio/workflow';
+import type { IncidentState } from '../domain/incident';
+import { resolveCompromisedCredentialPolicy } from '../domain/policy';
+import type { IncidentInput } from './definitions';
+import { run } from './kit/activities';
+import { awaitApproval, goesAhead } from './kit/approvals';
+import { failureText, Incident } from './kit/incident';
+import { holdOpenThenClose, recordReview } from './kit/steps';
+
+export async function signingKeyCompromise(input: IncidentInput): Promise<IncidentState> {
+  // The same rotation policy compromised-credential uses when it suspects forged tokens.
+  const { rotateSigningKeys, oldSigningKeys, holdOpenMs } = resolveCompromisedCredentialPolicy(input.policy);
+  const incident = new Incident(input);
+  const { state } = incident;
+  const realm = `${input.principal.provider} realm '${input.principal.realm}'`;
+
+  if (!input.carried) {
+    incident.log(
+      'alert',
+      `incident opened by ${input.openedBy}: ${input.summary}`,
+      input.openedBy,
+      input.alert?.origin,
+    );
+    incident.addEvidence(
+      await run('recordEvidence', `record the alert about ${realm}`, {
+        evidenceId: state.evidenceId,
+        kind: 'alert',
+        content: input.alert,
+      }),
+      'alert recorded',
+    );
+    incident.enterPhase('evidence', `record the signing keys of ${realm}`);
+    let keys: string[] = [];
+    try {
+      const recorded = await run('recordSigningKeys', `record the signing keys of ${realm}`, {
+        evidenceId: state.evidenceId,
+        principal: input.principal,
+      });
+      keys = recorded.keys;
+      incident.addEvidence(recorded.ref, `active signing keys: ${keys.join(', ') || 'none'}`);
+    } catch (err) {
+      incident.log('note', `could not read the signing keys: ${failureText(err)}`);
+    }
+
+    incident.enterPhase('contain', `rotate the signing keys of ${realm}`);
+    const resolution = await awaitApproval(incident, {
+      action: 'rotateSigningKeys',
+      summary: `rotate the signing keys of ${realm} (${keys.length} active; old keys ${oldSigningKeys === 'disable' ? 'disabled' : 'kept passive'}; logs EVERYONE out)`,
+      policy: rotateSigningKeys,
+    });
+    const outcome = goesAhead(resolution)
+      ? await incident.act('rotateRealmSigningKeys', `rotate the signing keys of ${realm}`, {
+          oldSigningKeys,
+          evidenceId: state.evidenceId,
+        })
+      : (incident.skip('rotateRealmSigningKeys', `approval resolved as ${resolution}`), undefined);
+
+    incident.enterPhase('verify', 'check that tokens signed by the old keys are refused');
+    const verified = outcome !== undefined;
+    state.verification = {
+      verified,
+      checkedAt: new Date().toISOString(),
+      checks: [
+        {
+          name: 'old-keys-refused',
+          ok: verified,
+          detail: outcome?.detail ?? 'the keys were not rotated',
+        },
+      ],
+    };
+    if (verified) state.containedAt = new Date().toISOString();
+    incident.enterPhase(
+      verified ? 'contained' : 'containment-unverified',
+      verified ? `${realm}: new signing key, old ones refused` : `${realm}: signing keys NOT rotated`,
+    );
+    await incident.notify(
+      verified ? 'contained' : 'containment-unverified',
+      verified ? `${realm}: signing keys rotated; everyone logged out` : `${realm}: signing keys NOT rotated`,
+    );
+    if (!incident.closing) {
+      incident.enterPhase('review', 'write the post-incident review');
+      await recordReview(incident, 'post-incident review');
+    }
+  }
+
+  if ((await holdOpenThenClose(incident, holdOpenMs)) === 'continue-as-new') {
+    return continueAsNew<typeof signingKeyCompromise>({ ...input, carried: state });
+  }
+  return state;
+}
