@@ -2,28 +2,14 @@
  * The leaked-client-secret playbook on the real Keycloak: the client gets a new secret (the old one
  * is refused), every token issued to it before is refused, and the service account's use is traced.
  */
-import type { EngineConfig } from '../config/config';
-import { testConfig, TestApi, TestWorker } from './support/engine';
+import { useEngine } from './support/engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 import { KeycloakTestClient, REALM } from './support/keycloak';
 
 const RESPONDER = 'secret.responder';
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
-let config: EngineConfig;
-let worker: TestWorker;
-let api: TestApi;
-
-beforeAll(async () => {
-  config = testConfig();
-  worker = await TestWorker.start(config);
-  api = await TestApi.start(config);
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await worker?.stop();
-});
+const engine = useEngine();
 
 /** Client credentials grant returning the access token (or the error code). */
 async function tokenFor(clientId: string, secret: string): Promise<{ token?: string; error?: string }> {
@@ -44,7 +30,7 @@ it('rotates the leaked secret, refuses the tokens issued with it, and traces the
   const stolen = await tokenFor(client.id, client.secret);
   expect(await kc.introspect(stolen.token!)).toBe(true);
 
-  const opened = await api.call(
+  const opened = await engine.api.call(
     'POST',
     '/incidents',
     {
@@ -58,7 +44,7 @@ it('rotates the leaked secret, refuses the tokens issued with it, and traces the
   );
   expect(opened.status).toBe(201);
   const id: string = opened.body.incidentId;
-  const state = await api.untilPhase(id, ['review', 'containment-unverified']);
+  const state = await engine.api.untilPhase(id, ['review', 'containment-unverified']);
   expect(state.phase).toBe('review');
   expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
     ['secret-rotated', true],
@@ -82,10 +68,10 @@ it('rotates the leaked secret, refuses the tokens issued with it, and traces the
   });
 
   // Its use in the window: the client-credentials grant is in the service account's auth timeline.
-  const report = await api.call('GET', `/incidents/${id}/investigation`);
+  const report = await engine.api.call('GET', `/incidents/${id}/investigation`);
   expect(report.body.authTimeline.map((e: { type: string }) => e.type)).toContain('CLIENT_LOGIN');
 
-  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
-  await api.untilPhase(id, ['closed']);
+  await engine.api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await engine.api.untilPhase(id, ['closed']);
   captureHistory(id, 'leaked-client-secret');
 });

@@ -4,8 +4,7 @@
  * investigation, a rejection (or cancelling the incident) puts the role and the grantor back exactly
  * as they were. Every Keycloak assertion uses the test's own calls.
  */
-import type { EngineConfig } from '../config/config';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, useEngine } from './support/engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
@@ -13,20 +12,7 @@ import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
 const RESPONDER = 'esc.responder';
 const APPROVER = 'esc.approver';
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
-let config: EngineConfig;
-let worker: TestWorker;
-let api: TestApi;
-
-beforeAll(async () => {
-  config = testConfig();
-  worker = await TestWorker.start(config);
-  api = await TestApi.start(config);
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await worker?.stop();
-});
+const engine = useEngine();
 
 const realmRoles = async (u: TestUser) =>
   (await kc.admin<{ name: string }[]>('GET', `/users/${u.id}/role-mappings/realm`)).map((r) => r.name);
@@ -42,7 +28,7 @@ async function escalated() {
 }
 
 function open(grantee: TestUser, grantor: TestUser, severity: string, policy: Record<string, unknown> = {}) {
-  return api.call(
+  return engine.api.call(
     'POST',
     '/incidents',
     {
@@ -58,7 +44,7 @@ function open(grantee: TestUser, grantor: TestUser, severity: string, policy: Re
 }
 
 const decide = (id: string, approvalId: string, decision: 'approve' | 'reject') =>
-  api.call('POST', `/incidents/${id}/approvals`, { approvalId, decision }, APPROVER);
+  engine.api.call('POST', `/incidents/${id}/approvals`, { approvalId, decision }, APPROVER);
 
 it('reverts the grant, cuts the sessions and suspends the grantor before asking; a confirmation leads to the investigation', async () => {
   const { grantor, grantee, tokens } = await escalated();
@@ -66,9 +52,9 @@ it('reverts the grant, cuts the sessions and suspends the grantor before asking;
   expect(opened.status).toBe(201);
   const id: string = opened.body.incidentId;
 
-  const confirm = await api.pendingApproval(id, 'confirmIncident');
+  const confirm = await engine.api.pendingApproval(id, 'confirmIncident');
   expect(confirm.summary).toMatch(/was NOT authorised/);
-  const state = await api.incident(id);
+  const state = await engine.api.incident(id);
   expect(state.playbook).toBe('privilege-escalation');
   expect(state.phase).toBe('contained');
   expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
@@ -83,28 +69,28 @@ it('reverts the grant, cuts the sessions and suspends the grantor before asking;
   expect((await kc.user(grantee.id)).enabled).toBe(true); // precise: the grantee keeps its account
 
   expect((await decide(id, confirm.id, 'approve')).status).toBe(200);
-  const reviewed = await api.untilPhase(id, ['review']);
+  const reviewed = await engine.api.untilPhase(id, ['review']);
   expect(reviewed.investigation?.findings).toBeDefined();
-  const review = await api.call('GET', `/incidents/${id}/review`);
+  const review = await engine.api.call('GET', `/incidents/${id}/review`);
   expect(review.body.draft).toBeUndefined();
   expect(review.body.playbook).toBe('privilege-escalation');
   // Confirmed: nothing was put back.
   expect(await realmRoles(grantee)).not.toContain('ir-admin');
   expect((await kc.user(grantor.id)).enabled).toBe(false);
 
-  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
-  await api.untilPhase(id, ['closed']);
+  await engine.api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await engine.api.untilPhase(id, ['closed']);
   captureHistory(id, 'privilege-escalation-confirmed');
 });
 
 it('puts the role and the grantor back as they were when the approver says the grant was authorised', async () => {
   const { grantor, grantee } = await escalated();
   const id: string = (await open(grantee, grantor, 'critical')).body.incidentId;
-  const confirm = await api.pendingApproval(id, 'confirmIncident');
+  const confirm = await engine.api.pendingApproval(id, 'confirmIncident');
   expect((await kc.user(grantor.id)).enabled).toBe(false);
 
   expect((await decide(id, confirm.id, 'reject')).status).toBe(200);
-  const state = await api.untilPhase(id, ['review']);
+  const state = await engine.api.untilPhase(id, ['review']);
   expect(await realmRoles(grantee)).toContain('ir-admin');
   expect((await kc.user(grantor.id)).enabled).toBe(true);
   // Undone newest first, each as an action on the record.
@@ -115,8 +101,8 @@ it('puts the role and the grantor back as they were when the approver says the g
   ]);
   expect(state.timeline.map((t) => t.message)).toContainEqual(expect.stringMatching(/^false positive: /));
 
-  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
-  await api.untilPhase(id, ['closed']);
+  await engine.api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await engine.api.untilPhase(id, ['closed']);
   captureHistory(id, 'privilege-escalation-false-positive');
 });
 
@@ -124,14 +110,14 @@ it('puts everything back when the incident is cancelled, even mid-wait', async (
   const { grantor, grantee } = await escalated();
   // High severity: suspending the grantor needs an approval first.
   const id: string = (await open(grantee, grantor, 'high')).body.incidentId;
-  const suspend = await api.pendingApproval(id, 'suspendAccount');
+  const suspend = await engine.api.pendingApproval(id, 'suspendAccount');
   expect(await realmRoles(grantee)).not.toContain('ir-admin'); // reverted already
   expect((await decide(id, suspend.id, 'approve')).status).toBe(200);
-  await api.pendingApproval(id, 'confirmIncident');
+  await engine.api.pendingApproval(id, 'confirmIncident');
   expect((await kc.user(grantor.id)).enabled).toBe(false);
 
   // Cancelled from Temporal (UI or CLI), not through the API.
-  const handle = worker.client.workflow.getHandle(id);
+  const handle = engine.worker.client.workflow.getHandle(id);
   await handle.cancel();
   await expect(handle.result()).rejects.toThrow(/cancel/i);
   expect(await realmRoles(grantee)).toContain('ir-admin');
@@ -143,7 +129,7 @@ it('puts everything back when the incident is cancelled, even mid-wait', async (
 
 it('leaves the incident open, unverified, when the alert names no role', async () => {
   const user = await kc.createUser('norole');
-  const opened = await api.call(
+  const opened = await engine.api.call(
     'POST',
     '/incidents',
     {
@@ -155,9 +141,9 @@ it('leaves the incident open, unverified, when the alert names no role', async (
     RESPONDER,
   );
   const state = await eventually(async () => {
-    const s = await api.incident(opened.body.incidentId);
+    const s = await engine.api.incident(opened.body.incidentId);
     return s.phase === 'containment-unverified' ? s : undefined;
   }, 'unverified');
   expect(state.actions).toEqual([]);
-  await api.call('POST', `/incidents/${state.incidentId}/close`, { reason: 'test done' }, RESPONDER);
+  await engine.api.call('POST', `/incidents/${state.incidentId}/close`, { reason: 'test done' }, RESPONDER);
 });

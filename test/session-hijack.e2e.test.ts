@@ -3,8 +3,7 @@
  * session keeps working; without evidence nothing broader happens; a new detection about the
  * account escalates at once to containing the whole account.
  */
-import type { EngineConfig } from '../config/config';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, useEngine } from './support/engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
@@ -12,20 +11,7 @@ import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
 const RESPONDER = 'hijack.responder';
 const APPROVER = 'hijack.approver';
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
-let config: EngineConfig;
-let worker: TestWorker;
-let api: TestApi;
-
-beforeAll(async () => {
-  config = testConfig();
-  worker = await TestWorker.start(config);
-  api = await TestApi.start(config);
-});
-
-afterAll(async () => {
-  await api?.stop();
-  await worker?.stop();
-});
+const engine = useEngine();
 
 /** Two sessions of one person: the laptop (theirs) and the one whose cookie was stolen. */
 async function twoSessions() {
@@ -38,7 +24,7 @@ async function twoSessions() {
 }
 
 function open(user: TestUser, sessionId: string, severity = 'high') {
-  return api.call(
+  return engine.api.call(
     'POST',
     '/incidents',
     {
@@ -59,44 +45,44 @@ it('ends only the stolen session; without evidence the account is left alone', a
   expect(opened.status).toBe(201);
   const id: string = opened.body.incidentId;
 
-  const escalation = await api.pendingApproval(id, 'escalateToAccount');
-  expect((await api.incident(id)).phase).toBe('contained');
+  const escalation = await engine.api.pendingApproval(id, 'escalateToAccount');
+  expect((await engine.api.incident(id)).phase).toBe('contained');
   // As Keycloak says: the stolen session is gone, the laptop's still refreshes, the account is enabled.
   expect((await kc.refresh(stolen.refresh_token)).ok).toBe(false);
   expect((await kc.refresh(laptop.refresh_token)).ok).toBe(true);
   expect((await kc.user(user.id)).enabled).toBe(true);
 
   // A responder sees no reason to go further.
-  const decided = await api.call(
+  const decided = await engine.api.call(
     'POST',
     `/incidents/${id}/approvals`,
     { approvalId: escalation.id, decision: 'reject', comment: 'user confirmed the laptop is theirs' },
     APPROVER,
   );
   expect(decided.status).toBe(200);
-  const state = await api.untilPhase(id, ['review']);
+  const state = await engine.api.untilPhase(id, ['review']);
   expect(state.actions.map((a) => a.action)).toEqual(['revokeSession']);
   expect((await kc.user(user.id)).enabled).toBe(true);
   expect((await kc.refresh(laptop.refresh_token)).ok).toBe(true);
 
-  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
-  await api.untilPhase(id, ['closed']);
+  await engine.api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await engine.api.untilPhase(id, ['closed']);
   captureHistory(id, 'session-hijack-precise');
 });
 
 it('escalates to the whole account at once when a new detection about it arrives', async () => {
   const { user, laptop, stolen } = await twoSessions();
   const id: string = (await open(user, stolen.session_state!)).body.incidentId;
-  await api.pendingApproval(id, 'escalateToAccount');
+  await engine.api.pendingApproval(id, 'escalateToAccount');
 
   // Evidence the attacker has more than that session: another alert about the account joins.
-  const again = await api.openIncident(user.username, 'detector.keycloak', {
+  const again = await engine.api.openIncident(user.username, 'detector.keycloak', {
     summary: 'login from the attacker address with the password',
   });
   expect(again.body).toMatchObject({ incidentId: id, joined: true });
 
   const state = await eventually(async () => {
-    const s = await api.incident(id);
+    const s = await engine.api.incident(id);
     return s.actions.some((a) => a.action === 'disableAccount') &&
       s.phase !== 'contain' &&
       s.phase !== 'verify'
@@ -110,8 +96,8 @@ it('escalates to the whole account at once when a new detection about it arrives
   expect((await kc.refresh(laptop.refresh_token)).ok).toBe(false);
   expect(await kc.sessions(user.id)).toHaveLength(0);
 
-  await api.untilPhase(id, ['review']);
-  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
-  await api.untilPhase(id, ['closed']);
+  await engine.api.untilPhase(id, ['review']);
+  await engine.api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  await engine.api.untilPhase(id, ['closed']);
   captureHistory(id, 'session-hijack-escalated');
 });

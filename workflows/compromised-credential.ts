@@ -19,7 +19,14 @@ import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
 import { recoverInWaves, WaveMember } from './kit/recovery';
-import { cutAccess, holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
+import {
+  cutAccess,
+  holdOpenThenClose,
+  recordReview,
+  snapshotPrincipal,
+  verify,
+  recordOpening,
+} from './kit/steps';
 import { describeFinding } from '../domain/review';
 
 const INDICATOR_TTL_MS = 30 * 24 * 60 * 60_000;
@@ -34,20 +41,7 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
 
   if (!input.carried) {
     // Triage
-    incident.log(
-      'alert',
-      `incident opened by ${input.openedBy}: ${input.summary}`,
-      input.openedBy,
-      input.alert?.origin,
-    );
-    incident.addEvidence(
-      await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
-        evidenceId: incident.state.evidenceId,
-        kind: 'alert',
-        content: input.alert,
-      }),
-      'alert recorded',
-    );
+    await recordOpening(incident, input, who);
 
     // Evidence before any destructive step
     incident.enterPhase('evidence', `snapshot sessions, consents, credentials, roles and events of ${who}`);

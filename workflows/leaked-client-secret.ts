@@ -13,7 +13,7 @@ import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
-import { holdOpenThenClose, recordReview, snapshotPrincipal } from './kit/steps';
+import { holdOpenThenClose, recordReview, snapshotPrincipal, recordOpening } from './kit/steps';
 
 /** Keycloak names a client's service account `service-account-<client id>`. */
 const SERVICE_ACCOUNT = /^service-account-(.+)$/;
@@ -26,20 +26,7 @@ export async function leakedClientSecret(input: IncidentInput): Promise<Incident
   const clientId = input.clientId ?? SERVICE_ACCOUNT.exec(principal.username)?.[1];
 
   if (!input.carried) {
-    incident.log(
-      'alert',
-      `incident opened by ${input.openedBy}: ${input.summary}`,
-      input.openedBy,
-      input.alert?.origin,
-    );
-    incident.addEvidence(
-      await run('recordEvidence', `record the alert about ${clientId ?? principal.username}`, {
-        evidenceId: state.evidenceId,
-        kind: 'alert',
-        content: input.alert,
-      }),
-      'alert recorded',
-    );
+    await recordOpening(incident, input, clientId ?? principal.username);
     if (!clientId) {
       incident.enterPhase(
         'containment-unverified',

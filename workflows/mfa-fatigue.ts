@@ -13,7 +13,14 @@ import { userAnswerUpdate, type IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
-import { cutAccess, holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
+import {
+  cutAccess,
+  holdOpenThenClose,
+  recordReview,
+  snapshotPrincipal,
+  verify,
+  recordOpening,
+} from './kit/steps';
 
 export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
   const policy = resolveMfaFatiguePolicy(input.policy);
@@ -47,20 +54,7 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
   );
 
   if (!input.carried) {
-    incident.log(
-      'alert',
-      `incident opened by ${input.openedBy}: ${input.summary}`,
-      input.openedBy,
-      input.alert?.origin,
-    );
-    incident.addEvidence(
-      await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
-        evidenceId: state.evidenceId,
-        kind: 'alert',
-        content: input.alert,
-      }),
-      'alert recorded',
-    );
+    await recordOpening(incident, input, who);
     incident.enterPhase('evidence', `snapshot ${who} before asking`);
     await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
 

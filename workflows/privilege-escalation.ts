@@ -16,7 +16,7 @@ import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { Compensations } from './kit/compensation';
 import { failureText, Incident } from './kit/incident';
-import { holdOpenThenClose, recordReview, snapshotPrincipal } from './kit/steps';
+import { holdOpenThenClose, recordReview, snapshotPrincipal, recordOpening } from './kit/steps';
 
 export async function privilegeEscalation(input: IncidentInput): Promise<IncidentState> {
   const policy = resolvePrivilegeEscalationPolicy(input.policy);
@@ -27,20 +27,7 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
 
   if (!input.carried) {
     await undo.guard(async () => {
-      incident.log(
-        'alert',
-        `incident opened by ${input.openedBy}: ${input.summary}`,
-        input.openedBy,
-        input.alert?.origin,
-      );
-      incident.addEvidence(
-        await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
-          evidenceId: incident.state.evidenceId,
-          kind: 'alert',
-          content: input.alert,
-        }),
-        'alert recorded',
-      );
+      await recordOpening(incident, input, who);
       const escalation = input.escalation ?? escalationFromAlert(input);
       if (!escalation) {
         incident.enterPhase('containment-unverified', 'the alert names no role: nothing precise to revert');

@@ -14,7 +14,14 @@ import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
-import { cutAccess, holdOpenThenClose, recordReview, snapshotPrincipal, verify } from './kit/steps';
+import {
+  cutAccess,
+  holdOpenThenClose,
+  recordReview,
+  snapshotPrincipal,
+  verify,
+  recordOpening,
+} from './kit/steps';
 
 export async function sessionHijack(input: IncidentInput): Promise<IncidentState> {
   const policy = resolveSessionHijackPolicy(input.policy);
@@ -24,20 +31,7 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
 
   if (!input.carried) {
     // Triage: the alert, and the session it names.
-    incident.log(
-      'alert',
-      `incident opened by ${input.openedBy}: ${input.summary}`,
-      input.openedBy,
-      input.alert?.origin,
-    );
-    incident.addEvidence(
-      await run('recordEvidence', `record the alert that opened the incident on ${who}`, {
-        evidenceId: incident.state.evidenceId,
-        kind: 'alert',
-        content: input.alert,
-      }),
-      'alert recorded',
-    );
+    await recordOpening(incident, input, who);
     const sessionId = input.sessionId ?? sessionFromAlert(input);
     if (!sessionId) {
       incident.enterPhase('containment-unverified', 'the alert names no session: nothing precise to end');

@@ -13,7 +13,7 @@ import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
-import { holdOpenThenClose, recordReview } from './kit/steps';
+import { holdOpenThenClose, recordReview, recordOpening } from './kit/steps';
 
 export async function signingKeyCompromise(input: IncidentInput): Promise<IncidentState> {
   // The same rotation policy compromised-credential uses when it suspects forged tokens.
@@ -23,20 +23,7 @@ export async function signingKeyCompromise(input: IncidentInput): Promise<Incide
   const realm = `${input.principal.provider} realm '${input.principal.realm}'`;
 
   if (!input.carried) {
-    incident.log(
-      'alert',
-      `incident opened by ${input.openedBy}: ${input.summary}`,
-      input.openedBy,
-      input.alert?.origin,
-    );
-    incident.addEvidence(
-      await run('recordEvidence', `record the alert about ${realm}`, {
-        evidenceId: state.evidenceId,
-        kind: 'alert',
-        content: input.alert,
-      }),
-      'alert recorded',
-    );
+    await recordOpening(incident, input, realm);
     incident.enterPhase('evidence', `record the signing keys of ${realm}`);
     let keys: string[] = [];
     try {

@@ -5,10 +5,29 @@
  */
 import { allHandlersFinished, condition } from '@temporalio/workflow';
 import { principalLabel, type ContainmentVerification, type Principal } from '../../domain/incident';
+import type { IncidentInput } from '../definitions';
 import { run } from './activities';
 import { failureText, Incident } from './incident';
 
 const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
+
+/** Triage: the incident's opening on the timeline, and the alert that opened it as evidence. */
+export async function recordOpening(incident: Incident, input: IncidentInput, about: string): Promise<void> {
+  incident.log(
+    'alert',
+    `incident opened by ${input.openedBy}: ${input.summary}`,
+    input.openedBy,
+    input.alert?.origin,
+  );
+  incident.addEvidence(
+    await run('recordEvidence', `record the alert that opened the incident on ${about}`, {
+      evidenceId: incident.state.evidenceId,
+      kind: 'alert',
+      content: input.alert,
+    }),
+    'alert recorded',
+  );
+}
 
 /** Snapshots what containment would destroy for `principal` into the evidence chain. */
 export async function snapshotPrincipal(incident: Incident, principal: Principal, lookbackMs?: number) {
