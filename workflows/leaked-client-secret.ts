@@ -8,12 +8,17 @@
 import { continueAsNew } from '@temporalio/workflow';
 import { principalLabel, type IncidentState } from '../domain/incident';
 import { resolveLeakedClientSecretPolicy } from '../domain/policy';
-import { describeFinding } from '../domain/review';
 import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { failureText, Incident } from './kit/incident';
-import { holdOpenThenClose, recordReview, snapshotPrincipal, recordOpening } from './kit/steps';
+import {
+  holdOpenThenClose,
+  recordReview,
+  snapshotPrincipal,
+  recordOpening,
+  investigatePrincipal,
+} from './kit/steps';
 
 /** Keycloak names a client's service account `service-account-<client id>`. */
 const SERVICE_ACCOUNT = /^service-account-(.+)$/;
@@ -96,26 +101,12 @@ export async function leakedClientSecret(input: IncidentInput): Promise<Incident
         const since =
           input.compromisedSince ??
           new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
-        try {
-          const { ref, summary } = await run(
-            'investigate',
-            `investigate ${principal.username} since ${since}`,
-            {
-              evidenceId: state.evidenceId,
-              principal,
-              since,
-              until: new Date().toISOString(),
-            },
-          );
-          state.investigation = summary;
-          incident.addEvidence(ref, `investigation report: ${summary.findings.length} finding(s)`);
-          for (const f of summary.findings.filter(
-            (x) => x.kind === 'grant-by-principal' || x.kind === 'role-grant',
-          ))
-            incident.log('note', `finding: ${describeFinding(f)}`);
-        } catch (err) {
-          incident.log('note', `investigation FAILED: ${failureText(err)}`);
-        }
+        await investigatePrincipal(
+          incident,
+          principal,
+          since,
+          (f) => f.kind === 'grant-by-principal' || f.kind === 'role-grant',
+        );
         incident.enterPhase('review', 'write the post-incident review');
         await recordReview(incident, 'post-incident review');
       }

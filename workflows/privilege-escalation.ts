@@ -10,13 +10,18 @@
 import { continueAsNew } from '@temporalio/workflow';
 import { principalLabel, type IncidentState, type Principal } from '../domain/incident';
 import { resolvePrivilegeEscalationPolicy } from '../domain/policy';
-import { describeFinding } from '../domain/review';
 import type { Escalation, IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { Compensations } from './kit/compensation';
 import { failureText, Incident } from './kit/incident';
-import { holdOpenThenClose, recordReview, snapshotPrincipal, recordOpening } from './kit/steps';
+import {
+  holdOpenThenClose,
+  recordReview,
+  snapshotPrincipal,
+  recordOpening,
+  investigatePrincipal,
+} from './kit/steps';
 
 export async function privilegeEscalation(input: IncidentInput): Promise<IncidentState> {
   const policy = resolvePrivilegeEscalationPolicy(input.policy);
@@ -123,20 +128,7 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
       const since =
         escalation.grantedAt ??
         new Date(Date.parse(incident.state.openedAt) - policy.investigationLookbackMs).toISOString();
-      try {
-        const { ref, summary } = await run('investigate', `investigate ${who} since ${since}`, {
-          evidenceId: incident.state.evidenceId,
-          principal: grantee,
-          since,
-          until: new Date().toISOString(),
-        });
-        incident.state.investigation = summary;
-        incident.addEvidence(ref, `investigation report: ${summary.findings.length} finding(s)`);
-        for (const f of summary.findings.filter((x) => x.kind === 'grant-by-principal'))
-          incident.log('note', `finding: ${describeFinding(f)}`);
-      } catch (err) {
-        incident.log('note', `investigation FAILED: ${failureText(err)}`);
-      }
+      await investigatePrincipal(incident, grantee, since, (f) => f.kind === 'grant-by-principal');
       incident.enterPhase('review', 'write the post-incident review');
       await recordReview(incident, 'post-incident review');
     });

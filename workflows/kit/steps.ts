@@ -4,7 +4,13 @@
  * and write the post-incident review into the evidence chain.
  */
 import { allHandlersFinished, condition } from '@temporalio/workflow';
-import { principalLabel, type ContainmentVerification, type Principal } from '../../domain/incident';
+import {
+  principalLabel,
+  type ContainmentVerification,
+  type Finding,
+  type Principal,
+} from '../../domain/incident';
+import { describeFinding } from '../../domain/review';
 import type { IncidentInput } from '../definitions';
 import { run } from './activities';
 import { failureText, Incident } from './incident';
@@ -27,6 +33,32 @@ export async function recordOpening(incident: Incident, input: IncidentInput, ab
     }),
     'alert recorded',
   );
+}
+
+/**
+ * Investigates what `principal` did from `since` (read-only; the report is evidence), logs the
+ * findings `worth` naming on the timeline, and keeps the summary on the incident. A failure is
+ * logged, never thrown.
+ */
+export async function investigatePrincipal(
+  incident: Incident,
+  principal: Principal,
+  since: string,
+  worth: (f: Finding) => boolean,
+): Promise<void> {
+  try {
+    const { ref, summary } = await run('investigate', `investigate ${principal.username} since ${since}`, {
+      evidenceId: incident.state.evidenceId,
+      principal,
+      since,
+      until: new Date().toISOString(),
+    });
+    incident.state.investigation = summary;
+    incident.addEvidence(ref, `investigation report: ${summary.findings.length} finding(s)`);
+    for (const f of summary.findings.filter(worth)) incident.log('note', `finding: ${describeFinding(f)}`);
+  } catch (err) {
+    incident.log('note', `investigation FAILED: ${failureText(err)}`);
+  }
 }
 
 /** Snapshots what containment would destroy for `principal` into the evidence chain. */
