@@ -21,7 +21,7 @@ import {
   parseRetryAfter,
   PrincipalSnapshot,
 } from '../identity-provider';
-import { peekClaims, RealmOidc } from './oidc';
+import { nextWholeSecond, peekClaims, RealmOidc } from './oidc';
 
 export interface KeycloakSettings {
   baseUrl: string;
@@ -329,7 +329,7 @@ export class KeycloakProvider implements IdentityProvider {
         detail: `tokens of '${clientId}' already revoked during this incident`,
       };
     }
-    const notBefore = Math.floor(Date.now() / 1000);
+    const notBefore = await nextWholeSecond();
     await call(principal, () => admin.clients.update({ id: client.id!, realm }, { ...client, notBefore }));
     return {
       action: 'revokeClientTokens',

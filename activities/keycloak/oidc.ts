@@ -136,3 +136,14 @@ export function peekClaims(token: string): Record<string, unknown> | undefined {
     return undefined;
   }
 }
+
+/**
+ * Waits for the next whole second and returns it (Unix seconds). Keycloak compares whole seconds
+ * and refuses only tokens issued *before* a not-before: set to this, it also refuses a token minted
+ * in the second just ended, and none minted after (found by CI, where a token and the revocation
+ * fell in the same second).
+ */
+export async function nextWholeSecond(): Promise<number> {
+  await new Promise((r) => setTimeout(r, 1005 - (Date.now() % 1000)));
+  return Math.floor(Date.now() / 1000);
+}

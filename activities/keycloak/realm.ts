@@ -6,7 +6,7 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { Finding, RealmFix } from '../../domain/incident';
 import { EradicationStep, IdentityProviderError } from '../identity-provider';
-import type { RealmOidc } from './oidc';
+import { nextWholeSecond, type RealmOidc } from './oidc';
 
 type Call = <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T>;
 type SettingFinding = Extract<Finding, { kind: 'realm-setting' }>;
@@ -214,7 +214,7 @@ export class KeycloakRealm {
       this.onKeysRotated();
       changed = true;
     }
-    const notBefore = Math.floor(Date.now() / 1000);
+    const notBefore = await nextWholeSecond();
     if ((rep.notBefore ?? 0) * 1000 < Date.parse(opts.since)) {
       await call(() => admin.realms.logoutAll({ realm }));
       await call(() => admin.realms.update({ realm }, { notBefore }));
