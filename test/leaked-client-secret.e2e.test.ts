@@ -2,7 +2,7 @@
  * The leaked-client-secret playbook on the real Keycloak: the client gets a new secret (the old one
  * is refused), every token issued to it before is refused, and the service account's use is traced.
  */
-import { useEngine } from './support/engine';
+import { useEngine } from './support/use-engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 import { KeycloakTestClient, REALM } from './support/keycloak';

@@ -4,7 +4,8 @@
  * investigation, a rejection (or cancelling the incident) puts the role and the grantor back exactly
  * as they were. Every Keycloak assertion uses the test's own calls.
  */
-import { eventually, useEngine } from './support/engine';
+import { eventually } from './support/engine';
+import { useEngine } from './support/use-engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';

@@ -3,7 +3,8 @@
  * session keeps working; without evidence nothing broader happens; a new detection about the
  * account escalates at once to containing the whole account.
  */
-import { eventually, useEngine } from './support/engine';
+import { eventually } from './support/engine';
+import { useEngine } from './support/use-engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';

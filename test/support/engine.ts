@@ -156,24 +156,6 @@ export class TestApi {
   }
 }
 
-/**
- * A worker and the API for this test file: started before its tests, stopped after them. Read
- * `engine.api`, `engine.worker`, `engine.config` inside tests (they exist once `beforeAll` ran).
- */
-export function useEngine(configure: () => EngineConfig | Promise<EngineConfig> = testConfig) {
-  const engine = {} as { config: EngineConfig; worker: TestWorker; api: TestApi };
-  beforeAll(async () => {
-    engine.config = await configure();
-    engine.worker = await TestWorker.start(engine.config);
-    engine.api = await TestApi.start(engine.config);
-  });
-  afterAll(async () => {
-    await engine.api?.stop();
-    await engine.worker?.stop();
-  });
-  return engine;
-}
-
 export function compromisedCredentialAlert(username: string, extra: Record<string, unknown> = {}) {
   return {
     playbook: 'compromised-credential',
