@@ -1,0 +1,367 @@
+/**
+ * The lab identity provider: a small, in-process OpenID Connect provider for exercises and demos.
+ * It issues real RS256 tokens (verifiable with its JWKS), answers RFC 7662 introspection and RFC
+ * 7009 revocation, refreshes, and serves userinfo, so containment checks against it are real
+ * protocol checks. Users, sessions, clients and signing keys live in memory; every login and
+ * refresh is an event, in Keycloak's event shape, for detection.
+ *
+ * It is a lab: passwords are compared in memory, nothing persists, and it listens on loopback.
+ * Nothing selects it but explicit configuration.
+ */
+import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, jwtVerify, SignJWT, createLocalJWKSet, type JWK } from 'jose';
+
+export interface LabUser {
+  id: string;
+  username: string;
+  password: string;
+  enabled: boolean;
+  roles: Set<string>;
+  requiredActions: Set<string>;
+  /** Unix seconds: tokens issued before are refused. */
+  notBefore: number;
+}
+
+export interface LabClient {
+  clientId: string;
+  /** Absent for a public client. */
+  secret?: string;
+  notBefore: number;
+}
+
+interface Session {
+  id: string;
+  userId: string;
+  clientId: string;
+  startedAt: number;
+}
+
+interface SigningKey {
+  kid: string;
+  privateKey: KeyObject;
+  jwk: JWK;
+  status: 'active' | 'passive' | 'disabled';
+}
+
+/** Keycloak's event shape (REST representation), so the same parser and rules read it. */
+export interface LabEvent {
+  id: string;
+  time: number;
+  type: string;
+  realmName: string;
+  clientId?: string;
+  userId?: string;
+  sessionId?: string;
+  ipAddress?: string;
+  error?: string;
+  details: Record<string, string>;
+}
+
+const ACCESS_TTL_S = 300;
+const REFRESH_TTL_S = 1800;
+
+export class LabIdp {
+  readonly users = new Map<string, LabUser>();
+  readonly clients = new Map<string, LabClient>();
+  readonly sessions = new Map<string, Session>();
+  readonly events: LabEvent[] = [];
+  private readonly keys: SigningKey[] = [];
+  private readonly revokedRefresh = new Set<string>();
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly issuer: string,
+    readonly realm: string,
+  ) {}
+
+  /** Starts the provider on a loopback port (0: any free one). */
+  static async start(opts: { realm?: string; port?: number } = {}): Promise<LabIdp> {
+    const realm = opts.realm ?? 'lab';
+    let idp!: LabIdp;
+    const server = http.createServer((req, res) => {
+      idp
+        .handle(req, res)
+        .catch((err: unknown) => json(res, 500, { error: 'server_error', error_description: String(err) }));
+    });
+    await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    idp = new LabIdp(server, `http://127.0.0.1:${port}/realms/${realm}`, realm);
+    await idp.rotateKeys('passive');
+    return idp;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((r) => this.server.close(r));
+  }
+
+  addUser(username: string, password: string, roles: string[] = []): LabUser {
+    const user: LabUser = {
+      id: randomUUID(),
+      username,
+      password,
+      enabled: true,
+      roles: new Set(roles),
+      requiredActions: new Set(),
+      notBefore: 0,
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  addClient(clientId: string, secret?: string): LabClient {
+    const client: LabClient = { clientId, secret, notBefore: 0 };
+    this.clients.set(clientId, client);
+    return client;
+  }
+
+  userByName(username: string): LabUser | undefined {
+    return [...this.users.values()].find((u) => u.username.toLowerCase() === username.toLowerCase());
+  }
+
+  /** Ends every session of the user and refuses every token issued to them so far. */
+  logout(userId: string): number {
+    const ended = [...this.sessions.values()].filter((s) => s.userId === userId);
+    for (const s of ended) this.sessions.delete(s.id);
+    const user = this.users.get(userId);
+    // Tokens of ended sessions are refused with them; earlier seconds are refused outright.
+    if (user) user.notBefore = Math.floor(Date.now() / 1000);
+    return ended.length;
+  }
+
+  /** A new active key; the old ones become `old` (disabled: tokens they signed are refused). */
+  async rotateKeys(old: 'passive' | 'disabled'): Promise<string> {
+    for (const k of this.keys) if (k.status === 'active') k.status = old;
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const kid = createHash('sha256').update(randomUUID()).digest('base64url').slice(0, 16);
+    const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
+    this.keys.push({ kid, privateKey, jwk, status: 'active' });
+    return kid;
+  }
+
+  /** The kids the JWKS publishes (disabled keys are not). */
+  get publishedKids(): string[] {
+    return this.keys.filter((k) => k.status !== 'disabled').map((k) => k.kid);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.issuer);
+    const base = new URL(this.issuer).pathname;
+    const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : url.pathname;
+    const form = req.method === 'POST' ? new URLSearchParams(await body(req)) : new URLSearchParams();
+    const ip = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '')
+      .split(',')[0]
+      .trim();
+    switch (`${req.method} ${path}`) {
+      case 'GET /.well-known/openid-configuration':
+        return json(res, 200, this.discovery());
+      case 'GET /protocol/openid-connect/certs':
+        return json(res, 200, { keys: this.keys.filter((k) => k.status !== 'disabled').map((k) => k.jwk) });
+      case 'POST /protocol/openid-connect/token':
+        return this.token(req, form, ip, res);
+      case 'POST /protocol/openid-connect/token/introspect': {
+        if (!this.authenticateClient(req, form, true)) return json(res, 401, { error: 'invalid_client' });
+        const claims = await this.validate(form.get('token') ?? '');
+        return json(res, 200, claims ? { active: true, ...claims } : { active: false });
+      }
+      case 'POST /protocol/openid-connect/revoke': {
+        const client = this.authenticateClient(req, form, false);
+        if (!client) return json(res, 401, { error: 'invalid_client' });
+        const claims = await this.validate(form.get('token') ?? '', { allowRefresh: true });
+        if (claims?.typ === 'Refresh' && typeof claims.jti === 'string') {
+          this.revokedRefresh.add(claims.jti);
+          if (typeof claims.sid === 'string') this.sessions.delete(claims.sid);
+        }
+        res.writeHead(200).end();
+        return;
+      }
+      case 'GET /protocol/openid-connect/userinfo': {
+        const token = (req.headers.authorization ?? '').replace(/^Bearer /i, '');
+        const claims = await this.validate(token);
+        if (!claims) return json(res, 401, { error: 'invalid_token' });
+        return json(res, 200, { sub: claims.sub, preferred_username: claims.preferred_username });
+      }
+      default:
+        return json(res, 404, { error: 'not_found' });
+    }
+  }
+
+  private discovery() {
+    const oidc = `${this.issuer}/protocol/openid-connect`;
+    return {
+      issuer: this.issuer,
+      authorization_endpoint: `${oidc}/auth`,
+      token_endpoint: `${oidc}/token`,
+      introspection_endpoint: `${oidc}/token/introspect`,
+      revocation_endpoint: `${oidc}/revoke`,
+      userinfo_endpoint: `${oidc}/userinfo`,
+      jwks_uri: `${oidc}/certs`,
+      grant_types_supported: ['password', 'refresh_token', 'client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'none'],
+      id_token_signing_alg_values_supported: ['RS256'],
+      response_types_supported: ['code'],
+      subject_types_supported: ['public'],
+    };
+  }
+
+  private async token(
+    req: http.IncomingMessage,
+    form: URLSearchParams,
+    ip: string,
+    res: http.ServerResponse,
+  ) {
+    const client = this.authenticateClient(req, form, false);
+    if (!client) return json(res, 401, { error: 'invalid_client' });
+    const grant = form.get('grant_type');
+    const fail = (type: string, error: string, userId?: string, username?: string) => {
+      this.event(type, {
+        clientId: client.clientId,
+        userId,
+        ipAddress: ip,
+        error,
+        details: username ? { username } : {},
+      });
+      return json(res, 400, { error: 'invalid_grant', error_description: error });
+    };
+    if (grant === 'password') {
+      const username = form.get('username') ?? '';
+      const user = this.userByName(username);
+      if (!user || user.password !== form.get('password'))
+        return fail('LOGIN_ERROR', 'invalid_user_credentials', user?.id, username);
+      if (!user.enabled) return fail('LOGIN_ERROR', 'user_disabled', user.id, username);
+      if (user.requiredActions.size)
+        return fail('LOGIN_ERROR', 'resolve_required_actions', user.id, username);
+      const session: Session = {
+        id: randomUUID(),
+        userId: user.id,
+        clientId: client.clientId,
+        startedAt: Date.now(),
+      };
+      this.sessions.set(session.id, session);
+      this.event('LOGIN', {
+        clientId: client.clientId,
+        userId: user.id,
+        sessionId: session.id,
+        ipAddress: ip,
+        details: { username: user.username },
+      });
+      return json(res, 200, await this.tokens(user, session, client.clientId));
+    }
+    if (grant === 'refresh_token') {
+      const claims = await this.validate(form.get('refresh_token') ?? '', { allowRefresh: true });
+      const session = typeof claims?.sid === 'string' ? this.sessions.get(claims.sid) : undefined;
+      const user = session ? this.users.get(session.userId) : undefined;
+      if (!claims || claims.typ !== 'Refresh' || !session || !user || !user.enabled) {
+        return fail('REFRESH_TOKEN_ERROR', 'invalid_token', user?.id);
+      }
+      this.event('REFRESH_TOKEN', {
+        clientId: client.clientId,
+        userId: user.id,
+        sessionId: session.id,
+        ipAddress: ip,
+        details: { username: user.username },
+      });
+      return json(res, 200, await this.tokens(user, session, client.clientId));
+    }
+    if (grant === 'client_credentials') {
+      if (!client.secret) return json(res, 400, { error: 'unauthorized_client' });
+      this.event('CLIENT_LOGIN', { clientId: client.clientId, ipAddress: ip, details: {} });
+      const access = await this.sign(
+        { typ: 'Bearer', azp: client.clientId, sub: `client:${client.clientId}` },
+        ACCESS_TTL_S,
+      );
+      return json(res, 200, { access_token: access, token_type: 'Bearer', expires_in: ACCESS_TTL_S });
+    }
+    return json(res, 400, { error: 'unsupported_grant_type' });
+  }
+
+  private async tokens(user: LabUser, session: Session, clientId: string) {
+    const common = { sub: user.id, sid: session.id, azp: clientId, preferred_username: user.username };
+    const roles = { realm_access: { roles: [...user.roles] } };
+    return {
+      access_token: await this.sign({ ...common, ...roles, typ: 'Bearer' }, ACCESS_TTL_S),
+      refresh_token: await this.sign({ ...common, typ: 'Refresh' }, REFRESH_TTL_S),
+      id_token: await this.sign({ ...common, typ: 'ID', aud: clientId }, ACCESS_TTL_S),
+      token_type: 'Bearer',
+      expires_in: ACCESS_TTL_S,
+      refresh_expires_in: REFRESH_TTL_S,
+      session_state: session.id,
+    };
+  }
+
+  private async sign(claims: Record<string, unknown>, ttlS: number): Promise<string> {
+    const key = this.keys.find((k) => k.status === 'active')!;
+    return new SignJWT({ ...claims, jti: randomUUID() })
+      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlS}s`)
+      .sign(key.privateKey);
+  }
+
+  /**
+   * A token's claims if it is still good: signed by a published key, not expired, its session
+   * alive (user tokens), its user enabled, issued after the user's and client's not-before, and
+   * (refresh tokens) not revoked. Refresh tokens count only where `allowRefresh`.
+   */
+  private async validate(
+    token: string,
+    opts: { allowRefresh?: boolean } = {},
+  ): Promise<Record<string, unknown> | undefined> {
+    const jwks = createLocalJWKSet({
+      keys: this.keys.filter((k) => k.status !== 'disabled').map((k) => k.jwk),
+    });
+    const verified = await jwtVerify(token, jwks, { issuer: this.issuer }).catch(() => undefined);
+    if (!verified) return undefined;
+    const claims = verified.payload as Record<string, unknown>;
+    if (claims.typ === 'Refresh' && (!opts.allowRefresh || this.revokedRefresh.has(String(claims.jti))))
+      return undefined;
+    const iat = Number(claims.iat ?? 0);
+    const client = this.clients.get(String(claims.azp));
+    if (client && iat < client.notBefore) return undefined;
+    if (typeof claims.sid === 'string') {
+      const user = this.users.get(String(claims.sub));
+      if (!this.sessions.has(claims.sid) || !user?.enabled || iat < user.notBefore) return undefined;
+    }
+    return claims;
+  }
+
+  /** Which client is calling; `confidentialOnly` for endpoints public clients may not use. */
+  private authenticateClient(req: http.IncomingMessage, form: URLSearchParams, confidentialOnly: boolean) {
+    let id = form.get('client_id') ?? undefined;
+    let secret = form.get('client_secret') ?? undefined;
+    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (basic) {
+      const [u, p] = Buffer.from(basic, 'base64').toString().split(':');
+      id = decodeURIComponent(u);
+      secret = decodeURIComponent(p ?? '');
+    }
+    const client = id ? this.clients.get(id) : undefined;
+    if (!client) return undefined;
+    if (client.secret === undefined) return confidentialOnly ? undefined : client;
+    return client.secret === secret ? client : undefined;
+  }
+
+  private event(type: string, e: Omit<LabEvent, 'id' | 'time' | 'type' | 'realmName'>): void {
+    this.events.push({ id: randomUUID(), time: Date.now(), type, realmName: this.realm, ...e });
+  }
+}
+
+function body(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.on('data', (c: Buffer) => {
+      data += c.toString();
+      if (data.length > 64 * 1024) req.destroy(new Error('body too large'));
+    });
+    req.on('end', () => resolve(data));
+    req.on('error', reject);
+  });
+}
+
+function json(res: http.ServerResponse, status: number, value: unknown): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .end(JSON.stringify(value));
+}
