@@ -79,6 +79,7 @@ export class LabIdp {
   /** Starts the provider on a loopback port (0: any free one). */
   static async start(opts: { realm?: string; port?: number } = {}): Promise<LabIdp> {
     const realm = opts.realm ?? 'lab';
+    // eslint-disable-next-line prefer-const -- assigned once the server listens, read by its handler
     let idp!: LabIdp;
     const server = http.createServer((req, res) => {
       idp
