@@ -43,7 +43,8 @@ export const PLAYBOOKS = [
 export const REALM_SUBJECT = '(realm)';
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
-export const PROVIDERS = ['keycloak'] as const;
+/** `lab`: the in-process lab identity provider (exercises, demos), only when passed to the worker explicitly. */
+export const PROVIDERS = ['keycloak', 'lab'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** The identity under investigation, named the way its identity provider names it. */

@@ -3,6 +3,7 @@
  * Temporal client (detection opens incidents), running every playbook and detector on one task
  * queue. Used by worker/main.ts and by the tests.
  */
+import type { ActivityDeps } from '../activities';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -24,7 +25,13 @@ import { warnIfPlaintext } from '../client/connect';
 import { evidenceStoreFor } from '../evidence/store';
 import { SealedTokens } from '../evidence/sealed-tokens';
 
-export function activitiesFor(config: EngineConfig, client: Client, notifier?: Notifier) {
+export function activitiesFor(
+  config: EngineConfig,
+  client: Client,
+  notifier?: Notifier,
+  /** Connectors given explicitly (the lab identity provider): never a fallback for a configured one. */
+  extraProviders: ActivityDeps['providers'] = {},
+) {
   const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
   if (config.notifyWebhookUrl) notifiers.push(new WebhookNotifier(config.notifyWebhookUrl));
@@ -37,7 +44,7 @@ export function activitiesFor(config: EngineConfig, client: Client, notifier?: N
   }
   return withHeartbeats({
     ...createActivities({
-      providers: { keycloak },
+      providers: { ...extraProviders, keycloak },
       evidence: evidenceStoreFor(config),
       sealedTokens: new SealedTokens(config.evidenceDir),
       notifier: new FanOutNotifier(notifiers),
@@ -60,8 +67,13 @@ export async function createWorker(
   client: Client,
   {
     notifier,
+    providers,
     ...overrides
-  }: Partial<WorkerOptions> & { connection?: NativeConnection; notifier?: Notifier } = {},
+  }: Partial<WorkerOptions> & {
+    connection?: NativeConnection;
+    notifier?: Notifier;
+    providers?: ActivityDeps['providers'];
+  } = {},
 ): Promise<Worker> {
   const protection = requirePayloadProtection(config);
   warnIfPlaintext(protection, 'worker');
@@ -72,7 +84,7 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: activitiesFor(config, client, notifier),
+    activities: activitiesFor(config, client, notifier, providers),
     dataConverter: engineDataConverter(protection),
     ...workflowSource,
     ...overrides,

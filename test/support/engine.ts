@@ -54,7 +54,14 @@ export class TestWorker {
     readonly client: Client,
   ) {}
 
-  static async start(config: EngineConfig): Promise<TestWorker> {
+  static async start(
+    config: EngineConfig,
+    providers?: Parameters<typeof createWorker>[2] extends infer O
+      ? O extends { providers?: infer P }
+        ? P
+        : never
+      : never,
+  ): Promise<TestWorker> {
     if (!runtimeInstalled) {
       Runtime.install({ logger: redactingLogger('WARN') });
       runtimeInstalled = true;
@@ -65,6 +72,7 @@ export class TestWorker {
       connection,
       workflowBundle: { codePath: readTestEnv().workflowBundlePath },
       notifier: new LogNotifier(() => undefined), // notifications are asserted on the timeline
+      providers,
     });
     const w = new TestWorker(worker, connection, client);
     w.running = worker.run();

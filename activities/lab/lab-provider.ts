@@ -1,0 +1,306 @@
+/**
+ * The connector for the lab identity provider (lab/idp.ts): the same IdentityProvider contract as
+ * Keycloak's, acting on the lab's in-memory realm, and checking containment through the lab's real
+ * OIDC endpoints (introspection and refresh with openid-client). Selected only by passing it to the
+ * worker explicitly: it never stands in for a production connector.
+ */
+import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
+import type { LabIdp, LabUser } from '../../lab/idp';
+import {
+  IdentityProviderError,
+  type AccessState,
+  type Capability,
+  type ContainmentExpectation,
+  type EradicationOutcome,
+  type IdentityProvider,
+  type InvestigationReport,
+  type PrincipalSnapshot,
+  type RoleGrant,
+} from '../identity-provider';
+import { RealmOidc } from '../keycloak/oidc';
+
+const FACTOR_ACTIONS = ['UPDATE_PASSWORD', 'CONFIGURE_TOTP'];
+
+export class LabIdentityProvider implements IdentityProvider {
+  readonly name = 'lab' as const;
+  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>([
+    'snapshot',
+    'revokeSessions',
+    'requireReauthentication',
+    'disableAccount',
+    'introspectTokens',
+    'investigate',
+    'eradicate',
+    'reinstate',
+  ]);
+  private readonly oidc: RealmOidc;
+
+  constructor(
+    private readonly idp: LabIdp,
+    engineClient: { clientId: string; clientSecret: string },
+  ) {
+    const url = new URL(idp.issuer);
+    this.oidc = new RealmOidc({ baseUrl: url.origin, realm: idp.realm, ...engineClient });
+  }
+
+  private user(principal: Principal): LabUser {
+    const user = this.idp.userByName(principal.username) ?? this.idp.users.get(principal.username);
+    if (!user || principal.realm !== this.idp.realm)
+      throw new IdentityProviderError(
+        'LabUserNotFound',
+        `LabUserNotFound: user '${principal.username}' not in lab realm '${principal.realm}'`,
+        false,
+      );
+    return user;
+  }
+
+  private sessionsOf(user: LabUser) {
+    return [...this.idp.sessions.values()].filter((s) => s.userId === user.id);
+  }
+
+  async snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot> {
+    const user = this.user(principal);
+    const since = Date.now() - lookbackMs;
+    return {
+      capturedAt: new Date().toISOString(),
+      user: {
+        id: user.id,
+        username: user.username,
+        enabled: user.enabled,
+        requiredActions: [...user.requiredActions],
+      },
+      sessions: this.sessionsOf(user),
+      offlineSessions: [],
+      consents: [],
+      credentials: [{ id: `${user.id}-password`, type: 'password' }],
+      roleMappings: { realmMappings: [...user.roles].map((name) => ({ name })) },
+      groups: [],
+      recentLoginEvents: this.idp.events.filter((e) => e.userId === user.id && e.time >= since),
+      recentAdminEvents: [],
+    };
+  }
+
+  async revokeSessions(principal: Principal): Promise<ActionOutcome> {
+    const ended = this.idp.logout(this.user(principal).id);
+    return {
+      action: 'revokeSessions',
+      changed: ended > 0,
+      detail: ended
+        ? `ended ${ended} session(s) of ${principal.username}`
+        : `${principal.username} had no session`,
+    };
+  }
+
+  async revokeOfflineAccess(principal: Principal): Promise<ActionOutcome> {
+    this.user(principal);
+    return { action: 'revokeOfflineAccess', changed: false, detail: 'the lab issues no offline tokens' };
+  }
+
+  async requireReauthentication(principal: Principal): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    const missing = FACTOR_ACTIONS.filter((a) => !user.requiredActions.has(a));
+    for (const a of missing) user.requiredActions.add(a);
+    return {
+      action: 'requireReauthentication',
+      changed: missing.length > 0,
+      detail: missing.length ? `required ${missing.join(', ')} of ${principal.username}` : 'already required',
+    };
+  }
+
+  async disableAccount(principal: Principal): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    const changed = user.enabled;
+    user.enabled = false;
+    return {
+      action: 'disableAccount',
+      changed,
+      detail: changed ? `disabled ${principal.username}` : 'already disabled',
+    };
+  }
+
+  async enableAccount(principal: Principal): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    const changed = !user.enabled;
+    user.enabled = true;
+    return {
+      action: 'restoreAccount',
+      changed,
+      detail: changed ? `re-enabled ${principal.username}` : 'already enabled',
+    };
+  }
+
+  /** Containment as the protocol sees it: the suspect tokens introspect inactive and no longer refresh. */
+  async verifyContainment(
+    principal: Principal,
+    expected: ContainmentExpectation,
+  ): Promise<VerificationCheck[]> {
+    const user = this.user(principal);
+    const sessions = this.sessionsOf(user).length;
+    const checks: VerificationCheck[] = [
+      { name: 'no-online-sessions', ok: sessions === 0, detail: `${sessions} session(s)` },
+      {
+        name: 'reauthentication-required',
+        ok: FACTOR_ACTIONS.every((a) => user.requiredActions.has(a)),
+        detail: [...user.requiredActions].join(', ') || 'none',
+      },
+      {
+        name: 'account-state',
+        ok: expected.accountDisabled ? !user.enabled : true,
+        detail: user.enabled ? 'enabled' : 'disabled',
+      },
+    ];
+    const after = Date.parse(expected.containedAt);
+    const logins = this.idp.events.filter(
+      (e) => e.userId === user.id && e.type === 'LOGIN' && e.time > after,
+    );
+    checks.push({
+      name: 'no-authentication-after-containment',
+      ok: logins.length === 0,
+      detail: `${logins.length} login(s)`,
+    });
+    for (const [i, token] of expected.suspectTokens.entries()) {
+      const live = await this.oidc.isActive(token);
+      checks.push({
+        name: `suspect-token-${i + 1}-inactive`,
+        ok: !live,
+        detail: live ? 'introspection: ACTIVE' : 'introspection: inactive',
+      });
+    }
+    return checks;
+  }
+
+  async investigate(
+    principal: Principal,
+    window: { since: string; until: string },
+  ): Promise<InvestigationReport> {
+    const user = this.user(principal);
+    const from = Date.parse(window.since);
+    const to = Date.parse(window.until);
+    const events = this.idp.events.filter((e) => e.userId === user.id && e.time >= from && e.time <= to);
+    return {
+      principal,
+      window,
+      generatedAt: new Date().toISOString(),
+      blastRadius: {
+        realmRoles: [...user.roles].map((name) => ({ name, privileged: /admin/i.test(name) })),
+        clientRoles: [],
+        groups: [],
+        clients: [],
+        consents: [],
+      },
+      authTimeline: events.map((e) => ({
+        time: new Date(e.time).toISOString(),
+        type: e.type,
+        ip: e.ipAddress,
+        client: e.clientId,
+        session: e.sessionId,
+        error: e.error,
+      })),
+      adminTimeline: [],
+      actionsByPrincipal: [],
+      findings: [],
+    };
+  }
+
+  async eradicate(principal: Principal, findings: Finding[]): Promise<EradicationOutcome> {
+    const steps = [];
+    for (const f of findings) {
+      if (f.kind !== 'role-grant' || f.remedy !== 'remove-grant') continue;
+      const outcome = await this.revokeRole(principal, { role: f.role, container: f.container });
+      steps.push({ finding: f, changed: outcome.changed, before: `role '${f.role}'`, after: outcome.detail });
+    }
+    return {
+      action: 'eradicate',
+      changed: steps.some((s) => s.changed),
+      detail: `${steps.length} remedy(ies)`,
+      steps,
+    };
+  }
+
+  async reinstate(principal: Principal): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    if (!FACTOR_ACTIONS.every((a) => user.requiredActions.has(a)))
+      throw new IdentityProviderError(
+        'ReinstatementRefused',
+        'ReinstatementRefused: reset and re-enrolment are not required',
+        false,
+      );
+    const changed = !user.enabled;
+    user.enabled = true;
+    return {
+      action: 'reinstateAccount',
+      changed,
+      detail: changed ? `re-enabled ${principal.username}` : 'already enabled',
+    };
+  }
+
+  async revokeRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    const changed = user.roles.delete(grant.role);
+    return {
+      action: 'revertGrant',
+      changed,
+      detail: changed ? `removed role '${grant.role}'` : `role '${grant.role}' not mapped`,
+    };
+  }
+
+  async grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    const changed = !user.roles.has(grant.role);
+    user.roles.add(grant.role);
+    return {
+      action: 'restoreGrant',
+      changed,
+      detail: changed ? `mapped role '${grant.role}' again` : 'already mapped',
+    };
+  }
+
+  async inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState> {
+    const user = this.user(principal);
+    const sessions = this.sessionsOf(user);
+    return {
+      enabled: user.enabled,
+      sessions: sessions.length,
+      sessionIds: sessions.map((s) => s.id),
+      ...(grant ? { roleMapped: user.roles.has(grant.role) } : {}),
+    };
+  }
+
+  async revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome> {
+    const user = this.user(principal);
+    const session = this.idp.sessions.get(sessionId);
+    if (!session || session.userId !== user.id)
+      return { action: 'revokeSession', changed: false, detail: 'session already gone' };
+    this.idp.sessions.delete(sessionId);
+    return { action: 'revokeSession', changed: true, detail: `ended session ${sessionId.slice(0, 8)}…` };
+  }
+
+  async rotateClientSecret(): Promise<ActionOutcome> {
+    throw new IdentityProviderError(
+      'NotSupported',
+      'NotSupported: the lab has no client-secret rotation yet',
+      false,
+    );
+  }
+
+  async revokeClientTokens(): Promise<ActionOutcome> {
+    throw new IdentityProviderError(
+      'NotSupported',
+      'NotSupported: the lab has no client not-before yet',
+      false,
+    );
+  }
+
+  async signingKeys(): Promise<Extract<Finding, { kind: 'signing-key' }>[]> {
+    return this.idp.publishedKids.map((kid) => ({
+      kind: 'signing-key',
+      kid,
+      algorithm: 'RS256',
+      providerId: 'lab',
+    }));
+  }
+
+  async rotateRealmSigningKeys(): Promise<EradicationOutcome> {
+    throw new IdentityProviderError('NotSupported', 'NotSupported: use LabIdp.rotateKeys in the lab', false);
+  }
+}
