@@ -143,6 +143,11 @@ export type ActionRecord = { target?: string } & (
   | { action: ActionName; status: 'skipped'; at: string; reason: string }
 );
 
+/** One line on what an action record came to: its result, its error, or why it was skipped. */
+export function actionDetail(a: ActionRecord): string {
+  return a.status === 'done' ? a.outcome.detail : a.status === 'failed' ? a.error : a.reason;
+}
+
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'timed-out';
 
 export interface ApprovalDecision {

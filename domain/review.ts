@@ -3,7 +3,13 @@
  * evidence, responders' notes and recommendations. Pure: built from the incident state (and the
  * evidence verification), rendered as JSON or Markdown.
  */
-import type { Finding, IncidentState, RecoveryWave, TimelineEntry } from './incident';
+import {
+  actionDetail,
+  type Finding,
+  type IncidentState,
+  type RecoveryWave,
+  type TimelineEntry,
+} from './incident';
 
 export interface ReviewReport {
   incidentId: string;
@@ -63,7 +69,7 @@ export function buildReview(
     ...(a.target ? { target: a.target } : {}),
     status: a.status,
     at: a.at,
-    detail: a.status === 'done' ? a.outcome.detail : a.status === 'failed' ? a.error : a.reason,
+    detail: actionDetail(a),
   }));
   return {
     incidentId: state.incidentId,

@@ -241,7 +241,7 @@ async function perform(
     }
     case 'login-fail':
       for (let i = 0; i < step.times; i++)
-        await ctx.lab.login({ ...user, password: 'not-the-password' }).catch(() => undefined);
+        await ctx.lab.login({ ...user, password: `wrong-${randomUUID()}` }).catch(() => undefined);
       return;
     case 'grant-role': {
       const grantee = ctx.accounts.get(step.to)!;

@@ -240,14 +240,7 @@ export class LabIdp {
         startedAt: Date.now(),
       };
       this.sessions.set(session.id, session);
-      this.event('LOGIN', {
-        clientId: client.clientId,
-        userId: user.id,
-        sessionId: session.id,
-        ipAddress: ip,
-        details: { username: user.username },
-      });
-      return json(res, 200, await this.tokens(user, session, client.clientId));
+      return json(res, 200, await this.tokens('LOGIN', user, session, client.clientId, ip));
     }
     if (grant === 'refresh_token') {
       const claims = await this.validate(form.get('refresh_token') ?? '', { allowRefresh: true });
@@ -256,14 +249,7 @@ export class LabIdp {
       if (!claims || claims.typ !== 'Refresh' || !session || !user || !user.enabled) {
         return fail('REFRESH_TOKEN_ERROR', 'invalid_token', user?.id);
       }
-      this.event('REFRESH_TOKEN', {
-        clientId: client.clientId,
-        userId: user.id,
-        sessionId: session.id,
-        ipAddress: ip,
-        details: { username: user.username },
-      });
-      return json(res, 200, await this.tokens(user, session, client.clientId));
+      return json(res, 200, await this.tokens('REFRESH_TOKEN', user, session, client.clientId, ip));
     }
     if (grant === 'client_credentials') {
       if (!client.secret) return json(res, 400, { error: 'unauthorized_client' });
@@ -277,7 +263,15 @@ export class LabIdp {
     return json(res, 400, { error: 'unsupported_grant_type' });
   }
 
-  private async tokens(user: LabUser, session: Session, clientId: string) {
+  /** A session's tokens, and the event (LOGIN, REFRESH_TOKEN) that issued them. */
+  private async tokens(type: string, user: LabUser, session: Session, clientId: string, ip: string) {
+    this.event(type, {
+      clientId,
+      userId: user.id,
+      sessionId: session.id,
+      ipAddress: ip,
+      details: { username: user.username },
+    });
     const common = { sub: user.id, sid: session.id, azp: clientId, preferred_username: user.username };
     const roles = { realm_access: { roles: [...user.roles] } };
     return {

@@ -3,6 +3,7 @@
  * contains an account of the in-process lab exactly as it does a Keycloak one, and containment is
  * proven through the lab's real OIDC endpoints (the stolen token introspects inactive).
  */
+import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { LabIdentityProvider } from '../activities/lab/lab-provider';
 import { LabIdp } from '../lab/idp';
@@ -30,7 +31,8 @@ afterAll(async () => {
 });
 
 it('contains an account of the lab, proven by introspection against the lab', async () => {
-  const user = idp.addUser('lab-victim', 'pw-lab');
+  // A fresh name per run: incident ids follow the principal, and a reused dev server remembers them.
+  const user = idp.addUser(`lab-victim-${randomUUID().slice(0, 8)}`, 'pw-lab');
   const app = await oidc.discovery(new URL(idp.issuer), 'lab-app', undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests],
   });

@@ -6,7 +6,7 @@
  * account's sessions; then trace what the service account did in the window, and review.
  */
 import { continueAsNew } from '@temporalio/workflow';
-import { principalLabel, type IncidentState } from '../domain/incident';
+import { actionDetail, principalLabel, type IncidentState } from '../domain/incident';
 import { resolveLeakedClientSecretPolicy } from '../domain/policy';
 import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
@@ -121,6 +121,5 @@ export async function leakedClientSecret(input: IncidentInput): Promise<Incident
 
 function outcomeOf(state: IncidentState, action: string): string {
   const a = [...state.actions].reverse().find((x) => x.action === action);
-  if (!a) return 'not run';
-  return a.status === 'done' ? a.outcome.detail : a.status === 'failed' ? a.error : a.reason;
+  return a ? actionDetail(a) : 'not run';
 }

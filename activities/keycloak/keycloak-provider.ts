@@ -7,7 +7,13 @@
  */
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
-import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
+import {
+  REALM_SUBJECT,
+  type ActionOutcome,
+  type Finding,
+  type Principal,
+  type VerificationCheck,
+} from '../../domain/incident';
 import { KeycloakLifecycle } from './lifecycle';
 import { KeycloakRealm } from './realm';
 import {
@@ -138,21 +144,9 @@ export class KeycloakProvider implements IdentityProvider {
   }
 
   private async lifecycle(principal: Principal): Promise<KeycloakLifecycle> {
-    const { admin, oidc, user } = await this.user(principal);
-    // Secret-rotation proofs go to the principal's realm, which may not hold the engine's client.
-    const own =
-      this.settings.adminRealm && this.settings.adminRealm !== principal.realm
-        ? new RealmOidc({ ...this.settings, realm: principal.realm })
-        : oidc;
-    const bound: <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T> = (fn, opts) =>
-      call(principal, fn, opts);
-    // After a key rotation every token the engine holds for the realm is dead: fetch new ones.
-    const forgetTokens = () => {
-      for (const entry of this.realms.values()) entry.oidc.forgetToken();
-      own.forgetToken();
-    };
-    const realmOps = new KeycloakRealm(admin, principal.realm, own, bound, forgetTokens);
-    return new KeycloakLifecycle(admin, principal, user.id!, own, bound, realmOps);
+    const { user } = await this.user(principal);
+    const { admin, own, bound, ops } = this.realmOps(principal);
+    return new KeycloakLifecycle(admin, principal, user.id!, own, bound, ops);
   }
 
   async revokeSessions(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
@@ -255,11 +249,11 @@ export class KeycloakProvider implements IdentityProvider {
   }
 
   async signingKeys(realm: string) {
-    return this.realmOps(realm).activeSigningKeys();
+    return this.realmOps(realmSubject(realm)).ops.activeSigningKeys();
   }
 
   async rotateRealmSigningKeys(realm: string, opts: { since: string; oldKeys: 'disable' | 'passive' }) {
-    const ops = this.realmOps(realm);
+    const { ops } = this.realmOps(realmSubject(realm));
     const step = await ops.rotateSigningKeys(await ops.activeSigningKeys(), opts);
     return {
       action: 'rotateSigningKeys' as const,
@@ -269,24 +263,25 @@ export class KeycloakProvider implements IdentityProvider {
     };
   }
 
-  /** Realm-wide operations, with no account involved. */
-  private realmOps(realm: string): KeycloakRealm {
-    const { admin, oidc } = this.realm(realm);
-    const principal = { provider: 'keycloak' as const, realm, username: '(realm)' };
+  /**
+   * What acting on a principal's realm needs: its admin client, the OIDC client for proofs there
+   * (the principal's realm may not hold the engine's client), Keycloak calls named after the
+   * principal, and the realm-wide operations.
+   */
+  private realmOps(principal: Principal) {
+    const { admin, oidc } = this.realm(principal.realm);
     const own =
-      this.settings.adminRealm && this.settings.adminRealm !== realm
-        ? new RealmOidc({ ...this.settings, realm })
+      this.settings.adminRealm && this.settings.adminRealm !== principal.realm
+        ? new RealmOidc({ ...this.settings, realm: principal.realm })
         : oidc;
-    return new KeycloakRealm(
-      admin,
-      realm,
-      own,
-      (fn, opts) => call(principal, fn, opts),
-      () => {
-        for (const entry of this.realms.values()) entry.oidc.forgetToken();
-        own.forgetToken();
-      },
-    );
+    const bound: <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T> = (fn, opts) =>
+      call(principal, fn, opts);
+    // After a key rotation every token the engine holds for the realm is dead: fetch new ones.
+    const forgetTokens = () => {
+      for (const entry of this.realms.values()) entry.oidc.forgetToken();
+      own.forgetToken();
+    };
+    return { admin, own, bound, ops: new KeycloakRealm(admin, principal.realm, own, bound, forgetTokens) };
   }
 
   async rotateClientSecret(
@@ -603,6 +598,11 @@ export class KeycloakProvider implements IdentityProvider {
  * Runs one Keycloak call and turns its failure into an IdentityProviderError that says what to do:
  * rate limits and outages are retryable (honouring Retry-After), permission problems are not.
  */
+/** Realm-wide operations act for the realm itself (errors then name the realm). */
+function realmSubject(realm: string): Principal {
+  return { provider: 'keycloak', realm, username: REALM_SUBJECT };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function call<T>(

@@ -548,13 +548,7 @@ export class KeycloakLifecycle {
   ): Promise<EradicationStep> {
     const { admin, realm, call } = this;
     const [client] = await call(() => admin.clients.find({ clientId: f.clientId, realm }));
-    if (!client?.id)
-      return {
-        finding: f,
-        changed: false,
-        before: `client '${f.clientId}' gone`,
-        after: 'nothing to rotate',
-      };
+    if (!client?.id) return clientGone(f);
     const createdS = Number(client.attributes?.[SECRET_CREATED] ?? 0);
     if (createdS * 1000 >= Date.parse(since) - 1000) {
       return {
@@ -585,13 +579,7 @@ export class KeycloakLifecycle {
   private async rotateClientKey(f: Extract<Finding, { kind: 'client-used' }>): Promise<EradicationStep> {
     const { admin, realm, call } = this;
     const [client] = await call(() => admin.clients.find({ clientId: f.clientId, realm }));
-    if (!client?.id)
-      return {
-        finding: f,
-        changed: false,
-        before: `client '${f.clientId}' gone`,
-        after: 'nothing to rotate',
-      };
+    if (!client?.id) return clientGone(f);
     const current = certificateFingerprint(client.attributes?.[JWT_CERTIFICATE]);
     const before = `certificate of '${f.clientId}' sha256 ${f.certificateSha256?.slice(0, 16) ?? 'unknown'}…`;
     if (current && f.certificateSha256 && current !== f.certificateSha256) {
@@ -644,6 +632,10 @@ export class KeycloakLifecycle {
 }
 
 const JWT_CERTIFICATE = 'jwt.credential.certificate';
+
+function clientGone(f: Finding & { clientId: string }): EradicationStep {
+  return { finding: f, changed: false, before: `client '${f.clientId}' gone`, after: 'nothing to rotate' };
+}
 
 function clientAuthentication(
   authenticator: string | undefined,

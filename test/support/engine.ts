@@ -15,6 +15,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { EngineConfig } from '../../config/config';
 import { createWorker } from '../../worker/worker';
 import { LogNotifier } from '../../activities/notifier';
+import type { ActivityDeps } from '../../activities';
 import type { Approval, IncidentState } from '../../domain/incident';
 import { ENGINE_CLIENT, REALM } from './keycloak';
 import { readTestEnv } from './env';
@@ -56,11 +57,8 @@ export class TestWorker {
 
   static async start(
     config: EngineConfig,
-    providers?: Parameters<typeof createWorker>[2] extends infer O
-      ? O extends { providers?: infer P }
-        ? P
-        : never
-      : never,
+    /** Connectors given explicitly (the lab identity provider). */
+    providers?: ActivityDeps['providers'],
   ): Promise<TestWorker> {
     if (!runtimeInstalled) {
       Runtime.install({ logger: redactingLogger('WARN') });
