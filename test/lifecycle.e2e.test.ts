@@ -9,7 +9,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { EngineConfig } from '../config/config';
 import type { Finding } from '../domain/incident';
-import type { ReviewReport } from '../domain/review';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { Received, startReceiver } from './support/receiver';
@@ -176,7 +175,7 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
   const closed = await api.call('POST', `/incidents/${id}/close`, { reason: 'recovered' }, RESPONDER);
   expect(closed.status).toBe(200);
   state = await api.untilPhase(id, ['closed']);
-  const review = await waitForFinalReview(id);
+  const review = await api.writtenReview(id, (r) => r.status === 'closed');
   expect(review.status).toBe('closed');
   expect(review.metrics.timeToContainMs).toBeGreaterThan(0);
   expect(review.metrics.timeToEradicateMs).toBeGreaterThanOrEqual(review.metrics.timeToContainMs!);
@@ -250,12 +249,3 @@ it('holds recovery when a new detection arrives during the watch window', async 
   await api.untilPhase(id, ['closed']);
   captureHistory(id, 'recovery-held-by-detection');
 });
-
-async function waitForFinalReview(id: string): Promise<ReviewReport> {
-  for (let i = 0; i < 120; i++) {
-    const res = await api.call<ReviewReport & { draft?: boolean }>('GET', `/incidents/${id}/review`);
-    if (res.status === 200 && !res.body.draft && res.body.status === 'closed') return res.body;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('no final review');
-}

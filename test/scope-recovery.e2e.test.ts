@@ -7,7 +7,6 @@
  */
 import type { EngineConfig } from '../config/config';
 import type { IncidentState } from '../domain/incident';
-import type { ReviewReport } from '../domain/review';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient } from './support/keycloak';
@@ -167,7 +166,7 @@ it('adds an account after approval, recovers in waves after checks, rolls a wave
   // The review tells it: who was added, each wave, actions per account.
   const final = await api.untilPhase(id, ['review']);
   expect(final.related![0].status).toBe('rolled-back');
-  const review = (await api.call<ReviewReport>('GET', `/incidents/${id}/review`)).body;
+  const review = await api.writtenReview(id);
   expect(review.related).toEqual([
     expect.objectContaining({ username: related.username, status: 'rolled-back', proposedBy: RESPONDER }),
   ]);

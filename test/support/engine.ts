@@ -17,6 +17,7 @@ import { createWorker } from '../../worker/worker';
 import { LogNotifier } from '../../activities/notifier';
 import type { ActivityDeps } from '../../activities';
 import type { Approval, IncidentState } from '../../domain/incident';
+import type { ReviewReport } from '../../domain/review';
 import { ENGINE_CLIENT, REALM } from './keycloak';
 import { readTestEnv } from './env';
 import { capturing, FIXTURE_PAYLOAD_KEY } from './histories';
@@ -144,6 +145,17 @@ export class TestApi {
       `incident ${id} to reach ${phases.join('/')}`,
       timeoutMs,
     );
+  }
+
+  /**
+   * The review the workflow wrote to evidence (not the draft the API builds meanwhile). The phase
+   * turns to 'review' before the review is written, so a test reading it must wait for it.
+   */
+  writtenReview(id: string, accept: (r: ReviewReport) => boolean = () => true): Promise<ReviewReport> {
+    return eventually(async () => {
+      const res = await this.call<ReviewReport & { draft?: boolean }>('GET', `/incidents/${id}/review`);
+      return res.status === 200 && !res.body.draft && accept(res.body) ? res.body : undefined;
+    }, `incident ${id}'s written review`);
   }
 
   /** The first pending approval (of `action`, when given). */
