@@ -18,6 +18,15 @@ import { asActivityFailure } from './failures';
 import type { EventCursor, KeycloakProvider } from './keycloak/keycloak-provider';
 import type { OktaCursor, OktaSystemLog } from './okta/system-log';
 import type { EntraCursor, EntraSignIns } from './entra/sign-ins';
+import type { LabEventCursor } from '../lab/idp';
+
+/** Reads the lab identity provider's event log (the lab connector does). */
+export interface LabEventSource {
+  pullEvents(
+    cursor: LabEventCursor,
+    max: number,
+  ): { records: unknown[]; cursor: LabEventCursor; more: boolean };
+}
 
 export interface DetectionActivityDeps {
   client: Client;
@@ -25,6 +34,8 @@ export interface DetectionActivityDeps {
   keycloak?: KeycloakProvider;
   okta?: OktaSystemLog;
   entra?: EntraSignIns;
+  /** The lab identity provider, when the worker was given one explicitly. */
+  lab?: LabEventSource;
   /** Policy overrides for incidents detection opens, per playbook (PLAYBOOK_POLICIES). */
   playbookPolicies?: EngineConfig['playbookPolicies'];
 }
@@ -33,7 +44,8 @@ export interface DetectionActivityDeps {
 export type PullCursor =
   | { provider: 'keycloak'; events: EventCursor; adminEvents: EventCursor }
   | { provider: 'okta'; page: OktaCursor }
-  | { provider: 'entra'; page: EntraCursor };
+  | { provider: 'entra'; page: EntraCursor }
+  | { provider: 'lab'; page: LabEventCursor };
 
 export interface PulledEvents {
   events: IdentityEvent[];
@@ -193,6 +205,11 @@ async function pullPage(
       if (!deps.entra) throw missing('Entra ID (ENTRA_TENANT_ID, ENTRA_CLIENT_ID, ENTRA_CLIENT_SECRET)');
       const page = await deps.entra.pull(cursor.page, max);
       return { records: page.records, cursor: { provider: 'entra', page: page.cursor }, more: page.more };
+    }
+    case 'lab': {
+      if (!deps.lab) throw missing('lab identity provider (LAB_IDP)');
+      const page = deps.lab.pullEvents(cursor.page, max);
+      return { records: page.records, cursor: { provider: 'lab', page: page.cursor }, more: page.more };
     }
   }
 }

@@ -335,7 +335,7 @@ function parseSources(value: string | undefined): DetectionSource[] {
         `DETECTION_SOURCES entry '${spec}' should look like keycloak:<realm>[:<pull ms>|:push]`,
       );
     }
-    const pullable = provider === 'keycloak' || provider === 'okta' || provider === 'entra';
+    const pullable = ['keycloak', 'okta', 'entra', 'lab'].includes(provider);
     const pull = mode === 'push' || !pullable ? undefined : { intervalMs: Number(mode ?? 5000) };
     if (pull && (!Number.isInteger(pull.intervalMs) || pull.intervalMs < 100)) {
       throw new ConfigError(

@@ -4,7 +4,7 @@
  * Pure types: detection rules read these and nothing vendor-specific.
  */
 
-export const EVENT_PROVIDERS = ['keycloak', 'okta', 'entra', 'auth0', 'google'] as const;
+export const EVENT_PROVIDERS = ['keycloak', 'okta', 'entra', 'auth0', 'google', 'lab'] as const;
 export type EventProvider = (typeof EVENT_PROVIDERS)[number];
 
 export type Outcome = 'success' | 'failure' | 'unknown';

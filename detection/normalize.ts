@@ -10,6 +10,7 @@ import { parseEntra } from './parsers/entra';
 import { parseGoogle } from './parsers/google';
 import { parseKeycloak } from './parsers/keycloak';
 import { parseOkta } from './parsers/okta';
+import { parseLab } from './parsers/lab';
 
 const PARSERS: Record<EventProvider, Parser> = {
   keycloak: parseKeycloak,
@@ -17,6 +18,7 @@ const PARSERS: Record<EventProvider, Parser> = {
   entra: parseEntra,
   auth0: parseAuth0,
   google: parseGoogle,
+  lab: parseLab,
 };
 
 export function isEventProvider(value: unknown): value is EventProvider {

@@ -6,7 +6,9 @@
  */
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { LabIdp } from './idp';
+import { LabIdp, type PushAnswer } from './idp';
+import { normalizeBatch } from '../detection/normalize';
+import { DEFAULT_DETECTION_CONFIG, Detector } from '../detection/rules';
 
 let idp: LabIdp;
 let app: oidc.Configuration;
@@ -97,4 +99,86 @@ it('refuses client tokens issued before the client not-before, and tokens of a d
 
   idp.clients.get('lab-app')!.notBefore = Math.floor(Date.now() / 1000) + 5;
   expect(await active(fresh.access_token)).toBe(false);
+  idp.clients.get('lab-app')!.notBefore = 0; // the next tests log in with it
+});
+
+it('asks the push device after the right password; only an approval logs in, each answer an MFA_PUSH event', async () => {
+  const eve = idp.addUser('eve', 'pw-eve');
+  const answers: PushAnswer[] = ['deny', 'ignore', 'approve'];
+  eve.pushDevice = () => answers.shift()!;
+  await expect(login('eve', 'pw-eve')).rejects.toMatchObject({ error_description: 'push denied' });
+  await expect(login('eve', 'pw-eve')).rejects.toMatchObject({ error_description: 'push timeout' });
+  expect((await login('eve', 'pw-eve')).access_token).toBeDefined();
+  await expect(login('eve', 'wrong')).rejects.toThrow(); // no push without the password
+  const mine = idp.events.filter((e) => e.userId === eve.id);
+  expect(mine.map((e) => [e.type, e.details.result ?? e.error])).toEqual([
+    ['MFA_PUSH', 'denied'],
+    ['MFA_PUSH', 'timeout'],
+    ['MFA_PUSH', 'approved'],
+    ['LOGIN', undefined],
+    ['LOGIN_ERROR', 'invalid_user_credentials'],
+  ]);
+});
+
+it('maps realm roles over its admin API for a manage-users holder only, recording who granted what', async () => {
+  const boss = idp.addUser('boss', 'pw-boss', ['manage-users']);
+  const intern = idp.addUser('intern', 'pw-intern');
+  const grant = (token: string) =>
+    fetch(`${new URL(idp.issuer).origin}/admin/realms/lab/users/${intern.id}/role-mappings/realm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ name: 'ir-admin' }]),
+    });
+  expect((await grant((await login('intern', 'pw-intern')).access_token)).status).toBe(403);
+  expect(intern.roles.has('ir-admin')).toBe(false);
+  expect((await grant((await login('boss', 'pw-boss')).access_token)).status).toBe(204);
+  expect(intern.roles.has('ir-admin')).toBe(true);
+  expect(idp.adminEvents.at(-1)).toMatchObject({
+    operationType: 'CREATE',
+    resourceType: 'REALM_ROLE_MAPPING',
+    resourcePath: `users/${intern.id}/role-mappings/realm`,
+    authDetails: { userId: boss.id },
+  });
+});
+
+it('pages its events to a collector from a time or a cursor, as lab events the detector reads', async () => {
+  const since = Date.now();
+  const fay = idp.addUser('fay', 'pw-fay');
+  for (let i = 0; i < 3; i++) await login('fay', 'wrong').catch(() => undefined);
+  await login('fay', 'pw-fay');
+  const first = idp.pullEvents({ since }, 2);
+  expect(first.records).toHaveLength(2);
+  expect(first.more).toBe(true);
+  const rest = idp.pullEvents(first.cursor, 100);
+  expect(rest.more).toBe(false);
+  expect(idp.pullEvents(rest.cursor, 100).records).toEqual([]);
+  const mine = [...first.records, ...rest.records].filter((r) => 'userId' in r && r.userId === fay.id);
+  expect(mine.map((r) => ('type' in r ? r.type : ''))).toEqual([
+    'LOGIN_ERROR',
+    'LOGIN_ERROR',
+    'LOGIN_ERROR',
+    'LOGIN',
+  ]);
+  const { events, rejected } = normalizeBatch('lab', mine, { receivedAt: new Date().toISOString() });
+  expect(rejected).toEqual([]);
+  expect(events.map((e) => [e.provider, e.tenant, e.outcome, e.actor?.name])).toEqual([
+    ...Array(3).fill(['lab', 'lab', 'failure', 'fay']),
+    ['lab', 'lab', 'success', 'fay'],
+  ]);
+});
+
+it("its push events raise mfa-fatigue and mfa-fatigue-accepted, about the lab's account", async () => {
+  const gus = idp.addUser('gus', 'pw-gus');
+  const answers: PushAnswer[] = ['deny', 'deny', 'ignore', 'deny', 'deny', 'approve'];
+  gus.pushDevice = () => answers.shift()!;
+  for (let i = 0; i < 6; i++) await login('gus', 'pw-gus').catch(() => undefined);
+  const records = idp.events.filter((e) => e.userId === gus.id);
+  const { events } = normalizeBatch('lab', records, { receivedAt: new Date().toISOString() });
+  expect(events.filter((e) => e.category === 'authentication' && e.activity === 'mfa')).toHaveLength(6);
+  const detector = new Detector(DEFAULT_DETECTION_CONFIG);
+  const alerts = events.flatMap((e) => detector.process(e));
+  expect(alerts.map((a) => [a.rule, a.principal?.provider, a.principal?.username])).toEqual([
+    ['mfa-fatigue', 'lab', 'gus'],
+    ['mfa-fatigue-accepted', 'lab', 'gus'],
+  ]);
 });

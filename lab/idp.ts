@@ -8,7 +8,7 @@
  * It is a lab: passwords are compared in memory, nothing persists, and it listens on loopback.
  * Nothing selects it but explicit configuration.
  */
-import { createHash, generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, jwtVerify, SignJWT, createLocalJWKSet, type JWK } from 'jose';
@@ -22,13 +22,22 @@ export interface LabUser {
   requiredActions: Set<string>;
   /** Unix seconds: tokens issued before are refused. */
   notBefore: number;
+  /**
+   * Push MFA: after the right password the lab asks this device, and the login succeeds only if
+   * it approves. The exercise runner plays the person holding the phone.
+   */
+  pushDevice?: () => PushAnswer | Promise<PushAnswer>;
 }
+
+export type PushAnswer = 'approve' | 'deny' | 'ignore';
 
 export interface LabClient {
   clientId: string;
   /** Absent for a public client. */
   secret?: string;
   notBefore: number;
+  /** When the secret was last rotated (epoch ms). */
+  secretRotatedAt?: number;
 }
 
 interface Session {
@@ -43,7 +52,23 @@ interface SigningKey {
   privateKey: KeyObject;
   jwk: JWK;
   status: 'active' | 'passive' | 'disabled';
+  createdAt: number;
 }
+
+/** Keycloak's admin-event shape: who changed what (role mappings here). */
+export interface LabAdminEvent {
+  id: string;
+  time: number;
+  realmId: string;
+  authDetails: { realmId: string; clientId?: string; userId: string; ipAddress?: string };
+  operationType: 'CREATE' | 'DELETE' | 'UPDATE';
+  resourceType: string;
+  resourcePath: string;
+  representation?: string;
+}
+
+/** Where a reader of the lab's events left off: positions in both logs, or a start time. */
+export type LabEventCursor = { events: number; adminEvents: number } | { since: number };
 
 /** Keycloak's event shape (REST representation), so the same parser and rules read it. */
 export interface LabEvent {
@@ -67,6 +92,7 @@ export class LabIdp {
   readonly clients = new Map<string, LabClient>();
   readonly sessions = new Map<string, Session>();
   readonly events: LabEvent[] = [];
+  readonly adminEvents: LabAdminEvent[] = [];
   private readonly keys: SigningKey[] = [];
   private readonly revokedRefresh = new Set<string>();
 
@@ -131,14 +157,60 @@ export class LabIdp {
     return ended.length;
   }
 
+  /** A new secret for a confidential client (the old one stops authenticating at once). */
+  rotateClientSecret(clientId: string): string {
+    const client = this.clients.get(clientId);
+    if (!client?.secret) throw new Error(`no confidential client '${clientId}'`);
+    client.secret = randomBytes(24).toString('base64url');
+    client.secretRotatedAt = Date.now();
+    return client.secret;
+  }
+
+  /** Refuses every token issued to the client before `notBefore` (Unix seconds). */
+  setClientNotBefore(clientId: string, notBefore: number): void {
+    const client = this.clients.get(clientId);
+    if (!client) throw new Error(`no client '${clientId}'`);
+    client.notBefore = notBefore;
+  }
+
+  /**
+   * The next events after `cursor`, login and admin events alike, oldest first, at most `max` of
+   * each kind, and where to continue. A cursor past the end (the lab restarted) starts over.
+   */
+  pullEvents(
+    cursor: LabEventCursor,
+    max: number,
+  ): { records: (LabEvent | LabAdminEvent)[]; cursor: LabEventCursor; more: boolean } {
+    const from = <T extends { time: number }>(log: T[], at: number | undefined, since?: number) => {
+      const start = since !== undefined ? log.findIndex((e) => e.time >= since) : at! > log.length ? 0 : at!;
+      return start < 0 ? log.length : start;
+    };
+    const since = 'since' in cursor ? cursor.since : undefined;
+    const e0 = from(this.events, 'events' in cursor ? cursor.events : undefined, since);
+    const a0 = from(this.adminEvents, 'adminEvents' in cursor ? cursor.adminEvents : undefined, since);
+    const events = this.events.slice(e0, e0 + max);
+    const admin = this.adminEvents.slice(a0, a0 + max);
+    return {
+      records: [...events, ...admin].sort((a, b) => a.time - b.time),
+      cursor: { events: e0 + events.length, adminEvents: a0 + admin.length },
+      more: e0 + events.length < this.events.length || a0 + admin.length < this.adminEvents.length,
+    };
+  }
+
   /** A new active key; the old ones become `old` (disabled: tokens they signed are refused). */
   async rotateKeys(old: 'passive' | 'disabled'): Promise<string> {
     for (const k of this.keys) if (k.status === 'active') k.status = old;
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const kid = createHash('sha256').update(randomUUID()).digest('base64url').slice(0, 16);
     const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-    this.keys.push({ kid, privateKey, jwk, status: 'active' });
+    this.keys.push({ kid, privateKey, jwk, status: 'active', createdAt: Date.now() });
     return kid;
+  }
+
+  /** The key signing new tokens. */
+  get activeKey(): { kid: string; createdAt: number } {
+    const { kid, createdAt } = this.keys.find((k) => k.status === 'active')!;
+    return { kid, createdAt };
   }
 
   /** The kids the JWKS publishes (disabled keys are not). */
@@ -148,12 +220,11 @@ export class LabIdp {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', this.issuer);
+    if (url.pathname.startsWith(`/admin/realms/${this.realm}/`)) return this.admin(req, url.pathname, res);
     const base = new URL(this.issuer).pathname;
     const path = url.pathname.startsWith(base) ? url.pathname.slice(base.length) : url.pathname;
     const form = req.method === 'POST' ? new URLSearchParams(await body(req)) : new URLSearchParams();
-    const ip = String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '')
-      .split(',')[0]
-      .trim();
+    const ip = clientIp(req);
     switch (`${req.method} ${path}`) {
       case 'GET /.well-known/openid-configuration':
         return json(res, 200, this.discovery());
@@ -188,6 +259,49 @@ export class LabIdp {
     }
   }
 
+  /**
+   * The one admin operation the lab serves: mapping realm roles to a user, as an account holding
+   * `manage-users` or `realm-admin` (checked on its current roles, not the token's), recorded as a
+   * Keycloak admin event so detection sees who granted what to whom.
+   */
+  private async admin(req: http.IncomingMessage, pathname: string, res: http.ServerResponse) {
+    const target = new RegExp(`^/admin/realms/${this.realm}/users/([^/]+)/role-mappings/realm$`).exec(
+      pathname,
+    )?.[1];
+    if (req.method !== 'POST' || !target) return json(res, 404, { error: 'not_found' });
+    const claims = await this.validate((req.headers.authorization ?? '').replace(/^Bearer /i, ''));
+    const actor = claims ? this.users.get(String(claims.sub)) : undefined;
+    if (!claims || !actor) return json(res, 401, { error: 'invalid_token' });
+    if (!actor.roles.has('manage-users') && !actor.roles.has('realm-admin'))
+      return json(res, 403, { error: 'forbidden' });
+    const user = this.users.get(decodeURIComponent(target));
+    if (!user) return json(res, 404, { error: 'User not found' });
+    let roles: { name?: unknown }[];
+    try {
+      roles = JSON.parse(await body(req)) as { name?: unknown }[];
+      if (!Array.isArray(roles) || roles.some((r) => typeof r?.name !== 'string')) throw new Error();
+    } catch {
+      return json(res, 400, { error: 'expected a JSON array of roles with names' });
+    }
+    for (const r of roles) user.roles.add(String(r.name));
+    this.adminEvents.push({
+      id: randomUUID(),
+      time: Date.now(),
+      realmId: this.realm,
+      authDetails: {
+        realmId: this.realm,
+        clientId: String(claims.azp),
+        userId: actor.id,
+        ipAddress: clientIp(req),
+      },
+      operationType: 'CREATE',
+      resourceType: 'REALM_ROLE_MAPPING',
+      resourcePath: `users/${user.id}/role-mappings/realm`,
+      representation: JSON.stringify(roles.map((r) => ({ name: r.name }))),
+    });
+    res.writeHead(204).end();
+  }
+
   private discovery() {
     const oidc = `${this.issuer}/protocol/openid-connect`;
     return {
@@ -215,13 +329,14 @@ export class LabIdp {
     const client = this.authenticateClient(req, form, false);
     if (!client) return json(res, 401, { error: 'invalid_client' });
     const grant = form.get('grant_type');
+    const agent = userAgent(req);
     const fail = (type: string, error: string, userId?: string, username?: string) => {
       this.event(type, {
         clientId: client.clientId,
         userId,
         ipAddress: ip,
         error,
-        details: username ? { username } : {},
+        details: { ...(username ? { username } : {}), ...agent },
       });
       return json(res, 400, { error: 'invalid_grant', error_description: error });
     };
@@ -233,6 +348,19 @@ export class LabIdp {
       if (!user.enabled) return fail('LOGIN_ERROR', 'user_disabled', user.id, username);
       if (user.requiredActions.size)
         return fail('LOGIN_ERROR', 'resolve_required_actions', user.id, username);
+      if (user.pushDevice) {
+        const answer = await user.pushDevice();
+        const result = answer === 'approve' ? 'approved' : answer === 'deny' ? 'denied' : 'timeout';
+        this.event('MFA_PUSH', {
+          clientId: client.clientId,
+          userId: user.id,
+          ipAddress: ip,
+          error: answer === 'approve' ? undefined : `push_${result}`,
+          details: { username: user.username, result, ...agent },
+        });
+        if (answer !== 'approve')
+          return json(res, 400, { error: 'invalid_grant', error_description: `push ${result}` });
+      }
       const session: Session = {
         id: randomUUID(),
         userId: user.id,
@@ -240,7 +368,7 @@ export class LabIdp {
         startedAt: Date.now(),
       };
       this.sessions.set(session.id, session);
-      return json(res, 200, await this.tokens('LOGIN', user, session, client.clientId, ip));
+      return json(res, 200, await this.tokens('LOGIN', user, session, client.clientId, ip, agent));
     }
     if (grant === 'refresh_token') {
       const claims = await this.validate(form.get('refresh_token') ?? '', { allowRefresh: true });
@@ -249,11 +377,11 @@ export class LabIdp {
       if (!claims || claims.typ !== 'Refresh' || !session || !user || !user.enabled) {
         return fail('REFRESH_TOKEN_ERROR', 'invalid_token', user?.id);
       }
-      return json(res, 200, await this.tokens('REFRESH_TOKEN', user, session, client.clientId, ip));
+      return json(res, 200, await this.tokens('REFRESH_TOKEN', user, session, client.clientId, ip, agent));
     }
     if (grant === 'client_credentials') {
       if (!client.secret) return json(res, 400, { error: 'unauthorized_client' });
-      this.event('CLIENT_LOGIN', { clientId: client.clientId, ipAddress: ip, details: {} });
+      this.event('CLIENT_LOGIN', { clientId: client.clientId, ipAddress: ip, details: { ...agent } });
       const access = await this.sign(
         { typ: 'Bearer', azp: client.clientId, sub: `client:${client.clientId}` },
         ACCESS_TTL_S,
@@ -264,13 +392,20 @@ export class LabIdp {
   }
 
   /** A session's tokens, and the event (LOGIN, REFRESH_TOKEN) that issued them. */
-  private async tokens(type: string, user: LabUser, session: Session, clientId: string, ip: string) {
+  private async tokens(
+    type: string,
+    user: LabUser,
+    session: Session,
+    clientId: string,
+    ip: string,
+    agent: { user_agent?: string },
+  ) {
     this.event(type, {
       clientId,
       userId: user.id,
       sessionId: session.id,
       ipAddress: ip,
-      details: { username: user.username },
+      details: { username: user.username, ...agent },
     });
     const common = { sub: user.id, sid: session.id, azp: clientId, preferred_username: user.username };
     const roles = { realm_access: { roles: [...user.roles] } };
@@ -341,6 +476,18 @@ export class LabIdp {
   private event(type: string, e: Omit<LabEvent, 'id' | 'time' | 'type' | 'realmName'>): void {
     this.events.push({ id: randomUUID(), time: Date.now(), type, realmName: this.realm, ...e });
   }
+}
+
+/** The caller's address; the lab trusts X-Forwarded-For (exercises play users from elsewhere). */
+function clientIp(req: http.IncomingMessage): string {
+  return String(req.headers['x-forwarded-for'] ?? req.socket.remoteAddress ?? '')
+    .split(',')[0]
+    .trim();
+}
+
+function userAgent(req: http.IncomingMessage): { user_agent?: string } {
+  const ua = req.headers['user-agent'];
+  return ua ? { user_agent: ua.slice(0, 300) } : {};
 }
 
 function body(req: http.IncomingMessage): Promise<string> {

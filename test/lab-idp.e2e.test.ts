@@ -20,7 +20,7 @@ beforeAll(async () => {
   idp.addClient(ENGINE.clientId, ENGINE.clientSecret);
   const config = testConfig();
   // Selected explicitly, as a connector of its own ('lab'), never in place of Keycloak.
-  worker = await TestWorker.start(config, { lab: new LabIdentityProvider(idp, ENGINE) });
+  worker = await TestWorker.start(config, new LabIdentityProvider(idp, ENGINE));
   api = await TestApi.start(config);
 });
 

@@ -3,7 +3,7 @@
  * Temporal client (detection opens incidents), running every playbook and detector on one task
  * queue. Used by worker/main.ts and by the tests.
  */
-import type { ActivityDeps } from '../activities';
+import type { LabIdentityProvider } from '../activities/lab/lab-provider';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -29,8 +29,8 @@ export function activitiesFor(
   config: EngineConfig,
   client: Client,
   notifier?: Notifier,
-  /** Connectors given explicitly (the lab identity provider): never a fallback for a configured one. */
-  extraProviders: ActivityDeps['providers'] = {},
+  /** The lab identity provider, given explicitly: never a fallback for a configured connector. */
+  lab?: LabIdentityProvider,
 ) {
   const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
@@ -44,7 +44,7 @@ export function activitiesFor(
   }
   return withHeartbeats({
     ...createActivities({
-      providers: { ...extraProviders, keycloak },
+      providers: { keycloak, lab },
       evidence: evidenceStoreFor(config),
       sealedTokens: new SealedTokens(config.evidenceDir),
       notifier: new FanOutNotifier(notifiers),
@@ -57,6 +57,7 @@ export function activitiesFor(
       keycloak,
       okta: config.okta ? new OktaSystemLog(config.okta) : undefined,
       entra: config.entra ? new EntraSignIns(config.entra) : undefined,
+      lab,
       playbookPolicies: config.playbookPolicies,
     }),
   });
@@ -67,12 +68,13 @@ export async function createWorker(
   client: Client,
   {
     notifier,
-    providers,
+    lab,
     ...overrides
   }: Partial<WorkerOptions> & {
     connection?: NativeConnection;
     notifier?: Notifier;
-    providers?: ActivityDeps['providers'];
+    /** The lab identity provider's connector (LAB_IDP, exercises, tests). */
+    lab?: LabIdentityProvider;
   } = {},
 ): Promise<Worker> {
   const protection = requirePayloadProtection(config);
@@ -84,7 +86,7 @@ export async function createWorker(
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
-    activities: activitiesFor(config, client, notifier, providers),
+    activities: activitiesFor(config, client, notifier, lab),
     dataConverter: engineDataConverter(protection),
     ...workflowSource,
     ...overrides,

@@ -237,6 +237,8 @@ function firstCursor(source: DetectionSource, from: number): PullCursor | undefi
       return { provider: 'okta', page: { since: iso } };
     case 'entra':
       return { provider: 'entra', page: { time: iso, seenAtTime: [] } };
+    case 'lab':
+      return { provider: 'lab', page: { since: from } };
     default:
       return undefined; // push-only providers
   }

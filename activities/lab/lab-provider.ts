@@ -5,7 +5,7 @@
  * worker explicitly: it never stands in for a production connector.
  */
 import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
-import type { LabIdp, LabUser } from '../../lab/idp';
+import type { LabEventCursor, LabIdp, LabUser } from '../../lab/idp';
 import {
   IdentityProviderError,
   type AccessState,
@@ -17,9 +17,38 @@ import {
   type PrincipalSnapshot,
   type RoleGrant,
 } from '../identity-provider';
-import { RealmOidc } from '../keycloak/oidc';
+import { nextWholeSecond, RealmOidc } from '../keycloak/oidc';
+
+/**
+ * A fault to answer an engine call with, as a struggling provider would: unavailable, or
+ * throttled with a Retry-After. Exercises inject them here (the lab has no network in between).
+ */
+export type LabFault = { status: 503 } | { status: 429; retryAfterS: number };
+export type LabFaults = (operation: string) => LabFault | undefined;
 
 const FACTOR_ACTIONS = ['UPDATE_PASSWORD', 'CONFIGURE_TOTP'];
+
+/** The contract's operations, each behind the fault gate. */
+const LAB_OPERATIONS = [
+  'snapshot',
+  'revokeSessions',
+  'revokeOfflineAccess',
+  'requireReauthentication',
+  'disableAccount',
+  'enableAccount',
+  'verifyContainment',
+  'investigate',
+  'eradicate',
+  'reinstate',
+  'revokeRole',
+  'grantRole',
+  'inspect',
+  'revokeSession',
+  'rotateClientSecret',
+  'revokeClientTokens',
+  'signingKeys',
+  'rotateRealmSigningKeys',
+] as const satisfies readonly (keyof IdentityProvider)[];
 
 export class LabIdentityProvider implements IdentityProvider {
   readonly name = 'lab' as const;
@@ -38,9 +67,41 @@ export class LabIdentityProvider implements IdentityProvider {
   constructor(
     private readonly idp: LabIdp,
     engineClient: { clientId: string; clientSecret: string },
+    private readonly faults?: LabFaults,
   ) {
     const url = new URL(idp.issuer);
     this.oidc = new RealmOidc({ baseUrl: url.origin, realm: idp.realm, ...engineClient });
+    // Every operation of the contract passes the fault gate first.
+    for (const op of LAB_OPERATIONS) {
+      const fn = this[op] as (...args: unknown[]) => Promise<unknown>;
+      this[op] = (async (...args: unknown[]) => {
+        this.gate(op);
+        return fn.apply(this, args);
+      }) as never;
+    }
+  }
+
+  /** The detection collector's page of the lab's events (login and admin). */
+  pullEvents(cursor: LabEventCursor, max: number) {
+    this.gate('pullEvents');
+    return this.idp.pullEvents(cursor, max);
+  }
+
+  private gate(operation: string): void {
+    const fault = this.faults?.(operation);
+    if (!fault) return;
+    if (fault.status === 429)
+      throw new IdentityProviderError(
+        'LabThrottled',
+        `LabThrottled: the lab answered 429 for ${operation}; retry after ${fault.retryAfterS * 1000} ms`,
+        true,
+        fault.retryAfterS * 1000,
+      );
+    throw new IdentityProviderError(
+      'LabUnavailable',
+      `LabUnavailable: the lab answered 503 for ${operation}`,
+      true,
+    );
   }
 
   private user(principal: Principal): LabUser {
@@ -275,20 +336,66 @@ export class LabIdentityProvider implements IdentityProvider {
     return { action: 'revokeSession', changed: true, detail: `ended session ${sessionId.slice(0, 8)}…` };
   }
 
-  async rotateClientSecret(): Promise<ActionOutcome> {
-    throw new IdentityProviderError(
-      'NotSupported',
-      'NotSupported: the lab has no client-secret rotation yet',
-      false,
-    );
+  /**
+   * A new secret, once per incident (a retry finds the rotation after `since` and changes nothing),
+   * proven by the old secret failing the client-credentials grant. The secret never leaves the lab.
+   */
+  async rotateClientSecret(principal: Principal, clientId: string, opts: { since: string }) {
+    const client = this.client(principal, clientId);
+    if (!client.secret)
+      throw new IdentityProviderError(
+        'LabPublicClient',
+        `LabPublicClient: '${clientId}' has no secret`,
+        false,
+      );
+    if ((client.secretRotatedAt ?? 0) >= Date.parse(opts.since))
+      return {
+        action: 'rotateClientSecret' as const,
+        changed: false,
+        detail: `secret of '${clientId}' already rotated during this incident`,
+      };
+    const old = client.secret;
+    this.idp.rotateClientSecret(clientId);
+    const answer = await this.oidc.clientCredentialsAs(clientId, old);
+    if (answer === 'accepted')
+      throw new IdentityProviderError(
+        'LabRotationUnproven',
+        `the old secret of '${clientId}' still works`,
+        true,
+      );
+    return {
+      action: 'rotateClientSecret' as const,
+      changed: true,
+      detail: `new secret for '${clientId}' (proof: the old secret now gets '${answer}')`,
+    };
   }
 
-  async revokeClientTokens(): Promise<ActionOutcome> {
-    throw new IdentityProviderError(
-      'NotSupported',
-      'NotSupported: the lab has no client not-before yet',
-      false,
-    );
+  async revokeClientTokens(principal: Principal, clientId: string, opts: { since: string }) {
+    const client = this.client(principal, clientId);
+    if (client.notBefore * 1000 >= Date.parse(opts.since) - 1000)
+      return {
+        action: 'revokeClientTokens' as const,
+        changed: false,
+        detail: `tokens of '${clientId}' already revoked during this incident`,
+      };
+    const notBefore = await nextWholeSecond();
+    this.idp.setClientNotBefore(clientId, notBefore);
+    return {
+      action: 'revokeClientTokens' as const,
+      changed: true,
+      detail: `every token issued to '${clientId}' before ${new Date(notBefore * 1000).toISOString()} is refused`,
+    };
+  }
+
+  private client(principal: Principal, clientId: string) {
+    const client = principal.realm === this.idp.realm ? this.idp.clients.get(clientId) : undefined;
+    if (!client)
+      throw new IdentityProviderError(
+        'LabClientNotFound',
+        `LabClientNotFound: client '${clientId}' not in lab realm '${principal.realm}'`,
+        false,
+      );
+    return client;
   }
 
   async signingKeys(): Promise<Extract<Finding, { kind: 'signing-key' }>[]> {
@@ -300,7 +407,46 @@ export class LabIdentityProvider implements IdentityProvider {
     }));
   }
 
-  async rotateRealmSigningKeys(): Promise<EradicationOutcome> {
-    throw new IdentityProviderError('NotSupported', 'NotSupported: use LabIdp.rotateKeys in the lab', false);
+  /**
+   * A new active key, the old ones disabled (or passive) and everyone's tokens refused, once per
+   * incident: a retry finds a key made after `since` and changes nothing. Proven by the JWKS.
+   */
+  async rotateRealmSigningKeys(
+    realm: string,
+    opts: { since: string; oldKeys: 'disable' | 'passive' },
+  ): Promise<EradicationOutcome> {
+    if (realm !== this.idp.realm)
+      throw new IdentityProviderError('LabRealmNotFound', `LabRealmNotFound: no lab realm '${realm}'`, false);
+    const finding = { kind: 'signing-key' as const, kid: '', algorithm: 'RS256', providerId: 'lab' };
+    const recent = this.idp.activeKey;
+    if (recent.createdAt >= Date.parse(opts.since)) {
+      const detail = `key ${recent.kid} made during this incident is active`;
+      return {
+        action: 'rotateSigningKeys',
+        changed: false,
+        detail,
+        steps: [{ finding: { ...finding, kid: recent.kid }, changed: false, before: detail, after: detail }],
+      };
+    }
+    const before = this.idp.publishedKids;
+    const kid = await this.idp.rotateKeys(opts.oldKeys === 'disable' ? 'disabled' : 'passive');
+    const notBefore = await nextWholeSecond();
+    for (const user of this.idp.users.values()) user.notBefore = notBefore;
+    for (const client of this.idp.clients.values()) client.notBefore = notBefore;
+    this.oidc.forgetToken(); // the engine's own token died with the rest
+    const published = await this.oidc.publishedKeyIds();
+    const gone = before.filter((k) => !published.includes(k));
+    const proof = `JWKS publishes ${published.join(', ')}${gone.length ? `; ${gone.join(', ')} gone` : ''}`;
+    if (!published.includes(kid))
+      throw new IdentityProviderError('LabRotationUnproven', `the JWKS does not publish ${kid}`, true);
+    const after = `active key ${kid}; old key(s) ${before.join(', ')} ${opts.oldKeys === 'disable' ? 'disabled' : 'passive'}; every earlier token refused`;
+    return {
+      action: 'rotateSigningKeys',
+      changed: true,
+      detail: `${after}; proof: ${proof}`,
+      steps: [
+        { finding: { ...finding, kid }, changed: true, before: `keys ${before.join(', ')}`, after, proof },
+      ],
+    };
   }
 }

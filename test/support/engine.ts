@@ -15,7 +15,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { EngineConfig } from '../../config/config';
 import { createWorker } from '../../worker/worker';
 import { LogNotifier } from '../../activities/notifier';
-import type { ActivityDeps } from '../../activities';
+import type { LabIdentityProvider } from '../../activities/lab/lab-provider';
 import type { Approval, IncidentState } from '../../domain/incident';
 import type { ReviewReport } from '../../domain/review';
 import { ENGINE_CLIENT, REALM } from './keycloak';
@@ -58,8 +58,8 @@ export class TestWorker {
 
   static async start(
     config: EngineConfig,
-    /** Connectors given explicitly (the lab identity provider). */
-    providers?: ActivityDeps['providers'],
+    /** The lab identity provider's connector, given explicitly. */
+    lab?: LabIdentityProvider,
   ): Promise<TestWorker> {
     if (!runtimeInstalled) {
       Runtime.install({ logger: redactingLogger('WARN') });
@@ -71,7 +71,7 @@ export class TestWorker {
       connection,
       workflowBundle: { codePath: readTestEnv().workflowBundlePath },
       notifier: new LogNotifier(() => undefined), // notifications are asserted on the timeline
-      providers,
+      lab,
     });
     const w = new TestWorker(worker, connection, client);
     w.running = worker.run();
