@@ -48,6 +48,12 @@ function seeds(): [EventProvider, Record<string, unknown>][] {
     walk(path.join(DATA, folder));
     out.push(...found.map((r) => [provider, r] as [EventProvider, Record<string, unknown>]));
   }
+  // The lab records Keycloak's shapes (and MFA_PUSH, a login event with a result detail).
+  const keycloak = out.filter(([p]) => p === 'keycloak').map(([, r]) => r);
+  if (keycloak.length) {
+    const push = { ...keycloak[0], type: 'MFA_PUSH', details: { username: 'u', result: 'denied' } };
+    out.push(...[...keycloak, push].map((r) => ['lab', r] as [EventProvider, Record<string, unknown>]));
+  }
   return out;
 }
 const SEEDS = seeds();

@@ -1,7 +1,8 @@
 /**
- * `npm run exercise -- <scenario> --keycloak`: runs one tabletop scenario (a name under
- * exercises/scenarios or a path) against the local Keycloak and Temporal, prints the scorecard and
- * writes it to .runtime/reports/exercises/<name>.json and .md. Exit code 0 when it passed.
+ * `npm run exercise -- <scenario|all> [--keycloak]`: runs tabletop scenarios (names under
+ * exercises/scenarios or paths) with the real playbooks on the local Temporal server, against the
+ * in-process lab identity provider (or the local Keycloak with `--keycloak`), prints each scorecard
+ * and writes it to .runtime/reports/exercises/<name>.<idp>.json and .md. Exit code 0 when all passed.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,18 +22,13 @@ async function main(argv: string[]): Promise<number> {
   const names = argv.filter((a) => !a.startsWith('--'));
   if (!names.length || argv.includes('--help')) {
     console.log(
-      `usage: npm run exercise -- <scenario|all> --keycloak\nscenarios: ${scenarioFiles()
+      `usage: npm run exercise -- <scenario|all> [--keycloak]\nscenarios: ${scenarioFiles()
         .map((f) => path.basename(f, '.yaml'))
         .join(', ')}`,
     );
     return names.length ? 0 : 2;
   }
-  if (!argv.includes('--keycloak')) {
-    console.error(
-      'the in-process lab identity provider is not built yet: run with --keycloak to use the local Keycloak (npm run keycloak)',
-    );
-    return 2;
-  }
+  const idp = argv.includes('--keycloak') ? 'keycloak' : 'lab';
   const scenarios = (names[0] === 'all' ? scenarioFiles() : names).map((n) => loadScenario(n));
   const keycloakUrl = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:18080';
   const base: EngineConfig = {
@@ -52,11 +48,12 @@ async function main(argv: string[]): Promise<number> {
     },
   };
   const engine: ExerciseEngine = {
-    async start(config) {
+    async start(config, lab) {
       const connection = await NativeConnection.connect({ address: config.temporal.address });
       const client = await connectClient(config);
       const worker = await createWorker(config, client, {
         connection,
+        lab,
         notifier: new LogNotifier(() => undefined),
       });
       const running = worker.run();
@@ -79,16 +76,22 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(out, { recursive: true });
   let failed = 0;
   for (const scenario of scenarios) {
+    if (!scenario.idps.includes(idp)) {
+      console.log(`${scenario.name}: skipped, it runs on ${scenario.idps.join(', ')} only\n`);
+      continue;
+    }
     const card = await runExercise(scenario, {
+      idp,
       keycloakUrl,
       config: base,
       engine,
       log: (l) => console.log(l),
     });
-    writeFileSync(path.join(out, `${scenario.name}.json`), JSON.stringify(card, null, 2));
-    writeFileSync(path.join(out, `${scenario.name}.md`), renderScorecard(card));
+    const file = `${scenario.name}.${idp}`;
+    writeFileSync(path.join(out, `${file}.json`), JSON.stringify(card, null, 2));
+    writeFileSync(path.join(out, `${file}.md`), renderScorecard(card));
     console.log(
-      `\n${renderScorecard(card)}\n(written to ${path.relative(process.cwd(), out)}/${scenario.name}.json and .md)\n`,
+      `\n${renderScorecard(card)}\n(written to ${path.relative(process.cwd(), out)}/${file}.json and .md)\n`,
     );
     if (!card.passed) failed += 1;
   }

@@ -1,31 +1,47 @@
 /**
- * Runs a tabletop exercise with the real playbook code: a throwaway Keycloak realm shaped like the
- * lab realm, the scenario's accounts, the engine (worker, API, a pulling detector) talking to
- * Keycloak through a fault proxy, the users' and attacker's actions on schedule, the responders'
- * decisions as they come due; then the outcome is scored against the scenario's expectations.
+ * Runs a tabletop exercise with the real playbook code: a throwaway realm (in the in-process lab,
+ * or on Keycloak), the scenario's accounts, the engine (worker, API, a pulling detector) with the
+ * scenario's faults at its door to the provider, the users' and attacker's actions on schedule,
+ * the responders' decisions and the users' answers as they come due; then the outcome is scored
+ * against the scenario's expectations.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import type { LabIdentityProvider } from '../activities/lab/lab-provider';
 import type { EngineConfig } from '../config/config';
 import type { IncidentState } from '../domain/incident';
 import { incidentIdFor } from '../domain/principal-key';
-import { FaultProxy, type Injected } from '../test/support/fault-proxy';
-import { KeycloakTestClient, type TestUser, type UserTokens } from '../test/support/keycloak';
 import { ensureDetector, stopDetector } from '../worker/detectors';
+import {
+  KeycloakExerciseIdp,
+  LabExerciseIdp,
+  type ExerciseAccount,
+  type ExerciseIdp,
+  type FaultSchedule,
+  type SessionTokens,
+} from './idps';
 import type { Scenario, ScenarioStep } from './schema';
 import { score, type Observed, type Scorecard } from './scorecard';
 
 /** The engine pieces an exercise runs: started by the CLI or by the test harness. */
 export interface ExerciseEngine {
-  start(config: EngineConfig): Promise<{
-    client: import('@temporalio/client').Client;
+  start(
+    config: EngineConfig,
+    lab?: LabIdentityProvider,
+  ): Promise<{
+    client: Client;
     apiUrl: string;
     stop(): Promise<void>;
   }>;
 }
 
 export interface ExerciseOptions {
-  keycloakUrl: string;
-  /** The engine's base configuration (Temporal, payload keys, evidence folder); Keycloak is set here. */
+  /** Where to run: the in-process lab (default) or the Keycloak at `keycloakUrl`. */
+  idp?: 'lab' | 'keycloak';
+  keycloakUrl?: string;
+  /** The engine's base configuration (Temporal, payload keys, evidence folder). */
   config: EngineConfig;
   engine: ExerciseEngine;
   /** Extra seconds after the expected containment time before the exercise is called. */
@@ -33,62 +49,65 @@ export interface ExerciseOptions {
   log?: (line: string) => void;
 }
 
-const ENGINE_CLIENT = { id: 'ir-engine', secret: 'local-dev-ir-engine-secret' };
+/** A scenario that cannot run on the chosen identity provider (push MFA on Keycloak). */
+export class ScenarioNotForIdp extends Error {}
 
 export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Promise<Scorecard> {
   const log = opts.log ?? (() => undefined);
-  const admin = new KeycloakTestClient(opts.keycloakUrl);
+  const kind = opts.idp ?? 'lab';
+  if (!scenario.idps.includes(kind))
+    throw new ScenarioNotForIdp(`${scenario.name} runs on ${scenario.idps.join(', ')} only, not ${kind}`);
   const realm = `exercise-${scenario.name}-${randomUUID().slice(0, 6)}`.slice(0, 60);
-  const lab = await admin.createRealmLikeCorp(realm);
-  let proxy: FaultProxy | undefined;
+  const idp: ExerciseIdp =
+    kind === 'lab'
+      ? await LabExerciseIdp.start(realm)
+      : await KeycloakExerciseIdp.start(opts.keycloakUrl ?? 'http://127.0.0.1:18080', realm);
+  const links = await LinkInbox.start();
   let engine: Awaited<ReturnType<ExerciseEngine['start']>> | undefined;
-  const started = Date.now();
+  // The story's clock (steps and faults) starts with its first step, once everything is set up.
+  let started = Number.POSITIVE_INFINITY;
   const at = (s: number) => started + s * 1000;
   try {
-    // The scenario's accounts, in the throwaway realm.
-    const accounts = new Map<string, TestUser>();
-    for (const a of scenario.accounts) {
-      const user = await lab.createUser(a.id);
-      for (const role of a.roles) await lab.grantRealmRole(user.id, role);
-      if (a.admin) await grantUserManagement(lab, user.id);
-      accounts.set(a.id, user);
-    }
+    const accounts = new Map<string, ExerciseAccount>();
+    for (const a of scenario.accounts) accounts.set(a.id, await idp.createAccount(a));
 
-    // Faults sit between the engine and Keycloak (the attacker and users reach Keycloak directly).
+    // The scenario's faults, answered to the engine's calls to the provider while they last.
     const injected: Observed['faults'] = [];
-    proxy = await FaultProxy.start(opts.keycloakUrl, [], (method, path) => {
-      if (!path.startsWith('/admin/')) return undefined;
+    const faults: FaultSchedule = (call, kind) => {
       const now = Date.now();
       for (const f of scenario.faults) {
-        if (now < exerciseTime(started, f.at) || now >= exerciseTime(started, f.at + f.for)) continue;
-        const fault: Injected =
-          f.kind === 'idp-outage'
-            ? { kind: 'status', status: 503 }
-            : { kind: 'status', status: 429, headers: { 'retry-after': String(f.retryAfter) } };
-        injected.push({ kind: f.kind, at: now - started, method, path: path.split('?')[0] });
-        return fault;
+        if (now < at(f.at) || now >= at(f.at + f.for)) continue;
+        if (f.scope === 'actions' && kind === 'events') continue;
+        const [method, path] = call.includes(' ') ? call.split(' ') : ['CALL', call];
+        injected.push({ kind: f.kind, at: now - started, method, path });
+        return f.kind === 'idp-outage' ? { status: 503 } : { status: 429, retryAfterS: f.retryAfter };
       }
       return undefined;
-    });
-
-    const config: EngineConfig = {
+    };
+    const base: EngineConfig = {
       ...opts.config,
       temporal: { ...opts.config.temporal, taskQueue: `exercise-${randomUUID()}` },
-      keycloak: { baseUrl: proxy.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },
       auth: { mode: 'dev' },
       // The incidents detection opens in this exercise get the scenario's (compressed) policy.
       playbookPolicies: scenario.policy ? { [scenario.expect.playbook]: scenario.policy } : undefined,
+      // "Was this you?" links reach the runner, which plays the users.
+      userChallenge: {
+        secret: randomBytes(32).toString('base64url'),
+        webhookUrl: links.url,
+        publicApiUrl: 'http://exercise.invalid',
+      },
     };
-    engine = await opts.engine.start(config);
-    const source = { provider: 'keycloak' as const, tenant: realm, pull: { intervalMs: 500 } };
+    const { config, lab } = await idp.engine(base, faults);
+    engine = await opts.engine.start(config, lab);
+    const source = { provider: idp.provider, tenant: realm, pull: { intervalMs: 500 } };
     await ensureDetector(engine.client, config.temporal.taskQueue, source);
     log(
-      `exercise ${scenario.name}: realm ${realm}, ${scenario.accounts.length} account(s), ${scenario.steps.length} step(s)`,
+      `exercise ${scenario.name} on ${kind}: realm ${realm}, ${scenario.accounts.length} account(s), ${scenario.steps.length} step(s)`,
     );
 
     const incidentOn = accounts.get(scenario.expect.incidentOn)!;
-    const incidentIds = [incidentOn.username, incidentOn.id].map((username) =>
-      incidentIdFor({ provider: 'keycloak', realm, username }),
+    const incidentIds = [incidentOn.username, incidentOn.userId].map((username) =>
+      incidentIdFor({ provider: idp.provider, realm, username }),
     );
     const api = apiClient(engine.apiUrl);
 
@@ -136,12 +155,14 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     })();
 
     // The story, on schedule.
-    const sessions = new Map<string, { user: TestUser; tokens: UserTokens }>();
-    const firstStepAt = Date.now();
+    const sessions = new Map<string, { account: ExerciseAccount; tokens: SessionTokens }>();
+    started = Date.now();
     for (const step of [...scenario.steps].sort((a, b) => a.at - b.at)) {
       await sleep(Math.max(0, at(step.at) - Date.now()));
-      await perform(step, { lab, api, accounts, sessions, realm });
-      log(`  ${((Date.now() - started) / 1000).toFixed(1)} s  ${describeStep(step)}`);
+      const note = await perform(step, { idp, api, accounts, sessions, links, decisions });
+      log(
+        `  ${((Date.now() - started) / 1000).toFixed(1)} s  ${describeStep(step)}${note ? `: ${note}` : ''}`,
+      );
     }
 
     // Wait for the outcome (or the deadline), then collect what happened.
@@ -162,12 +183,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       ).alerts ?? [];
     const accountsNow: Observed['accounts'] = [];
     for (const expectation of scenario.expect.accounts) {
-      const user = accounts.get(expectation.id)!;
-      const rep = await lab.user(user.id);
-      const roles = (await lab.admin<{ name: string }[]>('GET', `/users/${user.id}/role-mappings/realm`)).map(
-        (r) => r.name,
-      );
-      accountsNow.push({ id: expectation.id, enabled: rep.enabled, roles });
+      accountsNow.push({ id: expectation.id, ...(await idp.state(accounts.get(expectation.id)!)) });
     }
     if (state && state.status !== 'closed') {
       await api(
@@ -178,7 +194,8 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       ).catch(() => undefined);
     }
     return score(scenario, {
-      startedAt: new Date(firstStepAt).toISOString(),
+      startedAt: new Date(started).toISOString(),
+      idp: kind,
       realm,
       incident: state,
       detections: alerts
@@ -190,13 +207,13 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     });
   } finally {
     if (engine) {
-      await stopDetector(engine.client, { provider: 'keycloak', tenant: realm }, 'exercise over').catch(
+      await stopDetector(engine.client, { provider: idp.provider, tenant: realm }, 'exercise over').catch(
         () => undefined,
       );
       await engine.stop();
     }
-    await proxy?.stop();
-    await lab.deleteRealm().catch(() => undefined);
+    await links.stop();
+    await idp.close();
   }
 }
 
@@ -218,74 +235,76 @@ function settled(state: IncidentState, scenario: Scenario): boolean {
   );
 }
 
-function exerciseTime(started: number, s: number): number {
-  return started + s * 1000;
-}
-
 async function perform(
   step: ScenarioStep,
   ctx: {
-    lab: KeycloakTestClient;
+    idp: ExerciseIdp;
     api: ReturnType<typeof apiClient>;
-    accounts: Map<string, TestUser>;
-    sessions: Map<string, { user: TestUser; tokens: UserTokens }>;
-    realm: string;
+    accounts: Map<string, ExerciseAccount>;
+    sessions: Map<string, { account: ExerciseAccount; tokens: SessionTokens }>;
+    links: LinkInbox;
+    decisions: Observed['decisions'];
   },
-): Promise<void> {
-  const user = ctx.accounts.get(step.as)!;
+): Promise<string | undefined> {
+  const account = ctx.accounts.get(step.as)!;
   switch (step.do) {
     case 'login': {
-      const tokens = await ctx.lab.login(user);
-      if (step.session) ctx.sessions.set(step.session, { user, tokens });
-      return;
+      const tokens = await ctx.idp.login(account, step);
+      if (step.session) ctx.sessions.set(step.session, { account, tokens });
+      return undefined;
     }
     case 'login-fail':
-      for (let i = 0; i < step.times; i++)
-        await ctx.lab.login({ ...user, password: `wrong-${randomUUID()}` }).catch(() => undefined);
-      return;
-    case 'grant-role': {
-      const grantee = ctx.accounts.get(step.to)!;
-      const { access_token } = await ctx.lab.login(user);
-      const role = await ctx.lab.realmRole(step.role);
-      const res = await fetch(
-        `${ctx.lab.baseUrl}/admin/realms/${ctx.realm}/users/${grantee.id}/role-mappings/realm`,
-        {
-          method: 'POST',
-          headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-          body: JSON.stringify([role]),
+      for (let i = 0; i < step.times; i++) await ctx.idp.failLogin(account);
+      return undefined;
+    case 'grant-role':
+      await ctx.idp.grantRole(account, ctx.accounts.get(step.to)!, step.role);
+      return undefined;
+    case 'token-use': {
+      const { tokens } = ctx.sessions.get(step.session)!;
+      await ctx.idp.useSession(
+        account,
+        tokens,
+        { from: step.from, userAgent: step.userAgent },
+        step.previously,
+        async (ndjson) => {
+          const res = await ctx.api(
+            'POST',
+            '/events?provider=keycloak',
+            ndjson,
+            'exercise.proxy',
+            'application/x-ndjson',
+          );
+          if (res.status !== 200)
+            throw new Error(`token-use push: ${res.status} ${JSON.stringify(res.body)}`);
         },
       );
-      if (!res.ok) throw new Error(`grant-role as ${step.as}: Keycloak answered ${res.status}`);
-      return;
+      return undefined;
     }
-    case 'token-use': {
-      // Reported by the upstream proxy in Keycloak's event format: the session seen before, then
-      // the same session from elsewhere.
-      const session = ctx.sessions.get(step.session)!;
-      const sessionId = session.tokens.session_state!;
-      const event = (ip: string, ua: string) => ({
-        id: randomUUID(),
-        time: Date.now(),
-        type: 'REFRESH_TOKEN',
-        realmName: ctx.realm,
-        clientId: 'corp-app',
-        userId: session.user.id,
-        sessionId,
-        ipAddress: ip,
-        details: { username: session.user.username, user_agent: ua },
-      });
-      const body = [event(step.previously.from, step.previously.userAgent), event(step.from, step.userAgent)]
-        .map((e) => JSON.stringify(e))
-        .join('\n');
+    case 'mfa-push': {
+      let approved = 0;
+      for (const [i, answer] of step.answers.entries()) {
+        if (i > 0) await sleep(step.every * 1000);
+        if (await ctx.idp.pushLogin(account, answer, step)) approved += 1;
+      }
+      return `${approved} of ${step.answers.length} login(s) got through`;
+    }
+    case 'answer-challenge': {
+      const link = await ctx.links.next(account.username, step.within * 1000);
+      if (!link) return `no "was this you?" link arrived within ${step.within} s`;
       const res = await ctx.api(
         'POST',
-        '/events?provider=keycloak',
-        body,
-        'exercise.proxy',
-        'application/x-ndjson',
+        `/incidents/${link.incidentId}/was-this-you`,
+        { t: link.token, answer: step.answer },
+        undefined,
       );
-      if (res.status !== 200) throw new Error(`token-use push: ${res.status} ${JSON.stringify(res.body)}`);
-      return;
+      ctx.decisions.push({
+        approval: 'was-this-you',
+        action: 'userAnswer',
+        decision: step.answer,
+        by: step.as,
+        status: res.status,
+      });
+      return `answered "${step.answer}" (${res.status})`;
     }
   }
 }
@@ -300,17 +319,61 @@ function describeStep(step: ScenarioStep): string {
       return `${step.as} grants ${step.role} to ${step.to}`;
     case 'token-use':
       return `session '${step.session}' of ${step.as} used from ${step.from}`;
+    case 'mfa-push':
+      return `the attacker logs in as ${step.as} ${step.answers.length} time(s); ${step.as} answers ${step.answers.join(', ')}`;
+    case 'answer-challenge':
+      return `${step.as} answers "was this you?": ${step.answer}`;
   }
 }
 
-async function grantUserManagement(lab: KeycloakTestClient, userId: string): Promise<void> {
-  const [management] = await lab.admin<{ id: string }[]>('GET', '/clients?clientId=realm-management');
-  const roles = await Promise.all(
-    ['manage-users', 'view-users', 'query-users'].map((r) =>
-      lab.admin<{ id: string; name: string }>('GET', `/clients/${management.id}/roles/${r}`),
-    ),
-  );
-  await lab.admin('POST', `/users/${userId}/role-mappings/clients/${management.id}`, roles);
+/**
+ * Receives the "was this you?" messages the engine sends users (its USER_CHALLENGE_WEBHOOK_URL),
+ * so the runner can answer them as each user would.
+ */
+class LinkInbox {
+  private readonly received: { username: string; incidentId: string; token: string }[] = [];
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<LinkInbox> {
+    // eslint-disable-next-line prefer-const -- assigned once the server listens, read by its handler
+    let inbox!: LinkInbox;
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        try {
+          const msg = JSON.parse(body) as { username: string; incidentId: string; link: string };
+          const token = new URL(msg.link).searchParams.get('t') ?? '';
+          inbox.received.push({ username: msg.username, incidentId: msg.incidentId, token });
+          res.writeHead(204).end();
+        } catch {
+          res.writeHead(400).end();
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    inbox = new LinkInbox(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    return inbox;
+  }
+
+  /** The next link sent to `username`, waiting up to `withinMs`. */
+  async next(username: string, withinMs: number) {
+    const until = Date.now() + withinMs;
+    while (Date.now() < until) {
+      const i = this.received.findIndex((m) => m.username === username);
+      if (i >= 0) return this.received.splice(i, 1)[0];
+      await sleep(200);
+    }
+    return undefined;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => this.server.close(() => r()));
+  }
 }
 
 function apiClient(baseUrl: string) {

@@ -20,8 +20,12 @@ const account = z
     /** Gives the account realm-management rights (it can grant roles through the admin API). */
     admin: z.boolean().default(false),
     roles: z.array(z.string().min(1).max(100)).max(10).default([]),
+    /** Push MFA after the password; the owner answers the prompts `mfa-push` steps send (lab only). */
+    mfa: z.literal('push').optional(),
   })
   .strict();
+
+const origin = { from: ip.optional(), userAgent: z.string().min(1).max(300).optional() };
 
 const step = z.discriminatedUnion('do', [
   z
@@ -31,6 +35,8 @@ const step = z.discriminatedUnion('do', [
       as: id,
       /** Names the session for later steps (token use from elsewhere). */
       session: id.optional(),
+      /** Where the login comes from (the lab records it; Keycloak sees the runner). */
+      ...origin,
     })
     .strict(),
   z
@@ -63,11 +69,44 @@ const step = z.discriminatedUnion('do', [
       previously: z.object({ from: ip, userAgent: z.string().min(1).max(300) }).strict(),
     })
     .strict(),
+  z
+    .object({
+      at: seconds,
+      do: z.literal('mfa-push'),
+      /** The account whose password the attacker holds (it needs mfa: push). */
+      as: id,
+      /** One login per answer; the owner answers each prompt so, in order. */
+      answers: z
+        .array(z.enum(['approve', 'deny', 'ignore']))
+        .min(1)
+        .max(30),
+      /** Seconds between prompts. */
+      every: z.number().min(0).max(60).default(0.2),
+      ...origin,
+    })
+    .strict(),
+  z
+    .object({
+      at: seconds,
+      do: z.literal('answer-challenge'),
+      /** The account's owner answers the "was this you?" link once it arrives. */
+      as: id,
+      answer: z.enum(['me', 'not-me']),
+      /** Seconds to wait for the link before giving up. */
+      within: seconds.default(60),
+    })
+    .strict(),
 ]);
+
+/** The identity providers a scenario can run on. */
+export const EXERCISE_IDPS = ['lab', 'keycloak'] as const;
+
+/** `actions`: only the engine's changes and checks; `all`: its event collection too. */
+const faultScope = z.enum(['actions', 'all']).default('all');
 
 const fault = z.discriminatedUnion('kind', [
   /** The identity provider's admin API answers 503 for `for` seconds. */
-  z.object({ kind: z.literal('idp-outage'), at: seconds, for: seconds }).strict(),
+  z.object({ kind: z.literal('idp-outage'), at: seconds, for: seconds, scope: faultScope }).strict(),
   /** It answers 429 with Retry-After for `for` seconds. */
   z
     .object({
@@ -75,6 +114,7 @@ const fault = z.discriminatedUnion('kind', [
       at: seconds,
       for: seconds,
       retryAfter: z.number().int().min(1).max(30).default(1),
+      scope: faultScope,
     })
     .strict(),
 ]);
@@ -95,7 +135,12 @@ export const scenarioSchema = z
   .object({
     name: id,
     description: z.string().min(1).max(2000),
-    /** Severity responders open incidents with, where a step opens one through the API (none yet). */
+    /** Where it can run (push MFA exists only in the lab). */
+    idps: z
+      .array(z.enum(EXERCISE_IDPS))
+      .min(1)
+      .default([...EXERCISE_IDPS]),
+    /** The people in the story, users and attacker-controlled accounts alike. */
     accounts: z.array(account).min(1).max(30),
     steps: z.array(step).min(1).max(200),
     faults: z.array(fault).max(10).default([]),
@@ -144,6 +189,22 @@ export const scenarioSchema = z
           });
       }
     });
+    s.steps.forEach((st, i) => {
+      if (st.do !== 'mfa-push') return;
+      if (s.accounts.find((a) => a.id === st.as)?.mfa !== 'push')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['steps', i, 'as'],
+          message: `'${st.as}' needs mfa: push to receive prompts`,
+        });
+    });
+    const pushMfa = s.accounts.some((a) => a.mfa) || s.steps.some((st) => st.do === 'mfa-push');
+    if (pushMfa && s.idps.includes('keycloak'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idps'],
+        message: 'push MFA exists only in the lab identity provider: set idps: [lab]',
+      });
     unknown(s.expect.incidentOn, ['expect', 'incidentOn']);
     s.expect.accounts.forEach((a, i) => unknown(a.id, ['expect', 'accounts', i, 'id']));
     const sessions = new Set(s.steps.flatMap((st) => (st.do === 'login' && st.session ? [st.session] : [])));

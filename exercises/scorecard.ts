@@ -9,6 +9,8 @@ import type { Scenario } from './schema';
 export interface Observed {
   /** When the first scenario step ran (the attack's start, as far as the scenario knows). */
   startedAt: string;
+  /** The identity provider it ran on, and the realm there. */
+  idp: 'lab' | 'keycloak';
   realm: string;
   incident?: IncidentState;
   detections: { rule: string; time: string }[];
@@ -21,6 +23,7 @@ export interface Scorecard {
   scenario: string;
   description: string;
   passed: boolean;
+  idp: 'lab' | 'keycloak';
   realm: string;
   incidentId?: string;
   playbook: { expected: string; actual?: string };
@@ -31,7 +34,7 @@ export interface Scorecard {
   actions: { expected: string[]; taken: string[]; missing: string[]; unexpected: string[] };
   approvals: { id: string; action: string; waitedS?: number; resolution?: string }[];
   decisions: Observed['decisions'];
-  faults: { injected: number; byKind: Record<string, number> };
+  faults: { injected: number; byKind: Record<string, number>; calls: Record<string, number> };
   accounts: { id: string; enabled: boolean; roles: string[] }[];
   misses: string[];
 }
@@ -82,14 +85,22 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
   }
 
   const byKind: Record<string, number> = {};
-  for (const f of seen.faults) byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+  const calls: Record<string, number> = {};
+  for (const f of seen.faults) {
+    byKind[f.kind] = (byKind[f.kind] ?? 0) + 1;
+    const call = f.method === 'CALL' ? f.path : `${f.method} ${f.path}`;
+    calls[call] = (calls[call] ?? 0) + 1;
+  }
   if (scenario.faults.length && !seen.faults.length)
-    misses.push('no fault was injected (the engine never called Keycloak in the fault window)');
+    misses.push(
+      `no fault was injected (the engine never called ${seen.idp === 'lab' ? 'the lab' : 'Keycloak'} in the fault window)`,
+    );
 
   return {
     scenario: scenario.name,
     description: scenario.description,
     passed: misses.length === 0,
+    idp: seen.idp,
     realm: seen.realm,
     incidentId: incident?.incidentId,
     playbook: { expected: exp.playbook, actual: incident?.playbook },
@@ -110,7 +121,7 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
       };
     }),
     decisions: seen.decisions,
-    faults: { injected: seen.faults.length, byKind },
+    faults: { injected: seen.faults.length, byKind, calls },
     accounts: seen.accounts,
     misses,
   };
@@ -122,6 +133,8 @@ export function renderScorecard(s: Scorecard): string {
     `# Exercise scorecard: ${s.scenario} — ${s.passed ? 'PASSED' : 'FAILED'}`,
     '',
     s.description,
+    '',
+    `Identity provider: ${s.idp === 'lab' ? 'the in-process lab' : 'Keycloak'} (realm \`${s.realm}\`)`,
     '',
     `| measure | expected | actual |`,
     `| --- | --- | --- |`,
@@ -135,6 +148,14 @@ export function renderScorecard(s: Scorecard): string {
         .map(([k, n]) => `${k} ×${n}`)
         .join(', ') || 'none'
     } |`,
+    ...(s.faults.injected
+      ? [
+          '',
+          `Faulted calls: ${Object.entries(s.faults.calls)
+            .map(([c, n]) => `\`${c}\` ×${n}`)
+            .join(', ')}`,
+        ]
+      : []),
     '',
     '## Approvals',
     '',
@@ -142,6 +163,14 @@ export function renderScorecard(s: Scorecard): string {
       ? s.approvals.map(
           (a) =>
             `- ${a.id} (${a.action}): ${a.resolution ?? 'pending'}${a.waitedS !== undefined ? `, decided after ${a.waitedS} s` : ''}`,
+        )
+      : ['- none']),
+    '',
+    '## Decisions (responders and users)',
+    '',
+    ...(s.decisions.length
+      ? s.decisions.map(
+          (d) => `- ${d.by} on ${d.approval} (${d.action}): ${d.decision}${d.status ? ` (${d.status})` : ''}`,
         )
       : ['- none']),
     '',

@@ -1,7 +1,8 @@
 /**
- * Every shipped tabletop scenario (exercises/scenarios) runs against the real engine, the real
- * Keycloak (a throwaway realm each) and the real Temporal server, and must reach its expected
- * outcome. Scorecards go to .runtime/reports/exercises/.
+ * Every shipped tabletop scenario (exercises/scenarios) runs against the real engine and the real
+ * Temporal server on each identity provider it declares: the in-process lab and the real Keycloak
+ * (a throwaway realm each); it must reach its expected outcome on both. Scorecards go to
+ * .runtime/reports/exercises/<name>.<idp>.json|md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -12,8 +13,8 @@ import { testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 
 const engine: ExerciseEngine = {
-  async start(config) {
-    const worker = await TestWorker.start(config);
+  async start(config, lab) {
+    const worker = await TestWorker.start(config, lab);
     const api = await TestApi.start(config);
     return {
       client: worker.client,
@@ -28,17 +29,22 @@ const engine: ExerciseEngine = {
 
 const reports = path.resolve(__dirname, '..', '.runtime', 'reports', 'exercises');
 
-describe.each(scenarioFiles().map((f) => [path.basename(f, '.yaml'), f]))('exercise %s', (_name, file) => {
+const runs = scenarioFiles().flatMap((file) =>
+  loadScenario(file).idps.map((idp) => [path.basename(file, '.yaml'), idp, file] as const),
+);
+
+describe.each(runs)('exercise %s on %s', (_name, idp, file) => {
   it('reaches its expected outcome', async () => {
     const scenario = loadScenario(file);
     const card = await runExercise(scenario, {
+      idp,
       keycloakUrl: readTestEnv().keycloak.url,
       config: testConfig(),
       engine,
     });
     mkdirSync(reports, { recursive: true });
-    writeFileSync(path.join(reports, `${scenario.name}.json`), JSON.stringify(card, null, 2));
-    writeFileSync(path.join(reports, `${scenario.name}.md`), renderScorecard(card));
+    writeFileSync(path.join(reports, `${scenario.name}.${idp}.json`), JSON.stringify(card, null, 2));
+    writeFileSync(path.join(reports, `${scenario.name}.${idp}.md`), renderScorecard(card));
     expect(card.misses).toEqual([]);
     expect(card.passed).toBe(true);
   });
