@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../workflows/detector';
+import { EVENT_PROVIDERS } from '../detection/events';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
 import { PLAYBOOKS, type PlaybookName } from '../domain/incident';
@@ -20,6 +21,11 @@ export interface EngineConfig {
   okta?: { orgUrl: string; apiToken: string };
   /** Entra ID app (AuditLog.Read.All) whose sign-ins `entra:` detectors pull. */
   entra?: { tenantId: string; clientId: string; clientSecret: string; authority: string; graphUrl: string };
+  /**
+   * The in-process lab identity provider (LAB_IDP=on): a demo realm the worker hosts on loopback
+   * (LAB_IDP_PORT, default 18090), with its own detector. Only ever selected here, explicitly.
+   */
+  lab?: { realm: string; port: number };
   /** Local evidence folder; also where sealed tokens live when evidence goes to S3. */
   evidenceDir: string;
   /** EVIDENCE_STORE=s3: evidence on S3-compatible storage with Object Lock (see README). */
@@ -93,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   if (entraTenant && !(entraClient && entraSecret)) {
     throw new ConfigError('ENTRA_TENANT_ID is set but ENTRA_CLIENT_ID or ENTRA_CLIENT_SECRET is not');
   }
+  const lab = parseLab(get('LAB_IDP'), get('LAB_IDP_PORT'));
   const port = Number(get('API_PORT') ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError(`API_PORT '${get('API_PORT')}' is not a port`);
@@ -105,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       uiUrl: get('TEMPORAL_UI_URL'),
     },
     keycloak,
+    lab,
     okta: oktaUrl && oktaToken ? { orgUrl: oktaUrl, apiToken: oktaToken } : undefined,
     entra:
       entraTenant && entraClient && entraSecret
@@ -132,9 +140,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     },
     ingestSources: parseIngestSources(get('INGEST_HMAC_SECRETS')),
     auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
-    detectionSources: parseSources(get('DETECTION_SOURCES')),
+    detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
+}
+
+function parseLab(mode: string | undefined, portText: string | undefined): EngineConfig['lab'] {
+  if (mode === undefined || mode === '' || mode === 'off') return undefined;
+  if (mode !== 'on') throw new ConfigError(`LAB_IDP must be 'on' or 'off', not '${mode}'`);
+  const port = Number(portText ?? 18090);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError(`LAB_IDP_PORT '${portText}' is not a port`);
+  return { realm: 'lab', port };
+}
+
+/** The lab's realm gets a detector unless DETECTION_SOURCES already names one for it. */
+function withLabSource(sources: DetectionSource[], lab: EngineConfig['lab']): DetectionSource[] {
+  if (!lab || sources.some((s) => s.provider === 'lab' && s.tenant === lab.realm)) return sources;
+  return [...sources, { provider: 'lab', tenant: lab.realm, pull: { intervalMs: 1000 } }];
 }
 
 function parseUserChallenge(
@@ -267,7 +290,8 @@ function parseIngestSources(value: string | undefined): IngestSource[] {
   });
 }
 
-const PROVIDERS = ['keycloak', 'okta', 'entra', 'auth0', 'google'];
+/** Every provider whose events the engine reads. */
+const PROVIDERS: readonly string[] = EVENT_PROVIDERS;
 
 function parseOrigins(value: string | undefined): string[] {
   if (!value) return [];
@@ -332,7 +356,7 @@ function parseSources(value: string | undefined): DetectionSource[] {
     const [provider, tenant, mode] = spec.trim().split(':');
     if (!PROVIDERS.includes(provider) || !tenant) {
       throw new ConfigError(
-        `DETECTION_SOURCES entry '${spec}' should look like keycloak:<realm>[:<pull ms>|:push]`,
+        `DETECTION_SOURCES entry '${spec}' should look like <${PROVIDERS.join('|')}>:<realm or tenant>[:<pull ms>|:push]`,
       );
     }
     const pullable = ['keycloak', 'okta', 'entra', 'lab'].includes(provider);

@@ -17,7 +17,12 @@ async function main(): Promise<void> {
   const runtime = path.join(ROOT, '.runtime');
   mkdirSync(runtime, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env };
-  if (!env.KEYCLOAK_URL && !env.IR_CONFIG) {
+  const lab = env.LAB_IDP === 'on';
+  if (lab) {
+    // The zero-dependency demo: the worker hosts the lab identity provider; no Keycloak needed.
+    env.AUTH_MODE ??= 'dev';
+    console.log('start: LAB_IDP=on: the worker hosts the in-process lab identity provider (a demo)');
+  } else if (!env.KEYCLOAK_URL && !env.IR_CONFIG) {
     env.IR_CONFIG = path.join(ROOT, 'config', 'local-keycloak.json');
     console.log(
       `start: no KEYCLOAK_URL or IR_CONFIG set; using the local Keycloak settings in ${env.IR_CONFIG}`,
@@ -64,6 +69,7 @@ async function main(): Promise<void> {
       `  Temporal UI   ${env.TEMPORAL_UI_URL}/namespaces/default/workflows`,
       `  Temporal      ${env.TEMPORAL_ADDRESS}${temporal.pid ? '' : ' (reused a running server)'}`,
       `  Evidence      ${env.EVIDENCE_DIR}`,
+      ...(lab ? [`  Lab IdP       http://127.0.0.1:${env.LAB_IDP_PORT ?? 18090}/realms/lab`] : []),
       '',
     ].join('\n'),
   );

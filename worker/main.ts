@@ -8,12 +8,17 @@ import { loadConfig } from '../config/config';
 import { ensureDetectors } from './detectors';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
+import { startDemoLab } from '../lab/demo';
 
 async function main(): Promise<void> {
   Runtime.install({ logger: redactingLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'WARN') });
   const config = loadConfig();
-  if (!config.keycloak)
+  if (!config.keycloak && !config.lab)
     console.warn('worker: KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');
+  // The lab identity provider only when configured (LAB_IDP=on): never instead of Keycloak.
+  const lab = config.lab
+    ? await startDemoLab(config.lab, `http://${config.api.host}:${config.api.port}`)
+    : undefined;
   if (config.evidenceS3) {
     // Evidence without a lock is not evidence: refuse to run rather than write it unprotected.
     await new S3EvidenceStore(config.evidenceS3).assertLocked();
@@ -31,16 +36,17 @@ async function main(): Promise<void> {
   // A bundle built ahead of time (WORKFLOW_BUNDLE_PATH) makes a restarted worker poll in about a
   // second instead of bundling the workflows again: it matters after a crash.
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
-  const worker = await createWorker(
-    config,
-    client,
-    bundlePath ? { workflowBundle: { codePath: bundlePath } } : {},
-  );
+  const worker = await createWorker(config, client, {
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
+    lab: lab?.connector,
+  });
   console.log(`worker: polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
+  if (lab) console.log(`worker: ${lab.instructions}`);
   await ensureDetectors(client, config);
   try {
     await worker.run();
   } finally {
+    await lab?.idp.stop();
     await connection.close();
   }
 }
