@@ -14,7 +14,9 @@ describe('LAB_IDP', () => {
   it('hosts the lab realm with its own detector when on', () => {
     const config = loadConfig({ ...base, LAB_IDP: 'on', LAB_IDP_PORT: '18091' });
     expect(config.lab).toEqual({ realm: 'lab', port: 18091 });
-    expect(config.detectionSources).toEqual([{ provider: 'lab', tenant: 'lab', pull: { intervalMs: 1000 } }]);
+    expect(config.detectionSources).toEqual([
+      { provider: 'lab', tenant: 'lab', pull: { intervalMs: 1000, lookbackMs: 3_600_000 } },
+    ]);
   });
 
   it('keeps a lab source DETECTION_SOURCES names, with its interval', () => {

@@ -157,7 +157,11 @@ function parseLab(mode: string | undefined, portText: string | undefined): Engin
 /** The lab's realm gets a detector unless DETECTION_SOURCES already names one for it. */
 function withLabSource(sources: DetectionSource[], lab: EngineConfig['lab']): DetectionSource[] {
   if (!lab || sources.some((s) => s.provider === 'lab' && s.tenant === lab.realm)) return sources;
-  return [...sources, { provider: 'lab', tenant: lab.realm, pull: { intervalMs: 1000 } }];
+  // The lab starts with the worker: read it from its start (an hour covers it).
+  return [
+    ...sources,
+    { provider: 'lab', tenant: lab.realm, pull: { intervalMs: 1000, lookbackMs: 3_600_000 } },
+  ];
 }
 
 function parseUserChallenge(

@@ -17,6 +17,7 @@ export const ROUTES: Record<RuleName, Route> = {
   'persistence-after-suspicious-login': 'compromised-credential',
   'privilege-escalation': 'privilege-escalation',
   'watchlist-match': 'compromised-credential',
+  'client-secret-misuse': 'leaked-client-secret',
   'failed-login-burst': 'alert-only',
   'distributed-password-spray': 'alert-only',
   'mfa-fatigue': 'alert-only',

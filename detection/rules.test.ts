@@ -34,7 +34,12 @@ function auth(user: string, outcome: 'success' | 'failure', sec: number, extra: 
       sessionId: extra.sessionId,
       rawRef: 'x',
     },
-    { category: 'authentication', activity: extra.activity ?? 'logon', mfaResult: extra.mfaResult },
+    {
+      category: 'authentication',
+      activity: extra.activity ?? 'logon',
+      mfaResult: extra.mfaResult,
+      factor: extra.factor,
+    },
   );
 }
 
@@ -382,5 +387,37 @@ describe('indicator watchlist', () => {
     );
     resumed.prune(T0 + 3601_000);
     expect(resumed.state.watchlist).toEqual({});
+  });
+});
+
+describe('client secret misuse', () => {
+  const clientLogin = (ip: string, sec: number, client = 'billing') =>
+    auth(`service-account-${client}`, 'success', sec, { sourceIp: ip, client, factor: 'client-credentials' });
+
+  it('flags the secret used from a new address once the client has a baseline', () => {
+    const baseline = Array.from({ length: 5 }, (_, i) =>
+      clientLogin(i % 2 ? '10.0.0.5' : '10.0.0.6', i * 60),
+    );
+    const alerts = run([...baseline, clientLogin('10.0.0.5', 400), clientLogin('203.0.113.9', 500)]);
+    expect(alerts.map((a) => [a.rule, a.severity, a.principal?.username])).toEqual([
+      ['client-secret-misuse', 'high', 'service-account-billing'],
+    ]);
+    expect(alerts[0].summary).toMatch(
+      /'billing' was used from 203\.0\.113\.9, never seen in its 6 earlier logins/,
+    );
+  });
+
+  it('stays quiet while the baseline is short (N-1 logins), and for user logins', () => {
+    const four = Array.from({ length: 4 }, (_, i) => clientLogin('10.0.0.5', i * 60));
+    expect(rules(run([...four, clientLogin('203.0.113.9', 300)]))).toEqual([]);
+    const users = Array.from({ length: 6 }, (_, i) =>
+      auth('alice', 'success', i * 60, { sourceIp: '10.0.0.5' }),
+    );
+    expect(rules(run([...users, auth('alice', 'success', 400, { sourceIp: '203.0.113.9' })]))).toEqual([]);
+  });
+
+  it('keeps one baseline per client', () => {
+    const billing = Array.from({ length: 5 }, (_, i) => clientLogin('10.0.0.5', i * 60));
+    expect(rules(run([...billing, clientLogin('10.0.0.7', 400, 'reports')]))).toEqual([]);
   });
 });

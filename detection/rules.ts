@@ -21,7 +21,8 @@ export type RuleName =
   | 'session-reuse'
   | 'privilege-escalation'
   | 'persistence-after-suspicious-login'
-  | 'watchlist-match';
+  | 'watchlist-match'
+  | 'client-secret-misuse';
 
 export interface DetectionConfig {
   failedLoginBurst: { threshold: number; windowMs: number };
@@ -30,6 +31,8 @@ export interface DetectionConfig {
   mfaFatigue: { threshold: number; windowMs: number };
   impossibleTravel: { maxKmh: number; minKm: number };
   newCountry: { minBaselineLogins: number };
+  /** A confidential client authenticating from a new address after this many from known ones. */
+  clientSource: { minBaselineLogins: number };
   /** Privileges (roles, groups) that count as administrative. */
   privilegedPattern: string;
   persistenceWindowMs: number;
@@ -47,6 +50,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   mfaFatigue: { threshold: 5, windowMs: 10 * MIN },
   impossibleTravel: { maxKmh: 900, minKm: 500 },
   newCountry: { minBaselineLogins: 5 },
+  clientSource: { minBaselineLogins: 5 },
   privilegedPattern: 'admin|owner|super|root|realm-management|manage-|global administrator|privileged',
   persistenceWindowMs: 24 * 60 * MIN,
   dedupMs: 15 * MIN,
@@ -90,6 +94,8 @@ export interface DetectionState {
   countries: Record<string, { seen: string[]; logins: number; t: number }>;
   networks: Record<string, { seen: number[]; logins: number; t: number }>;
   sessions: Record<string, { ip?: string; ua?: string; t: number }>;
+  /** Per confidential client: the addresses its secret was used from. */
+  clientSources?: Record<string, { seen: string[]; logins: number; t: number }>;
   suspiciousSince: Record<string, number>;
   grantors: Record<string, string[]>;
   lastAlert: Record<string, number>;
@@ -270,6 +276,7 @@ export class Detector {
     }
 
     if (e.outcome !== 'success' || !uk || !user) return;
+    if (e.factor === 'client-credentials') this.clientSource(e, t, user, emit);
 
     // A success right after a burst: the password was probably guessed.
     const failures = live(this.state.failuresByUser[uk], c.failedLoginBurst.windowMs, t);
@@ -319,6 +326,36 @@ export class Detector {
     this.acceptedAfterFatigue(e, t, user, uk, emit);
     if (e.activity === 'logon') this.travel(e, t, user, uk, emit);
     this.sessionReuse(e, t, user, uk, emit);
+  }
+
+  /**
+   * A confidential client's secret used from an address it never came from, once it has a
+   * baseline: the secret has probably leaked (the client's service account is the principal).
+   */
+  private clientSource(e: IdentityEvent, t: number, account: AlertPrincipal, emit: Emit): void {
+    if (!e.client || !e.sourceIp) return;
+    const key = `${e.provider}|${e.tenant ?? ''}|${e.client}`;
+    const sources = (this.state.clientSources ??= {});
+    const baseline = (sources[key] ??= { seen: [], logins: 0, t });
+    if (!baseline.seen.includes(e.sourceIp)) {
+      if (baseline.logins >= this.config.clientSource.minBaselineLogins) {
+        // Keycloak names a client's service account so; an event may carry only its id.
+        const named = /^service-account-/.test(account.username);
+        emit({
+          rule: 'client-secret-misuse',
+          severity: 'high',
+          key,
+          principal: named ? account : { ...account, username: `service-account-${e.client}` },
+          sourceIp: e.sourceIp,
+          summary: `the secret of client '${e.client}' was used from ${e.sourceIp}, never seen in its ${baseline.logins} earlier logins (from ${baseline.seen.slice(-3).join(', ')})`,
+          eventIds: [e.id],
+        });
+      }
+      baseline.seen.push(e.sourceIp);
+      if (baseline.seen.length > 50) baseline.seen.shift();
+    }
+    baseline.logins += 1;
+    baseline.t = t;
   }
 
   private acceptedAfterFatigue(
@@ -559,6 +596,7 @@ export class Detector {
     forget(this.state.countries, c.memoryMs);
     forget(this.state.networks, c.memoryMs);
     forget(this.state.sessions, c.memoryMs);
+    if (this.state.clientSources) forget(this.state.clientSources, c.memoryMs);
     for (const [k, t] of Object.entries(this.state.suspiciousSince))
       if (now - t > c.persistenceWindowMs) delete this.state.suspiciousSince[k];
     for (const [k, t] of Object.entries(this.state.lastAlert))

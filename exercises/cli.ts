@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { redactingLogger } from '../worker/logger';
 import { createApp } from '../api/app';
 import { connectClient } from '../client/connect';
 import type { EngineConfig } from '../config/config';
@@ -19,6 +20,7 @@ import { renderScorecard } from './scorecard';
 import { ScenarioError } from './schema';
 
 async function main(argv: string[]): Promise<number> {
+  Runtime.install({ logger: redactingLogger('WARN') });
   const names = argv.filter((a) => !a.startsWith('--'));
   if (!names.length || argv.includes('--help')) {
     console.log(

@@ -5,11 +5,11 @@
  * The runner plays users, the attacker and responders through it; the engine sees only its
  * connector and the provider's events.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
 import type { ProviderName } from '../domain/incident';
 import { LabIdentityProvider, type LabFault } from '../activities/lab/lab-provider';
-import { LabIdp, type PushAnswer } from '../lab/idp';
+import { LabIdp, serviceAccountName, type PushAnswer } from '../lab/idp';
 import { FaultProxy } from '../test/support/fault-proxy';
 import { KeycloakTestClient, type TestUser } from '../test/support/keycloak';
 import type { Scenario } from './schema';
@@ -26,6 +26,15 @@ export interface SessionTokens {
   access_token: string;
   refresh_token: string;
   session_state?: string;
+}
+
+export interface ExerciseClient {
+  /** The scenario's id for it (also its client id). */
+  id: string;
+  /** The secret it was created with (the one that leaks). */
+  secret: string;
+  /** Its service account's username. */
+  serviceAccount: string;
 }
 
 export interface ExerciseAccount {
@@ -49,6 +58,10 @@ export interface ExerciseIdp {
     faults: FaultSchedule,
   ): Promise<{ config: EngineConfig; lab?: LabIdentityProvider }>;
   createAccount(account: ScenarioAccount): Promise<ExerciseAccount>;
+  /** A confidential client with a service account. */
+  createClient(id: string): Promise<ExerciseClient>;
+  /** A client-credentials grant with the client's original secret, from `origin`; true if granted. */
+  clientLogin(client: ExerciseClient, origin?: Origin): Promise<boolean>;
   login(account: ExerciseAccount, origin?: Origin): Promise<SessionTokens>;
   /** A login with a wrong password (refused). */
   failLogin(account: ExerciseAccount): Promise<void>;
@@ -107,6 +120,20 @@ export class LabExerciseIdp implements ExerciseIdp {
       user.pushDevice = () => queue.shift() ?? 'ignore';
     }
     return { id: a.id, userId: user.id, username: user.username, password };
+  }
+
+  async createClient(id: string): Promise<ExerciseClient> {
+    const secret = randomBytes(24).toString('base64url');
+    this.idp.addClient(id, secret);
+    return { id, secret, serviceAccount: serviceAccountName(id) };
+  }
+
+  async clientLogin(client: ExerciseClient, origin: Origin = {}): Promise<boolean> {
+    const res = await this.token(
+      { grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret },
+      origin,
+    );
+    return res.ok;
   }
 
   async login(account: ExerciseAccount, origin: Origin = {}): Promise<SessionTokens> {
@@ -181,7 +208,7 @@ export class LabExerciseIdp implements ExerciseIdp {
     return fetch(`${this.idp.issuer}/protocol/openid-connect/token`, {
       method: 'POST',
       headers,
-      body: new URLSearchParams({ ...form, client_id: APP_CLIENT }),
+      body: new URLSearchParams({ client_id: APP_CLIENT, ...form }),
     });
   }
 }
@@ -227,6 +254,30 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
     if (a.admin) await this.grantUserManagement(user.id);
     this.users.set(user.id, user);
     return { id: a.id, userId: user.id, username: user.username, password: user.password };
+  }
+
+  async createClient(id: string): Promise<ExerciseClient> {
+    const secret = randomBytes(24).toString('base64url');
+    await this.kc.admin('POST', '/clients', {
+      clientId: id,
+      secret,
+      publicClient: false,
+      serviceAccountsEnabled: true,
+      standardFlowEnabled: false,
+    });
+    return { id, secret, serviceAccount: `service-account-${id}`.toLowerCase() };
+  }
+
+  async clientLogin(client: ExerciseClient): Promise<boolean> {
+    const res = await fetch(`${this.kc.baseUrl}/realms/${this.realm}/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client.id,
+        client_secret: client.secret,
+      }),
+    });
+    return res.ok;
   }
 
   login(account: ExerciseAccount) {

@@ -18,6 +18,7 @@ import {
   KeycloakExerciseIdp,
   LabExerciseIdp,
   type ExerciseAccount,
+  type ExerciseClient,
   type ExerciseIdp,
   type FaultSchedule,
   type SessionTokens,
@@ -70,6 +71,8 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
   try {
     const accounts = new Map<string, ExerciseAccount>();
     for (const a of scenario.accounts) accounts.set(a.id, await idp.createAccount(a));
+    const clients = new Map<string, ExerciseClient>();
+    for (const c of scenario.clients) clients.set(c.id, await idp.createClient(c.id));
 
     // The scenario's faults, answered to the engine's calls to the provider while they last.
     const injected: Observed['faults'] = [];
@@ -99,16 +102,23 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     };
     const { config, lab } = await idp.engine(base, faults);
     engine = await opts.engine.start(config, lab);
-    const source = { provider: idp.provider, tenant: realm, pull: { intervalMs: 500 } };
+    // The realm is new: reading it from its start means no event is missed while the detector's
+    // first workflow task is still on its way (the story starts as soon as this returns).
+    const source = {
+      provider: idp.provider,
+      tenant: realm,
+      pull: { intervalMs: 500, lookbackMs: 10 * 60_000 },
+    };
     await ensureDetector(engine.client, config.temporal.taskQueue, source);
     log(
       `exercise ${scenario.name} on ${kind}: realm ${realm}, ${scenario.accounts.length} account(s), ${scenario.steps.length} step(s)`,
     );
 
-    const incidentOn = accounts.get(scenario.expect.incidentOn)!;
-    const incidentIds = [incidentOn.username, incidentOn.userId].map((username) =>
-      incidentIdFor({ provider: idp.provider, realm, username }),
-    );
+    const onAccount = accounts.get(scenario.expect.incidentOn);
+    const names = onAccount
+      ? [onAccount.username, onAccount.userId]
+      : [clients.get(scenario.expect.incidentOn)!.serviceAccount];
+    const incidentIds = names.map((username) => incidentIdFor({ provider: idp.provider, realm, username }));
     const api = apiClient(engine.apiUrl);
 
     // Responders act on the approvals as they come due (or deliberately never answer).
@@ -159,7 +169,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     started = Date.now();
     for (const step of [...scenario.steps].sort((a, b) => a.at - b.at)) {
       await sleep(Math.max(0, at(step.at) - Date.now()));
-      const note = await perform(step, { idp, api, accounts, sessions, links, decisions });
+      const note = await perform(step, { idp, api, accounts, clients, sessions, links, decisions });
       log(
         `  ${((Date.now() - started) / 1000).toFixed(1)} s  ${describeStep(step)}${note ? `: ${note}` : ''}`,
       );
@@ -185,6 +195,12 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     for (const expectation of scenario.expect.accounts) {
       accountsNow.push({ id: expectation.id, ...(await idp.state(accounts.get(expectation.id)!)) });
     }
+    // The leaked secret itself: does it still get a token?
+    const clientsNow: Observed['clients'] = [];
+    for (const expectation of scenario.expect.clients) {
+      const works = await idp.clientLogin(clients.get(expectation.id)!);
+      clientsNow.push({ id: expectation.id, originalSecretWorks: works });
+    }
     if (state && state.status !== 'closed') {
       await api(
         'POST',
@@ -204,6 +220,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       decisions,
       faults: injected,
       accounts: accountsNow,
+      clients: clientsNow,
     });
   } finally {
     if (engine) {
@@ -241,11 +258,21 @@ async function perform(
     idp: ExerciseIdp;
     api: ReturnType<typeof apiClient>;
     accounts: Map<string, ExerciseAccount>;
+    clients: Map<string, ExerciseClient>;
     sessions: Map<string, { account: ExerciseAccount; tokens: SessionTokens }>;
     links: LinkInbox;
     decisions: Observed['decisions'];
   },
 ): Promise<string | undefined> {
+  if (step.do === 'client-login') {
+    const client = ctx.clients.get(step.client)!;
+    let granted = 0;
+    for (let i = 0; i < step.times; i++) {
+      if (i > 0) await sleep(step.every * 1000);
+      if (await ctx.idp.clientLogin(client, step)) granted += 1;
+    }
+    return `${granted} of ${step.times} token(s) granted`;
+  }
   const account = ctx.accounts.get(step.as)!;
   switch (step.do) {
     case 'login': {
@@ -323,6 +350,8 @@ function describeStep(step: ScenarioStep): string {
       return `the attacker logs in as ${step.as} ${step.answers.length} time(s); ${step.as} answers ${step.answers.join(', ')}`;
     case 'answer-challenge':
       return `${step.as} answers "was this you?": ${step.answer}`;
+    case 'client-login':
+      return `client ${step.client} authenticates with its secret${step.from ? ` from ${step.from}` : ''} ×${step.times}`;
   }
 }
 

@@ -88,6 +88,18 @@ const step = z.discriminatedUnion('do', [
   z
     .object({
       at: seconds,
+      do: z.literal('client-login'),
+      /** A confidential client of the scenario, authenticating with its secret (client credentials). */
+      client: id,
+      times: z.number().int().min(1).max(50).default(1),
+      /** Seconds between logins. */
+      every: z.number().min(0).max(60).default(0.2),
+      ...origin,
+    })
+    .strict(),
+  z
+    .object({
+      at: seconds,
       do: z.literal('answer-challenge'),
       /** The account's owner answers the "was this you?" link once it arrives. */
       as: id,
@@ -141,7 +153,9 @@ export const scenarioSchema = z
       .min(1)
       .default([...EXERCISE_IDPS]),
     /** The people in the story, users and attacker-controlled accounts alike. */
-    accounts: z.array(account).min(1).max(30),
+    accounts: z.array(account).max(30).default([]),
+    /** Confidential clients (each with its service account, as Keycloak makes them). */
+    clients: z.array(z.object({ id }).strict()).max(10).default([]),
     steps: z.array(step).min(1).max(200),
     faults: z.array(fault).max(10).default([]),
     responders: z.array(responder).max(20).default([]),
@@ -151,7 +165,7 @@ export const scenarioSchema = z
       .object({
         detections: z.array(z.enum(RULES)).default([]),
         playbook: z.enum(PLAYBOOKS),
-        /** The account the incident is about. */
+        /** The account the incident is about, or a client (its service account). */
         incidentOn: id,
         actions: z.array(z.string().min(1).max(60)).default([]),
         notActions: z.array(z.string().min(1).max(60)).default([]),
@@ -168,6 +182,8 @@ export const scenarioSchema = z
               .strict(),
           )
           .default([]),
+        /** `secretRotated`: the client's original secret no longer gets a token. */
+        clients: z.array(z.object({ id, secretRotated: z.boolean() }).strict()).default([]),
       })
       .strict(),
   })
@@ -177,7 +193,12 @@ export const scenarioSchema = z
     const unknown = (value: string, path: (string | number)[]) => {
       if (!known.has(value)) ctx.addIssue({ code: 'custom', path, message: `unknown account '${value}'` });
     };
+    const clients = new Set(s.clients.map((c) => c.id));
+    const unknownClient = (value: string, path: (string | number)[]) => {
+      if (!clients.has(value)) ctx.addIssue({ code: 'custom', path, message: `unknown client '${value}'` });
+    };
     s.steps.forEach((st, i) => {
+      if (st.do === 'client-login') return unknownClient(st.client, ['steps', i, 'client']);
       unknown(st.as, ['steps', i, 'as']);
       if (st.do === 'grant-role') {
         unknown(st.to, ['steps', i, 'to']);
@@ -205,7 +226,26 @@ export const scenarioSchema = z
         path: ['idps'],
         message: 'push MFA exists only in the lab identity provider: set idps: [lab]',
       });
-    unknown(s.expect.incidentOn, ['expect', 'incidentOn']);
+    if (s.steps.some((st) => st.do === 'client-login') && s.idps.includes('keycloak'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idps'],
+        message:
+          "client-login steps need the lab identity provider (Keycloak sees only the runner's address): set idps: [lab]",
+      });
+    if (!known.has(s.expect.incidentOn) && !clients.has(s.expect.incidentOn))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expect', 'incidentOn'],
+        message: `unknown account or client '${s.expect.incidentOn}'`,
+      });
+    s.expect.clients.forEach((c, i) => unknownClient(c.id, ['expect', 'clients', i, 'id']));
+    if (!s.accounts.length && !s.clients.length)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['accounts'],
+        message: 'a scenario needs an account or a client',
+      });
     s.expect.accounts.forEach((a, i) => unknown(a.id, ['expect', 'accounts', i, 'id']));
     const sessions = new Set(s.steps.flatMap((st) => (st.do === 'login' && st.session ? [st.session] : [])));
     s.steps.forEach((st, i) => {

@@ -17,6 +17,7 @@ export interface Observed {
   decisions: { approval: string; action: string; decision: string; by: string; status?: number }[];
   faults: { kind: string; at: number; method: string; path: string }[];
   accounts: { id: string; enabled: boolean; roles: string[] }[];
+  clients: { id: string; originalSecretWorks: boolean }[];
 }
 
 export interface Scorecard {
@@ -36,6 +37,7 @@ export interface Scorecard {
   decisions: Observed['decisions'];
   faults: { injected: number; byKind: Record<string, number>; calls: Record<string, number> };
   accounts: { id: string; enabled: boolean; roles: string[] }[];
+  clients: Observed['clients'];
   misses: string[];
 }
 
@@ -83,6 +85,13 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
     if (want.lacksRole && got.roles.includes(want.lacksRole))
       misses.push(`account ${want.id} still has role ${want.lacksRole}`);
   }
+  for (const want of exp.clients) {
+    const got = seen.clients.find((c) => c.id === want.id);
+    if (got && got.originalSecretWorks === want.secretRotated)
+      misses.push(
+        `client ${want.id}: its original secret ${got.originalSecretWorks ? 'still gets a token' : 'no longer works'}, expected ${want.secretRotated ? 'rotated' : 'unchanged'}`,
+      );
+  }
 
   const byKind: Record<string, number> = {};
   const calls: Record<string, number> = {};
@@ -123,6 +132,7 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
     decisions: seen.decisions,
     faults: { injected: seen.faults.length, byKind, calls },
     accounts: seen.accounts,
+    clients: seen.clients,
     misses,
   };
 }
@@ -176,10 +186,22 @@ export function renderScorecard(s: Scorecard): string {
     '',
     '## Accounts at the end',
     '',
+    ...(s.accounts.length ? [] : ['- none']),
     ...s.accounts.map(
       (a) =>
         `- ${a.id}: ${a.enabled ? 'enabled' : 'disabled'}; roles ${a.roles.filter((r) => !r.startsWith('default-roles')).join(', ') || '—'}`,
     ),
+    ...(s.clients.length
+      ? [
+          '',
+          '## Clients at the end',
+          '',
+          ...s.clients.map(
+            (c) =>
+              `- ${c.id}: original secret ${c.originalSecretWorks ? 'still gets a token' : 'refused (rotated)'}`,
+          ),
+        ]
+      : []),
     '',
     '## Misses',
     '',

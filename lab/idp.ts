@@ -137,9 +137,14 @@ export class LabIdp {
     return user;
   }
 
+  /**
+   * A client; a confidential one (with a secret) gets a service account, as Keycloak names it
+   * (`service-account-<client id>`): its client-credentials tokens and events are about that user.
+   */
   addClient(clientId: string, secret?: string): LabClient {
     const client: LabClient = { clientId, secret, notBefore: 0 };
     this.clients.set(clientId, client);
+    if (secret) this.addUser(serviceAccountName(clientId), randomBytes(24).toString('base64url'));
     return client;
   }
 
@@ -380,10 +385,17 @@ export class LabIdp {
       return json(res, 200, await this.tokens('REFRESH_TOKEN', user, session, client.clientId, ip, agent));
     }
     if (grant === 'client_credentials') {
-      if (!client.secret) return json(res, 400, { error: 'unauthorized_client' });
-      this.event('CLIENT_LOGIN', { clientId: client.clientId, ipAddress: ip, details: { ...agent } });
+      const account = this.userByName(serviceAccountName(client.clientId));
+      if (!client.secret || !account) return json(res, 400, { error: 'unauthorized_client' });
+      if (!account.enabled) return fail('CLIENT_LOGIN_ERROR', 'user_disabled', account.id, account.username);
+      this.event('CLIENT_LOGIN', {
+        clientId: client.clientId,
+        userId: account.id,
+        ipAddress: ip,
+        details: { username: account.username, grant_type: 'client_credentials', ...agent },
+      });
       const access = await this.sign(
-        { typ: 'Bearer', azp: client.clientId, sub: `client:${client.clientId}` },
+        { typ: 'Bearer', azp: client.clientId, sub: account.id, preferred_username: account.username },
         ACCESS_TTL_S,
       );
       return json(res, 200, { access_token: access, token_type: 'Bearer', expires_in: ACCESS_TTL_S });
@@ -432,7 +444,8 @@ export class LabIdp {
 
   /**
    * A token's claims if it is still good: signed by a published key, not expired, its session
-   * alive (user tokens), its user enabled, issued after the user's and client's not-before, and
+   * alive (session tokens), its user (or service account) enabled, issued after the user's and
+   * client's not-before, and
    * (refresh tokens) not revoked. Refresh tokens count only where `allowRefresh`.
    */
   private async validate(
@@ -450,10 +463,9 @@ export class LabIdp {
     const iat = Number(claims.iat ?? 0);
     const client = this.clients.get(String(claims.azp));
     if (client && iat < client.notBefore) return undefined;
-    if (typeof claims.sid === 'string') {
-      const user = this.users.get(String(claims.sub));
-      if (!this.sessions.has(claims.sid) || !user?.enabled || iat < user.notBefore) return undefined;
-    }
+    const user = this.users.get(String(claims.sub));
+    if (user && (!user.enabled || iat < user.notBefore)) return undefined;
+    if (typeof claims.sid === 'string' && (!user || !this.sessions.has(claims.sid))) return undefined;
     return claims;
   }
 
@@ -476,6 +488,10 @@ export class LabIdp {
   private event(type: string, e: Omit<LabEvent, 'id' | 'time' | 'type' | 'realmName'>): void {
     this.events.push({ id: randomUUID(), time: Date.now(), type, realmName: this.realm, ...e });
   }
+}
+
+export function serviceAccountName(clientId: string): string {
+  return `service-account-${clientId}`.toLowerCase();
 }
 
 /** The caller's address; the lab trusts X-Forwarded-For (exercises play users from elsewhere). */

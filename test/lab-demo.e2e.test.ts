@@ -23,7 +23,7 @@ beforeAll(async () => {
   await ensureDetector(worker.client, config.temporal.taskQueue, {
     provider: 'lab',
     tenant: realm,
-    pull: { intervalMs: 300 },
+    pull: { intervalMs: 300, lookbackMs: 60_000 }, // from the realm's start, as the worker does
   });
 });
 

@@ -11,7 +11,7 @@ type Classified = Parameters<typeof identityEvent>[1];
 /** Keycloak login-event types, by their name without the `_ERROR` suffix. */
 const LOGIN_EVENTS: Record<string, Classified> = {
   LOGIN: { category: 'authentication', activity: 'logon' },
-  CLIENT_LOGIN: { category: 'authentication', activity: 'logon' },
+  CLIENT_LOGIN: { category: 'authentication', activity: 'logon', factor: 'client-credentials' },
   IDENTITY_PROVIDER_LOGIN: { category: 'authentication', activity: 'logon' },
   LOGOUT: { category: 'authentication', activity: 'logoff' },
   REFRESH_TOKEN: { category: 'authentication', activity: 'token-refresh' },
