@@ -58,7 +58,8 @@ export type MfaResult = 'approved' | 'denied' | 'timeout' | 'challenged';
 export interface AuthenticationEvent extends EventBase {
   category: 'authentication';
   ocsfClass: 3002;
-  activity: 'logon' | 'logoff' | 'token-refresh' | 'token-exchange' | 'mfa' | 'other';
+  /** `token-use`: a token presented to the provider (userinfo, introspection). */
+  activity: 'logon' | 'logoff' | 'token-refresh' | 'token-exchange' | 'token-use' | 'mfa' | 'other';
   factor?: string;
   mfaResult?: MfaResult;
 }

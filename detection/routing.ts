@@ -18,6 +18,7 @@ export const ROUTES: Record<RuleName, Route> = {
   'privilege-escalation': 'privilege-escalation',
   'watchlist-match': 'compromised-credential',
   'client-secret-misuse': 'leaked-client-secret',
+  'forged-token': 'signing-key-compromise',
   'failed-login-burst': 'alert-only',
   'distributed-password-spray': 'alert-only',
   'mfa-fatigue': 'alert-only',

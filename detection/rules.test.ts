@@ -313,7 +313,8 @@ describe('detector state', () => {
     const d = new Detector();
     failures('kim', 3).forEach((e) => d.process(e));
     d.prune(T0 + 3600_000);
-    expect(d.state).toEqual({ ...emptyState(), lastAlert: {} });
+    // Only when the tenant was first seen stays (one entry per tenant: forged-token arming).
+    expect(d.state).toEqual({ ...emptyState(), lastAlert: {}, watchingSince: { 'keycloak|corp': T0 } });
   });
 });
 
@@ -419,5 +420,43 @@ describe('client secret misuse', () => {
   it('keeps one baseline per client', () => {
     const billing = Array.from({ length: 5 }, (_, i) => clientLogin('10.0.0.5', i * 60));
     expect(rules(run([...billing, clientLogin('10.0.0.7', 400, 'reports')]))).toEqual([]);
+  });
+});
+
+describe('forged tokens', () => {
+  const armed = { forgedToken: { distinctUsers: 3, windowMs: 10 * 60_000, armAfterMs: 0 } };
+  const tokenUse = (user: string, sec: number, sessionId: string, reason = 'user_session_not_found') => ({
+    ...auth(user, 'failure', sec, { sessionId, activity: 'token-use' }),
+    reason,
+  });
+
+  it('flags validly signed tokens for three accounts whose sessions were never issued', () => {
+    const alerts = run(
+      [tokenUse('ann', 10, 's-a'), tokenUse('bob', 20, 's-b'), tokenUse('cy', 30, 's-c')],
+      armed,
+    );
+    expect(alerts.map((a) => [a.rule, a.severity, a.principal?.username])).toEqual([
+      ['forged-token', 'critical', '(realm)'],
+    ]);
+    expect(alerts[0].summary).toMatch(/3 accounts \(ann, bob, cy\)/);
+  });
+
+  it('ignores sessions it saw begin (tokens of ended sessions), other errors, and two accounts', () => {
+    const ended = [
+      auth('ann', 'success', 0, { sessionId: 's-a' }),
+      auth('bob', 'success', 1, { sessionId: 's-b' }),
+      tokenUse('ann', 10, 's-a'),
+      tokenUse('bob', 20, 's-b'),
+      tokenUse('cy', 30, 's-c'),
+    ];
+    expect(rules(run(ended, armed))).toEqual([]);
+    const other = [tokenUse('ann', 10, 'x', 'invalid_token'), tokenUse('bob', 20, 'y', 'invalid_token')];
+    expect(rules(run([...other, tokenUse('cy', 30, 'z', 'invalid_token')], armed))).toEqual([]);
+    expect(rules(run([tokenUse('ann', 10, 'p'), tokenUse('bob', 20, 'q')], armed))).toEqual([]);
+  });
+
+  it('is not armed until the detector has watched the tenant longer than a session lives', () => {
+    const early = [tokenUse('ann', 10, 's-a'), tokenUse('bob', 20, 's-b'), tokenUse('cy', 30, 's-c')];
+    expect(rules(run(early))).toEqual([]); // default: armed after 12 h of watching
   });
 });

@@ -6,6 +6,7 @@
 import type { Severity } from '../domain/incident';
 import type { IdentityEvent } from './events';
 import { stableHash } from './hash';
+import { REALM_SUBJECT } from '../domain/incident';
 
 export type RuleName =
   | 'failed-login-burst'
@@ -22,7 +23,8 @@ export type RuleName =
   | 'privilege-escalation'
   | 'persistence-after-suspicious-login'
   | 'watchlist-match'
-  | 'client-secret-misuse';
+  | 'client-secret-misuse'
+  | 'forged-token';
 
 export interface DetectionConfig {
   failedLoginBurst: { threshold: number; windowMs: number };
@@ -31,6 +33,13 @@ export interface DetectionConfig {
   mfaFatigue: { threshold: number; windowMs: number };
   impossibleTravel: { maxKmh: number; minKm: number };
   newCountry: { minBaselineLogins: number };
+  /**
+   * Tokens with a valid signature for sessions the provider never issued, for this many accounts
+   * within the window: someone may be minting them with the realm's key. Armed only once the
+   * detector has watched the tenant for `armAfterMs` (longer than a session lives), so sessions
+   * from before it started are not mistaken for forged ones.
+   */
+  forgedToken: { distinctUsers: number; windowMs: number; armAfterMs: number };
   /** A confidential client authenticating from a new address after this many from known ones. */
   clientSource: { minBaselineLogins: number };
   /** Privileges (roles, groups) that count as administrative. */
@@ -51,6 +60,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   impossibleTravel: { maxKmh: 900, minKm: 500 },
   newCountry: { minBaselineLogins: 5 },
   clientSource: { minBaselineLogins: 5 },
+  forgedToken: { distinctUsers: 3, windowMs: 10 * MIN, armAfterMs: 12 * 60 * MIN },
   privilegedPattern: 'admin|owner|super|root|realm-management|manage-|global administrator|privileged',
   persistenceWindowMs: 24 * 60 * MIN,
   dedupMs: 15 * MIN,
@@ -94,6 +104,10 @@ export interface DetectionState {
   countries: Record<string, { seen: string[]; logins: number; t: number }>;
   networks: Record<string, { seen: number[]; logins: number; t: number }>;
   sessions: Record<string, { ip?: string; ua?: string; t: number }>;
+  /** Per tenant: when the detector first saw it (forged-token arming). */
+  watchingSince?: Record<string, number>;
+  /** Per tenant: tokens presented for sessions never seen. */
+  unknownSessions?: Record<string, Hit[]>;
   /** Per confidential client: the addresses its secret was used from. */
   clientSources?: Record<string, { seen: string[]; logins: number; t: number }>;
   suspiciousSince: Record<string, number>;
@@ -187,6 +201,9 @@ export class Detector {
       raised.push(alert);
     };
 
+    const watching = (this.state.watchingSince ??= {});
+    const tenantKey = `${e.provider}|${e.tenant ?? ''}`;
+    if (!Object.hasOwn(watching, tenantKey)) watching[tenantKey] = t;
     if (e.category === 'authentication') this.authentication(e, t, emit);
     else if (e.category === 'privilege-change') this.privilegeChange(e, emit);
     else if (
@@ -248,6 +265,10 @@ export class Detector {
       return;
     }
 
+    if (e.activity === 'token-use') {
+      this.unknownSession(e, t, emit);
+      return;
+    }
     if (e.activity !== 'logon' && e.activity !== 'token-refresh' && e.activity !== 'token-exchange') return;
 
     if (e.outcome === 'failure' && e.activity === 'logon') {
@@ -326,6 +347,31 @@ export class Detector {
     this.acceptedAfterFatigue(e, t, user, uk, emit);
     if (e.activity === 'logon') this.travel(e, t, user, uk, emit);
     this.sessionReuse(e, t, user, uk, emit);
+  }
+
+  /**
+   * A token the provider refused only because its session does not exist, for a session this
+   * detector never saw begin: counted per tenant by account.
+   */
+  private unknownSession(e: IdentityEvent, t: number, emit: Emit): void {
+    const c = this.config.forgedToken;
+    if (e.outcome !== 'failure' || !e.sessionId || !/session_not_found/i.test(e.reason ?? '')) return;
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    if (Object.hasOwn(this.state.sessions, `${tenant}|${e.sessionId}`)) return; // a real session that ended
+    if (t - (this.state.watchingSince?.[tenant] ?? t) < c.armAfterMs) return;
+    const user = userOf(e)?.username ?? '?';
+    const hits = slide((this.state.unknownSessions ??= {}), tenant, { t, id: e.id, user }, c.windowMs, t);
+    const users = new Set(hits.map((h) => h.user));
+    if (users.size < c.distinctUsers) return;
+    emit({
+      rule: 'forged-token',
+      severity: 'critical',
+      key: tenant,
+      principal: { provider: e.provider, tenant: e.tenant, username: REALM_SUBJECT },
+      sourceIp: e.sourceIp,
+      summary: `validly signed tokens for ${users.size} accounts (${[...users].slice(0, 5).join(', ')}) whose sessions ${e.provider} ${e.tenant ?? ''} never issued, within ${minutes(c.windowMs)}: its signing key may be compromised`,
+      eventIds: hits.map((h) => h.id),
+    });
   }
 
   /**
@@ -597,6 +643,11 @@ export class Detector {
     forget(this.state.networks, c.memoryMs);
     forget(this.state.sessions, c.memoryMs);
     if (this.state.clientSources) forget(this.state.clientSources, c.memoryMs);
+    for (const [k, hits] of Object.entries(this.state.unknownSessions ?? {})) {
+      const kept = live(hits, c.forgedToken.windowMs, now);
+      if (kept.length) this.state.unknownSessions![k] = kept;
+      else delete this.state.unknownSessions![k];
+    }
     for (const [k, t] of Object.entries(this.state.suspiciousSince))
       if (now - t > c.persistenceWindowMs) delete this.state.suspiciousSince[k];
     for (const [k, t] of Object.entries(this.state.lastAlert))

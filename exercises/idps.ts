@@ -6,6 +6,7 @@
  * connector and the provider's events.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import type { EngineConfig } from '../config/config';
 import type { ProviderName } from '../domain/incident';
 import { LabIdentityProvider, type LabFault } from '../activities/lab/lab-provider';
@@ -80,7 +81,14 @@ export interface ExerciseIdp {
   ): Promise<void>;
   /** Logs in as `account` with its password, the push answered `answer` by its owner (lab only). */
   pushLogin(account: ExerciseAccount, answer: PushAnswer, origin?: Origin): Promise<boolean>;
+  /**
+   * The attacker, holding the realm's signing key, mints a token for each account (a session the
+   * provider never issued) and presents it at userinfo from `origin`; how many were refused.
+   */
+  forgeTokens(accounts: ExerciseAccount[], origin?: Origin): Promise<number>;
   state(account: ExerciseAccount): Promise<{ enabled: boolean; roles: string[] }>;
+  /** The key ids the realm's JWKS publishes now. */
+  publishedKeys(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -192,9 +200,38 @@ export class LabExerciseIdp implements ExerciseIdp {
     return res.ok;
   }
 
+  async forgeTokens(accounts: ExerciseAccount[], origin: Origin = {}): Promise<number> {
+    const { kid, privateKey } = this.idp.stealSigningKey();
+    let refused = 0;
+    for (const a of accounts) {
+      const forged = await new SignJWT({
+        typ: 'Bearer',
+        sub: a.userId,
+        sid: randomUUID(),
+        azp: APP_CLIENT,
+        preferred_username: a.username,
+      })
+        .setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' })
+        .setIssuer(this.idp.issuer)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      const headers: Record<string, string> = { authorization: `Bearer ${forged}` };
+      if (origin.from) headers['x-forwarded-for'] = origin.from;
+      if (origin.userAgent) headers['user-agent'] = origin.userAgent;
+      const res = await fetch(`${this.idp.issuer}/protocol/openid-connect/userinfo`, { headers });
+      if (!res.ok) refused += 1;
+    }
+    return refused;
+  }
+
   async state(account: ExerciseAccount) {
     const user = this.idp.users.get(account.userId)!;
     return { enabled: user.enabled, roles: [...user.roles] };
+  }
+
+  async publishedKeys(): Promise<string[]> {
+    return jwksKids(`${this.idp.issuer}/protocol/openid-connect/certs`);
   }
 
   async close(): Promise<void> {
@@ -328,6 +365,10 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
     throw new Error('Keycloak has no push MFA: run this scenario on the lab');
   }
 
+  async forgeTokens(): Promise<number> {
+    throw new Error('Keycloak never hands out its private keys: run this scenario on the lab');
+  }
+
   async state(account: ExerciseAccount) {
     const rep = await this.kc.user(account.userId);
     const roles = await this.kc.admin<{ name: string }[]>(
@@ -335,6 +376,10 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
       `/users/${account.userId}/role-mappings/realm`,
     );
     return { enabled: rep.enabled, roles: roles.map((r) => r.name) };
+  }
+
+  async publishedKeys(): Promise<string[]> {
+    return jwksKids(`${this.kc.baseUrl}/realms/${this.realm}/protocol/openid-connect/certs`);
   }
 
   async close(): Promise<void> {
@@ -351,4 +396,11 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
     );
     await this.kc.admin('POST', `/users/${userId}/role-mappings/clients/${management.id}`, roles);
   }
+}
+
+async function jwksKids(url: string): Promise<string[]> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`JWKS ${url}: ${res.status}`);
+  const { keys } = (await res.json()) as { keys?: { kid?: string }[] };
+  return (keys ?? []).map((k) => k.kid ?? '').filter(Boolean);
 }

@@ -13,6 +13,8 @@ import type { LabIdentityProvider } from '../activities/lab/lab-provider';
 import type { EngineConfig } from '../config/config';
 import type { IncidentState } from '../domain/incident';
 import { incidentIdFor } from '../domain/principal-key';
+import { REALM_SUBJECT } from '../domain/incident';
+import type { DetectionConfig } from '../detection/rules';
 import { ensureDetector, stopDetector } from '../worker/detectors';
 import {
   KeycloakExerciseIdp,
@@ -109,7 +111,12 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       tenant: realm,
       pull: { intervalMs: 500, lookbackMs: 10 * 60_000 },
     };
-    await ensureDetector(engine.client, config.temporal.taskQueue, source);
+    await ensureDetector(
+      engine.client,
+      config.temporal.taskQueue,
+      source,
+      scenario.detection as Partial<DetectionConfig> | undefined,
+    );
     log(
       `exercise ${scenario.name} on ${kind}: realm ${realm}, ${scenario.accounts.length} account(s), ${scenario.steps.length} step(s)`,
     );
@@ -117,7 +124,9 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     const onAccount = accounts.get(scenario.expect.incidentOn);
     const names = onAccount
       ? [onAccount.username, onAccount.userId]
-      : [clients.get(scenario.expect.incidentOn)!.serviceAccount];
+      : scenario.expect.incidentOn === 'realm'
+        ? [REALM_SUBJECT]
+        : [clients.get(scenario.expect.incidentOn)!.serviceAccount];
     const incidentIds = names.map((username) => incidentIdFor({ provider: idp.provider, realm, username }));
     const api = apiClient(engine.apiUrl);
 
@@ -133,32 +142,25 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
           if (!rule || approval.status !== 'pending' || done.has(approval.id)) continue;
           if (Date.now() < Date.parse(approval.requestedAt) + rule.after * 1000) continue;
           done.add(approval.id);
-          if (rule.decision === 'ignore') {
+          for (const by of typeof rule.by === 'string' ? [rule.by] : rule.by) {
+            if (rule.decision === 'ignore') {
+              decisions.push({ approval: approval.id, action: approval.action, decision: 'ignored', by });
+              continue;
+            }
+            const res = await api(
+              'POST',
+              `/incidents/${state!.incidentId}/approvals`,
+              { approvalId: approval.id, decision: rule.decision, comment: 'tabletop exercise' },
+              by,
+            );
             decisions.push({
               approval: approval.id,
               action: approval.action,
-              decision: 'ignored',
-              by: rule.by,
-            });
-            continue;
-          }
-          const res = await api(
-            'POST',
-            `/incidents/${state!.incidentId}/approvals`,
-            {
-              approvalId: approval.id,
               decision: rule.decision,
-              comment: 'tabletop exercise',
-            },
-            rule.by,
-          );
-          decisions.push({
-            approval: approval.id,
-            action: approval.action,
-            decision: rule.decision,
-            by: rule.by,
-            status: res.status,
-          });
+              by,
+              status: res.status,
+            });
+          }
         }
         await sleep(250);
       }
@@ -166,6 +168,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
 
     // The story, on schedule.
     const sessions = new Map<string, { account: ExerciseAccount; tokens: SessionTokens }>();
+    const keysBefore = await idp.publishedKeys();
     started = Date.now();
     for (const step of [...scenario.steps].sort((a, b) => a.at - b.at)) {
       await sleep(Math.max(0, at(step.at) - Date.now()));
@@ -221,6 +224,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       faults: injected,
       accounts: accountsNow,
       clients: clientsNow,
+      signingKeys: { before: keysBefore, after: await idp.publishedKeys() },
     });
   } finally {
     if (engine) {
@@ -264,6 +268,13 @@ async function perform(
     decisions: Observed['decisions'];
   },
 ): Promise<string | undefined> {
+  if (step.do === 'forge-tokens') {
+    const refused = await ctx.idp.forgeTokens(
+      step.for.map((a) => ctx.accounts.get(a)!),
+      step,
+    );
+    return `${refused} of ${step.for.length} forged token(s) refused`;
+  }
   if (step.do === 'client-login') {
     const client = ctx.clients.get(step.client)!;
     let granted = 0;
@@ -350,6 +361,8 @@ function describeStep(step: ScenarioStep): string {
       return `the attacker logs in as ${step.as} ${step.answers.length} time(s); ${step.as} answers ${step.answers.join(', ')}`;
     case 'answer-challenge':
       return `${step.as} answers "was this you?": ${step.answer}`;
+    case 'forge-tokens':
+      return `the attacker mints tokens with the stolen signing key for ${step.for.join(', ')}`;
     case 'client-login':
       return `client ${step.client} authenticates with its secret${step.from ? ` from ${step.from}` : ''} ×${step.times}`;
   }

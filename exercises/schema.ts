@@ -100,6 +100,15 @@ const step = z.discriminatedUnion('do', [
   z
     .object({
       at: seconds,
+      do: z.literal('forge-tokens'),
+      /** The attacker holds the realm's signing key and mints a token for each of these accounts. */
+      for: z.array(id).min(1).max(30),
+      ...origin,
+    })
+    .strict(),
+  z
+    .object({
+      at: seconds,
       do: z.literal('answer-challenge'),
       /** The account's owner answers the "was this you?" link once it arrives. */
       as: id,
@@ -139,7 +148,10 @@ const responder = z
     decision: z.enum(['approve', 'reject', 'ignore']),
     /** Seconds the responder takes after the request. */
     after: seconds.default(0),
-    by: z.string().min(1).max(100).default('exercise.approver'),
+    /** Who answers; several people each answer (a two-person approval). */
+    by: z
+      .union([z.string().min(1).max(100), z.array(z.string().min(1).max(100)).min(1).max(5)])
+      .default('exercise.approver'),
   })
   .strict();
 
@@ -159,13 +171,15 @@ export const scenarioSchema = z
     steps: z.array(step).min(1).max(200),
     faults: z.array(fault).max(10).default([]),
     responders: z.array(responder).max(20).default([]),
+    /** Detection thresholds for this exercise's detector (DetectionConfig keys, compressed time). */
+    detection: z.record(z.string(), z.unknown()).optional(),
     /** Approval policy overrides for the incidents of this exercise (compressed time). */
     policy: z.record(z.string(), z.unknown()).optional(),
     expect: z
       .object({
         detections: z.array(z.enum(RULES)).default([]),
         playbook: z.enum(PLAYBOOKS),
-        /** The account the incident is about, or a client (its service account). */
+        /** The account the incident is about, a client (its service account), or `realm`. */
         incidentOn: id,
         actions: z.array(z.string().min(1).max(60)).default([]),
         notActions: z.array(z.string().min(1).max(60)).default([]),
@@ -182,6 +196,8 @@ export const scenarioSchema = z
               .strict(),
           )
           .default([]),
+        /** Every signing key the realm published before the story is gone from its JWKS. */
+        signingKeysRotated: z.boolean().optional(),
         /** `secretRotated`: the client's original secret no longer gets a token. */
         clients: z.array(z.object({ id, secretRotated: z.boolean() }).strict()).default([]),
       })
@@ -199,6 +215,7 @@ export const scenarioSchema = z
     };
     s.steps.forEach((st, i) => {
       if (st.do === 'client-login') return unknownClient(st.client, ['steps', i, 'client']);
+      if (st.do === 'forge-tokens') return st.for.forEach((a, j) => unknown(a, ['steps', i, 'for', j]));
       unknown(st.as, ['steps', i, 'as']);
       if (st.do === 'grant-role') {
         unknown(st.to, ['steps', i, 'to']);
@@ -233,7 +250,15 @@ export const scenarioSchema = z
         message:
           "client-login steps need the lab identity provider (Keycloak sees only the runner's address): set idps: [lab]",
       });
-    if (!known.has(s.expect.incidentOn) && !clients.has(s.expect.incidentOn))
+    if (s.steps.some((st) => st.do === 'forge-tokens') && s.idps.includes('keycloak'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['idps'],
+        message:
+          'forge-tokens steps need the lab identity provider (Keycloak never hands out its private keys): set idps: [lab]',
+      });
+    const onRealm = s.expect.incidentOn === 'realm';
+    if (!onRealm && !known.has(s.expect.incidentOn) && !clients.has(s.expect.incidentOn))
       ctx.addIssue({
         code: 'custom',
         path: ['expect', 'incidentOn'],

@@ -18,6 +18,8 @@ export interface Observed {
   faults: { kind: string; at: number; method: string; path: string }[];
   accounts: { id: string; enabled: boolean; roles: string[] }[];
   clients: { id: string; originalSecretWorks: boolean }[];
+  /** The realm's published signing keys before the story and at the end. */
+  signingKeys: { before: string[]; after: string[] };
 }
 
 export interface Scorecard {
@@ -38,6 +40,7 @@ export interface Scorecard {
   faults: { injected: number; byKind: Record<string, number>; calls: Record<string, number> };
   accounts: { id: string; enabled: boolean; roles: string[] }[];
   clients: Observed['clients'];
+  signingKeys: Observed['signingKeys'];
   misses: string[];
 }
 
@@ -84,6 +87,13 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
       misses.push(`account ${want.id} lacks role ${want.hasRole}`);
     if (want.lacksRole && got.roles.includes(want.lacksRole))
       misses.push(`account ${want.id} still has role ${want.lacksRole}`);
+  }
+  if (exp.signingKeysRotated !== undefined) {
+    const kept = seen.signingKeys.before.filter((k) => seen.signingKeys.after.includes(k));
+    if (exp.signingKeysRotated && kept.length)
+      misses.push(`signing key(s) ${kept.join(', ')} still published`);
+    if (!exp.signingKeysRotated && kept.length < seen.signingKeys.before.length)
+      misses.push('the signing keys changed, expected unchanged');
   }
   for (const want of exp.clients) {
     const got = seen.clients.find((c) => c.id === want.id);
@@ -133,6 +143,7 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
     faults: { injected: seen.faults.length, byKind, calls },
     accounts: seen.accounts,
     clients: seen.clients,
+    signingKeys: seen.signingKeys,
     misses,
   };
 }
@@ -200,6 +211,12 @@ export function renderScorecard(s: Scorecard): string {
             (c) =>
               `- ${c.id}: original secret ${c.originalSecretWorks ? 'still gets a token' : 'refused (rotated)'}`,
           ),
+        ]
+      : []),
+    ...(s.signingKeys.before.join() !== s.signingKeys.after.join()
+      ? [
+          '',
+          `Signing keys: ${s.signingKeys.before.join(', ')} before; ${s.signingKeys.after.join(', ')} at the end`,
         ]
       : []),
     '',

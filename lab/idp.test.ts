@@ -5,7 +5,8 @@
  * openid-client, the library the engine uses against Keycloak.
  */
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
 import { LabIdp, type PushAnswer } from './idp';
 import { normalizeBatch } from '../detection/normalize';
 import { DEFAULT_DETECTION_CONFIG, Detector } from '../detection/rules';
@@ -180,5 +181,42 @@ it("its push events raise mfa-fatigue and mfa-fatigue-accepted, about the lab's 
   expect(alerts.map((a) => [a.rule, a.principal?.provider, a.principal?.username])).toEqual([
     ['mfa-fatigue', 'lab', 'gus'],
     ['mfa-fatigue-accepted', 'lab', 'gus'],
+  ]);
+});
+
+it('refuses tokens forged with its stolen key for sessions it never issued, and detection sees the pattern', async () => {
+  const victims = ['hal', 'ida', 'jon'].map((n) => idp.addUser(n, `pw-${n}`));
+  const { kid, privateKey } = idp.stealSigningKey();
+  const since = Date.now();
+  for (const v of victims) {
+    const forged = await new SignJWT({
+      typ: 'Bearer',
+      sub: v.id,
+      sid: randomUUID(),
+      azp: 'lab-app',
+      preferred_username: v.username,
+    })
+      .setProtectedHeader({ alg: 'RS256', kid })
+      .setIssuer(idp.issuer)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const res = await fetch(`${idp.issuer}/protocol/openid-connect/userinfo`, {
+      headers: { authorization: `Bearer ${forged}`, 'x-forwarded-for': '203.0.113.99' },
+    });
+    expect(res.status).toBe(401);
+  }
+  const records = idp.events.filter((e) => e.time >= since);
+  expect(records.map((e) => [e.type, e.error, e.details.username])).toEqual(
+    victims.map((v) => ['USER_INFO_REQUEST_ERROR', 'user_session_not_found', v.username]),
+  );
+  const { events } = normalizeBatch('lab', records, { receivedAt: new Date().toISOString() });
+  const detector = new Detector({
+    ...DEFAULT_DETECTION_CONFIG,
+    forgedToken: { ...DEFAULT_DETECTION_CONFIG.forgedToken, armAfterMs: 0 },
+  });
+  const alerts = events.flatMap((e) => detector.process(e));
+  expect(alerts.map((a) => [a.rule, a.principal?.provider, a.principal?.username])).toEqual([
+    ['forged-token', 'lab', '(realm)'],
   ]);
 });

@@ -212,6 +212,15 @@ export class LabIdp {
     return kid;
   }
 
+  /**
+   * The active signing key, private part included: what an attacker who stole it holds. Exercises
+   * use it to forge tokens; nothing in the engine calls it.
+   */
+  stealSigningKey(): { kid: string; privateKey: KeyObject } {
+    const { kid, privateKey } = this.keys.find((k) => k.status === 'active')!;
+    return { kid, privateKey };
+  }
+
   /** The key signing new tokens. */
   get activeKey(): { kid: string; createdAt: number } {
     const { kid, createdAt } = this.keys.find((k) => k.status === 'active')!;
@@ -254,8 +263,19 @@ export class LabIdp {
         return;
       }
       case 'GET /protocol/openid-connect/userinfo': {
+        // Recorded like Keycloak's USER_INFO_REQUEST events: a token presented, and why it failed.
         const token = (req.headers.authorization ?? '').replace(/^Bearer /i, '');
-        const claims = await this.validate(token);
+        const { claims, signed, error } = await this.check(token);
+        const sub = typeof signed?.sub === 'string' ? signed.sub : undefined;
+        const username = sub ? this.users.get(sub)?.username : undefined;
+        this.event(claims ? 'USER_INFO_REQUEST' : 'USER_INFO_REQUEST_ERROR', {
+          clientId: typeof signed?.azp === 'string' ? signed.azp : undefined,
+          userId: sub,
+          sessionId: typeof signed?.sid === 'string' ? signed.sid : undefined,
+          ipAddress: ip,
+          error,
+          details: { ...(username ? { username } : {}), ...userAgent(req) },
+        });
         if (!claims) return json(res, 401, { error: 'invalid_token' });
         return json(res, 200, { sub: claims.sub, preferred_username: claims.preferred_username });
       }
@@ -445,28 +465,42 @@ export class LabIdp {
   /**
    * A token's claims if it is still good: signed by a published key, not expired, its session
    * alive (session tokens), its user (or service account) enabled, issued after the user's and
-   * client's not-before, and
-   * (refresh tokens) not revoked. Refresh tokens count only where `allowRefresh`.
+   * client's not-before, and (refresh tokens) not revoked. Refresh tokens count only where
+   * `allowRefresh`.
    */
   private async validate(
     token: string,
     opts: { allowRefresh?: boolean } = {},
   ): Promise<Record<string, unknown> | undefined> {
+    return (await this.check(token, opts)).claims;
+  }
+
+  /**
+   * `validate`, saying why a token is refused: `user_session_not_found` for a validly signed,
+   * otherwise good token whose session does not exist (ended — or never issued), `invalid_token`
+   * for the rest. `signed` carries the claims of any token with a good signature.
+   */
+  private async check(
+    token: string,
+    opts: { allowRefresh?: boolean } = {},
+  ): Promise<{ claims?: Record<string, unknown>; signed?: Record<string, unknown>; error?: string }> {
     const jwks = createLocalJWKSet({
       keys: this.keys.filter((k) => k.status !== 'disabled').map((k) => k.jwk),
     });
     const verified = await jwtVerify(token, jwks, { issuer: this.issuer }).catch(() => undefined);
-    if (!verified) return undefined;
-    const claims = verified.payload as Record<string, unknown>;
-    if (claims.typ === 'Refresh' && (!opts.allowRefresh || this.revokedRefresh.has(String(claims.jti))))
-      return undefined;
-    const iat = Number(claims.iat ?? 0);
-    const client = this.clients.get(String(claims.azp));
-    if (client && iat < client.notBefore) return undefined;
-    const user = this.users.get(String(claims.sub));
-    if (user && (!user.enabled || iat < user.notBefore)) return undefined;
-    if (typeof claims.sid === 'string' && (!user || !this.sessions.has(claims.sid))) return undefined;
-    return claims;
+    if (!verified) return { error: 'invalid_token' };
+    const signed = verified.payload as Record<string, unknown>;
+    const refused = { signed, error: 'invalid_token' };
+    if (signed.typ === 'Refresh' && (!opts.allowRefresh || this.revokedRefresh.has(String(signed.jti))))
+      return refused;
+    const iat = Number(signed.iat ?? 0);
+    const client = this.clients.get(String(signed.azp));
+    if (client && iat < client.notBefore) return refused;
+    const user = this.users.get(String(signed.sub));
+    if (user && (!user.enabled || iat < user.notBefore)) return refused;
+    if (typeof signed.sid === 'string' && (!user || !this.sessions.has(signed.sid)))
+      return { signed, error: 'user_session_not_found' };
+    return { claims: signed, signed };
   }
 
   /** Which client is calling; `confidentialOnly` for endpoints public clients may not use. */

@@ -17,6 +17,8 @@ const LOGIN_EVENTS: Record<string, Classified> = {
   REFRESH_TOKEN: { category: 'authentication', activity: 'token-refresh' },
   CODE_TO_TOKEN: { category: 'authentication', activity: 'token-exchange' },
   TOKEN_EXCHANGE: { category: 'authentication', activity: 'token-exchange' },
+  USER_INFO_REQUEST: { category: 'authentication', activity: 'token-use' },
+  INTROSPECT_TOKEN: { category: 'authentication', activity: 'token-use' },
   REGISTER: { category: 'account-change', activity: 'create' },
   DELETE_ACCOUNT: { category: 'account-change', activity: 'delete' },
   UPDATE_PROFILE: { category: 'account-change', activity: 'update' },
