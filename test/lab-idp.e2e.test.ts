@@ -30,9 +30,10 @@ afterAll(async () => {
   await idp?.stop();
 });
 
-it('contains an account of the lab, proven by introspection against the lab', async () => {
+it('contains an account of the lab, proven by introspection, and removes the admin role it was given', async () => {
   // A fresh name per run: incident ids follow the principal, and a reused dev server remembers them.
   const user = idp.addUser(`lab-victim-${randomUUID().slice(0, 8)}`, 'pw-lab');
+  const boss = idp.addUser(`lab-boss-${randomUUID().slice(0, 8)}`, 'pw-boss', ['manage-users']);
   const app = await oidc.discovery(new URL(idp.issuer), 'lab-app', undefined, oidc.None(), {
     execute: [oidc.allowInsecureRequests],
   });
@@ -40,6 +41,20 @@ it('contains an account of the lab, proven by introspection against the lab', as
     username: user.username,
     password: 'pw-lab',
   });
+  // The attacker talked the boss into granting the account an admin role (the lab's admin API).
+  const bossToken = await oidc.genericGrantRequest(app, 'password', {
+    username: boss.username,
+    password: 'pw-boss',
+  });
+  const granted = await fetch(
+    `${new URL(idp.issuer).origin}/admin/realms/lab/users/${user.id}/role-mappings/realm`,
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bossToken.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify([{ name: 'ir-admin' }]),
+    },
+  );
+  expect(granted.status).toBe(204);
 
   const opened = await api.call(
     'POST',
@@ -64,6 +79,13 @@ it('contains an account of the lab, proven by introspection against the lab', as
   await expect(
     oidc.genericGrantRequest(app, 'password', { username: user.username, password: 'pw-lab' }),
   ).rejects.toThrow();
+
+  // Investigated from the lab's admin events, eradicated (critical: no approval needed).
+  const recovering = await api.untilPhase(opened.body.incidentId, ['recover', 'review']);
+  expect(recovering.investigation?.findings).toContainEqual(
+    expect.objectContaining({ kind: 'role-grant', role: 'ir-admin', grantedBy: boss.username }),
+  );
+  expect(user.roles.has('ir-admin')).toBe(false);
   await api.call(
     'POST',
     `/incidents/${opened.body.incidentId}/close`,

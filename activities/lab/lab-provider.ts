@@ -27,6 +27,8 @@ export type LabFault = { status: 503 } | { status: 429; retryAfterS: number };
 export type LabFaults = (operation: string) => LabFault | undefined;
 
 const FACTOR_ACTIONS = ['UPDATE_PASSWORD', 'CONFIGURE_TOTP'];
+/** Roles that count as administrative (as detection's default pattern says). */
+const PRIVILEGED = /admin|owner|super|root|manage-/i;
 
 /** The contract's operations, each behind the fault gate. */
 const LAB_OPERATIONS = [
@@ -237,13 +239,33 @@ export class LabIdentityProvider implements IdentityProvider {
     const user = this.user(principal);
     const from = Date.parse(window.since);
     const to = Date.parse(window.until);
-    const events = this.idp.events.filter((e) => e.userId === user.id && e.time >= from && e.time <= to);
+    const inWindow = (t: number) => t >= from && t <= to;
+    const events = this.idp.events.filter((e) => e.userId === user.id && inWindow(e.time));
+    const admin = this.idp.adminEvents.filter((e) => inWindow(e.time));
+    const nameOf = (id: string) => this.idp.users.get(id)?.username ?? id;
+    const about = admin.filter((e) => e.resourcePath.startsWith(`users/${user.id}/`));
+    const by = admin.filter((e) => e.authDetails.userId === user.id);
+    const privileged = (role: string) => PRIVILEGED.test(role);
+    // Roles mapped to the principal in the window, still mapped: the eradication plan.
+    const grants: Finding[] = about
+      .filter((e) => e.operationType === 'CREATE' && e.resourceType === 'REALM_ROLE_MAPPING')
+      .flatMap((e) =>
+        (JSON.parse(e.representation ?? '[]') as { name: string }[]).map((r) => ({
+          kind: 'role-grant' as const,
+          role: r.name,
+          container: 'realm',
+          grantedAt: new Date(e.time).toISOString(),
+          grantedBy: nameOf(e.authDetails.userId),
+          privileged: privileged(r.name),
+          ...(privileged(r.name) && user.roles.has(r.name) ? { remedy: 'remove-grant' as const } : {}),
+        })),
+      );
     return {
       principal,
       window,
       generatedAt: new Date().toISOString(),
       blastRadius: {
-        realmRoles: [...user.roles].map((name) => ({ name, privileged: /admin/i.test(name) })),
+        realmRoles: [...user.roles].map((name) => ({ name, privileged: privileged(name) })),
         clientRoles: [],
         groups: [],
         clients: [],
@@ -257,9 +279,25 @@ export class LabIdentityProvider implements IdentityProvider {
         session: e.sessionId,
         error: e.error,
       })),
-      adminTimeline: [],
-      actionsByPrincipal: [],
-      findings: [],
+      adminTimeline: about.map((e) => ({
+        time: new Date(e.time).toISOString(),
+        operation: e.operationType,
+        resource: e.resourcePath,
+        by: nameOf(e.authDetails.userId),
+      })),
+      actionsByPrincipal: by.map((e) => ({
+        time: new Date(e.time).toISOString(),
+        operation: e.operationType,
+        resource: e.resourcePath,
+      })),
+      findings: [
+        ...grants,
+        ...by.map((e) => ({
+          kind: 'grant-by-principal' as const,
+          what: `${e.operationType} ${e.resourcePath} ${e.representation ?? ''}`.trim(),
+          at: new Date(e.time).toISOString(),
+        })),
+      ],
     };
   }
 
