@@ -51,7 +51,13 @@ async function main(argv: string[]): Promise<number> {
   };
   const engine: ExerciseEngine = {
     async start(config, lab) {
-      const connection = await NativeConnection.connect({ address: config.temporal.address });
+      const connection = await NativeConnection.connect({ address: config.temporal.address }).catch(
+        (err: Error) => {
+          throw new Error(
+            `no Temporal server at ${config.temporal.address} (${err.message.split('\n')[0]}): start one with \`npm run temporal\`, or set TEMPORAL_ADDRESS`,
+          );
+        },
+      );
       const client = await connectClient(config);
       const worker = await createWorker(config, client, {
         connection,
@@ -103,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    console.error(err instanceof ScenarioError ? err.message : err);
+    console.error(err instanceof Error ? err.message : err);
     process.exit(err instanceof ScenarioError ? 2 : 1);
   },
 );

@@ -263,7 +263,11 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
   ) {}
 
   static async start(keycloakUrl: string, realm: string): Promise<KeycloakExerciseIdp> {
-    const kc = await new KeycloakTestClient(keycloakUrl).createRealmLikeCorp(realm);
+    const kc = await new KeycloakTestClient(keycloakUrl).createRealmLikeCorp(realm).catch((err: Error) => {
+      throw new Error(
+        `no usable Keycloak at ${keycloakUrl} (${err.message}): start one with \`npm run keycloak\`, or set KEYCLOAK_URL`,
+      );
+    });
     return new KeycloakExerciseIdp(keycloakUrl, kc, realm);
   }
 
