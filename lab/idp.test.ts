@@ -153,6 +153,10 @@ it('pages its events to a collector from a time or a cursor, as lab events the d
   const rest = idp.pullEvents(first.cursor, 100);
   expect(rest.more).toBe(false);
   expect(idp.pullEvents(rest.cursor, 100).records).toEqual([]);
+  // A cursor of an earlier run of the lab (a restarted worker) reads this run from its start.
+  const restarted = idp.pullEvents({ run: 'an-earlier-run', events: 999, adminEvents: 999 }, 1);
+  expect(restarted.records).toContain(idp.events[0]);
+  expect(restarted.cursor).toMatchObject({ run: idp.run, events: 1 });
   const mine = [...first.records, ...rest.records].filter((r) => 'userId' in r && r.userId === fay.id);
   expect(mine.map((r) => ('type' in r ? r.type : ''))).toEqual([
     'LOGIN_ERROR',

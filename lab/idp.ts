@@ -67,8 +67,11 @@ export interface LabAdminEvent {
   representation?: string;
 }
 
-/** Where a reader of the lab's events left off: positions in both logs, or a start time. */
-export type LabEventCursor = { events: number; adminEvents: number } | { since: number };
+/**
+ * Where a reader of the lab's events left off: positions in both logs of one run of the lab
+ * (`run`: a restarted lab is a new log), or a start time.
+ */
+export type LabEventCursor = { run: string; events: number; adminEvents: number } | { since: number };
 
 /** Keycloak's event shape (REST representation), so the same parser and rules read it. */
 export interface LabEvent {
@@ -93,6 +96,8 @@ export class LabIdp {
   readonly sessions = new Map<string, Session>();
   readonly events: LabEvent[] = [];
   readonly adminEvents: LabAdminEvent[] = [];
+  /** This run of the lab: its logs begin empty with it. */
+  readonly run = randomUUID();
   private readonly keys: SigningKey[] = [];
   private readonly revokedRefresh = new Set<string>();
 
@@ -180,24 +185,26 @@ export class LabIdp {
 
   /**
    * The next events after `cursor`, login and admin events alike, oldest first, at most `max` of
-   * each kind, and where to continue. A cursor past the end (the lab restarted) starts over.
+   * each kind, and where to continue. A cursor from another run of the lab starts over.
    */
   pullEvents(
     cursor: LabEventCursor,
     max: number,
   ): { records: (LabEvent | LabAdminEvent)[]; cursor: LabEventCursor; more: boolean } {
-    const from = <T extends { time: number }>(log: T[], at: number | undefined, since?: number) => {
-      const start = since !== undefined ? log.findIndex((e) => e.time >= since) : at! > log.length ? 0 : at!;
-      return start < 0 ? log.length : start;
-    };
     const since = 'since' in cursor ? cursor.since : undefined;
-    const e0 = from(this.events, 'events' in cursor ? cursor.events : undefined, since);
-    const a0 = from(this.adminEvents, 'adminEvents' in cursor ? cursor.adminEvents : undefined, since);
+    const same = 'run' in cursor && cursor.run === this.run;
+    const from = <T extends { time: number }>(log: T[], at: number) => {
+      if (since === undefined) return same ? Math.min(at, log.length) : 0;
+      const first = log.findIndex((e) => e.time >= since);
+      return first < 0 ? log.length : first;
+    };
+    const e0 = from(this.events, same ? cursor.events : 0);
+    const a0 = from(this.adminEvents, same ? cursor.adminEvents : 0);
     const events = this.events.slice(e0, e0 + max);
     const admin = this.adminEvents.slice(a0, a0 + max);
     return {
       records: [...events, ...admin].sort((a, b) => a.time - b.time),
-      cursor: { events: e0 + events.length, adminEvents: a0 + admin.length },
+      cursor: { run: this.run, events: e0 + events.length, adminEvents: a0 + admin.length },
       more: e0 + events.length < this.events.length || a0 + admin.length < this.adminEvents.length,
     };
   }
