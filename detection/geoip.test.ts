@@ -1,5 +1,5 @@
 import { identityEvent } from './events';
-import { GeoIp } from './geoip';
+import { GeoIp, ipv6Number } from './geoip';
 
 describe('offline GeoIP', () => {
   let geo: GeoIp;
@@ -15,6 +15,24 @@ describe('offline GeoIP', () => {
       lon: expect.any(Number),
     });
     expect(geo.lookup('2001:4860:4860::8888')?.country).toMatch(/^[A-Z]{2}$/);
+  });
+
+  it('names the autonomous system of IPv6 addresses too, in any text form', () => {
+    expect(geo.lookup('2001:4860:4860::8888')).toMatchObject({ asn: 15169 }); // Google
+    expect(geo.lookup('2606:4700:4700::1111')).toMatchObject({ asn: 13335 }); // Cloudflare
+    expect(geo.lookup('2a00:1450:4001:80b::200e')).toMatchObject({ asn: 15169 });
+    expect(geo.lookup('2606:4700:4700:0:0:0:0:1111')?.asn).toBe(13335);
+    expect(geo.lookup('::1')).toBeUndefined();
+  });
+
+  it('reads IPv6 text forms as the same 128-bit number', () => {
+    const n = ipv6Number('2606:4700:4700::1111');
+    expect(ipv6Number('2606:4700:4700:0000:0000:0000:0000:1111')).toBe(n);
+    expect(ipv6Number('2606:4700:4700:0:0:0:0:1111')).toBe(n);
+    expect(n).toBe(50543257694033307102031451402929180945n);
+    expect(ipv6Number('::ffff:192.0.2.1')).toBe(0xffffc0000201n);
+    expect(ipv6Number('::')).toBe(0n);
+    expect(ipv6Number('fe80::1%eth0')).toBe((0xfe80n << 112n) | 1n);
   });
 
   it('says nothing about private, loopback or malformed addresses', () => {
