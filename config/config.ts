@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../workflows/detector';
 import { EVENT_PROVIDERS } from '../detection/events';
+import type { EntraSettings } from '../activities/entra/sign-ins';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
 import { PLAYBOOKS, type PlaybookName } from '../domain/incident';
@@ -20,7 +21,7 @@ export interface EngineConfig {
   /** Okta org whose System Log detectors pull (OKTA_ORG_URL, OKTA_API_TOKEN). */
   okta?: { orgUrl: string; apiToken: string };
   /** Entra ID app (AuditLog.Read.All) whose sign-ins `entra:` detectors pull. */
-  entra?: { tenantId: string; clientId: string; clientSecret: string; authority: string; graphUrl: string };
+  entra?: EntraSettings;
   /**
    * The in-process lab identity provider (LAB_IDP=on): a demo realm the worker hosts on loopback
    * (LAB_IDP_PORT, default 18090), with its own detector. Only ever selected here, explicitly.
@@ -122,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
             clientSecret: entraSecret,
             authority: get('ENTRA_AUTHORITY') ?? 'https://login.microsoftonline.com',
             graphUrl: get('ENTRA_GRAPH_URL') ?? 'https://graph.microsoft.com',
+            lateArrivalMs: parseMillis('ENTRA_LATE_ARRIVAL_MS', get('ENTRA_LATE_ARRIVAL_MS')),
           }
         : undefined,
     evidenceDir: path.resolve(get('EVIDENCE_DIR') ?? '.runtime/evidence'),
@@ -143,6 +145,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
+}
+
+function parseMillis(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new ConfigError(`${name} must be a whole number of ms >= 0, not '${value}'`);
+  return ms;
 }
 
 function parseLab(mode: string | undefined, portText: string | undefined): EngineConfig['lab'] {

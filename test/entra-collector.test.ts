@@ -83,3 +83,20 @@ it('pulls sign-ins page by page, waits out a 429, and detects impossible travel'
   expect(history).toContain('pat@contoso.example');
   expect(history).not.toContain(CLIENT.secret);
 });
+
+it('reads a sign-in Graph indexed late (older than the newest read) once, and nothing twice', async () => {
+  const handle = worker.client.workflow.getHandle(detectorId(source));
+  const before = await handle.query(detectorStatusQuery);
+  // Indexed now, but it happened 12 minutes ago: before the newest sign-in already read (10 min).
+  signIn(12, 'Tokyo', 'JP', 35.68, 139.69);
+  const after = await eventually(async () => {
+    const s = await handle.query(detectorStatusQuery);
+    return s.counters.received > before.counters.received ? s : undefined;
+  }, 'the late sign-in');
+  // Several pulls later, still once: the re-read window skips what it has read.
+  await new Promise((r) => setTimeout(r, 1500));
+  const settled = await handle.query(detectorStatusQuery);
+  expect(settled.counters.received).toBe(before.counters.received + 1);
+  expect(settled.counters.duplicates).toBe(before.counters.duplicates);
+  expect(after.counters.received).toBe(before.counters.received + 1);
+});

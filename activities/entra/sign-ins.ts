@@ -15,12 +15,22 @@ export interface EntraSettings {
   authority: string;
   /** https://graph.microsoft.com */
   graphUrl: string;
+  /**
+   * How far back each pull re-reads, for sign-ins Graph indexes minutes after they happened
+   * (ENTRA_LATE_ARRIVAL_MS, default 10 min); ids already read there are skipped.
+   */
+  lateArrivalMs?: number;
 }
 
-/** Newest sign-in time read, and the ids read at exactly that time. */
+/** Ids kept in the cursor to skip re-read sign-ins (the detector's own dedup backs it). */
+const RECENT_IDS = 1000;
+
+/** Newest sign-in time read, the ids read at exactly that time, and the latest ids read. */
 export interface EntraCursor {
   time: string;
   seenAtTime: string[];
+  /** The last ids read (newest last), so the late-arrival window is re-read without repeats. */
+  recent?: string[];
 }
 
 export class EntraSignIns {
@@ -33,12 +43,15 @@ export class EntraSignIns {
     cursor: EntraCursor,
     max: number,
   ): Promise<{ records: unknown[]; cursor: EntraCursor; more: boolean }> {
-    const filter = `createdDateTime ge ${cursor.time}`;
+    // Re-read the late-arrival window: Graph may index a sign-in after later ones were read.
+    const overlap = this.settings.lateArrivalMs ?? 10 * 60_000;
+    const from = new Date(Date.parse(cursor.time) - overlap).toISOString();
     let url: string | undefined =
       `${this.settings.graphUrl.replace(/\/$/, '')}/v1.0/auditLogs/signIns` +
-      `?$filter=${encodeURIComponent(filter)}&$orderby=${encodeURIComponent('createdDateTime asc')}&$top=${Math.min(max, 1000)}`;
-    const records: { id?: string; createdDateTime?: string }[] = [];
-    while (url && records.length < max) {
+      `?$filter=${encodeURIComponent(`createdDateTime ge ${from}`)}&$orderby=${encodeURIComponent('createdDateTime asc')}&$top=${Math.min(max, 1000)}`;
+    const known = new Set([...(cursor.recent ?? []), ...cursor.seenAtTime]);
+    const fresh: { id?: string; createdDateTime?: string }[] = [];
+    for (let pages = 0; url && fresh.length < max && pages < 50; pages++) {
       const page = (await this.get(url)) as { value?: unknown; '@odata.nextLink'?: string };
       if (!Array.isArray(page.value))
         throw new IdentityProviderError(
@@ -46,19 +59,26 @@ export class EntraSignIns {
           'EntraBadResponse: signIns returned no value array',
           false,
         );
-      records.push(...(page.value as { id?: string; createdDateTime?: string }[]));
+      for (const r of page.value as { id?: string; createdDateTime?: string }[]) {
+        if (r.id && known.has(r.id)) continue;
+        if (r.id) known.add(r.id);
+        fresh.push(r);
+      }
       url = page['@odata.nextLink'];
     }
-    const fresh = records.filter(
-      (r) => !(r.createdDateTime === cursor.time && r.id && cursor.seenAtTime.includes(r.id)),
-    );
-    let next = cursor;
+    let next: EntraCursor = { ...cursor, recent: [...(cursor.recent ?? cursor.seenAtTime)] };
     for (const r of fresh) {
       const t = r.createdDateTime ?? next.time;
       const id = r.id ?? t;
+      next.recent!.push(id);
+      // A late arrival: read, but the cursor stays at the newest time.
+      if (Date.parse(t) < Date.parse(next.time)) continue;
       next =
-        t === next.time ? { time: t, seenAtTime: [...next.seenAtTime, id] } : { time: t, seenAtTime: [id] };
+        t === next.time
+          ? { ...next, seenAtTime: [...next.seenAtTime, id] }
+          : { ...next, time: t, seenAtTime: [id] };
     }
+    next.recent = next.recent!.slice(-RECENT_IDS);
     return { records: fresh, cursor: next, more: Boolean(url) };
   }
 
