@@ -376,7 +376,8 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async notify(notification: Notification): Promise<void> {
-      await deps.notifier.notify(notification);
+      const { workflowExecution: wf, activityId } = activityInfo();
+      await deps.notifier.notify(notification, wf ? `${wf.workflowId}/${wf.runId}/${activityId}` : undefined);
     },
   };
 }

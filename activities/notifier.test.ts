@@ -50,3 +50,30 @@ it('tries every channel, and fails the delivery when one is down', async () => {
   );
   expect(received.map((r) => r.path).sort()).toEqual(['/down', '/slack']);
 });
+
+it('retries a delivery only to the channels that failed it', async () => {
+  let up = false;
+  const flaky = {
+    notify: async (x: Notification) =>
+      (up ? new WebhookNotifier(`${url}/hook`) : new WebhookNotifier(`${url}/down`)).notify(x),
+  };
+  const fan = new FanOutNotifier([flaky, new SlackNotifier(`${url}/slack`)]);
+  await expect(fan.notify(n, 'incident-1/run-1/7')).rejects.toThrow(/NotificationFailed/);
+  up = true;
+  await fan.notify(n, 'incident-1/run-1/7'); // the retry
+  expect(
+    received
+      .map((r) => r.path)
+      .slice(0, 2)
+      .sort(),
+  ).toEqual(['/down', '/slack']);
+  expect(received.map((r) => r.path).slice(2)).toEqual(['/hook']); // Slack heard it once
+  // Another delivery of the same content goes everywhere.
+  await fan.notify(n, 'incident-1/run-1/8');
+  expect(
+    received
+      .map((r) => r.path)
+      .slice(3)
+      .sort(),
+  ).toEqual(['/hook', '/slack']);
+});

@@ -20,7 +20,8 @@ export interface Notification {
 }
 
 export interface Notifier {
-  notify(notification: Notification): Promise<void>;
+  /** `deliveryKey`: the same delivery retried (notifiers that fan out use it to skip done channels). */
+  notify(notification: Notification, deliveryKey?: string): Promise<void>;
 }
 
 /**
@@ -100,13 +101,37 @@ export class SlackNotifier implements Notifier {
 }
 
 export class FanOutNotifier implements Notifier {
+  /** Per delivery (one activity's attempts): the channels that already took it. */
+  private readonly delivered = new Map<string, Set<number>>();
+
   constructor(private readonly notifiers: Notifier[]) {}
-  /** Every channel is tried; a failure of any fails the activity (retried: at-least-once delivery). */
-  async notify(n: Notification): Promise<void> {
-    const results = await Promise.allSettled(this.notifiers.map((x) => x.notify(n)));
+
+  /**
+   * Every channel is tried; a failure of any fails the activity, which Temporal retries. With a
+   * `deliveryKey` (the activity's identity), a retry in this process goes only to the channels that
+   * failed: a chat room hears of an approval once even while the webhook is down. (A retry on
+   * another worker sends to all again: at least once, not exactly once.)
+   */
+  async notify(n: Notification, deliveryKey?: string): Promise<void> {
+    const done = deliveryKey ? (this.delivered.get(deliveryKey) ?? new Set<number>()) : new Set<number>();
+    const results = await Promise.allSettled(
+      this.notifiers.map(async (x, i) => {
+        if (done.has(i)) return;
+        await x.notify(n);
+        done.add(i);
+      }),
+    );
     const failed = results.flatMap((r) =>
       r.status === 'rejected' ? [String(r.reason?.message ?? r.reason)] : [],
     );
+    if (deliveryKey) {
+      this.delivered.delete(deliveryKey);
+      if (failed.length) {
+        this.delivered.set(deliveryKey, done);
+        // Bounded: the oldest deliveries still failing are forgotten first.
+        if (this.delivered.size > 10_000) this.delivered.delete(this.delivered.keys().next().value!);
+      }
+    }
     if (failed.length) throw new Error(`NotificationFailed: ${failed.join('; ')}`);
   }
 }
