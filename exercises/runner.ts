@@ -183,7 +183,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     let state: IncidentState | undefined;
     while (Date.now() < deadline) {
       state = await findIncident(api, incidentIds);
-      if (state && settled(state, scenario)) break;
+      if (state && settled(state, scenario, decisions)) break;
       await sleep(500);
     }
     running = false;
@@ -238,8 +238,11 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
   }
 }
 
-/** Done: the incident contained (or failed to), every expected action taken, nobody still to answer. */
-function settled(state: IncidentState, scenario: Scenario): boolean {
+/**
+ * Done: the incident contained (or failed to), every expected action taken, every responder the
+ * scenario has answer (an approval still to be asked is waited for), nobody left to answer.
+ */
+function settled(state: IncidentState, scenario: Scenario, decisions: Observed['decisions']): boolean {
   if (state.phase === 'containment-unverified' || state.status === 'closed') return true;
   const taken = new Set(state.actions.filter((a) => a.status === 'done').map((a) => a.action));
   const allTaken = scenario.expect.actions.every((a) => taken.has(a as never));
@@ -247,9 +250,12 @@ function settled(state: IncidentState, scenario: Scenario): boolean {
     scenario.responders.filter((r) => r.decision !== 'ignore').map((r) => r.approval),
   );
   const waitingOnResponder = state.approvals.some((a) => a.status === 'pending' && answering.has(a.action));
+  const decided = new Set(decisions.map((d) => d.action));
+  const allAnswered = [...answering].every((action) => decided.has(action));
   return (
     Boolean(state.containedAt) &&
     allTaken &&
+    allAnswered &&
     !waitingOnResponder &&
     state.phase !== 'contain' &&
     state.phase !== 'verify'

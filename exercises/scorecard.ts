@@ -103,6 +103,13 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
       );
   }
 
+  // Every responder in the story must have had the question put to them.
+  for (const r of scenario.responders)
+    if (!seen.decisions.some((d) => d.action === r.approval))
+      misses.push(
+        `approval ${r.approval} was never requested (the scenario's responder had nothing to answer)`,
+      );
+
   const byKind: Record<string, number> = {};
   const calls: Record<string, number> = {};
   for (const f of seen.faults) {
