@@ -331,16 +331,21 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
   }
 
   async grantRole(actor: ExerciseAccount, grantee: ExerciseAccount, role: string): Promise<void> {
-    const { access_token } = await this.login(actor);
     const mapped = await this.kc.realmRole(role);
-    const res = await fetch(
-      `${this.kc.baseUrl}/admin/realms/${this.realm}/users/${grantee.userId}/role-mappings/realm`,
-      {
-        method: 'POST',
-        headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
-        body: JSON.stringify([mapped]),
-      },
-    );
+    const post = async () => {
+      const { access_token } = await this.login(actor);
+      return fetch(
+        `${this.kc.baseUrl}/admin/realms/${this.realm}/users/${grantee.userId}/role-mappings/realm`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+          body: JSON.stringify([mapped]),
+        },
+      );
+    };
+    // A person whose click is refused as unauthenticated signs in again and retries once.
+    let res = await post();
+    if (res.status === 401) res = await post();
     if (!res.ok) throw new Error(`grant-role as ${actor.id}: Keycloak answered ${res.status}`);
   }
 

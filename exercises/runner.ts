@@ -67,6 +67,9 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       : await KeycloakExerciseIdp.start(opts.keycloakUrl ?? 'http://127.0.0.1:18080', realm);
   const links = await LinkInbox.start();
   let engine: Awaited<ReturnType<ExerciseEngine['start']>> | undefined;
+  // The responders' loop; stopped before the engine, however the exercise ends.
+  let running = true;
+  let responders: Promise<void> | undefined;
   // The story's clock (steps and faults) starts with its first step, once everything is set up.
   let started = Number.POSITIVE_INFINITY;
   const at = (s: number) => started + s * 1000;
@@ -132,8 +135,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
 
     // Responders act on the approvals as they come due (or deliberately never answer).
     const decisions: Observed['decisions'] = [];
-    let running = true;
-    const responders = (async () => {
+    responders = (async () => {
       const done = new Set<string>();
       while (running) {
         const state = await findIncident(api, incidentIds);
@@ -188,6 +190,7 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
     }
     running = false;
     await responders;
+    responders = undefined;
     const alerts =
       (
         (await api('GET', '/alerts?limit=200')).body as {
@@ -227,6 +230,8 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
       signingKeys: { before: keysBefore, after: await idp.publishedKeys() },
     });
   } finally {
+    running = false;
+    await responders?.catch(() => undefined);
     if (engine) {
       await stopDetector(engine.client, { provider: idp.provider, tenant: realm }, 'exercise over').catch(
         () => undefined,

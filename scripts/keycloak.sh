@@ -17,6 +17,10 @@ cp "$here/scripts/keycloak/corp-realm.json" "$kc_home/data/import/corp-realm.jso
 export KC_BOOTSTRAP_ADMIN_USERNAME="${KC_BOOTSTRAP_ADMIN_USERNAME:-admin}"
 export KC_BOOTSTRAP_ADMIN_PASSWORD="${KC_BOOTSTRAP_ADMIN_PASSWORD:-admin}"
 export JAVA_OPTS_KC_HEAP="${JAVA_OPTS_KC_HEAP:--Xms128m -Xmx768m}"
+# On Java 24+ Keycloak's worker threads need java.lang opened to reset thread locals; without it
+# they die at start ("IllegalAccessError ... thread-local-reset capability") and requests handled
+# there can fail at random.
+export JAVA_OPTS_APPEND="${JAVA_OPTS_APPEND:-} --add-opens=java.base/java.lang=ALL-UNNAMED"
 exec "$kc_home/bin/kc.sh" start-dev \
   --http-host 127.0.0.1 --http-port "$port" \
   --http-management-port "$mgmt_port" --health-enabled true \
