@@ -214,6 +214,14 @@ export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Pr
         { reason: 'exercise over' },
         'exercise.lead',
       ).catch(() => undefined);
+      // Let it finish (final review) while its worker still runs: no rehearsal is left running.
+      await Promise.race([
+        engine.client.workflow
+          .getHandle(state.incidentId)
+          .result()
+          .catch(() => undefined),
+        sleep(15_000),
+      ]);
     }
     return score(scenario, {
       startedAt: new Date(started).toISOString(),

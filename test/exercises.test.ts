@@ -11,6 +11,7 @@ import { runExercise, type ExerciseEngine } from '../exercises/runner';
 import { renderScorecard } from '../exercises/scorecard';
 import { testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
+import { captureHistory } from './support/histories';
 
 const engine: ExerciseEngine = {
   async start(config, lab) {
@@ -45,6 +46,8 @@ describe.each(runs)('exercise %s on %s', (_name, idp, file) => {
     mkdirSync(reports, { recursive: true });
     writeFileSync(path.join(reports, `${scenario.name}.${idp}.json`), JSON.stringify(card, null, 2));
     writeFileSync(path.join(reports, `${scenario.name}.${idp}.md`), renderScorecard(card));
+    // Lab rehearsals are replay fixtures too (`npm run fixtures:histories`): detection-opened incidents.
+    if (idp === 'lab' && card.incidentId) captureHistory(card.incidentId, `exercise-${scenario.name}`);
     expect(card.misses).toEqual([]);
     expect(card.passed).toBe(true);
   });
