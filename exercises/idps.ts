@@ -216,10 +216,9 @@ export class LabExerciseIdp implements ExerciseIdp {
         .setIssuedAt()
         .setExpirationTime('5m')
         .sign(privateKey);
-      const headers: Record<string, string> = { authorization: `Bearer ${forged}` };
-      if (origin.from) headers['x-forwarded-for'] = origin.from;
-      if (origin.userAgent) headers['user-agent'] = origin.userAgent;
-      const res = await fetch(`${this.idp.issuer}/protocol/openid-connect/userinfo`, { headers });
+      const res = await fetch(`${this.idp.issuer}/protocol/openid-connect/userinfo`, {
+        headers: { authorization: `Bearer ${forged}`, ...originHeaders(origin) },
+      });
       if (!res.ok) refused += 1;
     }
     return refused;
@@ -239,12 +238,9 @@ export class LabExerciseIdp implements ExerciseIdp {
   }
 
   private token(form: Record<string, string>, origin: Origin) {
-    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
-    if (origin.from) headers['x-forwarded-for'] = origin.from;
-    if (origin.userAgent) headers['user-agent'] = origin.userAgent;
     return fetch(`${this.idp.issuer}/protocol/openid-connect/token`, {
       method: 'POST',
-      headers,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...originHeaders(origin) },
       body: new URLSearchParams({ client_id: APP_CLIENT, ...form }),
     });
   }
@@ -405,6 +401,14 @@ export class KeycloakExerciseIdp implements ExerciseIdp {
     );
     await this.kc.admin('POST', `/users/${userId}/role-mappings/clients/${management.id}`, roles);
   }
+}
+
+/** Where the lab is told a request comes from (it trusts X-Forwarded-For). */
+function originHeaders(origin: Origin): Record<string, string> {
+  return {
+    ...(origin.from ? { 'x-forwarded-for': origin.from } : {}),
+    ...(origin.userAgent ? { 'user-agent': origin.userAgent } : {}),
+  };
 }
 
 async function jwksKids(url: string): Promise<string[]> {

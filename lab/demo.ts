@@ -10,17 +10,19 @@ import { LabIdp } from './idp';
 
 export const DEMO_APP_CLIENT = 'demo-app';
 
-/** The demo's people. Their passwords are part of the demo, printed at start: this is a lab. */
-export const DEMO_USERS = [
-  { username: 'alice', password: 'alice-demo-password', roles: ['staff'] },
-  { username: 'bob', password: 'bob-demo-password', roles: ['staff'], pushMfa: true },
-  { username: 'carol', password: 'carol-demo-password', roles: ['staff', 'manage-users'] },
-  { username: 'dave', password: 'dave-demo-password', roles: ['staff'] },
-] as const;
+/** The demo's people; their passwords are made at each start and printed (this is a lab). */
+const DEMO_PEOPLE = [
+  { username: 'alice', roles: ['staff'] },
+  { username: 'bob', roles: ['staff'], pushMfa: true },
+  { username: 'carol', roles: ['staff', 'manage-users'] },
+  { username: 'dave', roles: ['staff'] },
+];
 
 export interface DemoLab {
   idp: LabIdp;
   connector: LabIdentityProvider;
+  /** Who can log in, with the passwords made for this run. */
+  people: { username: string; password: string }[];
   /** How to try it, for the worker's start-up output. */
   instructions: string;
 }
@@ -34,20 +36,23 @@ export async function startDemoLab(
   const engine = { clientId: 'ir-engine', clientSecret: randomBytes(24).toString('base64url') };
   idp.addClient(DEMO_APP_CLIENT);
   idp.addClient(engine.clientId, engine.clientSecret);
-  for (const u of DEMO_USERS) {
-    const user = idp.addUser(u.username, u.password, [...u.roles]);
+  const people = DEMO_PEOPLE.map((p) => {
+    const password = `${p.username}-${randomBytes(6).toString('base64url')}`;
+    const user = idp.addUser(p.username, password, p.roles);
     // Bob's phone denies every prompt: an attacker with his password gets nowhere but noise.
-    if ('pushMfa' in u) user.pushDevice = () => 'deny';
-  }
+    if (p.pushMfa) user.pushDevice = () => 'deny';
+    return { username: p.username, password };
+  });
+  const alice = people[0];
   const token = `${idp.issuer}/protocol/openid-connect/token`;
   const login = (user: string, password: string) =>
     `curl -s ${token} -d grant_type=password -d client_id=${DEMO_APP_CLIENT} -d username=${user} -d password=${password}`;
   const instructions = [
     `lab identity provider (LAB_IDP=on): ${idp.issuer}`,
-    `  people: ${DEMO_USERS.map((u) => `${u.username} / ${u.password}`).join(', ')}`,
+    `  people: ${people.map((u) => `${u.username} / ${u.password}`).join(', ')}`,
     `  a credential-stuffing takeover of alice (ten failures, then the right password):`,
-    `    for i in $(seq 10); do ${login('alice', 'wrong')} >/dev/null; done; ${login('alice', 'alice-demo-password')}`,
+    `    for i in $(seq 10); do ${login('alice', 'wrong')} >/dev/null; done; ${login(alice.username, alice.password)}`,
     `  then watch the incident: curl -s ${apiUrl}/incidents`,
   ].join('\n');
-  return { idp, connector: new LabIdentityProvider(idp, engine), instructions };
+  return { idp, connector: new LabIdentityProvider(idp, engine), people, instructions };
 }

@@ -183,6 +183,12 @@ export class LabIdp {
     client.notBefore = notBefore;
   }
 
+  /** Refuses every token issued before `notBefore` (Unix seconds), to everyone and every client. */
+  refuseTokensBefore(notBefore: number): void {
+    for (const user of this.users.values()) user.notBefore = notBefore;
+    for (const client of this.clients.values()) client.notBefore = notBefore;
+  }
+
   /**
    * The next events after `cursor`, login and admin events alike, oldest first, at most `max` of
    * each kind, and where to continue. A cursor from another run of the lab starts over.

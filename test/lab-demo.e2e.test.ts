@@ -4,7 +4,7 @@
  * the incident by itself; containment holds as the lab's own endpoints tell.
  */
 import { randomUUID } from 'node:crypto';
-import { startDemoLab, DEMO_APP_CLIENT, DEMO_USERS, type DemoLab } from '../lab/demo';
+import { startDemoLab, DEMO_APP_CLIENT, type DemoLab } from '../lab/demo';
 import { ensureDetector, stopDetector } from '../worker/detectors';
 import { incidentIdFor } from '../domain/principal-key';
 import { testConfig, TestApi, TestWorker } from './support/engine';
@@ -41,7 +41,7 @@ const token = (username: string, password: string) =>
   });
 
 it("detects the instructions' takeover of alice by itself and contains her account", async () => {
-  const alice = DEMO_USERS[0];
+  const alice = demo.people[0];
   expect(demo.instructions).toContain(`${alice.username} / ${alice.password}`);
   for (let i = 0; i < 10; i++) expect((await token(alice.username, 'wrong')).status).toBe(400);
   const stolen = await token(alice.username, alice.password);

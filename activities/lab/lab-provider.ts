@@ -469,8 +469,7 @@ export class LabIdentityProvider implements IdentityProvider {
     const before = this.idp.publishedKids;
     const kid = await this.idp.rotateKeys(opts.oldKeys === 'disable' ? 'disabled' : 'passive');
     const notBefore = await nextWholeSecond();
-    for (const user of this.idp.users.values()) user.notBefore = notBefore;
-    for (const client of this.idp.clients.values()) client.notBefore = notBefore;
+    this.idp.refuseTokensBefore(notBefore);
     this.oidc.forgetToken(); // the engine's own token died with the rest
     const published = await this.oidc.publishedKeyIds();
     const gone = before.filter((k) => !published.includes(k));
