@@ -32,3 +32,32 @@ describe('LAB_IDP', () => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
 });
+
+describe('API authentication', () => {
+  const oidc = { AUTH_ISSUER: 'https://idp.example/realms/corp', AUTH_AUDIENCE: 'ir-api' };
+
+  it('refuses dev mode beside an issuer, and dev mode on a non-loopback host', () => {
+    expect(() => loadConfig({ AUTH_MODE: 'dev', ...oidc })).toThrow(/AUTH_MODE=dev contradicts AUTH_ISSUER/);
+    expect(() => loadConfig({ AUTH_MODE: 'dev', API_HOST: '0.0.0.0' })).toThrow(/loopback API_HOST/);
+    expect(() => loadConfig({ AUTH_MODE: 'dev', API_HOST: '10.1.2.3' })).toThrow(ConfigError);
+    expect(loadConfig({ AUTH_MODE: 'dev', API_HOST: '::1' }).auth).toEqual({ mode: 'dev' });
+  });
+
+  it('needs an audience with an issuer', () => {
+    expect(() => loadConfig({ AUTH_ISSUER: oidc.AUTH_ISSUER })).toThrow(/AUTH_AUDIENCE is not/);
+    expect(() => loadConfig({ AUTH_MODE: 'oidc' })).toThrow(/needs AUTH_ISSUER/);
+  });
+
+  it('names each engine role exactly once, from one claim', () => {
+    const auth = loadConfig({ ...oidc, AUTH_ROLE_NAMES: 'admin=ir-superuser' }).auth;
+    expect(auth).toMatchObject({
+      mode: 'oidc',
+      audience: ['ir-api'],
+      authorizedParties: ['ir-api'],
+      rolesClaim: 'realm_access.roles',
+      roleNames: { admin: 'ir-superuser', viewer: 'ir-viewer' },
+    });
+    expect(() => loadConfig({ ...oidc, AUTH_ROLE_NAMES: 'root=x' })).toThrow(/AUTH_ROLE_NAMES entry/);
+    expect(() => loadConfig({ ...oidc, AUTH_ROLE_NAMES: 'admin=ir-viewer' })).toThrow(/same name/);
+  });
+});

@@ -61,12 +61,39 @@ export interface EngineConfig {
   ingestSources?: IngestSource[];
   /** How API callers are authenticated: an OIDC issuer's bearer tokens, or explicit dev mode. */
   /** Required by the API (not by the worker). */
-  auth?: { mode: 'oidc'; issuer: string; audience?: string } | { mode: 'dev' };
+  auth?: OidcAuth | { mode: 'dev' };
   /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak, Okta). */
   detectionSources: DetectionSource[];
   /** Required by the worker and the API (PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, or PAYLOAD_ENCRYPTION=off). */
   payloads?: PayloadProtection;
 }
+
+/** The engine's roles; each is granted by exactly one configured role name (AUTH_ROLE_NAMES). */
+export const ENGINE_ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest'] as const;
+export type EngineRole = (typeof ENGINE_ROLES)[number];
+
+/**
+ * Bearer tokens of one OIDC issuer: the audience must name this API (AUTH_AUDIENCE), the
+ * authorized party must be one of `authorizedParties` (AUTH_AUTHORIZED_PARTIES; default: the
+ * audiences), and roles are read from one claim (AUTH_ROLES_CLAIM, a dotted path) by their exact
+ * configured names (AUTH_ROLE_NAMES) — nothing else grants a role.
+ */
+export interface OidcAuth {
+  mode: 'oidc';
+  issuer: string;
+  audience: string[];
+  authorizedParties: string[];
+  rolesClaim: string;
+  roleNames: Record<EngineRole, string>;
+}
+
+export const DEFAULT_ROLE_NAMES: Record<EngineRole, string> = {
+  viewer: 'ir-viewer',
+  responder: 'ir-responder',
+  approver: 'ir-approver',
+  admin: 'ir-admin',
+  ingest: 'ir-ingest',
+};
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -141,7 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       trustProxy: parseTrustProxy(get('API_TRUST_PROXY')),
     },
     ingestSources: parseIngestSources(get('INGEST_HMAC_SECRETS')),
-    auth: parseAuth(get('AUTH_MODE'), get('AUTH_ISSUER'), get('AUTH_AUDIENCE')),
+    auth: parseAuth(get, get('API_HOST') ?? '127.0.0.1'),
     detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
   };
@@ -384,14 +411,74 @@ function parseSources(value: string | undefined): DetectionSource[] {
   });
 }
 
-function parseAuth(
-  mode: string | undefined,
-  issuer: string | undefined,
-  audience: string | undefined,
-): EngineConfig['auth'] {
-  if (mode === 'dev') return { mode: 'dev' };
+function parseAuth(get: (key: string) => string | undefined, apiHost: string): EngineConfig['auth'] {
+  const mode = get('AUTH_MODE');
+  const issuer = get('AUTH_ISSUER');
+  if (mode === 'dev') {
+    // Dev mode trusts a header for who is acting: never beside a real issuer, never off loopback.
+    if (issuer) throw new ConfigError('AUTH_MODE=dev contradicts AUTH_ISSUER: choose one');
+    if (!isLoopbackHost(apiHost)) {
+      throw new ConfigError(
+        `AUTH_MODE=dev only on a loopback API_HOST (127.0.0.1, ::1, localhost), not '${apiHost}': anyone who reaches it could contain accounts`,
+      );
+    }
+    return { mode: 'dev' };
+  }
   if (mode && mode !== 'oidc') throw new ConfigError(`AUTH_MODE must be 'oidc' or 'dev' (got '${mode}')`);
-  return issuer ? { mode: 'oidc', issuer, audience } : undefined;
+  if (!issuer) {
+    if (mode === 'oidc') throw new ConfigError('AUTH_MODE=oidc needs AUTH_ISSUER');
+    return undefined;
+  }
+  const audience = list(get('AUTH_AUDIENCE'));
+  if (!audience.length) {
+    throw new ConfigError(
+      "AUTH_ISSUER is set but AUTH_AUDIENCE is not: name the audience the issuer puts in this API's tokens (e.g. ir-api)",
+    );
+  }
+  const rolesClaim = get('AUTH_ROLES_CLAIM') ?? 'realm_access.roles';
+  if (!/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(rolesClaim)) {
+    throw new ConfigError(`AUTH_ROLES_CLAIM '${rolesClaim}' is not a claim name or dotted path`);
+  }
+  return {
+    mode: 'oidc',
+    issuer,
+    audience,
+    authorizedParties: list(get('AUTH_AUTHORIZED_PARTIES')).length
+      ? list(get('AUTH_AUTHORIZED_PARTIES'))
+      : audience,
+    rolesClaim,
+    roleNames: parseRoleNames(get('AUTH_ROLE_NAMES')),
+  };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** `viewer=ir-viewer,admin=ir-admin,…`: every role named once, exactly; unnamed roles keep their default. */
+function parseRoleNames(value: string | undefined): Record<EngineRole, string> {
+  const names = { ...DEFAULT_ROLE_NAMES };
+  for (const part of list(value)) {
+    const [role, name, ...rest] = part.split('=');
+    if (!(ENGINE_ROLES as readonly string[]).includes(role) || !name || rest.length) {
+      throw new ConfigError(
+        `AUTH_ROLE_NAMES entry '${part.slice(0, 60)}' should be <${ENGINE_ROLES.join('|')}>=<role name in the token>`,
+      );
+    }
+    names[role as EngineRole] = name;
+  }
+  const taken = Object.values(names);
+  if (new Set(taken).size !== taken.length) {
+    throw new ConfigError('AUTH_ROLE_NAMES gives two engine roles the same name');
+  }
+  return names;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return ['127.0.0.1', '::1', 'localhost', '[::1]'].includes(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** The API refuses to start without an explicit authentication choice. */

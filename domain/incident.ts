@@ -68,6 +68,16 @@ export interface RequestOrigin {
   userAgent?: string;
   /** How the caller was authenticated. */
   via: 'oidc' | 'dev' | 'hmac';
+  /**
+   * Who the caller is for four-eyes: `<issuer>#<subject>` (OIDC), `dev:<name>` or `source:<name>`.
+   * The actor name beside it is only a label.
+   */
+  actorId?: string;
+}
+
+/** The identity four-eyes compares: the authenticated id, or (records made before ids) the case-folded label. */
+export function personOf(actor: Actor, origin?: RequestOrigin): string {
+  return origin?.actorId ?? `label:${actor.toLowerCase()}`;
 }
 export const ENGINE_ACTOR: Actor = 'engine';
 
@@ -83,6 +93,11 @@ export interface Alert {
   reportedBy: Actor;
   /** Set when a person reported it through the API. */
   origin?: RequestOrigin;
+  /**
+   * Where a detection's evidence came from: `pulled` by the engine from the identity provider, or
+   * `pushed` to the API (forgeable by whoever holds an ingest credential: never acts by itself).
+   */
+  evidence?: 'pulled' | 'pushed';
   /** Ids of the identity events that triggered it, when a detection rule raised it. */
   eventIds?: string[];
   /** Those events, normalized (detection/events.ts), kept with the alert as evidence. */
@@ -164,7 +179,14 @@ export interface Approval {
   /** One line a responder reads in their inbox. */
   summary: string;
   requestedBy: Actor;
+  /** The requester's identity (personOf): four-eyes compares it, not the label. */
+  requestedById?: string;
   requestedAt: string;
+  /**
+   * People who may never decide this approval, case-folded names: the incident's principal and,
+   * for a privilege escalation, the account that granted the role.
+   */
+  excluded?: string[];
   /** Distinct approvers needed (four-eyes excludes the requester). */
   quorum: number;
   deadline: string;
@@ -242,6 +264,12 @@ export interface IncidentState {
   /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
   notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
+  /**
+   * A principal on the deployment's protected list (PROTECTED_PRINCIPALS: the engine's own
+   * account, break-glass administrators): nothing happens to it automatically, and every step
+   * needs two approvers.
+   */
+  protectedPrincipal?: boolean;
 }
 
 /**
@@ -253,6 +281,8 @@ export interface RelatedPrincipal {
   /** Search-attribute name of the principal (IncidentRelatedPrincipals): its alerts join this incident. */
   principalKey: string;
   proposedBy: Actor;
+  /** The proposer's identity (personOf): they cannot approve their own proposal. */
+  proposedById?: string;
   proposedAt: string;
   reason: string;
   approvalId?: string;

@@ -1,11 +1,26 @@
-import { isAutoApproved, refuseDecision, requiredApprovers } from './policy';
+import {
+  isAutoApproved,
+  refuseDecision,
+  requiredApprovers,
+  resolveCompromisedCredentialPolicy,
+  resolvePrivilegeEscalationPolicy,
+} from './policy';
 
+const ISSUER = 'https://idp.example/realms/corp';
+const person = (name: string, sub = `sub-${name}`) => ({ actor: name, id: `${ISSUER}#${sub}` });
+const alice = person('alice');
 const pending = {
   id: 'disableAccount-1',
   status: 'pending',
   requestedBy: 'alice',
-  decisions: [] as { actor: string }[],
+  requestedById: alice.id,
+  excluded: ['jdoe'],
+  decisions: [] as { actor: string; origin?: { ip: string; via: 'oidc'; actorId: string } }[],
 };
+const decided = (who: { actor: string; id: string }) => ({
+  actor: who.actor,
+  origin: { ip: '127.0.0.1', via: 'oidc' as const, actorId: who.id },
+});
 
 describe('approval policy', () => {
   it.each([
@@ -21,18 +36,41 @@ describe('approval policy', () => {
   });
 
   it('refuses an approval from the requester (four-eyes)', () => {
-    expect(refuseDecision(pending, pending.id, 'alice')).toMatchObject({ code: 'FourEyesViolation' });
+    expect(refuseDecision(pending, pending.id, alice)).toMatchObject({ code: 'FourEyesViolation' });
+  });
+
+  it('knows the requester by issuer and subject, whatever name their token shows (four-eyes)', () => {
+    const aliceByEmail = { actor: 'alice@corp.example', id: alice.id };
+    expect(refuseDecision(pending, pending.id, aliceByEmail)).toMatchObject({ code: 'FourEyesViolation' });
+    // Someone else whose label happens to read "alice" is another person.
+    expect(refuseDecision(pending, pending.id, person('alice', 'another-subject'))).toBeUndefined();
+  });
+
+  it('compares labels case-folded for approvals recorded before identities', () => {
+    const legacy = { ...pending, requestedById: undefined };
+    expect(refuseDecision(legacy, pending.id, person('Alice'))).toMatchObject({ code: 'FourEyesViolation' });
+  });
+
+  it("refuses the incident's principal and the grant's grantor as deciders", () => {
+    expect(refuseDecision(pending, pending.id, person('JDoe'))).toMatchObject({
+      code: 'InvolvedPartyRefused',
+    });
+    const grant = { ...pending, excluded: ['jdoe', 'mallory'] };
+    expect(refuseDecision(grant, pending.id, person('mallory'))).toMatchObject({
+      code: 'InvolvedPartyRefused',
+    });
+    expect(refuseDecision(grant, pending.id, person('bob'))).toBeUndefined();
   });
 
   it('refuses an unknown approval id', () => {
-    expect(refuseDecision(undefined, 'nope', 'bob')).toMatchObject({
+    expect(refuseDecision(undefined, 'nope', person('bob'))).toMatchObject({
       code: 'ApprovalNotFound',
       message: expect.stringContaining("'nope'"),
     });
   });
 
   it('refuses a decision on an approval that is no longer pending', () => {
-    expect(refuseDecision({ ...pending, status: 'approved' }, pending.id, 'bob')).toMatchObject({
+    expect(refuseDecision({ ...pending, status: 'approved' }, pending.id, person('bob'))).toMatchObject({
       code: 'ApprovalAlreadyDecided',
     });
   });
@@ -49,9 +87,24 @@ describe('approval policy', () => {
     expect(requiredApprovers({ ...base, quorum: 2, critical: false })).toBe(2);
   });
 
-  it('refuses the same approver twice (two distinct approvers for quorum 2)', () => {
-    const half = { ...pending, decisions: [{ actor: 'bob' }] };
-    expect(refuseDecision(half, pending.id, 'bob')).toMatchObject({ code: 'DuplicateApprover' });
-    expect(refuseDecision(half, pending.id, 'carol')).toBeUndefined();
+  it('refuses the same approver twice, by identity (two distinct approvers for quorum 2)', () => {
+    const bob = person('bob');
+    const half = { ...pending, decisions: [decided(bob)] };
+    expect(refuseDecision(half, pending.id, bob)).toMatchObject({ code: 'DuplicateApprover' });
+    expect(refuseDecision(half, pending.id, { actor: 'bob@corp.example', id: bob.id })).toMatchObject({
+      code: 'DuplicateApprover',
+    });
+    expect(refuseDecision(half, pending.id, person('carol'))).toBeUndefined();
+  });
+
+  it('lets an override make a step stricter but never lower its quorum or drop critical', () => {
+    const policy = resolveCompromisedCredentialPolicy({
+      rotateSigningKeys: { quorum: 1, critical: false, autoApproveAt: 'low', timeoutMs: 5 },
+      disableAccount: { quorum: 2 },
+    });
+    expect(policy.rotateSigningKeys).toMatchObject({ quorum: 2, critical: true, autoApproveAt: 'never' });
+    expect(policy.rotateSigningKeys.timeoutMs).toBe(5);
+    expect(policy.disableAccount.quorum).toBe(2);
+    expect(resolvePrivilegeEscalationPolicy({ confirm: { quorum: 2 } }).confirm.quorum).toBe(2);
   });
 });

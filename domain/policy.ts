@@ -2,7 +2,7 @@
  * Playbook policy: which destructive steps need a human, how long to wait, and what happens when
  * nobody answers. Pure data and pure decisions, shared by playbooks and tests.
  */
-import { Severity, severityRank } from './incident';
+import { personOf, RequestOrigin, Severity, severityRank } from './incident';
 
 /** A duration in milliseconds (playbooks run with ms-scale values in tests and minutes in production). */
 export type Millis = number;
@@ -28,6 +28,26 @@ export interface ApprovalPolicy {
 /** Approvers a step needs: its quorum, and never fewer than two for a critical step. */
 export function requiredApprovers(policy: ApprovalPolicy): number {
   return policy.critical ? Math.max(2, policy.quorum) : policy.quorum;
+}
+
+/**
+ * A default approval policy with one incident's override, field by field. An override can make a
+ * step stricter, never looser: it cannot lower the quorum, drop `critical`, or make a critical step
+ * automatic (an admin's request is not a second pair of eyes).
+ */
+export function mergeApproval(base: ApprovalPolicy, override?: Partial<ApprovalPolicy>): ApprovalPolicy {
+  const merged = { ...base, ...override };
+  merged.quorum = Math.max(base.quorum, merged.quorum) as ApprovalPolicy['quorum'];
+  if (base.critical) {
+    merged.critical = true;
+    merged.autoApproveAt = base.autoApproveAt;
+  }
+  return merged;
+}
+
+/** A protected principal's step: never automatic, two approvers, whatever the policy says. */
+export function protectedPolicy(policy: ApprovalPolicy): ApprovalPolicy {
+  return { ...policy, autoApproveAt: 'never', onTimeout: 'skip', quorum: 2, critical: true };
 }
 
 export interface CompromisedCredentialPolicy {
@@ -152,8 +172,8 @@ export const DEFAULT_PRIVILEGE_ESCALATION_POLICY: PrivilegeEscalationPolicy = {
 export function resolvePrivilegeEscalationPolicy(overrides: PolicyOverrides = {}): PrivilegeEscalationPolicy {
   const d = DEFAULT_PRIVILEGE_ESCALATION_POLICY;
   return {
-    suspendActor: { ...d.suspendActor, ...overrides.suspendActor },
-    confirm: { ...d.confirm, ...overrides.confirm },
+    suspendActor: mergeApproval(d.suspendActor, overrides.suspendActor),
+    confirm: mergeApproval(d.confirm, overrides.confirm),
     investigationLookbackMs: overrides.investigationLookbackMs ?? d.investigationLookbackMs,
     holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
   };
@@ -178,7 +198,7 @@ export const DEFAULT_SESSION_HIJACK_POLICY: SessionHijackPolicy = {
 export function resolveSessionHijackPolicy(overrides: PolicyOverrides = {}): SessionHijackPolicy {
   const d = DEFAULT_SESSION_HIJACK_POLICY;
   return {
-    escalate: { ...d.escalate, ...overrides.escalate },
+    escalate: mergeApproval(d.escalate, overrides.escalate),
     holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
   };
 }
@@ -208,7 +228,7 @@ export function resolveMfaFatiguePolicy(overrides: PolicyOverrides = {}): MfaFat
   const d = DEFAULT_MFA_FATIGUE_POLICY;
   return {
     askUserMs: overrides.askUserMs ?? d.askUserMs,
-    noAnswer: { ...d.noAnswer, ...overrides.noAnswer },
+    noAnswer: mergeApproval(d.noAnswer, overrides.noAnswer),
     holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
   };
 }
@@ -236,7 +256,7 @@ export const DEFAULT_LEAKED_CLIENT_SECRET_POLICY: LeakedClientSecretPolicy = {
 export function resolveLeakedClientSecretPolicy(overrides: PolicyOverrides = {}): LeakedClientSecretPolicy {
   const d = DEFAULT_LEAKED_CLIENT_SECRET_POLICY;
   return {
-    rotateSecret: { ...d.rotateSecret, ...overrides.rotateSecret },
+    rotateSecret: mergeApproval(d.rotateSecret, overrides.rotateSecret),
     investigationLookbackMs: overrides.investigationLookbackMs ?? d.investigationLookbackMs,
     holdOpenMs: overrides.holdOpenMs ?? d.holdOpenMs,
   };
@@ -257,7 +277,7 @@ export function resolveCompromisedCredentialPolicy(
   overrides: CompromisedCredentialPolicyOverrides = {},
 ): CompromisedCredentialPolicy {
   const d = DEFAULT_COMPROMISED_CREDENTIAL_POLICY;
-  const merge = (k: ApprovalStep) => ({ ...d[k], ...overrides[k] });
+  const merge = (k: ApprovalStep) => mergeApproval(d[k], overrides[k]);
   return {
     ...d,
     ...overrides,
@@ -297,16 +317,35 @@ export type DecisionRefusal =
   | { code: 'ApprovalNotFound'; message: string }
   | { code: 'ApprovalAlreadyDecided'; message: string }
   | { code: 'FourEyesViolation'; message: string }
+  | { code: 'InvolvedPartyRefused'; message: string }
   | { code: 'DuplicateApprover'; message: string };
 
+/** Someone deciding an approval: a label to show and the identity four-eyes compares. */
+export interface Decider {
+  actor: string;
+  /** personOf(actor, origin): `<issuer>#<subject>` for a token. */
+  id: string;
+}
+
+type DecidableApproval = {
+  id: string;
+  status: string;
+  requestedBy: string;
+  requestedById?: string;
+  excluded?: string[];
+  decisions: { actor: string; origin?: RequestOrigin }[];
+};
+
 /**
- * Whether `actor` may decide the approval. Returns the refusal, or undefined when allowed.
- * Used by the workflow's update validator so refused decisions never reach history.
+ * Whether `decider` may decide the approval. Returns the refusal, or undefined when allowed.
+ * Used by the workflow's update validator so refused decisions never reach history. People are
+ * compared by identity (issuer and subject), so one person with two token shapes is one person;
+ * the people an incident is about (its principal, a grant's grantor) never decide it.
  */
 export function refuseDecision(
-  approval: { id: string; status: string; requestedBy: string; decisions: { actor: string }[] } | undefined,
+  approval: DecidableApproval | undefined,
   approvalId: string,
-  actor: string,
+  decider: Decider,
 ): DecisionRefusal | undefined {
   if (!approval) return { code: 'ApprovalNotFound', message: `no approval '${approvalId}' in this incident` };
   if (approval.status !== 'pending') {
@@ -315,14 +354,28 @@ export function refuseDecision(
       message: `approval '${approvalId}' is already ${approval.status}`,
     };
   }
-  if (actor === approval.requestedBy) {
+  const requester = approval.requestedById ?? personOf(approval.requestedBy);
+  if (decider.id === requester || (!approval.requestedById && personOf(decider.actor) === requester)) {
     return {
       code: 'FourEyesViolation',
-      message: `'${actor}' requested approval '${approvalId}' and cannot also approve it (four-eyes)`,
+      message: `'${decider.actor}' requested approval '${approvalId}' and cannot also approve it (four-eyes)`,
     };
   }
-  if (approval.decisions.some((d) => d.actor === actor)) {
-    return { code: 'DuplicateApprover', message: `'${actor}' has already decided approval '${approvalId}'` };
+  const names = [
+    decider.actor.toLowerCase(),
+    decider.id.slice(decider.id.lastIndexOf('#') + 1).toLowerCase(),
+  ];
+  if (approval.excluded?.some((x) => names.includes(x.toLowerCase()))) {
+    return {
+      code: 'InvolvedPartyRefused',
+      message: `'${decider.actor}' is a party to this incident (its principal or the grant's grantor) and cannot decide approval '${approvalId}'`,
+    };
+  }
+  if (approval.decisions.some((d) => personOf(d.actor, d.origin) === decider.id)) {
+    return {
+      code: 'DuplicateApprover',
+      message: `'${decider.actor}' has already decided approval '${approvalId}'`,
+    };
   }
   return undefined;
 }

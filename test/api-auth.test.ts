@@ -5,12 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { signIngest } from '../api/auth/signed-ingest';
-import type { EngineConfig } from '../config/config';
+import { DEFAULT_ROLE_NAMES, type EngineConfig } from '../config/config';
 import { stopDetector } from '../worker/detectors';
 import type { IncidentState } from '../domain/incident';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
+import { APP_CLIENT, KeycloakTestClient, REALM, TestUser } from './support/keycloak';
 
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
 let config: EngineConfig;
@@ -34,18 +34,27 @@ async function as(who: string | undefined, method: string, route: string, body?:
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
+const API_AUDIENCE = 'ir-api';
 const HOOK_SECRET = `hook-${randomBytes(24).toString('hex')}`;
 const HOOK_TENANT = `hmac-${randomBytes(4).toString('hex')}`;
 
 beforeAll(async () => {
   config = {
     ...testConfig(),
-    auth: { mode: 'oidc', issuer: `${readTestEnv().keycloak.url}/realms/${REALM}` },
+    auth: {
+      mode: 'oidc',
+      issuer: `${readTestEnv().keycloak.url}/realms/${REALM}`,
+      audience: [API_AUDIENCE],
+      authorizedParties: [APP_CLIENT],
+      rolesClaim: 'realm_access.roles',
+      roleNames: DEFAULT_ROLE_NAMES,
+    },
     ingestSources: [{ name: 'okta-hook', provider: 'okta', secret: HOOK_SECRET }],
   };
   api = await TestApi.start(config);
   worker = await TestWorker.start(config);
   await kc.ensureRolesInTokens();
+  await kc.ensureAudience(APP_CLIENT, API_AUDIENCE);
   const roles: Record<string, string[]> = {
     nobody: [],
     viewer: ['ir-viewer'],
@@ -53,6 +62,8 @@ beforeAll(async () => {
     approver: ['ir-approver'],
     ingest: ['ir-ingest'],
     lead: ['ir-responder', 'ir-approver'],
+    // Role names that merely resemble the engine's: they grant nothing.
+    lookalike: ['admin', 'viewer', 'IR-ADMIN'],
   };
   for (const [name, r] of Object.entries(roles)) {
     users[name] = await kc.createUser(name, { roles: r });
@@ -124,6 +135,30 @@ describe.each(ENDPOINTS)('%s %s', (method, route, body, role) => {
   });
 });
 
+it("grants nothing for role names that are not exactly the configured ones ('admin' is not 'ir-admin')", async () => {
+  for (const route of ['/incidents', '/alerts']) {
+    const res = await as('lookalike', 'GET', route);
+    expect(res.status).toBe(403);
+    expect(res.body.message).toContain('has: none');
+  }
+});
+
+it('refuses a token without the API as audience, and one issued to another client (azp)', async () => {
+  const admin = users.viewer;
+  // Keycloak's own admin-cli client: a valid token of the same issuer, but not for this API.
+  const noAudience = (await kc.login(admin, 'openid', { id: 'admin-cli' })).access_token;
+  const refused = await as(noAudience, 'GET', '/incidents');
+  expect(refused.status).toBe(401);
+  expect(refused.body.message).toContain('JWTClaimValidationFailed');
+
+  const other = await kc.createPublicClient('other-app');
+  await kc.ensureAudience(other.id, API_AUDIENCE);
+  const foreign = (await kc.login(admin, 'openid', other)).access_token;
+  const res = await as(foreign, 'GET', '/incidents');
+  expect(res.status).toBe(401);
+  expect(res.body.message).toContain('azp');
+});
+
 it('keeps health public', async () => {
   expect((await as(undefined, 'GET', '/health')).status).toBe(200);
 });
@@ -180,10 +215,54 @@ it('holds four-eyes for real identities and records them on the timeline', async
   expect(state.approvals[0].decisions.map((d) => d.actor)).toEqual([users.approver.username]);
   // Who, what, when and from where, for every person's action.
   const approved = state.timeline.find((t) => t.actor === users.approver.username && t.kind === 'approval');
-  expect(approved?.origin).toEqual({ ip: '127.0.0.1', userAgent: 'ir-test/approver', via: 'oidc' });
+  expect(approved?.origin).toEqual({
+    ip: '127.0.0.1',
+    userAgent: 'ir-test/approver',
+    via: 'oidc',
+    actorId: `${kc.issuer}#${users.approver.id}`,
+  });
   const openedEntry = state.timeline.find((t) => t.kind === 'alert' && t.actor === users.lead.username);
   expect(openedEntry?.origin).toMatchObject({ ip: '127.0.0.1', userAgent: 'ir-test/lead', via: 'oidc' });
   expect(state.approvals[0].decisions[0].origin?.ip).toBe('127.0.0.1');
+});
+
+it("never lets the incident's own principal decide its approvals, and a re-posted critical alert approves nothing", async () => {
+  // The victim holds the approver role: whoever holds their password must not approve their own case.
+  const victim = await kc.createUser('approver-victim', { roles: ['ir-approver', 'ir-responder'] });
+  const victimToken = (await kc.login(victim)).access_token;
+  const open = (severity: string) =>
+    as('lead', 'POST', '/incidents', {
+      playbook: 'compromised-credential',
+      principal: { provider: 'keycloak', realm: REALM, username: victim.username },
+      severity,
+      summary: `the approver's own account (${severity})`,
+    });
+  const opened = await open('high');
+  expect(opened.status).toBe(201);
+  const id = opened.body.incidentId;
+  const approval = await eventually(async () => {
+    const res = await as('viewer', 'GET', `/incidents/${id}`);
+    return (res.body.approvals as { id: string; status: string }[] | undefined)?.find(
+      (a) => a.status === 'pending',
+    );
+  }, 'the approval request');
+
+  const own = await as(victimToken, 'POST', `/incidents/${id}/approvals`, {
+    approvalId: approval.id,
+    decision: 'approve',
+  });
+  expect(own.status).toBe(403);
+  expect(own.body.error).toBe('InvolvedPartyRefused');
+
+  // The requester re-posts at critical: severity rises, the pending step still waits for a second person.
+  const again = await open('critical');
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ joined: true, severity: 'critical' });
+  await new Promise((r) => setTimeout(r, 1500));
+  const state = (await as('viewer', 'GET', `/incidents/${id}`)).body as IncidentState;
+  expect(state.approvals.find((a) => a.id === approval.id)?.status).toBe('pending');
+  expect((await kc.user(victim.id)).enabled).toBe(true); // not disabled behind four-eyes' back
+  await as('lead', 'POST', `/incidents/${id}/close`, { reason: 'test done' });
 });
 
 describe('signed event pushes (HMAC)', () => {

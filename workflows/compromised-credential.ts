@@ -7,6 +7,7 @@
  */
 import { condition, continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import {
+  personOf,
   principalLabel,
   type Finding,
   type IncidentState,
@@ -305,6 +306,7 @@ async function addToScope(
     summary: `add ${who} to the incident and contain it: ${entry.reason}`.slice(0, 500),
     policy: policy.addPrincipal,
     onRequested: (approval) => (entry.approvalId = approval.id),
+    requestedBy: { actor: entry.proposedBy, actorId: entry.proposedById ?? personOf(entry.proposedBy) },
   });
   if (!goesAhead(resolution)) {
     entry.status = 'rejected';

@@ -42,6 +42,11 @@ export interface IncidentInput {
   compromisedSince?: string;
   /** Tokens may be forged (a signing key leaked): eradication proposes rotating the realm's signing keys. */
   tokenForgerySuspected?: boolean;
+  /**
+   * The principal is on the deployment's protected list (PROTECTED_PRINCIPALS): nothing happens to
+   * it automatically and every step needs two approvers. Set by whoever opens the incident.
+   */
+  protectedPrincipal?: boolean;
   /** Set by continue-as-new: the state so far, carried into the new run. */
   carried?: IncidentState;
 }

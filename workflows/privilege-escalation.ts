@@ -68,6 +68,7 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
           action: 'suspendAccount',
           summary: `suspend ${actorWho}, who granted ${role} to ${grantee.username}`,
           policy: policy.suspendActor,
+          excluded: grantors(escalation, actor),
         });
         if (goesAhead(resolution)) {
           await undo.act(
@@ -109,6 +110,7 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
         action: 'confirmIncident',
         summary: `confirm that granting ${role} to ${grantee.username}${escalation.grantedBy ? ` by ${escalation.grantedBy}` : ''} was NOT authorised (reject to put everything back)`,
         policy: policy.confirm,
+        excluded: grantors(escalation, actor),
       });
       if (confirmation === 'rejected') {
         const by = incident.state.approvals.at(-1)?.decisions.at(-1)?.actor ?? 'a responder';
@@ -141,6 +143,11 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
 }
 
 /** The grant, from the privilege-change event that raised the alert (detection-opened incidents). */
+/** The account that granted the role, by every name known for it: it never decides this incident. */
+function grantors(escalation: Escalation, actor: Principal | undefined): string[] {
+  return [escalation.grantedBy, actor?.username].filter((n): n is string => Boolean(n));
+}
+
 function escalationFromAlert(input: IncidentInput): Escalation | undefined {
   const event = (input.alert?.events ?? []).find(
     (e): e is { privilege?: string; actor?: { name?: string; id?: string }; time?: string } =>

@@ -17,11 +17,11 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { createRemoteJWKSet, jwtVerify, JWTPayload } from 'jose';
-import { EngineConfig, requireAuth } from '../../config/config';
+import { ENGINE_ROLES, EngineConfig, OidcAuth, requireAuth } from '../../config/config';
 import { ENGINE_CONFIG } from '../temporal/temporal.module';
 import { checkIngestSignature } from './signed-ingest';
 
-export const ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest'] as const;
+export const ROLES = ENGINE_ROLES;
 export type Role = (typeof ROLES)[number];
 
 /** Roles a role includes: an approver and a responder can also read; an admin can do everything. */
@@ -39,7 +39,13 @@ export const RequireRole = (role: Role) => SetMetadata(ROLES_KEY, role);
 export const Public = () => SetMetadata(ROLES_KEY, 'public');
 
 export interface Caller {
+  /** A label for people to read (the token's preferred_username, e-mail or subject). */
   actor: string;
+  /**
+   * Who the caller is, for four-eyes: `<issuer>#<subject>` for a token (one person, whatever shape
+   * their token takes), `dev:<name case-folded>` in dev mode, `source:<name>` for a signed source.
+   */
+  id: string;
   roles: Role[];
   via: 'oidc' | 'dev' | 'hmac';
 }
@@ -96,7 +102,8 @@ export class AuthGuard implements CanActivate {
       if (check.status === 403) throw new ForbiddenException({ error: 'Forbidden', message: check.reason });
       throw unauthorized(check.reason);
     }
-    return { actor: `source:${check.source.name}`, roles: ['ingest'], via: 'hmac' };
+    const actor = `source:${check.source.name}`;
+    return { actor, id: actor, roles: ['ingest'], via: 'hmac' };
   }
 
   /** Reads (viewer routes, including the codec's POSTs from the Temporal UI) need no X-Actor. */
@@ -114,7 +121,8 @@ export class AuthGuard implements CanActivate {
         message: 'X-Actor: 1-100 letters, digits, @ . _ + -',
       });
     }
-    return { actor: actor ?? 'anonymous', roles: [...ROLES], via: 'dev' };
+    const label = actor ?? 'anonymous';
+    return { actor: label, id: `dev:${label.toLowerCase()}`, roles: [...ROLES], via: 'dev' };
   }
 
   private async oidcCaller(req: Request): Promise<Caller> {
@@ -129,24 +137,37 @@ export class AuthGuard implements CanActivate {
       ({ payload: claims } = await jwtVerify(token, this.jwks, {
         issuer: auth.issuer,
         audience: auth.audience,
+        requiredClaims: ['sub'],
       }));
     } catch (err) {
       throw unauthorized(`the bearer token was refused (${(err as Error).name})`);
     }
-    const granted = new Set<Role>();
-    for (const name of roleClaims(claims)) {
-      const role = name.replace(/^ir-/, '') as Role;
-      if ((ROLES as readonly string[]).includes(role)) IMPLIES[role].forEach((r) => granted.add(r));
+    // The client the token was issued to must be one this API serves (a token an unrelated
+    // application obtained for the same user is not a credential for this API).
+    if (claims.azp !== undefined && !auth.authorizedParties.includes(String(claims.azp))) {
+      throw unauthorized('the bearer token was issued to a client this API does not accept (azp)');
     }
-    const actor = String(claims.preferred_username ?? claims.email ?? claims.sub ?? 'unknown');
-    return { actor, roles: [...granted], via: 'oidc' };
+    const granted = new Set<Role>();
+    const held = new Set(roleClaim(claims, auth.rolesClaim));
+    for (const role of ROLES) {
+      if (held.has(auth.roleNames[role])) IMPLIES[role].forEach((r) => granted.add(r));
+    }
+    const actor = String(claims.preferred_username ?? claims.email ?? claims.sub).slice(0, 100);
+    return { actor, id: `${auth.issuer}#${claims.sub}`, roles: [...granted], via: 'oidc' };
   }
 }
 
-/** Realm roles (Keycloak), `roles` (Entra, Okta custom claims) and `groups`. */
-function roleClaims(claims: JWTPayload): string[] {
-  const realm = (claims.realm_access as { roles?: unknown } | undefined)?.roles;
-  return [realm, claims.roles, claims.groups].flatMap((v) => (Array.isArray(v) ? v.map(String) : []));
+/** The configured claim (a dotted path such as `realm_access.roles`): role names, exactly as given. */
+function roleClaim(claims: JWTPayload, path: OidcAuth['rolesClaim']): string[] {
+  let value: unknown = claims;
+  for (const key of path.split('.')) {
+    value =
+      typeof value === 'object' && value !== null && Object.hasOwn(value, key)
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+  }
+  if (typeof value === 'string') return [value];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 async function jwksUri(issuer: string): Promise<string> {

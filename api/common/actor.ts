@@ -17,5 +17,6 @@ export const Origin = createParamDecorator((_data: unknown, ctx: ExecutionContex
     ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
     ...(userAgent ? { userAgent } : {}),
     via: req.caller?.via ?? 'dev',
+    ...(req.caller ? { actorId: req.caller.id } : {}),
   };
 });

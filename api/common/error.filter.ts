@@ -12,6 +12,7 @@ const FAILURE_STATUS: Record<string, number> = {
   ApprovalNotFound: 404,
   ApprovalAlreadyDecided: 409,
   FourEyesViolation: 403,
+  InvolvedPartyRefused: 403,
   DuplicateApprover: 409,
   IncidentClosed: 409,
   IncidentClosing: 409,

@@ -166,6 +166,44 @@ export class KeycloakTestClient {
     }
   }
 
+  /**
+   * Puts `audience` into the access tokens of `clientId` (Keycloak's audience mapper), as a
+   * deployment does for the engine's API (AUTH_AUDIENCE). Idempotent.
+   */
+  async ensureAudience(clientId: string, audience: string): Promise<void> {
+    const [client] = await this.admin<{ id: string }[]>('GET', `/clients?clientId=${clientId}`);
+    const mappers = await this.admin<{ name: string }[]>(
+      'GET',
+      `/clients/${client.id}/protocol-mappers/models`,
+    );
+    const name = `audience ${audience}`;
+    if (mappers.some((m) => m.name === name)) return;
+    await this.admin('POST', `/clients/${client.id}/protocol-mappers/models`, {
+      name,
+      protocol: 'openid-connect',
+      protocolMapper: 'oidc-audience-mapper',
+      config: {
+        'included.custom.audience': audience,
+        'access.token.claim': 'true',
+        'id.token.claim': 'false',
+      },
+    });
+  }
+
+  /** A public client with direct grants, its tokens carrying realm roles and the username. */
+  async createPublicClient(prefix: string): Promise<{ id: string }> {
+    const clientId = `${prefix}-${randomUUID().slice(0, 8)}`;
+    await this.admin('POST', '/clients', {
+      clientId,
+      enabled: true,
+      publicClient: true,
+      directAccessGrantsEnabled: true,
+      standardFlowEnabled: false,
+      defaultClientScopes: ['profile', 'roles', 'basic', 'email'],
+    });
+    return { id: clientId };
+  }
+
   /** A realm role, created when the realm (imported before it existed) lacks it. */
   async realmRole(name: string): Promise<{ id: string; name: string }> {
     try {

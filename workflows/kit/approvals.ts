@@ -4,8 +4,8 @@
  * never reaches workflow history.
  */
 import { condition } from '@temporalio/workflow';
-import type { ActionName, Approval } from '../../domain/incident';
-import { ApprovalPolicy, isAutoApproved, requiredApprovers } from '../../domain/policy';
+import { REALM_SUBJECT, type ActionName, type Approval } from '../../domain/incident';
+import { ApprovalPolicy, isAutoApproved, protectedPolicy, requiredApprovers } from '../../domain/policy';
 import type { Incident } from './incident';
 
 export type ApprovalResolution = NonNullable<Approval['resolution']>;
@@ -25,11 +25,19 @@ export async function awaitApproval(
     onRequested?: (approval: Approval) => void;
     /** Stop asking when this becomes true (evidence decided it): resolution `superseded`. */
     until?: () => boolean;
+    /** The person whose request this approval answers (default: whoever opened the incident). */
+    requestedBy?: { actor: string; actorId: string };
+    /** People who may never decide it besides the principal (e.g. the grantor of a role). */
+    excluded?: string[];
   },
 ): Promise<ApprovalResolution> {
   const { state } = incident;
-  const { policy } = step;
-  if (isAutoApproved(policy, state.severity)) {
+  const policy = state.protectedPrincipal ? protectedPolicy(step.policy) : step.policy;
+  const automatic = () => {
+    const severity = incident.automaticSeverity;
+    return severity !== undefined && isAutoApproved(policy, severity);
+  };
+  if (automatic()) {
     incident.log(
       'approval',
       `${step.summary}: no approval needed at severity ${state.severity} (policy: automatic at ${policy.autoApproveAt})`,
@@ -41,7 +49,12 @@ export async function awaitApproval(
     id: `${step.action}-${state.approvals.length + 1}`,
     action: step.action,
     summary: step.summary,
-    requestedBy: state.openedBy,
+    requestedBy: (step.requestedBy ?? incident.opener).actor,
+    requestedById: (step.requestedBy ?? incident.opener).actorId,
+    excluded: [
+      ...(state.principal.username !== REALM_SUBJECT ? [state.principal.username] : []),
+      ...(step.excluded ?? []),
+    ],
     requestedAt: new Date().toISOString(),
     quorum: requiredApprovers(policy),
     deadline: new Date(Date.now() + policy.timeoutMs).toISOString(),
@@ -61,11 +74,7 @@ export async function awaitApproval(
   for (;;) {
     // A later alert can raise the severity past the policy's automatic threshold while we wait.
     const settled = await condition(
-      () =>
-        approval.status !== 'pending' ||
-        isAutoApproved(policy, state.severity) ||
-        incident.closing ||
-        step.until?.() === true,
+      () => approval.status !== 'pending' || automatic() || incident.closing || step.until?.() === true,
       policy.timeoutMs,
     );
     if (approval.status === 'approved' || approval.status === 'rejected') {

@@ -23,7 +23,9 @@ import {
   principalLabel,
   Principal,
   RelatedPrincipal,
+  personOf,
   RequestOrigin,
+  Severity,
   TimelineEntry,
 } from '../../domain/incident';
 import { refuseDecision } from '../../domain/policy';
@@ -74,6 +76,7 @@ export class Incident {
       actions: [],
       approvals: [],
       evidence: [],
+      ...(input.protectedPrincipal ? { protectedPrincipal: true } : {}),
     };
     upsertSearchAttributes([
       { key: searchAttributes.principal, value: this.state.principalKey },
@@ -97,6 +100,29 @@ export class Incident {
 
   get principal() {
     return this.state.principal;
+  }
+
+  /**
+   * The severity automatic steps may act on. Only the opening alert and later alerts the engine
+   * raised from events it pulled from the identity provider count: a person re-posting an alert at
+   * a higher severity does not approve a pending step (four-eyes), and an alert whose evidence was
+   * only pushed to the API (forgeable by whoever holds an ingest credential) never acts by itself.
+   * Undefined: nothing may happen automatically.
+   */
+  get automaticSeverity(): Severity | undefined {
+    if (this.state.protectedPrincipal) return undefined;
+    let severity: Severity | undefined;
+    this.state.alerts.forEach((a, i) => {
+      const counts = a.evidence !== 'pushed' && (i === 0 || a.origin === undefined);
+      if (counts) severity = severity ? higherSeverity(severity, a.severity) : a.severity;
+    });
+    return severity;
+  }
+
+  /** Who asked for an approval, by default the person (or detector) who opened the incident. */
+  get opener(): { actor: string; actorId: string } {
+    const first = this.state.alerts[0];
+    return { actor: this.state.openedBy, actorId: personOf(this.state.openedBy, first?.origin) };
   }
 
   /** Username of every principal in scope: the incident's own, then the accounts added to it. */
@@ -302,7 +328,7 @@ export class Incident {
           const refusal = refuseDecision(
             this.state.approvals.find((a) => a.id === req.approvalId),
             req.approvalId,
-            req.actor,
+            { actor: req.actor, id: personOf(req.actor, req.origin) },
           );
           if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
         },
@@ -338,6 +364,7 @@ export class Incident {
           principal: req.principal,
           principalKey: req.principalKey,
           proposedBy: req.actor,
+          proposedById: personOf(req.actor, req.origin),
           proposedAt: new Date().toISOString(),
           reason: req.reason,
           status: 'proposed',
