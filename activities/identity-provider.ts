@@ -3,6 +3,7 @@
  * a playbook decides what to do about what it cannot. Every action is idempotent: running it twice
  * leaves the provider as running it once, and reports `changed: false` the second time.
  */
+import { randomBytes } from 'node:crypto';
 import type { ActionOutcome, Finding, Principal, ProviderName, VerificationCheck } from '../domain/incident';
 
 export type Capability =
@@ -87,8 +88,18 @@ export interface ContainmentExpectation {
   /** When containment finished: no successful authentication may follow it. */
   containedAt: string;
   accountDisabled: boolean;
+  /** The incident's start: the password in force must have been set after it (the stolen one replaced). */
+  cutFrom?: string;
   /** Tokens known to be in the attacker's hands, to be proven dead (values never leave the activity). */
   suspectTokens: string[];
+}
+
+/**
+ * A password no person or log ever sees (containment replaces a stolen one with it): 32 random
+ * bytes, with a letter of each case, a digit and a symbol so that a password policy accepts it.
+ */
+export function unguessablePassword(): string {
+  return `${randomBytes(32).toString('base64url')}aZ7!`;
 }
 
 export interface IdentityProvider {
@@ -101,7 +112,12 @@ export interface IdentityProvider {
    */
   revokeSessions(principal: Principal, opts?: { since?: string }): Promise<ActionOutcome>;
   revokeOfflineAccess(principal: Principal): Promise<ActionOutcome>;
-  requireReauthentication(principal: Principal): Promise<ActionOutcome>;
+  /**
+   * Makes the stolen password useless (replaced by one nobody knows) and requires a new password and
+   * second factor at next login; removes second factors. Never leaves the old password working with
+   * a self-service step behind it. With `since`, a retry whose effect is in place changes nothing.
+   */
+  requireReauthentication(principal: Principal, opts?: { since?: string }): Promise<ActionOutcome>;
   disableAccount(principal: Principal): Promise<ActionOutcome>;
   verifyContainment(principal: Principal, expected: ContainmentExpectation): Promise<VerificationCheck[]>;
   /** Read-only: blast radius, auth and admin timelines, grants, persistence, from `since` on. */

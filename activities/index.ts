@@ -98,6 +98,8 @@ export interface SnapshotResult {
 export interface VerifyInput extends PrincipalInput, EvidenceInput {
   containedAt: string;
   accountDisabled: boolean;
+  /** The incident's start: the stolen password must have been replaced after it. */
+  cutFrom?: string;
   suspectTokenRefs: string[];
 }
 
@@ -161,7 +163,9 @@ export function createActivities(deps: ActivityDeps) {
 
     revokeSessions: act((p, { principal, since }) => p.revokeSessions(principal, { since })),
     revokeOfflineAccess: act((p, { principal }) => p.revokeOfflineAccess(principal)),
-    requireReauthentication: act((p, { principal }) => p.requireReauthentication(principal)),
+    requireReauthentication: act((p, { principal, since }) =>
+      p.requireReauthentication(principal, { since }),
+    ),
     disableAccount: act((p, { principal }) => p.disableAccount(principal)),
 
     /** Read-only investigation; the full report goes to the evidence chain, a summary to the workflow. */
@@ -363,6 +367,7 @@ export function createActivities(deps: ActivityDeps) {
         provider(input.principal).verifyContainment(input.principal, {
           containedAt: input.containedAt,
           accountDisabled: input.accountDisabled,
+          cutFrom: input.cutFrom,
           suspectTokens,
         }),
       );

@@ -5,7 +5,7 @@ import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { requireAuth, requirePayloadProtection } from '../config/config';
 import { warnIfPlaintext } from '../client/connect';
-import { AuthedRequest, AuthGuard } from './auth/auth';
+import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
 import { rateLimiter } from './common/rate-limit';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
@@ -49,8 +49,10 @@ export async function createApp(
   // Event batches are read as text (JSON array or NDJSON) with their own, larger limit.
   if (config.api.trustProxy !== undefined) app.set('trust proxy', config.api.trustProxy);
   if (config.api.rateLimit) app.use(rateLimiter(config.api.rateLimit));
+  // Large bodies are read only for callers already known to hold the route's role.
   app.use(
     '/events',
+    authenticateBeforeBody(config, () => 'ingest'),
     text({
       type: () => true,
       limit: EVENTS_BODY_LIMIT,
@@ -58,7 +60,12 @@ export async function createApp(
       verify: (req, _res, buf) => ((req as AuthedRequest).rawBody = buf),
     }),
   );
-  app.use('/codec', corsFor(config.api.corsOrigins), json({ limit: CODEC_BODY_LIMIT }));
+  app.use(
+    '/codec',
+    corsFor(config.api.corsOrigins),
+    authenticateBeforeBody(config, (req) => (req.path.startsWith('/encode') ? 'admin' : 'viewer')),
+    json({ limit: CODEC_BODY_LIMIT }),
+  );
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // The "was this you?" page posts a plain HTML form.
   app.useBodyParser('urlencoded', { limit: '4kb', extended: false });

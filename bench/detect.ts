@@ -13,7 +13,7 @@ import { Detector } from '../detection/rules';
 import { GeoIp } from '../detection/geoip';
 
 const total = Number(process.argv[2] ?? 200_000);
-const DATA = path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'idp-events');
+const DATA = path.resolve(__dirname, '..', '..', 'test', 'fixtures', 'idp-events');
 const FOLDERS: [string, EventProvider][] = [
   ['okta', 'okta'],
   ['entra', 'entra'],

@@ -10,8 +10,12 @@ import { AesGcmPayloadCodec } from './payload-codec';
 export { failureConverter } from './failure-converter';
 export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 
-export function payloadCodec(protection: PayloadProtection): AesGcmPayloadCodec | undefined {
-  return protection.mode === 'encrypted' ? new AesGcmPayloadCodec(protection.keys) : undefined;
+/** `plaintext: 'pass'` only where histories are shown to people (the codec endpoint). */
+export function payloadCodec(
+  protection: PayloadProtection,
+  plaintext: 'refuse' | 'pass' = 'refuse',
+): AesGcmPayloadCodec | undefined {
+  return protection.mode === 'encrypted' ? new AesGcmPayloadCodec(protection.keys, { plaintext }) : undefined;
 }
 
 /**

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
-import { AesGcmPayloadCodec, generatePayloadKeySpec, parsePayloadKeys } from './payload-codec';
+import {
+  AesGcmPayloadCodec,
+  generatePayloadKeySpec,
+  parsePayloadKeys,
+  UnencryptedPayload,
+} from './payload-codec';
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const payload = (s: string): Payload => ({ metadata: { encoding: utf8('json/plain') }, data: utf8(s) });
@@ -47,9 +52,15 @@ describe('AesGcmPayloadCodec', () => {
     await expect(both.decode([relabelled])).rejects.toThrow('failed authentication');
   });
 
-  it('passes unencrypted payloads through (histories written before encryption was on)', async () => {
+  it('refuses an unencrypted payload (written to Temporal by something other than the engine)', async () => {
+    await expect(new AesGcmPayloadCodec([k1]).decode([payload('forged input')])).rejects.toThrow(
+      UnencryptedPayload,
+    );
+  });
+
+  it('passes unencrypted payloads through only where histories are shown to people', async () => {
     const p = payload('legacy');
-    expect((await new AesGcmPayloadCodec([k1]).decode([p]))[0]).toBe(p);
+    expect((await new AesGcmPayloadCodec([k1], { plaintext: 'pass' }).decode([p]))[0]).toBe(p);
   });
 });
 

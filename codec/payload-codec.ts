@@ -33,12 +33,32 @@ export class PayloadKeyError extends Error {
   }
 }
 
+/**
+ * A payload that should have been encrypted was not: someone wrote it to Temporal without the
+ * engine's key (a direct connection starting a workflow, a CLI signal). Never decoded, never acted on.
+ */
+export class UnencryptedPayload extends Error {
+  constructor() {
+    super(
+      "UnencryptedPayload: refused a payload that is not encrypted with the engine's keys (written to Temporal by something other than the engine)",
+    );
+    this.name = 'UnencryptedPayload';
+  }
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly current: PayloadKey;
   private readonly byId: Map<string, Buffer>;
 
-  /** `keys[0]` encrypts; every key decrypts. */
-  constructor(keys: PayloadKey[]) {
+  /**
+   * `keys[0]` encrypts; every key decrypts. `plaintext: 'pass'` lets unencrypted payloads through
+   * on decode — only for showing histories to people (the codec endpoint), never for a worker or a
+   * client that acts on what it reads.
+   */
+  constructor(
+    keys: PayloadKey[],
+    private readonly opts: { plaintext: 'refuse' | 'pass' } = { plaintext: 'refuse' },
+  ) {
     if (!keys.length) throw new PayloadKeyError('at least one payload key is required');
     for (const k of keys) {
       if (k.key.length !== 32) throw new PayloadKeyError(`payload key '${k.id}' must be 32 bytes`);
@@ -71,7 +91,10 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((payload) => {
       const encoding = payload.metadata?.encoding;
-      if (!encoding || text.decode(encoding) !== ENCRYPTED_ENCODING) return payload;
+      if (!encoding || text.decode(encoding) !== ENCRYPTED_ENCODING) {
+        if (this.opts.plaintext === 'pass') return payload;
+        throw new UnencryptedPayload();
+      }
       const idBytes = payload.metadata?.[KEY_ID_METADATA];
       const id = idBytes ? text.decode(idBytes) : '';
       const key = this.byId.get(id);

@@ -290,6 +290,8 @@ export interface IngestSource {
   name: string;
   /** The only provider this source may push events for. */
   provider: DetectionSource['provider'];
+  /** The only tenants (realms, orgs) whose events it may push. */
+  tenants: string[];
   secret: string;
 }
 
@@ -311,15 +313,24 @@ function parseTrustProxy(value: string | undefined): string | number | undefined
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
+/** `<name>:<provider>@<tenant>[|<tenant>…]:<secret>,…`: each source bound to one provider and its tenants. */
 function parseIngestSources(value: string | undefined): IngestSource[] {
   if (!value) return [];
   const names = new Set<string>();
   return value.split(',').map((spec, i) => {
-    const [name, provider, ...rest] = spec.trim().split(':');
+    const [name, bound, ...rest] = spec.trim().split(':');
     const secret = rest.join(':');
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name ?? '') || !PROVIDERS.includes(provider) || !secret) {
+    const [provider, tenantList] = (bound ?? '').split('@');
+    const tenants = (tenantList ?? '').split('|').filter(Boolean);
+    if (
+      !/^[A-Za-z0-9._-]{1,64}$/.test(name ?? '') ||
+      !PROVIDERS.includes(provider) ||
+      !tenants.length ||
+      tenants.some((t) => !/^[A-Za-z0-9._-]{1,100}$/.test(t)) ||
+      !secret
+    ) {
       throw new ConfigError(
-        `INGEST_HMAC_SECRETS entry ${i + 1} should look like <source name>:<${PROVIDERS.join('|')}>:<secret>`,
+        `INGEST_HMAC_SECRETS entry ${i + 1} should look like <source name>:<${PROVIDERS.join('|')}>@<tenant>[|<tenant>…]:<secret>`,
       );
     }
     if (secret.length < 32) {
@@ -327,7 +338,7 @@ function parseIngestSources(value: string | undefined): IngestSource[] {
     }
     if (names.has(name)) throw new ConfigError(`INGEST_HMAC_SECRETS names '${name}' twice`);
     names.add(name);
-    return { name, provider: provider as IngestSource['provider'], secret };
+    return { name, provider: provider as IngestSource['provider'], tenants, secret };
   });
 }
 

@@ -11,7 +11,7 @@ import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
 import { normalizeBatch, RecordSyntaxError, splitRecords } from './normalize';
 
 const ctx = { receivedAt: '2026-11-29T02:14:00.000Z' };
-const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'idp-events');
+const DATA = path.resolve(__dirname, '..', 'test', 'fixtures', 'idp-events');
 const FOLDERS: Record<string, EventProvider> = {
   keycloak: 'keycloak',
   okta: 'okta',

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { EventProvider } from './events';
 import { normalizeBatch, splitRecords } from './normalize';
 
-const DATA = path.resolve(__dirname, '..', '..', 'shared', 'data', 'idp-events');
+// A copy of shared/data/idp-events (with its licence files), so the project stands alone.
+const DATA = path.resolve(__dirname, '..', 'test', 'fixtures', 'idp-events');
 const FOLDERS: Record<string, EventProvider> = {
   keycloak: 'keycloak',
   okta: 'okta',
@@ -189,5 +190,26 @@ describe('batches with bad records', () => {
   it('accepts a JSON array body as well as NDJSON', () => {
     expect(splitRecords('[{"a":1},{"b":2}]')).toEqual([{ a: 1 }, { b: 2 }]);
     expect(splitRecords('{"a":1}\n\n{"b":2}\n')).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+});
+
+describe('Keycloak log lines', () => {
+  const parse = (body: string) => normalizeBatch('keycloak', splitRecords(body, { textLines: true }), ctx);
+
+  it('rejects a line that is no Keycloak record, naming its index, and keeps the good ones', () => {
+    const good =
+      '2026-11-29 02:14:00,000 WARN  [org.keycloak.events] (task-1) type=LOGIN_ERROR, realmId=corp, clientId=app, userId=u1, ipAddress=203.0.113.9, error=invalid_user_credentials, username=jdoe';
+    const batch = parse(['x', good, 'hello world', 'xtype=LOGIN'].join('\n'));
+    expect(batch.events).toHaveLength(1);
+    expect(batch.events[0]).toMatchObject({ vendorType: 'LOGIN_ERROR', sourceIp: '203.0.113.9' });
+    expect(batch.rejected.map((r) => r.index)).toEqual([0, 2, 3]);
+    expect(batch.rejected[0].reason).toContain('not a Keycloak record');
+  });
+
+  it('reads key=value pairs whose values hold commas and equals signs', () => {
+    const line =
+      'type=LOGIN, realmId=corp, clientId=app, userId=u1, ipAddress=198.51.100.7, redirect_uri=http://a/?x=1,y, username=jdoe';
+    const [event] = parse(line).events;
+    expect(event).toMatchObject({ vendorType: 'LOGIN', sourceIp: '198.51.100.7' });
   });
 });

@@ -32,6 +32,8 @@ export interface Rejection {
 
 export interface NormalizedBatch {
   events: IdentityEvent[];
+  /** The record index each event came from (`events[i]` from record `indexes[i]`). */
+  indexes: number[];
   rejected: Rejection[];
 }
 
@@ -59,6 +61,7 @@ export function normalizeBatch(
   texts?: (string | undefined)[],
 ): NormalizedBatch {
   const events: IdentityEvent[] = [];
+  const indexes: number[] = [];
   const rejected: Rejection[] = [];
   records.forEach((raw, index) => {
     if (raw instanceof RecordSyntaxError) {
@@ -66,7 +69,10 @@ export function normalizeBatch(
       return;
     }
     try {
-      events.push(...normalizeRecord(provider, raw, ctx, texts?.[index]));
+      for (const e of normalizeRecord(provider, raw, ctx, texts?.[index])) {
+        events.push(e);
+        indexes.push(index);
+      }
     } catch (err) {
       rejected.push({
         index,
@@ -74,7 +80,7 @@ export function normalizeBatch(
       });
     }
   });
-  return { events, rejected };
+  return { events, indexes, rejected };
 }
 
 /** Stands in the record list for an NDJSON line that is not JSON, so its index is reported. */
@@ -86,10 +92,14 @@ export class RecordSyntaxError {
  * Splits a request body into records: a JSON array, a single JSON object, or NDJSON (one record a
  * line). With `textLines`, a line that is not JSON is kept as a text record (Keycloak server logs).
  */
+/** The longest line (record) ingest reads; a longer one is rejected with its index. */
+export const MAX_LINE_LENGTH = 64 * 1024;
+
 export function splitRecords(
   body: string,
-  opts: { textLines?: boolean; texts?: (string | undefined)[] } = {},
+  opts: { textLines?: boolean; texts?: (string | undefined)[]; maxLineLength?: number } = {},
 ): unknown[] {
+  const maxLine = opts.maxLineLength ?? MAX_LINE_LENGTH;
   const trimmed = body.trim();
   if (trimmed === '') return [];
   if (trimmed.startsWith('[')) {
@@ -105,6 +115,11 @@ export function splitRecords(
   lines.forEach((line, i) => {
     const text = line.trim();
     if (text === '') return;
+    if (text.length > maxLine) {
+      records.push(new RecordSyntaxError(`line ${i + 1} is longer than ${maxLine} characters`));
+      opts.texts?.push(undefined);
+      return;
+    }
     if (text.startsWith('{') || text.startsWith('[')) {
       try {
         records.push(JSON.parse(text));

@@ -227,7 +227,8 @@ export interface ContainmentVerification {
   checks: VerificationCheck[];
 }
 
-export type IncidentStatus = 'open' | 'closed';
+/** `failed`: the workflow itself failed (e.g. the principal does not exist); see `failure`. */
+export type IncidentStatus = 'open' | 'closed' | 'failed';
 
 export interface IncidentState {
   /** The workflow id: one open incident per principal at a time. */
@@ -264,6 +265,8 @@ export interface IncidentState {
   /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
   notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
+  /** Why the incident's workflow failed (status `failed`), as the API read it. */
+  failure?: string;
   /**
    * A principal on the deployment's protected list (PROTECTED_PRINCIPALS: the engine's own
    * account, break-glass administrators): nothing happens to it automatically, and every step

@@ -17,6 +17,8 @@ export interface LabUser {
   id: string;
   username: string;
   password: string;
+  /** Epoch ms the password was last set. */
+  passwordSetAt: number;
   enabled: boolean;
   roles: Set<string>;
   requiredActions: Set<string>;
@@ -133,6 +135,7 @@ export class LabIdp {
       id: randomUUID(),
       username,
       password,
+      passwordSetAt: Date.now(),
       enabled: true,
       roles: new Set(roles),
       requiredActions: new Set(),

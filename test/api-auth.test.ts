@@ -4,6 +4,7 @@
  * identities, and the timeline names them.
  */
 import { randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { signIngest } from '../api/auth/signed-ingest';
 import { DEFAULT_ROLE_NAMES, type EngineConfig } from '../config/config';
 import { stopDetector } from '../worker/detectors';
@@ -49,7 +50,7 @@ beforeAll(async () => {
       rolesClaim: 'realm_access.roles',
       roleNames: DEFAULT_ROLE_NAMES,
     },
-    ingestSources: [{ name: 'okta-hook', provider: 'okta', secret: HOOK_SECRET }],
+    ingestSources: [{ name: 'okta-hook', provider: 'okta', tenants: [HOOK_TENANT], secret: HOOK_SECRET }],
   };
   api = await TestApi.start(config);
   worker = await TestWorker.start(config);
@@ -62,6 +63,7 @@ beforeAll(async () => {
     approver: ['ir-approver'],
     ingest: ['ir-ingest'],
     lead: ['ir-responder', 'ir-approver'],
+    admin: ['ir-admin'],
     // Role names that merely resemble the engine's: they grant nothing.
     lookalike: ['admin', 'viewer', 'IR-ADMIN'],
   };
@@ -104,7 +106,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['POST', `/incidents/${ID}/notes`, { text: 'x' }, 'responder'],
   ['POST', `/incidents/${ID}/principals`, { username: 'y', reason: 'x' }, 'responder'],
   ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
-  ['POST', '/codec/encode', { payloads: [] }, 'viewer'],
+  ['POST', '/codec/encode', { payloads: [] }, 'admin'],
 ];
 
 describe.each(ENDPOINTS)('%s %s', (method, route, body, role) => {
@@ -159,8 +161,48 @@ it('refuses a token without the API as audience, and one issued to another clien
   expect(res.body.message).toContain('azp');
 });
 
+/** Sends the headers and 1 kB of a 4 MB body, and never the rest: the answer must not wait for it. */
+function unfinishedPost(route: string, token?: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const req = request(`${api.url}${route}`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': String(4 * 1024 * 1024),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+    });
+    const timer = setTimeout(() => {
+      req.destroy();
+      reject(new Error(`${route}: no answer before the body ended (the body was read first)`));
+    }, 3000);
+    req.on('response', (res) => {
+      clearTimeout(timer);
+      resolve(res.statusCode ?? 0);
+      res.resume();
+      req.destroy();
+    });
+    req.on('error', () => undefined);
+    req.write('x'.repeat(1024));
+  });
+}
+
+it('answers an unauthorised large-body call before reading its body', async () => {
+  expect(await unfinishedPost('/events?provider=okta')).toBe(401);
+  expect(await unfinishedPost('/events?provider=okta', tokens.viewer)).toBe(403);
+  expect(await unfinishedPost('/codec/decode')).toBe(401);
+  expect(await unfinishedPost('/codec/encode', tokens.viewer)).toBe(403);
+});
+
 it('keeps health public', async () => {
   expect((await as(undefined, 'GET', '/health')).status).toBe(200);
+});
+
+it('a viewer (or responder) can decrypt for the Temporal UI but not encrypt: encoding forges payloads', async () => {
+  for (const who of ['viewer', 'responder']) {
+    expect((await as(who, 'POST', '/codec/decode', { payloads: [] })).status).toBe(200);
+    expect((await as(who, 'POST', '/codec/encode', { payloads: [] })).status).toBe(403);
+  }
 });
 
 it('a viewer cannot open incidents, and a responder cannot approve', async () => {
@@ -314,6 +356,20 @@ describe('signed event pushes (HMAC)', () => {
     const res = await push(record(`${HOOK_TENANT}-x`), opts);
     expect(res.status).toBe(status);
     expect(((await res.json()) as { message: string }).message).toContain(message);
+  });
+
+  it('refuses records of a tenant the source is not bound to, keeping the good ones', async () => {
+    const foreign = JSON.stringify({
+      ...JSON.parse(record(`${HOOK_TENANT}-f`)),
+      debugContext: { debugData: { orgId: 'someone-else' } },
+    });
+    const res = await push(`${record(`${HOOK_TENANT}-3`)}\n${foreign}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { accepted: number; rejected: { index: number; reason: string }[] };
+    expect(body.accepted).toBe(1);
+    expect(body.rejected).toEqual([
+      { index: 1, reason: expect.stringContaining(`may push events of ${HOOK_TENANT} only`) },
+    ]);
   });
 
   it('does not let a signature stand in for a role on other routes', async () => {

@@ -131,9 +131,9 @@ describe('compromised-credential playbook', () => {
     expect(state.verification?.verified).toBe(true);
     expect(state.approvals).toEqual([]);
     expect(state.actions.map((a) => `${a.action}:${a.status}`)).toEqual([
+      'requireReauthentication:done',
       'revokeSessions:done',
       'revokeOfflineAccess:done',
-      'requireReauthentication:done',
       'disableAccount:done',
     ]);
     expect((await kc.user(user.id)).enabled).toBe(false);
@@ -253,7 +253,7 @@ describe('compromised-credential playbook', () => {
     await close(id);
   });
 
-  it('joins a second alert about the same principal to the open incident and raises its severity', async () => {
+  it('joins a second alert about the same principal and raises its severity, approving nothing by itself', async () => {
     const user = await kc.createUser('joined');
     const first = await api.openIncident(user.username, RESPONDER, { severity: 'medium', alertId: 'siem-1' });
     expect(first.status).toBe(201);
@@ -275,10 +275,24 @@ describe('compromised-credential playbook', () => {
     expect(second.status).toBe(200);
     expect(second.body).toMatchObject({ incidentId: id, joined: true, severity: 'critical' });
 
-    // Critical now: the policy proceeds without waiting for the pending approval.
+    // Critical now, but a person's re-post is not a second pair of eyes: the step still waits.
+    await new Promise((r) => setTimeout(r, 1000));
+    const waiting = await api.incident(id);
+    expect(waiting.alerts.map((a) => a.id)).toEqual(['siem-1', 'siem-2']);
+    expect(waiting.severity).toBe('critical');
+    expect(waiting.approvals[0].status).toBe('pending');
+    expect((await kc.user(user.id)).enabled).toBe(true);
+
+    const approval = waiting.approvals[0];
+    const decided = await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: approval.id, decision: 'approve' },
+      APPROVER,
+    );
+    expect(decided.status).toBe(200);
     const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
-    expect(state.alerts.map((a) => a.id)).toEqual(['siem-1', 'siem-2']);
-    expect(state.approvals[0].resolution).toBe('auto-critical');
+    expect(state.approvals[0].resolution).toBe('approved');
     expect((await kc.user(user.id)).enabled).toBe(false);
 
     const list = await api.call(
@@ -300,5 +314,13 @@ describe('compromised-credential playbook', () => {
     expect(description.status.name).toBe('FAILED');
     const history = await decodedHistoryText(client, opened.body.incidentId);
     expect(history).toContain("KeycloakUserNotFound: user 'ghost-nobody' not in realm 'corp'");
+    // The API says so too: never 'open' for a workflow that failed.
+    const state = await api.incident(opened.body.incidentId);
+    expect(state.status).toBe('failed');
+    expect(state.failure).toContain("KeycloakUserNotFound: user 'ghost-nobody' not in realm 'corp'");
+    const listed = await api.call('GET', '/incidents?status=open');
+    expect(listed.body.incidents.map((i: { incidentId: string }) => i.incidentId)).not.toContain(
+      opened.body.incidentId,
+    );
   });
 });

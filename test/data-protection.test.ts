@@ -17,7 +17,7 @@ import {
   TestWorker,
 } from './support/engine';
 import { readTestEnv } from './support/env';
-import { ENGINE_CLIENT, KeycloakTestClient } from './support/keycloak';
+import { ENGINE_CLIENT, KeycloakTestClient, REALM } from './support/keycloak';
 
 const RESPONDER = 'dp.responder';
 let config: EngineConfig;
@@ -93,7 +93,7 @@ describe('payload encryption', () => {
     expect(Buffer.from(plain.metadata.encoding, 'base64').toString()).toBe('json/plain');
     expect(Buffer.from(plain.data, 'base64').toString()).toContain(user.username);
 
-    const reencoded = await api.call('POST', '/codec/encode', decoded.body);
+    const reencoded = await api.call('POST', '/codec/encode', decoded.body, 'alice.admin');
     expect(reencoded.status).toBe(200);
     expect(Buffer.from(reencoded.body.payloads[0].data, 'base64').toString()).not.toContain(user.username);
     const back = await api.call('POST', '/codec/decode', reencoded.body);
@@ -120,7 +120,9 @@ describe('payload encryption', () => {
     const before = await api.openIncident(user.username, RESPONDER, { severity: 'critical' });
     await api.untilPhase(before.body.incidentId, ['contained']);
 
-    const rotated = new AesGcmPayloadCodec([{ id: 'test-2', key: randomBytes(32) }, TEST_PAYLOAD_KEY]);
+    const rotated = new AesGcmPayloadCodec([{ id: 'test-2', key: randomBytes(32) }, TEST_PAYLOAD_KEY], {
+      plaintext: 'pass',
+    });
     const [fresh] = await rotated.encode([{ metadata: {}, data: new TextEncoder().encode(user.username) }]);
     expect(Buffer.from(fresh.metadata!['encryption-key-id']!).toString()).toBe('test-2');
     const old = await historyText(await rawHistory(before.body.incidentId), rotated);
@@ -140,10 +142,54 @@ describe('payload encryption', () => {
       await stranger.stop();
     }
 
-    const retired = new AesGcmPayloadCodec([{ id: 'test-2', key: randomBytes(32) }]);
+    const retired = new AesGcmPayloadCodec([{ id: 'test-2', key: randomBytes(32) }], { plaintext: 'pass' });
     await expect(historyText(await rawHistory(before.body.incidentId), retired)).rejects.toThrow(
       `payload was encrypted with key '${TEST_PAYLOAD_KEY.id}', which is not among the configured PAYLOAD_KEYS`,
     );
+  });
+});
+
+describe('a direct connection to Temporal', () => {
+  it('cannot start an incident with a plaintext input: the worker refuses it and touches nothing', async () => {
+    const user = await kc.createUser('side-door');
+    const raw = await rawTemporalClient(config);
+    const workflowId = `incident-sidedoor-${randomBytes(6).toString('hex')}`;
+    await raw.workflow.start('compromisedCredential', {
+      workflowId,
+      taskQueue: config.temporal.taskQueue,
+      args: [
+        {
+          playbook: 'compromised-credential',
+          principal: { provider: 'keycloak', realm: REALM, username: user.username },
+          principalKey: 'forged',
+          severity: 'critical',
+          summary: 'forged through a direct connection',
+          openedBy: 'attacker',
+          alert: {
+            id: 'forged',
+            source: 'x',
+            severity: 'critical',
+            summary: 'x',
+            raisedAt: new Date().toISOString(),
+            reportedBy: 'attacker',
+          },
+        },
+      ],
+    });
+    await new Promise((r) => setTimeout(r, 3000));
+    const history = await raw.workflow.getHandle(workflowId).fetchHistory();
+    const types = (history.events ?? []).map((e) => String(e.eventType));
+    // Started, then workflow tasks the worker failed or let time out (UnencryptedPayload): no
+    // command of the playbook, no activity.
+    const STARTED = '1';
+    const TASK_EVENTS = ['5', '6', '8', '9']; // workflow task scheduled, started, failed, timed out
+    expect(types[0]).toBe(STARTED);
+    expect(types.slice(1).every((t) => TASK_EVENTS.includes(t))).toBe(true);
+    expect(types.length).toBeGreaterThan(1);
+    const account = await kc.user(user.id);
+    expect(account.enabled).toBe(true);
+    expect(account.requiredActions).toEqual([]);
+    await raw.workflow.getHandle(workflowId).terminate('test done');
   });
 });
 

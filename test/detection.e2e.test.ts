@@ -20,7 +20,14 @@ let api: TestApi;
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
 
 beforeAll(async () => {
-  config = testConfig();
+  // Push-only sources: their detectors start on first push; any other tenant is refused.
+  config = {
+    ...testConfig(),
+    detectionSources: [
+      { provider: 'keycloak', tenant: REALM },
+      { provider: 'okta', tenant: 'acme' },
+    ],
+  };
   worker = await TestWorker.start(config);
   api = await TestApi.start(config);
   // A detector left running on a reused server (e.g. by `npm start`) polls another task queue:
@@ -121,6 +128,25 @@ describe('push ingest', () => {
     ]);
   });
 
+  it('never creates a detector for a tenant the configuration does not name', async () => {
+    const tenant = `stranger-${randomUUID().slice(0, 8)}`;
+    const event = JSON.stringify({
+      ...JSON.parse(oktaEvent(`${tenant}-1`)),
+      debugContext: { debugData: { orgId: tenant } },
+    });
+    const res = await ingest('okta', `${event}\n${oktaEvent(`${tenant}-ok`)}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      accepted: 1,
+      rejected: [{ index: 0, reason: expect.stringContaining('DETECTION_SOURCES') }],
+    });
+    const described = await worker.client.workflow
+      .getHandle(detectorId({ provider: 'okta', tenant }))
+      .describe()
+      .catch((e: Error) => e.name);
+    expect(described).toBe('WorkflowNotFoundError');
+  });
+
   it('counts a re-sent batch once (idempotent by vendor event id)', async () => {
     const body = [oktaEvent(`${randomUUID()}-a`), oktaEvent(`${randomUUID()}-b`)].join('\n');
     expect((await ingest('okta', body)).body).toMatchObject({ accepted: 2, duplicates: 0 });
@@ -132,6 +158,20 @@ describe('push ingest', () => {
     ['an empty body', 'okta', '', 400, 'no events'],
     ['a batch with no usable record', 'okta', '{"nope": true}', 400, 'no record in the batch was usable'],
     ['a body over 5 MB', 'okta', 'x'.repeat(6 * 1024 * 1024), 413, 'larger than 5mb'],
+    [
+      'lines that are no Keycloak record',
+      'keycloak',
+      'x\n'.repeat(1000),
+      400,
+      'no record in the batch was usable',
+    ],
+    [
+      'more than 10,000 records',
+      'okta',
+      `${oktaEvent('many')}\n`.repeat(10_001),
+      413,
+      'at most 10000 records',
+    ],
   ])('rejects %s with a clear error', async (_what, provider, body, status, message) => {
     const res = await ingest(provider, body);
     expect(res.status).toBe(status);

@@ -14,7 +14,7 @@ import { SealedTokens } from '../evidence/sealed-tokens';
 import { testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { FaultProxy } from './support/fault-proxy';
-import { ENGINE_CLIENT, KeycloakTestClient, REALM } from './support/keycloak';
+import { ENGINE_CLIENT, KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
 
 const env = readTestEnv();
 const kc = new KeycloakTestClient(env.keycloak.url);
@@ -44,9 +44,10 @@ describe('Keycloak containment actions', () => {
     ['revokeOfflineAccess', async (id: string) => expect(await kc.offlineSessions(id)).toEqual([])],
     [
       'requireReauthentication',
-      async (id: string) => {
+      async (id: string, user: TestUser) => {
         expect((await kc.user(id)).requiredActions.sort()).toEqual(['CONFIGURE_TOTP', 'UPDATE_PASSWORD']);
         expect((await kc.credentials(id)).map((c) => c.type)).toEqual(['password']);
+        expect(await kc.login(user).catch(() => 'refused')).toBe('refused'); // the stolen password is dead
       },
     ],
     ['disableAccount', async (id: string) => expect((await kc.user(id)).enabled).toBe(false)],
@@ -56,10 +57,11 @@ describe('Keycloak containment actions', () => {
     await kc.login(user, 'openid offline_access');
     const principal: Principal = { provider: 'keycloak', realm: REALM, username: user.username };
 
-    const first = await mock.run(acts[action], { principal });
-    await holds(user.id);
-    const second = await mock.run(acts[action], { principal });
-    await holds(user.id);
+    const since = new Date(Date.now() - 1000).toISOString(); // the incident's start
+    const first = await mock.run(acts[action], { principal, since });
+    await holds(user.id, user);
+    const second = await mock.run(acts[action], { principal, since });
+    await holds(user.id, user);
 
     expect(first).toMatchObject({ action, changed: true });
     expect(second).toMatchObject({ action, changed: false });

@@ -110,9 +110,9 @@ it('adds an account after approval, recovers in waves after checks, rolls a wave
   expect(await kc.sessions(related.id)).toHaveLength(0);
   expect((await kc.refresh(relatedTokens.refresh_token)).ok).toBe(false);
   expect(contained.actions.filter((a) => a.target === related.username).map((a) => a.action)).toEqual([
+    'requireReauthentication',
     'revokeSessions',
     'revokeOfflineAccess',
-    'requireReauthentication',
     'disableAccount',
   ]);
 

@@ -31,9 +31,9 @@ it('a new worker finishes an incident whose worker stopped while it waited for a
     const state = await api.untilPhase(id, ['contained']);
 
     expect(state.actions.map((a: { action: string }) => a.action)).toEqual([
+      'requireReauthentication',
       'revokeSessions',
       'revokeOfflineAccess',
-      'requireReauthentication',
       'disableAccount',
     ]);
     expect((await kc.user(user.id)).enabled).toBe(false);

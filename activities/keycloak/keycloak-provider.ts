@@ -26,6 +26,7 @@ import {
   IdentityProviderError,
   parseRetryAfter,
   PrincipalSnapshot,
+  unguessablePassword,
 } from '../identity-provider';
 import { nextWholeSecond, peekClaims, RealmOidc } from './oidc';
 
@@ -196,18 +197,39 @@ export class KeycloakProvider implements IdentityProvider {
     };
   }
 
-  async requireReauthentication(principal: Principal): Promise<ActionOutcome> {
+  /**
+   * Makes the stolen password useless before anything else: one admin write replaces it with a
+   * random one nobody ever sees (the person sets a new one through the realm's reset-credentials
+   * flow or a link the helpdesk sends) and requires a new password and second factor at next
+   * login; then removes the OTP factors. Requiring actions alone would hand the account over:
+   * whoever knows the old password would be led to set a new one and enrol their own factor.
+   *
+   * With `since` (the incident's start), a retry whose write landed — a password set at or after
+   * `since` with both actions required, which no attacker can arrange (completing UPDATE_PASSWORD
+   * clears it) — changes nothing.
+   */
+  async requireReauthentication(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
     const { admin, user } = await this.user(principal);
     const realm = principal.realm;
     const id = user.id!;
     const have = user.requiredActions ?? [];
     const missing = REAUTH_ACTIONS.filter((a) => !have.includes(a));
-    if (missing.length) {
+    let credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
+    const password = credentials.find((c) => c.type === 'password');
+    const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
+    const replaced = sinceMs !== undefined && missing.length === 0 && (password?.createdDate ?? 0) >= sinceMs;
+    if (!replaced) {
       await call(principal, () =>
-        admin.users.update({ id, realm }, { requiredActions: [...have, ...missing] }),
+        admin.users.update(
+          { id, realm },
+          {
+            requiredActions: [...have, ...missing],
+            credentials: [{ type: 'password', value: unguessablePassword(), temporary: false }],
+          },
+        ),
       );
+      credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
     }
-    const credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
     const factors = credentials.filter((c) => FACTOR_TYPES.has((c.type ?? '').toLowerCase()));
     for (const factor of factors) {
       await call(principal, () => admin.users.deleteCredential({ id, credentialId: factor.id!, realm }), {
@@ -215,12 +237,14 @@ export class KeycloakProvider implements IdentityProvider {
       });
     }
     const parts = [
-      missing.length ? `added required actions ${missing.join(', ')}` : 'required actions already set',
+      replaced
+        ? 'password already replaced and actions required'
+        : `replaced the password with one nobody knows and required ${REAUTH_ACTIONS.join(', ')}`,
       factors.length ? `removed ${factors.length} OTP credential(s)` : 'no OTP credentials',
     ];
     return {
       action: 'requireReauthentication',
-      changed: missing.length + factors.length > 0,
+      changed: !replaced || factors.length > 0,
       detail: parts.join('; '),
     };
   }
@@ -422,6 +446,17 @@ export class KeycloakProvider implements IdentityProvider {
     });
 
     const credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
+    if (expected.cutFrom) {
+      const password = credentials.find((c) => c.type === 'password');
+      const replaced = !password || (password.createdDate ?? 0) >= Date.parse(expected.cutFrom);
+      checks.push({
+        name: 'stolen-password-replaced',
+        ok: replaced,
+        detail: replaced
+          ? 'the password in force was set by containment: the stolen one opens nothing'
+          : `the password in force dates from ${new Date(password!.createdDate ?? 0).toISOString()}, before the incident`,
+      });
+    }
     const factors = credentials.filter((c) => FACTOR_TYPES.has((c.type ?? '').toLowerCase()));
     checks.push({
       name: 'otp-factors-removed',

@@ -16,6 +16,7 @@ import {
   type InvestigationReport,
   type PrincipalSnapshot,
   type RoleGrant,
+  unguessablePassword,
 } from '../identity-provider';
 import { nextWholeSecond, RealmOidc } from '../keycloak/oidc';
 
@@ -159,14 +160,23 @@ export class LabIdentityProvider implements IdentityProvider {
     return { action: 'revokeOfflineAccess', changed: false, detail: 'the lab issues no offline tokens' };
   }
 
-  async requireReauthentication(principal: Principal): Promise<ActionOutcome> {
+  /** As Keycloak's: the stolen password replaced by one nobody knows, then the actions required. */
+  async requireReauthentication(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
     const user = this.user(principal);
     const missing = FACTOR_ACTIONS.filter((a) => !user.requiredActions.has(a));
-    for (const a of missing) user.requiredActions.add(a);
+    const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
+    const replaced = sinceMs !== undefined && missing.length === 0 && user.passwordSetAt >= sinceMs;
+    if (!replaced) {
+      user.password = unguessablePassword();
+      user.passwordSetAt = Date.now();
+      for (const a of missing) user.requiredActions.add(a);
+    }
     return {
       action: 'requireReauthentication',
-      changed: missing.length > 0,
-      detail: missing.length ? `required ${missing.join(', ')} of ${principal.username}` : 'already required',
+      changed: !replaced,
+      detail: replaced
+        ? 'password already replaced and actions required'
+        : `replaced the password of ${principal.username} with one nobody knows; required ${FACTOR_ACTIONS.join(', ')}`,
     };
   }
 
@@ -212,6 +222,14 @@ export class LabIdentityProvider implements IdentityProvider {
         detail: user.enabled ? 'enabled' : 'disabled',
       },
     ];
+    if (expected.cutFrom) {
+      const replaced = user.passwordSetAt >= Date.parse(expected.cutFrom);
+      checks.push({
+        name: 'stolen-password-replaced',
+        ok: replaced,
+        detail: replaced ? 'password set by containment' : 'the password in force predates the incident',
+      });
+    }
     const after = Date.parse(expected.containedAt);
     const logins = this.idp.events.filter(
       (e) => e.userId === user.id && e.type === 'LOGIN' && e.time > after,

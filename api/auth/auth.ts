@@ -8,6 +8,7 @@ import {
   CanActivate,
   ExecutionContext,
   ForbiddenException,
+  HttpException,
   Inject,
   Injectable,
   SetMetadata,
@@ -15,11 +16,11 @@ import {
   BadRequestException,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { createRemoteJWKSet, jwtVerify, JWTPayload } from 'jose';
-import { ENGINE_ROLES, EngineConfig, OidcAuth, requireAuth } from '../../config/config';
+import { ENGINE_ROLES, EngineConfig, IngestSource, OidcAuth, requireAuth } from '../../config/config';
 import { ENGINE_CONFIG } from '../temporal/temporal.module';
-import { checkIngestSignature } from './signed-ingest';
+import { checkIngestSignature, SIGNATURE_WINDOW_S } from './signed-ingest';
 
 export const ROLES = ENGINE_ROLES;
 export type Role = (typeof ROLES)[number];
@@ -48,6 +49,8 @@ export interface Caller {
   id: string;
   roles: Role[];
   via: 'oidc' | 'dev' | 'hmac';
+  /** A signing source: the provider and tenants it may push. */
+  source?: IngestSource;
 }
 
 /** `rawBody`: the bytes of an /events request, kept for its signature. */
@@ -57,12 +60,14 @@ const ACTOR = /^[A-Za-z0-9@._+-]{1,100}$/;
 
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private jwks?: ReturnType<typeof createRemoteJWKSet>;
+  private readonly auth: Authenticator;
 
   constructor(
     private readonly reflector: Reflector,
-    @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
-  ) {}
+    @Inject(ENGINE_CONFIG) config: EngineConfig,
+  ) {
+    this.auth = new Authenticator(config);
+  }
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
     const needed =
@@ -72,19 +77,65 @@ export class AuthGuard implements CanActivate {
       ]) ?? 'viewer';
     if (needed === 'public') return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
-    if (req.header('x-ir-signature') !== undefined && needed === 'ingest') {
-      req.caller = this.signedCaller(req);
-      return true;
-    }
-    req.caller =
-      requireAuth(this.config).mode === 'dev' ? this.devCaller(req, needed) : await this.oidcCaller(req);
-    if (!req.caller.roles.includes(needed)) {
-      throw new ForbiddenException({
-        error: 'Forbidden',
-        message: `'${req.caller.actor}' needs the '${needed}' role for this call (has: ${req.caller.roles.join(', ') || 'none'})`,
-      });
-    }
+    // Large-body routes were authenticated before their body was read (authenticateBeforeBody).
+    req.caller = req.caller ?? (await this.auth.authenticate(req, needed));
+    requireRole(req.caller, needed);
     return true;
+  }
+}
+
+function requireRole(caller: Caller, needed: Role): void {
+  if (!caller.roles.includes(needed)) {
+    throw new ForbiddenException({
+      error: 'Forbidden',
+      message: `'${caller.actor}' needs the '${needed}' role for this call (has: ${caller.roles.join(', ') || 'none'})`,
+    });
+  }
+}
+
+/**
+ * Express middleware for routes with large bodies (/events, /codec): the caller is authenticated,
+ * and holds the route's role, before a byte of the body is read. A signed push (HMAC) is checked for
+ * a known source and a fresh timestamp here; its signature needs the body and is checked after.
+ */
+export function authenticateBeforeBody(config: EngineConfig, roleFor: (req: Request) => Role) {
+  const auth = new Authenticator(config);
+  return (req: AuthedRequest, res: Response, next: NextFunction) => {
+    const needed = roleFor(req);
+    const check = async () => {
+      if (req.header('x-ir-signature') !== undefined && needed === 'ingest') return auth.precheckSigned(req);
+      req.caller = await auth.authenticate(req, needed);
+      requireRole(req.caller, needed);
+    };
+    check().then(
+      () => next(),
+      (err: unknown) => {
+        if (err instanceof HttpException) res.status(err.getStatus()).json(err.getResponse());
+        else next(err);
+      },
+    );
+  };
+}
+
+/** Who is calling: a bearer token of the configured issuer, a signing source, or dev mode's header. */
+class Authenticator {
+  private jwks?: ReturnType<typeof createRemoteJWKSet>;
+
+  constructor(private readonly config: EngineConfig) {}
+
+  async authenticate(req: AuthedRequest, needed: Role): Promise<Caller> {
+    if (req.header('x-ir-signature') !== undefined && needed === 'ingest') return this.signedCaller(req);
+    return requireAuth(this.config).mode === 'dev' ? this.devCaller(req, needed) : this.oidcCaller(req);
+  }
+
+  /** Before the body: the source is configured and the timestamp fresh (the signature comes after). */
+  precheckSigned(req: AuthedRequest): void {
+    const source = (this.config.ingestSources ?? []).find((s) => s.name === req.header('x-ir-source'));
+    if (!source) throw unauthorized('X-IR-Source names no configured signing source');
+    const ts = req.header('x-ir-timestamp') ?? '';
+    if (!/^\d{1,12}$/.test(ts) || Math.abs(Date.now() / 1000 - Number(ts)) > SIGNATURE_WINDOW_S) {
+      throw unauthorized(`X-IR-Timestamp must be unix seconds within ${SIGNATURE_WINDOW_S} s of now`);
+    }
   }
 
   private signedCaller(req: AuthedRequest): Caller {
@@ -103,7 +154,7 @@ export class AuthGuard implements CanActivate {
       throw unauthorized(check.reason);
     }
     const actor = `source:${check.source.name}`;
-    return { actor, id: actor, roles: ['ingest'], via: 'hmac' };
+    return { actor, id: actor, roles: ['ingest'], via: 'hmac', source: check.source };
   }
 
   /** Reads (viewer routes, including the codec's POSTs from the Temporal UI) need no X-Actor. */

@@ -35,7 +35,7 @@ export class CodecController {
   private readonly codec;
 
   constructor(@Inject(ENGINE_CONFIG) config: EngineConfig) {
-    this.codec = payloadCodec(requirePayloadProtection(config));
+    this.codec = payloadCodec(requirePayloadProtection(config), 'pass');
   }
 
   @Post('decode')
@@ -49,7 +49,8 @@ export class CodecController {
 
   @Post('encode')
   @HttpCode(200)
-  @RequireRole('viewer')
+  // Encrypting is writing: whoever can encode can forge payloads the workers trust.
+  @RequireRole('admin')
   @ApiOperation({ summary: 'Encrypt Temporal payloads for the Web UI (remote codec protocol)' })
   @DocumentBody(codecBody)
   async encode(@ZodBody(codecBody) body: CodecBody) {

@@ -38,8 +38,10 @@ export class ApiErrorFilter implements ExceptionFilter {
       const status = err.getStatus();
       const r = err.getResponse();
       const body = typeof r === 'string' ? { error: err.name, message: r } : (r as Record<string, unknown>);
-      if (status === 413)
-        return { status, body: { error: 'PayloadTooLarge', message: 'request body is too large' } };
+      if (status === 413) {
+        const message = typeof body.message === 'string' ? body.message : 'request body is too large';
+        return { status, body: { error: 'PayloadTooLarge', message } };
+      }
       return {
         status,
         body: { error: body.error ?? err.name, message: body.message ?? err.message, ...body },

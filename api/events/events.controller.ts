@@ -1,6 +1,6 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../auth/auth';
+import { AuthedRequest, RequireRole } from '../auth/auth';
 import { z } from 'zod';
 import { EVENT_PROVIDERS, EventProvider } from '../../detection/events';
 import { ZodQuery } from '../common/validation';
@@ -34,7 +34,7 @@ export class EventsController {
   @ApiBody({
     schema: { type: 'string', description: 'A JSON array of vendor records, or one record per line' },
   })
-  async ingest(@Query('provider') provider: string, @Body() body: unknown) {
+  async ingest(@Query('provider') provider: string, @Body() body: unknown, @Req() req: AuthedRequest) {
     if (!(EVENT_PROVIDERS as readonly string[]).includes(provider)) {
       throw new BadRequestException({
         error: 'BadRequest',
@@ -44,7 +44,7 @@ export class EventsController {
     const text = typeof body === 'string' ? body : '';
     if (text.trim() === '')
       throw new BadRequestException({ error: 'BadRequest', message: 'the request has no events' });
-    const result = await this.events.ingest(provider as EventProvider, text);
+    const result = await this.events.ingest(provider as EventProvider, text, req.caller?.source);
     if (result.accepted + result.duplicates === 0 && result.rejected.length > 0) {
       throw new BadRequestException({
         error: 'BadRequest',

@@ -2,9 +2,9 @@
  * Push ingest: vendor records → normalized events → the detector workflow of their source, in
  * chunks small enough for Temporal's payload limits. Alerts are read back from the detectors.
  */
-import { Inject, Injectable } from '@nestjs/common';
-import { Client, WithStartWorkflowOperation } from '@temporalio/client';
-import type { EngineConfig } from '../../config/config';
+import { Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
+import { Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import type { EngineConfig, IngestSource } from '../../config/config';
 import type { EventProvider, IdentityEvent } from '../../detection/events';
 import { GeoIp } from '../../detection/geoip';
 import { normalizeBatch, Rejection, splitRecords } from '../../detection/normalize';
@@ -13,10 +13,14 @@ import {
   detectorId,
   detectorStatusQuery,
   ingestEventsUpdate,
+  IngestReceipt,
   RecordedAlert,
   type detector,
 } from '../../workflows/detector';
 import { ENGINE_CONFIG, TEMPORAL_CLIENT } from '../temporal/temporal.module';
+
+/** Records one request may carry (the body limit bounds their bytes). */
+export const MAX_RECORDS = 10_000;
 
 /** Events per update: keeps each update payload well under Temporal's 2 MB blob limit. */
 const CHUNK = 250;
@@ -36,31 +40,69 @@ export class EventsService {
     @Inject(ENGINE_CONFIG) private readonly config: EngineConfig,
   ) {}
 
-  async ingest(provider: EventProvider, body: string): Promise<IngestResult> {
+  /**
+   * `source`: the signing source that pushed the batch (HMAC), whose records may name only its own
+   * tenants. Records go to their tenant's detector; a push never creates a detector for a tenant
+   * the configuration does not name (DETECTION_SOURCES): such records are rejected with the reason.
+   */
+  async ingest(provider: EventProvider, body: string, source?: IngestSource): Promise<IngestResult> {
     const texts: (string | undefined)[] = [];
     const records = splitRecords(body, { textLines: provider === 'keycloak', texts });
+    if (records.length > MAX_RECORDS) {
+      throw new PayloadTooLargeException({
+        error: 'PayloadTooLarge',
+        message: `at most ${MAX_RECORDS} records per request (got ${records.length}): send smaller batches`,
+      });
+    }
     const batch = normalizeBatch(provider, records, { receivedAt: new Date().toISOString() }, texts);
     const geo = await GeoIp.shared();
-    const byTenant = new Map<string, IdentityEvent[]>();
-    for (const e of batch.events.map((x) => geo.enrich(x))) {
-      const tenant = e.tenant ?? 'default';
-      byTenant.set(tenant, [...(byTenant.get(tenant) ?? []), e]);
-    }
+    const configured = new Set(
+      this.config.detectionSources.filter((s) => s.provider === provider).map((s) => s.tenant),
+    );
+    const byTenant = new Map<string, { events: IdentityEvent[]; indexes: number[] }>();
+    const rejected = [...batch.rejected];
+    batch.events.forEach((x, i) => {
+      const e = geo.enrich(x);
+      const index = batch.indexes[i];
+      const tenant = e.tenant;
+      if (!tenant) {
+        rejected.push({ index, reason: `the record names no ${provider} tenant (realm, org or tenant id)` });
+      } else if (source && !source.tenants.includes(tenant)) {
+        rejected.push({
+          index,
+          reason: `source '${source.name}' may push events of ${source.tenants.join(', ')} only, not '${tenant.slice(0, 100)}'`,
+        });
+      } else {
+        const group = byTenant.get(tenant);
+        if (group) {
+          group.events.push(e);
+          group.indexes.push(index);
+        } else byTenant.set(tenant, { events: [e], indexes: [index] });
+      }
+    });
     const result: IngestResult = {
       received: records.length,
       accepted: 0,
       duplicates: 0,
-      rejected: batch.rejected,
+      rejected,
       alerts: [],
     };
-    for (const [tenant, events] of byTenant) {
+    for (const [tenant, { events, indexes }] of byTenant) {
+      // A tenant the configuration names gets its detector on first push; others only an existing one.
+      const mayStart = configured.has(tenant) || source !== undefined;
       for (let i = 0; i < events.length; i += CHUNK) {
-        const receipt = await this.send(provider, tenant, events.slice(i, i + CHUNK));
+        const receipt = await this.send(provider, tenant, events.slice(i, i + CHUNK), mayStart);
+        if (!receipt) {
+          const reason = `no detector for ${provider} tenant '${tenant.slice(0, 100)}': name it in DETECTION_SOURCES`;
+          for (const index of new Set(indexes)) rejected.push({ index, reason });
+          break;
+        }
         result.accepted += receipt.accepted;
         result.duplicates += receipt.duplicates;
         result.alerts.push(...receipt.alerts);
       }
     }
+    rejected.sort((a, b) => a.index - b.index);
     return result;
   }
 
@@ -98,8 +140,24 @@ export class EventsService {
     return { alerts, unavailable };
   }
 
-  private send(provider: EventProvider, tenant: string, events: IdentityEvent[]) {
+  /** Undefined when the tenant has no detector and this push may not start one. */
+  private async send(
+    provider: EventProvider,
+    tenant: string,
+    events: IdentityEvent[],
+    mayStart: boolean,
+  ): Promise<IngestReceipt | undefined> {
     const source = { provider, tenant };
+    if (!mayStart) {
+      try {
+        return await this.temporal.workflow
+          .getHandle(detectorId(source))
+          .executeUpdate(ingestEventsUpdate, { args: [events] });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    }
     return this.temporal.workflow.executeUpdateWithStart(ingestEventsUpdate, {
       args: [events],
       startWorkflowOperation: new WithStartWorkflowOperation<typeof detector>('detector', {

@@ -1,4 +1,5 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiTags } from '@nestjs/swagger';
 import type { Client } from '@temporalio/client';
 import { Public } from '../auth/auth';
@@ -10,13 +11,17 @@ import { TEMPORAL_CLIENT } from '../temporal/temporal.module';
 export class HealthController {
   constructor(@Inject(TEMPORAL_CLIENT) private readonly temporal: Client) {}
 
+  /** 200 when the API can reach Temporal; 503 otherwise (a load balancer takes it out of rotation). */
   @Get()
-  async health() {
+  async health(@Res({ passthrough: true }) res: Response) {
     try {
-      await this.temporal.workflowService.getSystemInfo({});
+      await this.temporal.withDeadline(Date.now() + 3000, () =>
+        this.temporal.workflowService.getSystemInfo({}),
+      );
       return { status: 'ok', temporal: 'ok' };
     } catch {
-      return { status: 'degraded', temporal: 'unreachable' };
+      res.status(503);
+      return { status: 'unavailable', temporal: 'unreachable' };
     }
   }
 }

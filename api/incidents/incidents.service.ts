@@ -42,6 +42,13 @@ export type OpenedIncident = IncidentReceipt & {
   links: { self: string; temporalUi?: string };
 };
 
+/** The innermost cause's message of a workflow failure (decrypted by the client's converter). */
+function causeText(err: Error): string {
+  let e: Error | undefined = err;
+  while ((e as { cause?: Error }).cause) e = (e as { cause?: Error }).cause;
+  return (e?.message ?? err.message).slice(0, 500);
+}
+
 @Injectable()
 export class IncidentsService {
   constructor(
@@ -116,7 +123,16 @@ export class IncidentsService {
   ): Promise<IncidentState & { execution: { runId: string; status: string } }> {
     const handle = this.temporal.workflow.getHandle(incidentId, runId);
     const [state, description] = await Promise.all([handle.query(incidentStateQuery), handle.describe()]);
-    return { ...state, execution: { runId: description.runId, status: description.status.name } };
+    const execution = { runId: description.runId, status: description.status.name };
+    if (state.status === 'open' && description.status.name !== 'RUNNING') {
+      // The workflow ended without closing the incident (failed, terminated, timed out): say so.
+      const failure = await handle.result().then(
+        () => `the workflow ended ${description.status.name.toLowerCase()}`,
+        (err: Error) => causeText(err),
+      );
+      return { ...state, status: 'failed', failure, execution };
+    }
+    return { ...state, execution };
   }
 
   async decide(incidentId: string, body: DecideApprovalBody, actor: string, origin?: RequestOrigin) {

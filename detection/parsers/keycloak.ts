@@ -147,14 +147,38 @@ function privilegeName(resource: string, path: string, representation?: string):
   return undefined;
 }
 
-/** `type=LOGIN_ERROR, realmId=test, clientId=app, userId=…, ipAddress=…, error=…, username=…` */
-const LOG_PAIRS = /(\w+)=([^,]*?)(?:, (?=\w+=)|$)/g;
+/**
+ * `type=LOGIN_ERROR, realmId=test, clientId=app, userId=…, ipAddress=…, error=…, username=…`: a value
+ * runs to the next `, <key>=`. One pass over the text (a regular expression with a lazy value and a
+ * look-ahead backtracked quadratically on long lines: 64 kB took seconds).
+ */
+export function logPairs(text: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  let start = 0;
+  let comma = text.indexOf(', ');
+  while (start < text.length) {
+    const eq = text.indexOf('=', start);
+    if (eq < 0 || !KEY.test(text.slice(start, eq))) break;
+    while (comma >= 0 && (comma <= eq || !KEY_AHEAD.test(text.slice(comma + 2, comma + 2 + KEY_MAX + 1))))
+      comma = text.indexOf(', ', comma + 1);
+    const end = comma < 0 ? text.length : comma;
+    fields[text.slice(start, eq)] = text.slice(eq + 1, end);
+    start = comma < 0 ? text.length : comma + 2;
+  }
+  return fields;
+}
+const KEY_MAX = 64;
+const KEY = /^\w{1,64}$/;
+const KEY_AHEAD = /^\w{1,64}=/;
+
+/** A Keycloak server log line: `[date ]HH:MM:SS,mmm LEVEL [category] …` (Quarkus and WildFly). */
+const SERVER_LOG_LINE =
+  /^(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}:\d{2},\d{3} +(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL) +\[/;
 
 function logLine(line: string, ctx: ParseContext, timestamp?: unknown): IdentityEvent {
   const at = line.indexOf('type=');
-  if (at >= 0) {
-    const fields: Record<string, unknown> = {};
-    for (const m of line.slice(at).matchAll(LOG_PAIRS)) fields[m[1]] = m[2];
+  if (at === 0 || (at > 0 && line[at - 1] === ' ')) {
+    const fields: Record<string, unknown> = logPairs(line.slice(at));
     const { type, realmId, clientId, userId, ipAddress, error, sessionId, ...details } = fields;
     const prefixTime = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}),(\d{3})/.exec(line);
     return loginEvent(
@@ -172,7 +196,13 @@ function logLine(line: string, ctx: ParseContext, timestamp?: unknown): Identity
       ctx,
     );
   }
-  // A server log line that is not an identity event: kept as a generic event.
+  // A server log line that is not an identity event: kept as a generic event. Anything else is not
+  // a Keycloak record at all.
+  if (timestamp === undefined && !SERVER_LOG_LINE.test(line)) {
+    throw new EventRejected(
+      'not a Keycloak record: expected a JSON event, an event log line (type=…) or a server log line (HH:MM:SS,mmm LEVEL [category] …)',
+    );
+  }
   return identityEvent(
     {
       id: ctx.rawRef,

@@ -3,7 +3,7 @@
  * anything destructive, verify containment (a failure to verify is a failed check, never a crash),
  * and write the post-incident review into the evidence chain.
  */
-import { allHandlersFinished, condition } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
 import {
   principalLabel,
   type ContainmentVerification,
@@ -90,7 +90,7 @@ export async function verify(
     const { verification, ref } = await run(
       'verifyContainment',
       `verify containment of ${principalLabel(input.principal)}`,
-      input,
+      { cutFrom: incident.state.openedAt, ...input },
     );
     const who = input.principal.username;
     incident.addEvidence(
@@ -164,12 +164,28 @@ export async function holdOpenThenClose(
   return 'closed';
 }
 
-/** Every way in but the account itself: sessions, offline tokens and consents, password and second factor. */
+/**
+ * Every way in but the account itself: the stolen password first (replaced by one nobody knows,
+ * a new password and second factor required), then sessions, offline tokens and consents — so no
+ * session can be made with the known password between the cuts, and no state hands the account
+ * to whoever holds it.
+ */
 export async function cutAccess(incident: Incident, principal: Principal): Promise<void> {
   const who = principalLabel(principal);
+  const passwordFirst = patched('stolen-password-first');
+  if (passwordFirst) {
+    await incident.act(
+      'requireReauthentication',
+      `replace the stolen password of ${who} and require a new password and OTP`,
+      { principal },
+    );
+  }
   await incident.act('revokeSessions', `revoke all sessions of ${who}`, { principal });
   await incident.act('revokeOfflineAccess', `revoke offline tokens and consents of ${who}`, { principal });
-  await incident.act('requireReauthentication', `force password reset and OTP re-enrolment for ${who}`, {
-    principal,
-  });
+  if (!passwordFirst) {
+    // Incidents that began before the stolen password was replaced first replay as they ran.
+    await incident.act('requireReauthentication', `force password reset and OTP re-enrolment for ${who}`, {
+      principal,
+    });
+  }
 }

@@ -1,0 +1,87 @@
+/**
+ * Keycloak's browser login, driven as an attacker's browser would: the authorization endpoint, the
+ * login form, the known password posted with the form's cookies. Says where it ended: a code for
+ * the app, a required-action page (where a new password or factor would be set), or the login
+ * page again with Keycloak's error.
+ */
+import { randomUUID } from 'node:crypto';
+import { APP_CLIENT } from './keycloak';
+
+export const REDIRECT_URI = 'http://127.0.0.1/takeover-callback';
+
+export type BrowserLoginResult =
+  | { ended: 'code'; code: string }
+  | { ended: 'required-action'; where: string; page: string }
+  | { ended: 'refused'; message: string; page: string };
+
+class CookieJar {
+  private readonly cookies = new Map<string, string>();
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, at).trim(), pair.slice(at + 1));
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+const decode = (html: string) => html.replace(/&amp;/g, '&');
+
+export async function browserLogin(
+  issuer: string,
+  username: string,
+  password: string,
+): Promise<BrowserLoginResult> {
+  const jar = new CookieJar();
+  const auth = new URL(`${issuer}/protocol/openid-connect/auth`);
+  auth.search = new URLSearchParams({
+    client_id: APP_CLIENT,
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: REDIRECT_URI,
+    state: randomUUID(),
+  }).toString();
+  const form = await fetch(auth, { redirect: 'manual' });
+  jar.take(form);
+  const page = await form.text();
+  const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(page)?.[1];
+  if (!action) throw new Error(`no login form at ${auth.origin}${auth.pathname} (status ${form.status})`);
+
+  let res = await fetch(decode(action), {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ username, password, credentialId: '' }),
+  });
+  jar.take(res);
+  // Follow Keycloak's own redirects (never the app's) to see where the browser would land.
+  for (let hops = 0; hops < 5 && res.status >= 300 && res.status < 400; hops++) {
+    const location = res.headers.get('location') ?? '';
+    if (location.startsWith(REDIRECT_URI)) {
+      const code = new URL(location).searchParams.get('code');
+      if (code) return { ended: 'code', code };
+      return {
+        ended: 'refused',
+        message: new URL(location).searchParams.get('error') ?? 'no code',
+        page: '',
+      };
+    }
+    if (/required-action|execution=(UPDATE_PASSWORD|CONFIGURE_TOTP)/i.test(location)) {
+      return { ended: 'required-action', where: location, page: '' };
+    }
+    res = await fetch(location, { redirect: 'manual', headers: { cookie: jar.header() } });
+    jar.take(res);
+  }
+  const body = await res.text();
+  if (/required-action|name="password-new"|id="kc-totp-settings"|kc-otp-login-form|totpSecret/i.test(body)) {
+    return { ended: 'required-action', where: res.url, page: body };
+  }
+  const message =
+    /<span[^>]*id="input-error"[^>]*>\s*([^<]+)</.exec(body)?.[1] ??
+    /class="[^"]*(?:alert|kc-feedback-text)[^"]*"[^>]*>\s*([^<]+)</.exec(body)?.[1] ??
+    `status ${res.status}`;
+  return { ended: 'refused', message: message.trim(), page: body };
+}
