@@ -8,7 +8,13 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { addIndicatorsUpdate, detectorId, type DetectionSource } from '../workflows/detector';
 import { joinOpenIncident, openOrJoinIncident } from '../client/incidents';
 import { incidentIdFor } from '../domain/principal-key';
-import { PROVIDERS, type Alert, type Principal, type ProviderName } from '../domain/incident';
+import {
+  isProtectedPrincipal,
+  PROVIDERS,
+  type Alert,
+  type Principal,
+  type ProviderName,
+} from '../domain/incident';
 import type { IdentityEvent } from '../detection/events';
 import { GeoIp } from '../detection/geoip';
 import { normalizeBatch } from '../detection/normalize';
@@ -38,6 +44,8 @@ export interface DetectionActivityDeps {
   lab?: LabEventSource;
   /** Policy overrides for incidents detection opens, per playbook (PLAYBOOK_POLICIES). */
   playbookPolicies?: EngineConfig['playbookPolicies'];
+  /** Principals never contained automatically (PROTECTED_PRINCIPALS). */
+  protectedPrincipals?: EngineConfig['protectedPrincipals'];
 }
 
 /** Where each kind of collector left off; kept in the detector workflow's state. */
@@ -136,6 +144,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         summary: alert.summary,
         raisedAt: alert.time,
         reportedBy: 'detector',
+        ...(alert.evidence ? { evidence: alert.evidence } : {}),
         eventIds: alert.eventIds,
         events,
       };
@@ -157,6 +166,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         openedBy: 'detector',
         alert: incidentAlert,
         policy: deps.playbookPolicies?.[route],
+        ...(isProtectedPrincipal(principal, deps.protectedPrincipals) ? { protectedPrincipal: true } : {}),
       });
       return { action: receipt.joined ? 'joined' : 'opened', incidentId: receipt.incidentId };
     },

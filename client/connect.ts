@@ -5,10 +5,11 @@
 import { Client, Connection } from '@temporalio/client';
 import { engineDataConverter } from '../codec/data-converter';
 import { EngineConfig, PayloadProtection, requirePayloadProtection } from '../config/config';
+import { temporalConnectionOptions } from './temporal-connection';
 
 export async function connectClient(config: EngineConfig): Promise<Client> {
   const protection = requirePayloadProtection(config);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   return new Client({
     connection,
     namespace: config.temporal.namespace,

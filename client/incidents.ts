@@ -40,6 +40,8 @@ export interface OpenIncidentCommand {
   tokenForgerySuspected?: boolean;
   sessionId?: string;
   clientId?: string;
+  /** On the deployment's protected list (isProtectedPrincipal): nothing automatic, two approvers. */
+  protectedPrincipal?: boolean;
 }
 
 /**

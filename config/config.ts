@@ -9,14 +9,33 @@ import { EVENT_PROVIDERS } from '../detection/events';
 import type { EntraSettings } from '../activities/entra/sign-ins';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
-import { PLAYBOOKS, type PlaybookName } from '../domain/incident';
+import { PLAYBOOKS, type PlaybookName, type ProtectedPrincipal } from '../domain/incident';
 import type { PolicyOverrides } from '../domain/policy';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
 export type PayloadProtection = { mode: 'encrypted'; keys: PayloadKey[] } | { mode: 'plaintext' };
 
+/**
+ * How to reach Temporal securely: TLS (server CA, server name), mTLS (client certificate and key),
+ * and Temporal Cloud API keys. Every connection the engine makes (client, worker, CLI scripts) uses it.
+ */
+export interface TemporalTls {
+  serverNameOverride?: string;
+  serverRootCACertificate?: Buffer;
+  clientCertPair?: { crt: Buffer; key: Buffer };
+}
+
 export interface EngineConfig {
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl?: string;
+    /** TEMPORAL_TLS=on, or any of TEMPORAL_TLS_CA_FILE / _CERT_FILE / _KEY_FILE / _SERVER_NAME / TEMPORAL_API_KEY. */
+    tls?: TemporalTls;
+    /** Temporal Cloud API key (TEMPORAL_API_KEY or TEMPORAL_API_KEY_FILE); always over TLS. */
+    apiKey?: string;
+  };
   keycloak?: { baseUrl: string; adminRealm?: string; clientId: string; clientSecret: string };
   /** Okta org whose System Log detectors pull (OKTA_ORG_URL, OKTA_API_TOKEN). */
   okta?: { orgUrl: string; apiToken: string };
@@ -66,6 +85,12 @@ export interface EngineConfig {
   detectionSources: DetectionSource[];
   /** Required by the worker and the API (PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, or PAYLOAD_ENCRYPTION=off). */
   payloads?: PayloadProtection;
+  /**
+   * Principals never contained automatically, every step on them needing two approvers
+   * (PROTECTED_PRINCIPALS `provider:realm|*:username,…`); the engine's own Keycloak service account
+   * (`service-account-<KEYCLOAK_CLIENT_ID>`) is always on it.
+   */
+  protectedPrincipals?: ProtectedPrincipal[];
 }
 
 /** The engine's roles; each is granted by exactly one configured role name (AUTH_ROLE_NAMES). */
@@ -138,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       namespace: get('TEMPORAL_NAMESPACE') ?? 'default',
       taskQueue: get('TEMPORAL_TASK_QUEUE') ?? 'identity-incidents',
       uiUrl: get('TEMPORAL_UI_URL'),
+      ...parseTemporalSecurity(get),
     },
     keycloak,
     lab,
@@ -171,6 +197,67 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     auth: parseAuth(get, get('API_HOST') ?? '127.0.0.1'),
     detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
+    protectedPrincipals: parseProtectedPrincipals(get('PROTECTED_PRINCIPALS'), keycloak?.clientId),
+  };
+}
+
+function parseProtectedPrincipals(value: string | undefined, engineClientId?: string): ProtectedPrincipal[] {
+  const list: ProtectedPrincipal[] = engineClientId
+    ? [{ provider: 'keycloak', realm: '*', username: `service-account-${engineClientId}` }]
+    : [];
+  for (const spec of (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const [provider, realm, ...rest] = spec.split(':');
+    const username = rest.join(':');
+    if (!provider || !realm || !username) {
+      throw new ConfigError(
+        `PROTECTED_PRINCIPALS entry '${spec.slice(0, 80)}' should be <provider>:<realm or *>:<username>`,
+      );
+    }
+    list.push({ provider, realm, username });
+  }
+  return list;
+}
+
+function parseTemporalSecurity(
+  get: (key: string) => string | undefined,
+): Pick<EngineConfig['temporal'], 'tls' | 'apiKey'> {
+  const file = (key: string): Buffer | undefined => {
+    const name = get(key);
+    if (!name) return undefined;
+    try {
+      return readFileSync(name);
+    } catch (err) {
+      throw new ConfigError(`cannot read ${key} '${name}': ${(err as NodeJS.ErrnoException).code}`);
+    }
+  };
+  const apiKey = get('TEMPORAL_API_KEY') ?? file('TEMPORAL_API_KEY_FILE')?.toString('utf8').trim();
+  const ca = file('TEMPORAL_TLS_CA_FILE');
+  const crt = file('TEMPORAL_TLS_CERT_FILE');
+  const key = file('TEMPORAL_TLS_KEY_FILE');
+  const serverName = get('TEMPORAL_TLS_SERVER_NAME');
+  const mode = get('TEMPORAL_TLS');
+  if (mode && mode !== 'on' && mode !== 'off')
+    throw new ConfigError(`TEMPORAL_TLS must be 'on' or 'off' (got '${mode}')`);
+  if (Boolean(crt) !== Boolean(key)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together (mTLS needs both)');
+  }
+  const wantsTls = mode === 'on' || Boolean(ca || crt || serverName || apiKey);
+  if (mode === 'off' && wantsTls) {
+    throw new ConfigError(
+      'TEMPORAL_TLS=off contradicts the TLS settings or API key given (an API key never travels in clear)',
+    );
+  }
+  if (!wantsTls) return {};
+  return {
+    tls: {
+      ...(serverName ? { serverNameOverride: serverName } : {}),
+      ...(ca ? { serverRootCACertificate: ca } : {}),
+      ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    },
+    ...(apiKey ? { apiKey } : {}),
   };
 }
 

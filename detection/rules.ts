@@ -86,6 +86,12 @@ export interface DetectionAlert {
   sourceIp?: string;
   /** The events that triggered it (ids), kept as evidence by the incident. */
   eventIds: string[];
+  /**
+   * `pushed` when any of its events reached the engine through push ingest (forgeable by whoever
+   * holds an ingest credential) rather than from the engine's own pull of the provider: such an
+   * alert never sets off an automatic destructive step. Set by the detector.
+   */
+  evidence?: 'pulled' | 'pushed';
 }
 
 interface Hit {
@@ -185,10 +191,15 @@ export class Detector {
     return Object.keys(list).length;
   }
 
-  /** Runs every rule on one event; returns the alerts it raises (after de-duplication). */
-  process(e: IdentityEvent): DetectionAlert[] {
-    const t = Date.parse(e.time);
-    if (Number.isNaN(t)) return [];
+  /**
+   * Runs every rule on one event; returns the alerts it raises (after de-duplication). `now` (the
+   * detector's clock, i.e. the server's): an event dated in the future counts as happening now, so
+   * a forged timestamp cannot pin state in memory or push every window aside.
+   */
+  process(e: IdentityEvent, now?: number): DetectionAlert[] {
+    const dated = Date.parse(e.time);
+    if (Number.isNaN(dated)) return [];
+    const t = now === undefined ? dated : Math.min(dated, now);
     const raised: DetectionAlert[] = [];
     const emit = (a: Omit<DetectionAlert, 'id' | 'time'>) => {
       const dedupKey = `${a.rule}|${a.key}`;
@@ -212,7 +223,7 @@ export class Detector {
     ) {
       this.credentialChange(e, t, emit);
     }
-    if (++this.processed % 1000 === 0) this.prune(t);
+    if (++this.processed % 1000 === 0) this.prune(now ?? t);
     if (raised.length && this.state.watchlist) this.raiseOnWeakIndicators(e, t, raised);
     return raised;
   }
@@ -635,8 +646,10 @@ export class Detector {
         else delete map[k];
       }
     }
+    // Aged by the detector's clock, and bounded: the oldest go first past MAX_KEYS per map.
     const forget = <T extends { t: number }>(m: Record<string, T>, age: number) => {
-      for (const [k, v] of Object.entries(m)) if (now - v.t > age) delete m[k];
+      for (const [k, v] of Object.entries(m)) if (now - v.t > age || v.t > now) delete m[k];
+      capKeys(m, (v) => v.t);
     };
     forget(this.state.lastLogin, c.memoryMs);
     forget(this.state.countries, c.memoryMs);
@@ -649,9 +662,19 @@ export class Detector {
       else delete this.state.unknownSessions![k];
     }
     for (const [k, t] of Object.entries(this.state.suspiciousSince))
-      if (now - t > c.persistenceWindowMs) delete this.state.suspiciousSince[k];
+      if (now - t > c.persistenceWindowMs || t > now) delete this.state.suspiciousSince[k];
     for (const [k, t] of Object.entries(this.state.lastAlert))
-      if (now - t > c.dedupMs) delete this.state.lastAlert[k];
+      if (now - t > c.dedupMs || t > now) delete this.state.lastAlert[k];
+    capKeys(this.state.suspiciousSince, (t) => t);
+    capKeys(this.state.lastAlert, (t) => t);
+    for (const map of [
+      this.state.failuresByUser,
+      this.state.failuresByIp,
+      this.state.failuresByTenant,
+      this.state.mfaByUser,
+    ]) {
+      capKeys(map, (hits) => hits[hits.length - 1]?.t ?? 0);
+    }
     for (const [k, w] of Object.entries(this.state.watchlist ?? {}))
       if (now > w.until) delete this.state.watchlist![k];
   }
@@ -684,6 +707,16 @@ function userOf(e: IdentityEvent): AlertPrincipal | undefined {
 
 export function userKeyOf(p: AlertPrincipal): string {
   return `${p.provider}|${p.tenant ?? ''}|${p.username.toLowerCase()}`;
+}
+
+/** Keys one state map keeps at most (users, addresses, sessions): the state a detector carries stays bounded. */
+export const MAX_KEYS = 50_000;
+
+function capKeys<T>(m: Record<string, T>, time: (v: T) => number): void {
+  const keys = Object.keys(m);
+  if (keys.length <= MAX_KEYS) return;
+  keys.sort((a, b) => time(m[a]) - time(m[b]));
+  for (const k of keys.slice(0, keys.length - MAX_KEYS)) delete m[k];
 }
 
 function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {

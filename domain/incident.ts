@@ -54,6 +54,23 @@ export interface Principal {
   username: string;
 }
 
+/** A principal nothing happens to automatically; `realm: '*'` matches every realm of the provider. */
+export interface ProtectedPrincipal {
+  provider: string;
+  realm: string;
+  username: string;
+}
+
+/** Usernames compare case-insensitively, as identity providers compare them. */
+export function isProtectedPrincipal(p: Principal, list: readonly ProtectedPrincipal[] = []): boolean {
+  return list.some(
+    (x) =>
+      x.provider === p.provider &&
+      (x.realm === '*' || x.realm === p.realm) &&
+      x.username.toLowerCase() === p.username.toLowerCase(),
+  );
+}
+
 export function principalLabel(p: Principal): string {
   return `${p.username} in ${p.provider} realm '${p.realm}'`;
 }
@@ -140,7 +157,9 @@ export type ActionName =
   | 'containWithoutAnswer'
   | 'rotateClientSecret'
   | 'revokeClientTokens'
-  | 'rotateRealmSigningKeys';
+  | 'rotateRealmSigningKeys'
+  /** A person confirms containment the engine may not start by itself (pushed evidence, protected principal). */
+  | 'confirmContainment';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {

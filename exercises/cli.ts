@@ -18,6 +18,7 @@ import { loadScenario, scenarioFiles } from './load';
 import { runExercise, type ExerciseEngine } from './runner';
 import { renderScorecard } from './scorecard';
 import { ScenarioError } from './schema';
+import { temporalConnectionOptions } from '../client/temporal-connection';
 
 async function main(argv: string[]): Promise<number> {
   Runtime.install({ logger: redactingLogger('WARN') });
@@ -51,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   };
   const engine: ExerciseEngine = {
     async start(config, lab) {
-      const connection = await NativeConnection.connect({ address: config.temporal.address }).catch(
+      const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal)).catch(
         (err: Error) => {
           throw new Error(
             `no Temporal server at ${config.temporal.address} (${err.message.split('\n')[0]}): start one with \`npm run temporal\`, or set TEMPORAL_ADDRESS`,

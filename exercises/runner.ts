@@ -55,11 +55,16 @@ export interface ExerciseOptions {
 /** A scenario that cannot run on the chosen identity provider (push MFA on Keycloak). */
 export class ScenarioNotForIdp extends Error {}
 
-export async function runExercise(scenario: Scenario, opts: ExerciseOptions): Promise<Scorecard> {
+export async function runExercise(story: Scenario, opts: ExerciseOptions): Promise<Scorecard> {
   const log = opts.log ?? (() => undefined);
   const kind = opts.idp ?? 'lab';
-  if (!scenario.idps.includes(kind))
-    throw new ScenarioNotForIdp(`${scenario.name} runs on ${scenario.idps.join(', ')} only, not ${kind}`);
+  if (!story.idps.includes(kind))
+    throw new ScenarioNotForIdp(`${story.name} runs on ${story.idps.join(', ')} only, not ${kind}`);
+  // Responders who answer only on some providers (a question one provider's evidence raises).
+  const scenario: Scenario = {
+    ...story,
+    responders: story.responders.filter((r) => !r.idps || r.idps.includes(kind)),
+  };
   const realm = `exercise-${scenario.name}-${randomUUID().slice(0, 6)}`.slice(0, 60);
   const idp: ExerciseIdp =
     kind === 'lab'

@@ -152,6 +152,8 @@ const responder = z
     by: z
       .union([z.string().min(1).max(100), z.array(z.string().min(1).max(100)).min(1).max(5)])
       .default('exercise.approver'),
+    /** Only on these providers: a question one provider's evidence raises (pushed events on Keycloak). */
+    idps: z.array(z.enum(EXERCISE_IDPS)).min(1).optional(),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { LocalEvidenceStore } from '../evidence/local-store';
 import type { EngineConfig } from '../config/config';
 import { decodedHistoryText, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { KeycloakTestClient, REALM } from './support/keycloak';
+import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
 import { captureHistory } from './support/histories';
 
 const RESPONDER = 'alice.responder';
@@ -17,10 +17,15 @@ let config: EngineConfig;
 let worker: TestWorker;
 let api: TestApi;
 let kc: KeycloakTestClient;
+let breakGlass: TestUser;
 
 beforeAll(async () => {
-  config = testConfig();
   kc = new KeycloakTestClient(readTestEnv().keycloak.url);
+  breakGlass = await kc.createUser('breakglass');
+  config = {
+    ...testConfig(),
+    protectedPrincipals: [{ provider: 'keycloak', realm: '*', username: breakGlass.username }],
+  };
   worker = await TestWorker.start(config);
   api = await TestApi.start(config);
 });
@@ -129,7 +134,8 @@ describe('compromised-credential playbook', () => {
     const state = await api.untilPhase(opened.body.incidentId, ['contained', 'containment-unverified']);
     expect(state.containedAt).toBeDefined(); // verified containment (the lifecycle then goes on)
     expect(state.verification?.verified).toBe(true);
-    expect(state.approvals).toEqual([]);
+    // Nothing of containment was asked for (realm hardening, proposed after it, may already wait).
+    expect(state.approvals.filter((a) => a.action !== 'hardenRealm')).toEqual([]);
     expect(state.actions.map((a) => `${a.action}:${a.status}`)).toEqual([
       'requireReauthentication:done',
       'revokeSessions:done',
@@ -301,6 +307,26 @@ describe('compromised-credential playbook', () => {
     );
     expect(list.status).toBe(200);
     expect(list.body.incidents.map((i: { incidentId: string }) => i.incidentId)).toEqual([id]);
+    await close(id);
+  });
+
+  it('never contains a protected principal by itself, even at critical: two people confirm first', async () => {
+    const opened = await api.openIncident(breakGlass.username, RESPONDER, { severity: 'critical' });
+    expect(opened.status).toBe(201);
+    const id = opened.body.incidentId;
+    const confirm = await api.pendingApproval(id, 'confirmContainment');
+    expect(confirm).toMatchObject({ quorum: 2, summary: expect.stringContaining('protected principal') });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await api.incident(id)).actions).toEqual([]);
+    expect((await kc.user(breakGlass.id)).enabled).toBe(true);
+
+    const decide = (who: string) =>
+      api.call('POST', `/incidents/${id}/approvals`, { approvalId: confirm.id, decision: 'approve' }, who);
+    expect((await decide(APPROVER)).body.status).toBe('pending'); // one of two
+    expect((await decide('carol.approver')).body.status).toBe('approved');
+    // Confirmed: containment runs, and disabling still waits for two people (never automatic).
+    const disable = await api.pendingApproval(id, 'disableAccount');
+    expect(disable.quorum).toBe(2);
     await close(id);
   });
 

@@ -211,7 +211,7 @@ function keycloakEvents(user: TestUser, failures: number, success: boolean) {
 describe('alerts to incidents', () => {
   afterEach(() => stopDetector(worker.client, { provider: 'keycloak', tenant: REALM }, 'next test'));
 
-  it('opens a compromised-credential incident when a pushed burst of failures ends in a success', async () => {
+  it('opens an incident from a pushed burst that ends in a success, and acts only once a person confirms', async () => {
     const user = await kc.createUser('pushed');
     const res = await ingest('keycloak', keycloakEvents(user, 10, true));
     expect(res.status).toBe(200);
@@ -219,8 +219,27 @@ describe('alerts to incidents', () => {
       'failed-login-burst',
       'credential-compromise-after-burst',
     ]);
+    expect(res.body.alerts[1].evidence).toBe('pushed');
 
+    // Pushed evidence is forgeable by whoever holds an ingest credential: nothing happens by itself.
     const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    const confirm = await api.pendingApproval(id, 'confirmContainment');
+    expect(confirm.summary).toContain('pushed to the API');
+    const untouched = await kc.user(user.id);
+    expect(untouched.enabled).toBe(true);
+    expect(untouched.requiredActions).toEqual([]);
+    expect((await kc.login(user)).access_token).toBeTruthy(); // the person's password still works
+    expect(
+      (
+        await api.call(
+          'POST',
+          `/incidents/${id}/approvals`,
+          { approvalId: confirm.id, decision: 'approve' },
+          'alice',
+        )
+      ).status,
+    ).toBe(200);
+
     const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
     expect(state.openedBy).toBe('detector');
     expect(state.severity).toBe('critical');

@@ -1,11 +1,11 @@
 /**
- * Starts the detector workflow of every configured source (DETECTION_SOURCES), or leaves the
- * running one alone: a detector is started once and runs for as long as the source exists.
+ * Starts the detector workflow of every configured source (DETECTION_SOURCES), or brings the
+ * running one to this configuration: a detector runs for as long as the source exists.
  */
 import type { Client } from '@temporalio/client';
 import type { EngineConfig } from '../config/config';
 import type { DetectionConfig } from '../detection/rules';
-import { DetectionSource, detectorId } from '../workflows/detector';
+import { DetectionSource, detectorId, reconfigureDetectorUpdate } from '../workflows/detector';
 
 export async function ensureDetector(
   client: Client,
@@ -14,15 +14,38 @@ export async function ensureDetector(
   config?: Partial<DetectionConfig>,
 ): Promise<string> {
   const workflowId = detectorId(source);
-  await client.workflow.start('detector', {
+  const handle = await client.workflow.start('detector', {
     workflowId,
     taskQueue,
     args: [{ source, config }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     staticSummary: `detector for ${source.provider} ${source.tenant}${source.pull ? ' (pulling)' : ''}`,
   });
+  // A detector already running keeps its windows but takes this configuration (pull interval,
+  // thresholds, task queue) — never silently reused as it was started long ago.
+  try {
+    const { changed } = await client.withDeadline(Date.now() + RECONFIGURE_WAIT_MS, () =>
+      handle.executeUpdate(reconfigureDetectorUpdate, { args: [{ pull: source.pull, config, taskQueue }] }),
+    );
+    if (changed) console.log(`worker: detector ${workflowId} reconfigured to this worker's settings`);
+  } catch (err) {
+    // Nobody runs it (its task queue has no worker): start it afresh here, saying so.
+    console.warn(
+      `worker: detector ${workflowId} did not take the new configuration (${(err as Error).message}); restarting it on ${taskQueue}`,
+    );
+    await stopDetector(client, source, 'restarted with the worker configuration');
+    await client.workflow.start('detector', {
+      workflowId,
+      taskQueue,
+      args: [{ source, config }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `detector for ${source.provider} ${source.tenant}${source.pull ? ' (pulling)' : ''}`,
+    });
+  }
   return workflowId;
 }
+
+const RECONFIGURE_WAIT_MS = 10_000;
 
 export async function ensureDetectors(client: Client, config: EngineConfig): Promise<void> {
   for (const source of config.detectionSources) {

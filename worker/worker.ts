@@ -24,6 +24,7 @@ import { engineDataConverter } from '../codec/data-converter';
 import { warnIfPlaintext } from '../client/connect';
 import { evidenceStoreFor } from '../evidence/store';
 import { SealedTokens } from '../evidence/sealed-tokens';
+import { temporalConnectionOptions } from '../client/temporal-connection';
 
 export function activitiesFor(
   config: EngineConfig,
@@ -59,6 +60,7 @@ export function activitiesFor(
       entra: config.entra ? new EntraSignIns(config.entra) : undefined,
       lab,
       playbookPolicies: config.playbookPolicies,
+      protectedPrincipals: config.protectedPrincipals,
     }),
   });
 }
@@ -80,7 +82,7 @@ export async function createWorker(
   const protection = requirePayloadProtection(config);
   warnIfPlaintext(protection, 'worker');
   const connection =
-    overrides.connection ?? (await NativeConnection.connect({ address: config.temporal.address }));
+    overrides.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   const workflowSource = overrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };
   return Worker.create({
     connection,

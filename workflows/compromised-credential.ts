@@ -27,6 +27,7 @@ import {
   snapshotPrincipal,
   verify,
   recordOpening,
+  containmentConfirmed,
 } from './kit/steps';
 import { describeFinding } from '../domain/review';
 
@@ -48,45 +49,10 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
     incident.enterPhase('evidence', `snapshot sessions, consents, credentials, roles and events of ${who}`);
     const snapshot = await snapshotPrincipal(incident, input.principal, input.evidenceLookbackMs);
 
-    // Contain
+    // Contain, unless nothing may start by itself and nobody confirms it
     incident.enterPhase('contain', `cut every way into ${who}`);
-    await cutAccess(incident, input.principal);
-
-    const resolution = await awaitApproval(incident, {
-      action: 'disableAccount',
-      summary: `disable the account of ${who}`,
-      policy: policy.disableAccount,
-    });
-    const disable = goesAhead(resolution);
-    if (disable) await incident.act('disableAccount', `disable the account of ${who}`);
-    else incident.skip('disableAccount', `approval resolved as ${resolution}`);
-    const containedAt = new Date().toISOString();
-
-    // Verify: containment is proven, never assumed
-    incident.enterPhase('verify', `check that containment of ${who} holds`);
-    const verification = await verify(incident, {
-      evidenceId: incident.state.evidenceId,
-      principal: input.principal,
-      containedAt,
-      accountDisabled: disable && didDisable(incident.state, input.principal.username),
-      suspectTokenRefs: input.suspectTokenRefs ?? [],
-    });
-    incident.state.verification = verification;
-    const failedActions = incident.state.actions
-      .filter((a) => a.status === 'failed' && !a.target)
-      .map((a) => a.action);
-    if (verification.verified && failedActions.length === 0) {
-      incident.state.containedAt = containedAt;
-      incident.enterPhase('contained', `containment verified: ${verification.checks.length} checks passed`);
-      await incident.notify('contained', `${who} contained and verified`);
-      const holdOpenLeft = Date.parse(incident.state.openedAt) + policy.holdOpenMs - Date.now();
-      void sleep(Math.max(0, holdOpenLeft)).then(() => (incident.holdOpenEnded = true));
-      await afterContainment(incident, input, policy, snapshot.ref.objectHash, recovery);
-    } else {
-      const failed = verification.checks.filter((x) => !x.ok).map((x) => `${x.name} (${x.detail})`);
-      const why = [...failed, ...failedActions.map((a) => `${a} failed`)].join('; ');
-      incident.enterPhase('containment-unverified', `containment NOT verified: ${why}`);
-      await incident.notify('containment-unverified', `containment of ${who} NOT verified: ${why}`);
+    if (await containmentConfirmed(incident, `cut every way into ${who}`)) {
+      await containAndVerify(incident, input, policy, snapshot.ref.objectHash, recovery);
     }
   }
 
@@ -95,6 +61,58 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
     return continueAsNew<typeof compromisedCredential>({ ...input, carried: incident.state });
   }
   return incident.state;
+}
+
+/**
+ * Cut every way in, disable the account when policy or a person says so, and prove containment
+ * holds; then the lifecycle after containment.
+ */
+async function containAndVerify(
+  incident: Incident,
+  input: IncidentInput,
+  policy: CompromisedCredentialPolicy,
+  snapshotHash: string,
+  recovery: RecoveryProgress,
+): Promise<void> {
+  const who = principalLabel(input.principal);
+  await cutAccess(incident, input.principal);
+
+  const resolution = await awaitApproval(incident, {
+    action: 'disableAccount',
+    summary: `disable the account of ${who}`,
+    policy: policy.disableAccount,
+  });
+  const disable = goesAhead(resolution);
+  if (disable) await incident.act('disableAccount', `disable the account of ${who}`);
+  else incident.skip('disableAccount', `approval resolved as ${resolution}`);
+  const containedAt = new Date().toISOString();
+
+  // Verify: containment is proven, never assumed
+  incident.enterPhase('verify', `check that containment of ${who} holds`);
+  const verification = await verify(incident, {
+    evidenceId: incident.state.evidenceId,
+    principal: input.principal,
+    containedAt,
+    accountDisabled: disable && didDisable(incident.state, input.principal.username),
+    suspectTokenRefs: input.suspectTokenRefs ?? [],
+  });
+  incident.state.verification = verification;
+  const failedActions = incident.state.actions
+    .filter((a) => a.status === 'failed' && !a.target)
+    .map((a) => a.action);
+  if (verification.verified && failedActions.length === 0) {
+    incident.state.containedAt = containedAt;
+    incident.enterPhase('contained', `containment verified: ${verification.checks.length} checks passed`);
+    await incident.notify('contained', `${who} contained and verified`);
+    const holdOpenLeft = Date.parse(incident.state.openedAt) + policy.holdOpenMs - Date.now();
+    void sleep(Math.max(0, holdOpenLeft)).then(() => (incident.holdOpenEnded = true));
+    await afterContainment(incident, input, policy, snapshotHash, recovery);
+  } else {
+    const failed = verification.checks.filter((x) => !x.ok).map((x) => `${x.name} (${x.detail})`);
+    const why = [...failed, ...failedActions.map((a) => `${a} failed`)].join('; ');
+    incident.enterPhase('containment-unverified', `containment NOT verified: ${why}`);
+    await incident.notify('containment-unverified', `containment of ${who} NOT verified: ${why}`);
+  }
 }
 
 /**

@@ -8,8 +8,8 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  continueAsNew,
   defineQuery,
+  makeContinueAsNewFunc,
   defineUpdate,
   setHandler,
   upsertSearchAttributes,
@@ -25,7 +25,7 @@ import {
 } from '../detection/rules';
 import type { PullCursor, RoutedAlert } from '../activities/detection';
 import { searchAttributes } from './definitions';
-import { runDetection } from './kit/activities';
+import { run, runDetection, runPull } from './kit/activities';
 
 export interface DetectionSource {
   provider: IdentityEvent['provider'];
@@ -46,7 +46,15 @@ export interface RecordedAlert extends DetectionAlert {
   routed?: RoutedAlert;
 }
 
+/** A collector whose pulls fail: since when, how often in a row, and the last error. */
+export interface CollectorHealth {
+  failingSince: string;
+  failures: number;
+  lastError: string;
+}
+
 interface DetectorCarried {
+  health?: CollectorHealth;
   state: DetectionState;
   seen: Record<string, number>;
   cursor?: PullCursor;
@@ -68,6 +76,10 @@ export interface IngestReceipt {
 
 export interface DetectorStatus {
   source: DetectionSource;
+  config?: Partial<DetectionConfig>;
+  taskQueue: string;
+  /** Set while the collector's pulls fail. */
+  health?: CollectorHealth;
   counters: DetectorCounters;
   cursor?: PullCursor;
   recentAlerts: RecordedAlert[];
@@ -75,6 +87,17 @@ export interface DetectorStatus {
 
 export const ingestEventsUpdate = defineUpdate<IngestReceipt, [IdentityEvent[]]>('ingestEvents');
 export const detectorStatusQuery = defineQuery<DetectorStatus>('detectorStatus');
+
+export interface ReconfigureDetectorRequest {
+  pull?: DetectionSource['pull'];
+  config?: Partial<DetectionConfig>;
+  /** The task queue of the workers that should run it: a detector elsewhere moves (continue-as-new). */
+  taskQueue: string;
+}
+/** Brings a running detector to the worker's configuration (pull, thresholds, task queue). */
+export const reconfigureDetectorUpdate = defineUpdate<{ changed: boolean }, [ReconfigureDetectorRequest]>(
+  'reconfigureDetector',
+);
 
 export interface IndicatorsRequest {
   /** Source addresses an incident attributed to the attacker. */
@@ -105,24 +128,34 @@ export function detectorId(source: Pick<DetectionSource, 'provider' | 'tenant'>)
 }
 
 export async function detector(input: DetectorInput): Promise<void> {
-  const config: DetectionConfig = { ...DEFAULT_DETECTION_CONFIG, ...input.config };
-  const engine = new Detector(config, input.carried?.state);
+  let tuning = input.config;
+  let engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning }, input.carried?.state);
+  let moveTo: string | undefined;
   const seen: Record<string, number> = input.carried?.seen ?? {};
   const alerts: RecordedAlert[] = input.carried?.alerts ?? [];
   const counters: DetectorCounters = input.carried?.counters ?? { received: 0, duplicates: 0, alerts: 0 };
   const toRoute: { alert: RecordedAlert; events: IdentityEvent[] }[] = [];
   // The last events seen, so an alert can carry the events that triggered it as evidence.
   const recent = new Map<string, IdentityEvent>();
+  // Ids of recent events that arrived by push: alerts they took part in are `pushed` evidence.
+  const pushed = new Set<string>();
   let eventsThisRun = 0;
   const eventsPerRun = input.eventsPerRun ?? EVENTS_PER_RUN;
-  const { source } = input;
+  const source: DetectionSource = { ...input.source };
   let cursor =
     input.carried?.cursor ??
     (source.pull ? firstCursor(source, Date.now() - (source.pull.lookbackMs ?? 0)) : undefined);
 
   upsertSearchAttributes([{ key: searchAttributes.playbook, value: 'detector' }]);
+  let health: CollectorHealth | undefined = input.carried?.health;
+  const pull = (from: PullCursor) =>
+    runPull('pullEvents', `pull ${source.provider} events of '${source.tenant}'`, {
+      tenant: source.tenant,
+      cursor: from,
+      max: source.pull?.pageSize ?? 500,
+    });
 
-  const ingest = (events: IdentityEvent[]): IngestReceipt => {
+  const ingest = (events: IdentityEvent[], via: 'push' | 'pull'): IngestReceipt => {
     let duplicates = 0;
     const raised: DetectionAlert[] = [];
     for (const e of events) {
@@ -130,12 +163,19 @@ export async function detector(input: DetectorInput): Promise<void> {
         duplicates++;
         continue;
       }
-      seen[e.id] = Date.parse(e.time) || Date.now();
+      // When it arrived, by the server's clock: an event's own (forgeable) date never keeps it here.
+      seen[e.id] = Date.now();
       recent.set(e.id, e);
-      if (recent.size > RECENT_EVENTS) recent.delete(recent.keys().next().value!);
-      for (const alert of engine.process(e)) {
-        const recorded: RecordedAlert = { ...alert };
-        raised.push(alert);
+      if (via === 'push') pushed.add(e.id);
+      if (recent.size > RECENT_EVENTS) {
+        const oldest = recent.keys().next().value!;
+        recent.delete(oldest);
+        pushed.delete(oldest);
+      }
+      for (const alert of engine.process(e, Date.now())) {
+        const evidence = via === 'push' || alert.eventIds.some((id) => pushed.has(id)) ? 'pushed' : 'pulled';
+        const recorded: RecordedAlert = { ...alert, evidence };
+        raised.push(recorded);
         alerts.push(recorded);
         const events = alert.eventIds
           .map((id) => recent.get(id))
@@ -166,7 +206,7 @@ export async function detector(input: DetectorInput): Promise<void> {
     },
   );
 
-  setHandler(ingestEventsUpdate, ingest, {
+  setHandler(ingestEventsUpdate, (events) => ingest(events, 'push'), {
     validator: (events) => {
       if (!Array.isArray(events))
         throw ApplicationFailure.nonRetryable('events must be an array', 'BadEvents');
@@ -178,8 +218,25 @@ export async function detector(input: DetectorInput): Promise<void> {
       }
     },
   });
+  // The worker's configuration wins over what a running detector was started with.
+  setHandler(reconfigureDetectorUpdate, (req) => {
+    const changed =
+      JSON.stringify(req.pull ?? null) !== JSON.stringify(source.pull ?? null) ||
+      JSON.stringify(req.config ?? null) !== JSON.stringify(tuning ?? null) ||
+      req.taskQueue !== workflowInfo().taskQueue;
+    if (!source.pull && req.pull) cursor = firstCursor(source, Date.now() - (req.pull.lookbackMs ?? 0));
+    source.pull = req.pull;
+    tuning = req.config;
+    engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning }, engine.state);
+    if (req.taskQueue !== workflowInfo().taskQueue) moveTo = req.taskQueue;
+    return { changed };
+  });
+
   setHandler(detectorStatusQuery, () => ({
     source,
+    config: tuning,
+    taskQueue: workflowInfo().taskQueue,
+    health,
     counters,
     cursor,
     recentAlerts: alerts.slice(-100),
@@ -195,32 +252,81 @@ export async function detector(input: DetectorInput): Promise<void> {
         events,
       );
     }
-    if (eventsThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested) {
+    if (eventsThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested || moveTo) {
       await condition(allHandlersFinished);
       if (toRoute.length) continue;
-      forgetOldIds(seen);
+      forgetOldIds(seen, Date.now());
       engine.prune(Date.now());
-      return continueAsNew<typeof detector>({
+      return makeContinueAsNewFunc<typeof detector>(moveTo ? { taskQueue: moveTo } : {})({
         source,
-        config: input.config,
+        config: tuning,
         eventsPerRun: input.eventsPerRun,
-        carried: { state: engine.state, seen, cursor, alerts, counters },
+        carried: { state: engine.state, seen, cursor, alerts, counters, health },
       });
     }
     if (source.pull && cursor) {
-      const page = await runDetection('pullEvents', `pull ${source.provider} events of '${source.tenant}'`, {
-        tenant: source.tenant,
-        cursor,
-        max: source.pull.pageSize ?? 500,
-      });
+      let page: Awaited<ReturnType<typeof pull>>;
+      try {
+        page = await pull(cursor);
+      } catch (err) {
+        // The provider is down or refuses the engine (an hour-long outage, a revoked credential):
+        // the detector stays, says so once, and tries again less often, never failing for it.
+        health = await collectorFailing(source, health, err);
+        await condition(() => toRoute.length > 0, backoffMs(source.pull.intervalMs, health.failures));
+        continue;
+      }
+      if (health) health = await collectorRecovered(source, health);
       cursor = page.cursor;
-      if (page.events.length) ingest(page.events);
+      if (page.events.length) ingest(page.events, 'pull');
       if (page.more) continue;
       await condition(() => toRoute.length > 0, source.pull.intervalMs);
     } else {
       await condition(() => toRoute.length > 0 || eventsThisRun >= eventsPerRun);
     }
   }
+}
+
+/** Up to 5 minutes between tries while the provider fails, doubling from the pull interval. */
+function backoffMs(intervalMs: number, failures: number): number {
+  return Math.min(5 * 60_000, intervalMs * 2 ** Math.min(failures, 12));
+}
+
+/** Records a failed pull; responders hear of it on the first failure of a run of them. */
+async function collectorFailing(
+  source: DetectionSource,
+  health: CollectorHealth | undefined,
+  err: unknown,
+): Promise<CollectorHealth> {
+  const lastError = (
+    err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)
+  ).slice(0, 300);
+  const next = {
+    failingSince: health?.failingSince ?? new Date().toISOString(),
+    failures: (health?.failures ?? 0) + 1,
+    lastError,
+  };
+  if (!health)
+    await tell(
+      source,
+      'escalation',
+      `detector ${detectorId(source)}: pulling events FAILS (${lastError}); detection from this source is blind until it recovers`,
+    );
+  return next;
+}
+
+async function collectorRecovered(source: DetectionSource, health: CollectorHealth): Promise<undefined> {
+  await tell(
+    source,
+    'phase',
+    `detector ${detectorId(source)}: pulling events works again after ${health.failures} failed pull(s) since ${health.failingSince}`,
+  );
+  return undefined;
+}
+
+async function tell(source: DetectionSource, kind: 'escalation' | 'phase', message: string): Promise<void> {
+  await run('notify', message, { incidentId: detectorId(source), kind, severity: 'high', message }).catch(
+    () => undefined, // the notifier is down too: the status query still shows the failure
+  );
 }
 
 /** Where a new collector starts: `from` (epoch ms), for the kind of API the provider has. */
@@ -244,10 +350,8 @@ function firstCursor(source: DetectionSource, from: number): PullCursor | undefi
   }
 }
 
-function forgetOldIds(seen: Record<string, number>): void {
-  const entries = Object.entries(seen);
-  const newest = entries.reduce((m, [, t]) => Math.max(m, t), 0);
-  for (const [id, t] of entries) if (newest - t > SEEN_HORIZON_MS) delete seen[id];
+function forgetOldIds(seen: Record<string, number>, now: number): void {
+  for (const [id, t] of Object.entries(seen)) if (now - t > SEEN_HORIZON_MS || t > now) delete seen[id];
   const left = Object.entries(seen);
   if (left.length > SEEN_LIMIT) {
     left.sort((a, b) => a[1] - b[1]);

@@ -7,7 +7,7 @@
  */
 import { continueAsNew } from '@temporalio/workflow';
 import { actionDetail, principalLabel, type IncidentState } from '../domain/incident';
-import { resolveLeakedClientSecretPolicy } from '../domain/policy';
+import { resolveLeakedClientSecretPolicy, type LeakedClientSecretPolicy } from '../domain/policy';
 import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
@@ -18,6 +18,7 @@ import {
   snapshotPrincipal,
   recordOpening,
   investigatePrincipal,
+  containmentConfirmed,
 } from './kit/steps';
 
 /** Keycloak names a client's service account `service-account-<client id>`. */
@@ -47,68 +48,8 @@ export async function leakedClientSecret(input: IncidentInput): Promise<Incident
       await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
 
       incident.enterPhase('contain', `take the leaked secret and its tokens away from ${client}`);
-      const resolution = await awaitApproval(incident, {
-        action: 'rotateClientSecret',
-        summary: `rotate the secret of ${client} (its application stops authenticating until its owner takes the new one)`,
-        policy: policy.rotateSecret,
-      });
-      if (goesAhead(resolution)) {
-        await incident.act('rotateClientSecret', `rotate the secret of ${client}`, { clientId });
-      } else incident.skip('rotateClientSecret', `approval resolved as ${resolution}`);
-      await incident.act('revokeClientTokens', `refuse every token issued to ${client} so far`, { clientId });
-      await incident.act('revokeSessions', `end the sessions of ${principalLabel(principal)}`);
-
-      incident.enterPhase('verify', `check that ${client} is contained`);
-      const done = (a: string) => state.actions.some((x) => x.action === a && x.status === 'done');
-      const checks = [
-        {
-          name: 'secret-rotated',
-          ok: done('rotateClientSecret'),
-          detail: outcomeOf(state, 'rotateClientSecret'),
-        },
-        {
-          name: 'tokens-revoked',
-          ok: done('revokeClientTokens'),
-          detail: outcomeOf(state, 'revokeClientTokens'),
-        },
-      ];
-      try {
-        const access = await run('inspectAccess', 'read back the service account', { principal });
-        checks.push({
-          name: 'sessions-ended',
-          ok: access.sessions === 0,
-          detail: `${access.sessions} session(s)`,
-        });
-      } catch (err) {
-        checks.push({ name: 'verification-ran', ok: false, detail: failureText(err) });
-      }
-      for (const c of checks) incident.log('verification', `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`);
-      const verified = checks.every((c) => c.ok);
-      state.verification = { verified, checkedAt: new Date().toISOString(), checks };
-      if (verified) state.containedAt = new Date().toISOString();
-      incident.enterPhase(
-        verified ? 'contained' : 'containment-unverified',
-        verified ? `${client} contained` : `${client} NOT contained`,
-      );
-      await incident.notify(
-        verified ? 'contained' : 'containment-unverified',
-        `${client}: ${verified ? 'secret rotated, tokens refused' : 'containment NOT verified'}`,
-      );
-
-      // What did the service account do with it?
-      if (!incident.closing) {
-        await incident.announcePhase('investigate', `trace what the service account of ${client} did`);
-        const since =
-          input.compromisedSince ??
-          new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
-        await investigatePrincipal(
-          incident,
-          principal,
-          since,
-          (f) => f.kind === 'grant-by-principal' || f.kind === 'role-grant',
-        );
-        incident.enterPhase('review', 'write the post-incident review');
-        await recordReview(incident, 'post-incident review');
+      if (await containmentConfirmed(incident, `take the leaked secret and its tokens away from ${client}`)) {
+        await containClient(incident, input, policy, clientId);
       }
     }
   }
@@ -117,6 +58,81 @@ export async function leakedClientSecret(input: IncidentInput): Promise<Incident
     return continueAsNew<typeof leakedClientSecret>({ ...input, carried: state });
   }
   return state;
+}
+
+/** Rotate the secret (per policy), refuse its tokens, end the service account's sessions; verify; trace. */
+async function containClient(
+  incident: Incident,
+  input: IncidentInput,
+  policy: LeakedClientSecretPolicy,
+  clientId: string,
+): Promise<void> {
+  const { state } = incident;
+  const { principal } = input;
+  const client = `client '${clientId}'`;
+  const resolution = await awaitApproval(incident, {
+    action: 'rotateClientSecret',
+    summary: `rotate the secret of ${client} (its application stops authenticating until its owner takes the new one)`,
+    policy: policy.rotateSecret,
+  });
+  if (goesAhead(resolution)) {
+    await incident.act('rotateClientSecret', `rotate the secret of ${client}`, { clientId });
+  } else incident.skip('rotateClientSecret', `approval resolved as ${resolution}`);
+  await incident.act('revokeClientTokens', `refuse every token issued to ${client} so far`, { clientId });
+  await incident.act('revokeSessions', `end the sessions of ${principalLabel(principal)}`);
+
+  incident.enterPhase('verify', `check that ${client} is contained`);
+  const done = (a: string) => state.actions.some((x) => x.action === a && x.status === 'done');
+  const checks = [
+    {
+      name: 'secret-rotated',
+      ok: done('rotateClientSecret'),
+      detail: outcomeOf(state, 'rotateClientSecret'),
+    },
+    {
+      name: 'tokens-revoked',
+      ok: done('revokeClientTokens'),
+      detail: outcomeOf(state, 'revokeClientTokens'),
+    },
+  ];
+  try {
+    const access = await run('inspectAccess', 'read back the service account', { principal });
+    checks.push({
+      name: 'sessions-ended',
+      ok: access.sessions === 0,
+      detail: `${access.sessions} session(s)`,
+    });
+  } catch (err) {
+    checks.push({ name: 'verification-ran', ok: false, detail: failureText(err) });
+  }
+  for (const c of checks) incident.log('verification', `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`);
+  const verified = checks.every((c) => c.ok);
+  state.verification = { verified, checkedAt: new Date().toISOString(), checks };
+  if (verified) state.containedAt = new Date().toISOString();
+  incident.enterPhase(
+    verified ? 'contained' : 'containment-unverified',
+    verified ? `${client} contained` : `${client} NOT contained`,
+  );
+  await incident.notify(
+    verified ? 'contained' : 'containment-unverified',
+    `${client}: ${verified ? 'secret rotated, tokens refused' : 'containment NOT verified'}`,
+  );
+
+  // What did the service account do with it?
+  if (!incident.closing) {
+    await incident.announcePhase('investigate', `trace what the service account of ${client} did`);
+    const since =
+      input.compromisedSince ??
+      new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
+    await investigatePrincipal(
+      incident,
+      principal,
+      since,
+      (f) => f.kind === 'grant-by-principal' || f.kind === 'role-grant',
+    );
+    incident.enterPhase('review', 'write the post-incident review');
+    await recordReview(incident, 'post-incident review');
+  }
 }
 
 function outcomeOf(state: IncidentState, action: string): string {

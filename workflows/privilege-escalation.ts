@@ -21,6 +21,7 @@ import {
   snapshotPrincipal,
   recordOpening,
   investigatePrincipal,
+  containmentConfirmed,
 } from './kit/steps';
 
 export async function privilegeEscalation(input: IncidentInput): Promise<IncidentState> {
@@ -52,6 +53,7 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
 
       // Contain, reversibly: each change records how to put it back.
       incident.enterPhase('contain', `take ${role} back from ${who}`);
+      if (!(await containmentConfirmed(incident, `take ${role} back from ${who}`))) return;
       await undo.act(
         'revertGrant',
         `revert ${role} of ${who}`,

@@ -21,6 +21,7 @@ import {
   snapshotPrincipal,
   verify,
   recordOpening,
+  containmentConfirmed,
 } from './kit/steps';
 
 export async function sessionHijack(input: IncidentInput): Promise<IncidentState> {
@@ -41,11 +42,15 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
       incident.enterPhase('evidence', `snapshot ${who} before ending the stolen session`);
       await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
       incident.enterPhase('contain', `end the stolen session of ${who}`);
-      await incident.act('revokeSession', `end session ${sessionId.slice(0, 8)}… of ${who}`, { sessionId });
-
-      incident.enterPhase('verify', 'check that the stolen session is gone');
-      const ok = await sessionGone(incident, sessionId);
-      if (!ok) {
+      const confirmed = await containmentConfirmed(incident, `end the stolen session of ${who}`);
+      if (confirmed) {
+        await incident.act('revokeSession', `end session ${sessionId.slice(0, 8)}… of ${who}`, { sessionId });
+        incident.enterPhase('verify', 'check that the stolen session is gone');
+      }
+      const ok = confirmed && (await sessionGone(incident, sessionId));
+      if (!confirmed) {
+        // containmentConfirmed recorded why nothing was done.
+      } else if (!ok) {
         incident.enterPhase('containment-unverified', 'the stolen session is still there');
         await incident.notify('containment-unverified', `${who}: stolen session NOT ended`);
       } else {

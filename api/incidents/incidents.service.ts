@@ -13,6 +13,7 @@ import {
   type IncidentState,
   type Principal,
   type RequestOrigin,
+  isProtectedPrincipal,
 } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
 import { IncidentReceipt, openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
@@ -88,6 +89,9 @@ export class IncidentsService {
       escalation: req.escalation,
       sessionId: req.sessionId,
       clientId: req.clientId,
+      ...(isProtectedPrincipal(principal, this.config.protectedPrincipals)
+        ? { protectedPrincipal: true }
+        : {}),
     });
     return { ...receipt, links: this.links(receipt.incidentId) };
   }

@@ -22,8 +22,8 @@ const base: ActivityOptions = {
  * `run(name, summary, ...args)` for one activity interface: every call carries a summary (at most
  * 200 characters) shown on its event in the Temporal UI.
  */
-function summarised<A extends object>() {
-  const stubs = proxyActivities<A>(base) as Record<keyof A, unknown>;
+function summarised<A extends object>(options: ActivityOptions = base) {
+  const stubs = proxyActivities<A>(options) as Record<keyof A, unknown>;
   return <K extends keyof A & string>(
     name: K,
     summary: string,
@@ -32,7 +32,7 @@ function summarised<A extends object>() {
     const stub = stubs[name] as {
       executeWithOptions(options: ActivityOptions, args: unknown[]): Promise<never>;
     };
-    return stub.executeWithOptions({ ...base, summary: summary.slice(0, 200) }, args);
+    return stub.executeWithOptions({ ...options, summary: summary.slice(0, 200) }, args);
   };
 }
 
@@ -40,3 +40,11 @@ function summarised<A extends object>() {
 export const run = summarised<Activities>();
 /** Runs a detection activity (collector pulls, alert routing). */
 export const runDetection = summarised<DetectionActivities>();
+/**
+ * A collector's pull: a few quick tries, then the detector hears of the failure and backs off
+ * itself (a long outage must not hold it inside one activity's retries, silently).
+ */
+export const runPull = summarised<DetectionActivities>({
+  ...base,
+  retry: { ...base.retry, maximumAttempts: 3 },
+});

@@ -12,7 +12,9 @@ import {
 } from '../../domain/incident';
 import { describeFinding } from '../../domain/review';
 import type { IncidentInput } from '../definitions';
+import type { ApprovalPolicy } from '../../domain/policy';
 import { run } from './activities';
+import { awaitApproval, goesAhead } from './approvals';
 import { failureText, Incident } from './incident';
 
 const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
@@ -163,6 +165,45 @@ export async function holdOpenThenClose(
   await condition(allHandlersFinished);
   return 'closed';
 }
+
+/**
+ * Nothing destructive happens by itself when the incident cannot vouch for its evidence: its only
+ * evidence was pushed to the API (forgeable by whoever holds an ingest credential), or its
+ * principal is on the protected list (the engine's own account, break-glass administrators). A
+ * person confirms first (two people for a protected principal); evidence the engine pulls itself
+ * decides it too. Unconfirmed, the incident records why and contains nothing.
+ */
+export async function containmentConfirmed(incident: Incident, what: string): Promise<boolean> {
+  if (incident.automaticSeverity !== undefined) return true;
+  const why = incident.state.protectedPrincipal
+    ? `${incident.principal.username} is a protected principal`
+    : 'the only evidence was pushed to the API, not read from the identity provider';
+  const resolution = await awaitApproval(incident, {
+    action: 'confirmContainment',
+    summary: `confirm before acting (${why}): ${what}`.slice(0, 500),
+    policy: CONFIRM_CONTAINMENT,
+    until: () => !incident.state.protectedPrincipal && incident.automaticSeverity !== undefined,
+  });
+  if (goesAhead(resolution) || resolution === 'superseded') return true;
+  incident.enterPhase(
+    'containment-unverified',
+    `nothing contained: containment not confirmed (${resolution})`,
+  );
+  await incident.notify(
+    'containment-unverified',
+    `${incident.principal.username}: containment not confirmed`,
+  );
+  return false;
+}
+
+/** Confirming containment the engine could not start by itself: a responder's call, within 15 minutes. */
+const CONFIRM_CONTAINMENT: ApprovalPolicy = {
+  autoApproveAt: 'never',
+  timeoutMs: 15 * 60_000,
+  escalations: 1,
+  onTimeout: 'skip',
+  quorum: 1,
+};
 
 /**
  * Every way in but the account itself: the stolen password first (replaced by one nobody knows,
