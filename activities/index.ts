@@ -116,8 +116,15 @@ export function createActivities(deps: ActivityDeps) {
   };
 
   const record = async (evidenceId: string, kind: string, content: unknown): Promise<EvidenceRef> => {
-    const { entry } = await deps.evidence.record(evidenceId, kind, content, idempotencyKey());
-    return { kind, objectHash: entry.objectHash, entryHash: entry.entryHash, seq: entry.seq };
+    const { entry, entryVersion } = await deps.evidence.record(evidenceId, kind, content, idempotencyKey());
+    return {
+      kind,
+      objectHash: entry.objectHash,
+      entryHash: entry.entryHash,
+      seq: entry.seq,
+      ...(entryVersion ? { entryVersion } : {}),
+      ...(entry.objectVersion ? { objectVersion: entry.objectVersion } : {}),
+    };
   };
 
   const act = (fn: (p: IdentityProvider, input: ActionInput) => Promise<ActionOutcome>) =>
@@ -132,8 +139,9 @@ export function createActivities(deps: ActivityDeps) {
         oldSigningKeys,
       });
       const recorded = { ...outcome, action };
-      if (evidenceId) await record(evidenceId, action === 'eradicate' ? 'eradication' : action, recorded);
-      return recorded;
+      if (!evidenceId) return recorded;
+      const ref = await record(evidenceId, action === 'eradicate' ? 'eradication' : action, recorded);
+      return { ...recorded, evidence: ref };
     });
 
   return {
@@ -190,9 +198,11 @@ export function createActivities(deps: ActivityDeps) {
     /** Signing-key rotation (critical approval): same path, recorded under its own action name. */
     rotateSigningKeys: applyRemedies('rotateSigningKeys'),
 
-    reinstateAccount: act((p, { principal, containedAt }) =>
-      p.reinstate(principal, { containedAt: containedAt ?? new Date().toISOString() }),
-    ),
+    reinstateAccount: act(async (p, { principal, containedAt, evidenceId }) => {
+      const outcome = await p.reinstate(principal, { containedAt: containedAt ?? new Date().toISOString() });
+      if (!evidenceId) return outcome;
+      return { ...outcome, evidence: await record(evidenceId, 'reinstatement', { principal, ...outcome }) };
+    }),
 
     /** Removes one role mapping (`changed`: it was there — the before-state a compensation restores). */
     revertGrant: act((p, { principal, grant }) => p.revokeRole(principal, needGrant(grant))),
@@ -235,8 +245,8 @@ export function createActivities(deps: ActivityDeps) {
         oldKeys: oldSigningKeys ?? 'disable',
       });
       const recorded = { ...outcome, action: 'rotateRealmSigningKeys' as const };
-      if (evidenceId) await record(evidenceId, 'signing-key-rotation', recorded);
-      return recorded;
+      if (!evidenceId) return recorded;
+      return { ...recorded, evidence: await record(evidenceId, 'signing-key-rotation', recorded) };
     }),
 
     /** Ends one (stolen) session, leaving the principal's others alone. */
@@ -286,13 +296,18 @@ export function createActivities(deps: ActivityDeps) {
     restoreAccount: act((p, { principal }) => p.enableAccount(principal)),
 
     /** Undoes a reinstatement a new detection made unsafe: disabled again, sessions cut again. */
-    rollBackReinstatement: act(async (p, { principal }) => {
+    rollBackReinstatement: act(async (p, { principal, evidenceId }) => {
       const disabled = await p.disableAccount(principal);
       const sessions = await p.revokeSessions(principal);
-      return {
+      const outcome = {
         action: 'rollBackReinstatement' as const,
         changed: disabled.changed || sessions.changed,
         detail: `${disabled.detail}; ${sessions.detail}`,
+      };
+      if (!evidenceId) return outcome;
+      return {
+        ...outcome,
+        evidence: await record(evidenceId, 'reinstatement-rollback', { principal, ...outcome }),
       };
     }),
 
@@ -337,6 +352,7 @@ export function createActivities(deps: ActivityDeps) {
         deps.evidence,
         input.evidenceId,
         input.state.evidence,
+        { running: true },
       );
       // What the attacker was seen with: the triggering events' addresses and user agents, the
       // routable addresses of the auth timeline, the confidential clients used.

@@ -3,7 +3,8 @@
  */
 import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
-import { requireAuth, requirePayloadProtection } from '../config/config';
+import { requireAuth, requirePayloadProtection, requirePrincipalKeySecret } from '../config/config';
+import { usePrincipalKeySecret } from '../domain/principal-key';
 import { warnIfPlaintext } from '../client/connect';
 import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
 import { rateLimiter } from './common/rate-limit';
@@ -29,6 +30,7 @@ export async function createApp(
 ): Promise<INestApplication> {
   const auth = requireAuth(config);
   warnIfPlaintext(requirePayloadProtection(config), 'api');
+  usePrincipalKeySecret(requirePrincipalKeySecret(config));
   if (auth.mode === 'dev') {
     new Logger('auth').warn(
       'AUTHENTICATION IS OFF (AUTH_MODE=dev): anyone who reaches this API can contain accounts. Never run this way outside a trial.',

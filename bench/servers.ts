@@ -37,6 +37,7 @@ export async function benchServers() {
     detectionSources: [],
     auth: { mode: 'dev' },
     // Measured as production runs: payloads encrypted.
+    principalKeySecret: randomBytes(32),
     payloads: { mode: 'encrypted', keys: [{ id: 'bench', key: randomBytes(32) }] },
   };
   return {

@@ -91,6 +91,11 @@ export interface EngineConfig {
    * (`service-account-<KEYCLOAK_CLIENT_ID>`) is always on it.
    */
   protectedPrincipals?: ProtectedPrincipal[];
+  /**
+   * Keys principal names in workflow ids and search attributes (PRINCIPAL_KEY_SECRET, at least 32
+   * characters, or PRINCIPAL_KEY_SECRET_FILE). Required by the API and the worker; the same on all.
+   */
+  principalKeySecret?: Buffer;
 }
 
 /** The engine's roles; each is granted by exactly one configured role name (AUTH_ROLE_NAMES). */
@@ -106,6 +111,11 @@ export type EngineRole = (typeof ENGINE_ROLES)[number];
 export interface OidcAuth {
   mode: 'oidc';
   issuer: string;
+  /**
+   * Where to fetch the issuer's keys when the API reaches the issuer by another address than the
+   * one in its tokens (AUTH_JWKS_URL; e.g. inside a container network). Default: from discovery.
+   */
+  jwksUrl?: string;
   audience: string[];
   authorizedParties: string[];
   rolesClaim: string;
@@ -198,6 +208,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
     protectedPrincipals: parseProtectedPrincipals(get('PROTECTED_PRINCIPALS'), keycloak?.clientId),
+    principalKeySecret: parsePrincipalKeySecret(
+      get('PRINCIPAL_KEY_SECRET'),
+      get('PRINCIPAL_KEY_SECRET_FILE'),
+    ),
   };
 }
 
@@ -478,6 +492,32 @@ function parsePayloads(
   }
 }
 
+function parsePrincipalKeySecret(value: string | undefined, file: string | undefined): Buffer | undefined {
+  let text = value;
+  if (!text && file) {
+    try {
+      text = readFileSync(file, 'utf8').trim();
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read PRINCIPAL_KEY_SECRET_FILE '${file}': ${(err as NodeJS.ErrnoException).code}`,
+      );
+    }
+  }
+  if (!text) return undefined;
+  if (text.length < 32) throw new ConfigError('PRINCIPAL_KEY_SECRET must be at least 32 characters');
+  return Buffer.from(text, 'utf8');
+}
+
+/** Workers and the API refuse to start without the secret that keys principal names. */
+export function requirePrincipalKeySecret(config: EngineConfig): Buffer {
+  if (!config.principalKeySecret) {
+    throw new ConfigError(
+      'set PRINCIPAL_KEY_SECRET (or PRINCIPAL_KEY_SECRET_FILE): at least 32 random characters, the same for the API and every worker, e.g. from `openssl rand -base64 32`; it keys the principal names in incident ids and search attributes',
+    );
+  }
+  return config.principalKeySecret;
+}
+
 /** Workers and the API refuse to start without an explicit choice about payload encryption. */
 export function requirePayloadProtection(config: EngineConfig): PayloadProtection {
   if (!config.payloads) {
@@ -537,9 +577,12 @@ function parseAuth(get: (key: string) => string | undefined, apiHost: string): E
   if (!/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(rolesClaim)) {
     throw new ConfigError(`AUTH_ROLES_CLAIM '${rolesClaim}' is not a claim name or dotted path`);
   }
+  const jwksUrl = get('AUTH_JWKS_URL');
+  if (jwksUrl && !URL.canParse(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL '${jwksUrl}' is not a URL`);
   return {
     mode: 'oidc',
     issuer,
+    ...(jwksUrl ? { jwksUrl } : {}),
     audience,
     authorizedParties: list(get('AUTH_AUTHORIZED_PARTIES')).length
       ? list(get('AUTH_AUTHORIZED_PARTIES'))

@@ -6,6 +6,7 @@ import {
   Detector,
   emptyState,
   haversineKm,
+  MAX_KEYS,
 } from './rules';
 
 const T0 = Date.parse('2026-11-29T02:00:00Z');
@@ -458,5 +459,28 @@ describe('forged tokens', () => {
   it('is not armed until the detector has watched the tenant longer than a session lives', () => {
     const early = [tokenUse('ann', 10, 's-a'), tokenUse('bob', 20, 's-b'), tokenUse('cy', 30, 's-c')];
     expect(rules(run(early))).toEqual([]); // default: armed after 12 h of watching
+  });
+});
+
+describe('bounded detection state', () => {
+  it('counts a future-dated event as happening now: it pins nothing past the next prune', () => {
+    const d = new Detector(DEFAULT_DETECTION_CONFIG);
+    const now = T0 + 60_000;
+    const future = { ...auth('mallory', 'success', 0), time: '2999-01-01T00:00:00Z', id: 'future-1' };
+    d.process(future as IdentityEvent, now);
+    const memory = DEFAULT_DETECTION_CONFIG.memoryMs;
+    d.prune(now + memory + 1);
+    expect(Object.keys(d.state.lastLogin)).toEqual([]);
+  });
+
+  it('keeps at most MAX_KEYS entries per map, dropping the oldest', () => {
+    const d = new Detector(DEFAULT_DETECTION_CONFIG);
+    const now = T0 + 3_600_000;
+    for (let i = 0; i < MAX_KEYS + 10; i++)
+      d.state.sessions[`s${i}`] = { t: now - (MAX_KEYS + 10 - i), ip: 'x' };
+    d.prune(now);
+    expect(Object.keys(d.state.sessions)).toHaveLength(MAX_KEYS);
+    expect(d.state.sessions.s0).toBeUndefined();
+    expect(d.state.sessions[`s${MAX_KEYS + 9}`]).toBeDefined();
   });
 });

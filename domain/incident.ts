@@ -159,7 +159,9 @@ export type ActionName =
   | 'revokeClientTokens'
   | 'rotateRealmSigningKeys'
   /** A person confirms containment the engine may not start by itself (pushed evidence, protected principal). */
-  | 'confirmContainment';
+  | 'confirmContainment'
+  /** A person accepts reinstating accounts while eradication is incomplete. */
+  | 'acceptRisk';
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {
@@ -168,6 +170,8 @@ export interface ActionOutcome {
   detail: string;
   /** Some parts could not be done (each named in `detail`); the rest was. */
   incomplete?: boolean;
+  /** Where the action's before-and-after went in the evidence chain (anchored by the incident). */
+  evidence?: EvidenceRef;
 }
 
 /** `target`: the username acted on, when it is not the incident's own principal. */
@@ -231,6 +235,9 @@ export interface EvidenceRef {
   /** Hash of the manifest entry that recorded it (the chain link). */
   entryHash: string;
   seq: number;
+  /** S3: the versions the entry and the object were written as; reads pin them. */
+  entryVersion?: string;
+  objectVersion?: string;
 }
 
 export interface VerificationCheck {
@@ -246,8 +253,11 @@ export interface ContainmentVerification {
   checks: VerificationCheck[];
 }
 
-/** `failed`: the workflow itself failed (e.g. the principal does not exist); see `failure`. */
-export type IncidentStatus = 'open' | 'closed' | 'failed';
+/**
+ * `failed`: the workflow itself failed or was terminated (e.g. the principal does not exist), see
+ * `failure`; `cancelled`: cancelled from Temporal, not closed by a responder.
+ */
+export type IncidentStatus = 'open' | 'closed' | 'failed' | 'cancelled';
 
 export interface IncidentState {
   /** The workflow id: one open incident per principal at a time. */
@@ -284,6 +294,8 @@ export interface IncidentState {
   /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
   notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
+  /** The severity when a person confirmed containment the engine could not start by itself. */
+  confirmedSeverity?: Severity;
   /** Why the incident's workflow failed (status `failed`), as the API read it. */
   failure?: string;
   /**

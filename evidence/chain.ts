@@ -39,13 +39,26 @@ export interface ManifestEntry {
   idempotencyKey: string;
   prevHash: string;
   entryHash: string;
+  /** S3: the version the object was written as; reads pin it (a later version is never read). */
+  objectVersion?: string;
 }
 
 export type UnsealedEntry = Omit<ManifestEntry, 'entryHash'>;
 
 export function entryHash(entry: UnsealedEntry): string {
-  const { seq, kind, objectHash, size, recordedAt, idempotencyKey, prevHash } = entry;
-  return sha256Hex(canonicalJson({ seq, kind, objectHash, size, recordedAt, idempotencyKey, prevHash }));
+  const { seq, kind, objectHash, size, recordedAt, idempotencyKey, prevHash, objectVersion } = entry;
+  return sha256Hex(
+    canonicalJson({
+      seq,
+      kind,
+      objectHash,
+      size,
+      recordedAt,
+      idempotencyKey,
+      prevHash,
+      ...(objectVersion ? { objectVersion } : {}),
+    }),
+  );
 }
 
 export function seal(entry: UnsealedEntry): ManifestEntry {
@@ -122,7 +135,7 @@ export function checkAnchors(
 /** The entry that appends an object after `entries` (the chain link and the seal included). */
 export function nextEntry(
   entries: ManifestEntry[],
-  item: { kind: string; objectHash: string; size: number; idempotencyKey: string },
+  item: { kind: string; objectHash: string; size: number; idempotencyKey: string; objectVersion?: string },
 ): ManifestEntry {
   const prev = entries[entries.length - 1];
   return seal({
@@ -133,14 +146,21 @@ export function nextEntry(
   });
 }
 
-/** Verifies `entries`, reading each distinct object once; `hashOf` is undefined for a missing object. */
+/**
+ * Verifies `entries`, reading each distinct object once (at the version the entry pinned, where the
+ * store keeps versions); `hashOf` is undefined for a missing object.
+ */
 export async function verifyStored(
   entries: ManifestEntry[],
-  hashOf: (objectHash: string) => Promise<string | undefined>,
+  hashOf: (objectHash: string, version?: string) => Promise<string | undefined>,
 ): Promise<ChainVerification> {
+  const first = new Map<string, ManifestEntry>();
+  for (const e of entries) if (!first.has(e.objectHash)) first.set(e.objectHash, e);
   const actual = new Map<string, string | undefined>();
   await Promise.all(
-    [...new Set(entries.map((e) => e.objectHash))].map(async (hash) => actual.set(hash, await hashOf(hash))),
+    [...first.values()].map(async (e) =>
+      actual.set(e.objectHash, await hashOf(e.objectHash, e.objectVersion)),
+    ),
   );
   return verifyChain(entries, (hash) => actual.get(hash));
 }

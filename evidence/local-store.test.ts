@@ -1,8 +1,10 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EvidenceIncidentIdInvalid, LocalEvidenceStore } from './local-store';
 import { SealedTokens } from './sealed-tokens';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 
 let root: string;
 beforeEach(async () => {
@@ -36,11 +38,11 @@ describe('local evidence store', () => {
     expect(await store.verify('inc-1')).toMatchObject({ ok: true, entries: 20 });
   });
 
-  it('writes objects read-only and detects an object changed on disk', async () => {
+  it('writes objects read-only (owner only) and detects an object changed on disk', async () => {
     const store = new LocalEvidenceStore(root);
     const { entry } = await store.record('inc-1', 'snapshot', { sessions: ['s1'] }, 'k1');
     const file = path.join(root, 'objects', entry.objectHash.slice(0, 2), entry.objectHash);
-    expect((await fs.stat(file)).mode & 0o777).toBe(0o444);
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o400);
     await fs.chmod(file, 0o644);
     await fs.writeFile(file, JSON.stringify({ sessions: [] }));
     const result = await store.verify('inc-1');
@@ -90,18 +92,47 @@ describe('local evidence store', () => {
 });
 
 describe('sealed tokens', () => {
-  it('stores a token owner-read-only under its hash and opens it back', async () => {
-    const sealed = new SealedTokens(root);
-    const ref = await sealed.seal('eyJ.secret.token');
+  const codec = new AesGcmPayloadCodec([{ id: 'k1', key: randomBytes(32) }]);
+  const refKey = randomBytes(32);
+  const sealedIn = (dir: string) => new SealedTokens(new LocalEvidenceStore(dir), codec, refKey);
+
+  it('keeps a token encrypted, owner-read-only, under a keyed reference, and opens it back', async () => {
+    const sealed = sealedIn(root);
+    const token = 'eyJ.secret.token';
+    const ref = await sealed.seal(token);
     expect(ref).toMatch(/^[0-9a-f]{64}$/);
-    expect(await sealed.seal('eyJ.secret.token')).toBe(ref);
-    expect(await sealed.open(ref)).toBe('eyJ.secret.token');
-    expect((await fs.stat(path.join(root, 'sealed', ref))).mode & 0o777).toBe(0o400);
+    expect(ref).not.toBe(createHash('sha256').update(token).digest('hex')); // a guess cannot be confirmed
+    expect(await sealed.seal(token)).toBe(ref);
+    expect(await sealed.open(ref)).toBe(token);
+    const file = path.join(root, 'sealed', ref);
+    expect((await fs.stat(file)).mode & 0o777).toBe(0o400);
+    expect(await fs.readFile(file, 'utf8')).not.toContain(token);
+    expect(await fs.readFile(file, 'utf8')).not.toContain(Buffer.from(token).toString('base64'));
   });
 
   it('says which reference is missing without revealing anything else', async () => {
-    await expect(new SealedTokens(root).open('a'.repeat(64))).rejects.toThrow(
+    await expect(sealedIn(root).open('a'.repeat(64))).rejects.toThrow(
       'SealedTokenMissing: no sealed token aaaaaaaaaaaa',
     );
+  });
+
+  it('keeps evidence files and folders away from other users', async () => {
+    const store = new LocalEvidenceStore(root);
+    const { entry } = await store.record('inc-perm', 'x', { secret: 'names' }, 'k1');
+    const stats = await Promise.all([
+      fs.stat(path.join(root, 'incidents', 'inc-perm', 'manifest.ndjson')),
+      fs.stat(path.join(root, 'objects', entry.objectHash.slice(0, 2), entry.objectHash)),
+      fs.stat(path.join(root, 'incidents', 'inc-perm')),
+    ]);
+    for (const s of stats) expect(s.mode & 0o077).toBe(0);
+  });
+
+  it('refuses to return an object whose bytes no longer hash to its name', async () => {
+    const store = new LocalEvidenceStore(root);
+    const { entry } = await store.record('inc-tamper', 'x', { was: 'true' }, 'k1');
+    const file = path.join(root, 'objects', entry.objectHash.slice(0, 2), entry.objectHash);
+    await fs.chmod(file, 0o600);
+    await fs.writeFile(file, JSON.stringify({ was: 'forged' }));
+    await expect(store.read(entry.objectHash)).rejects.toThrow('EvidenceTampered');
   });
 });

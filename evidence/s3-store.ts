@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, ChainVerification, ManifestEntry, nextEntry, sha256Hex, verifyStored } from './chain';
 import { KeyedQueue } from './keyed-queue';
-import { EvidenceIncidentIdInvalid, EvidenceStore, StoredEvidence } from './local-store';
+import { EvidenceIncidentIdInvalid, EvidenceStore, parseVerified, StoredEvidence } from './local-store';
 import { S3Client, S3Error, S3Settings } from './s3';
 
 export interface S3EvidenceSettings extends S3Settings {
@@ -66,38 +66,78 @@ export class S3EvidenceStore implements EvidenceStore {
       const entries = await this.manifest(incidentId);
       const existing = entries.find((e) => e.idempotencyKey === idempotencyKey);
       if (existing) return { entry: existing, appended: false };
-      await this.putOnce(`objects/${objectHash}`, body);
-      const entry = nextEntry(entries, { kind, objectHash, size: Buffer.byteLength(body), idempotencyKey });
-      if (await this.putOnce(this.entryKey(incidentId, entry.seq), JSON.stringify(entry))) {
-        return { entry, appended: true };
-      }
+      const objectVersion =
+        (await this.putOnce(`objects/${objectHash}`, body)) ??
+        (await this.versionOf(`objects/${objectHash}`));
+      const entry = nextEntry(entries, {
+        kind,
+        objectHash,
+        size: Buffer.byteLength(body),
+        idempotencyKey,
+        ...(objectVersion ? { objectVersion } : {}),
+      });
+      const entryVersion = await this.putOnce(this.entryKey(incidentId, entry.seq), JSON.stringify(entry));
+      if (entryVersion !== false) return { entry, appended: true, ...(entryVersion ? { entryVersion } : {}) };
       // Another writer took this place in the chain: read it again and append after it.
       await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * (attempt + 1)));
     }
     throw new Error(`evidence: could not append to '${incidentId}' after ${APPEND_ATTEMPTS} attempts`);
   }
 
-  async manifest(incidentId: string): Promise<ManifestEntry[]> {
+  /**
+   * `pins`: the version of each entry the incident recorded at write time (its anchors): those
+   * entries are read at that version, never at whatever version was put over them later.
+   */
+  async manifest(incidentId: string, pins: Map<number, string> = new Map()): Promise<ManifestEntry[]> {
     this.check(incidentId);
     const keys = (await this.s3.list(`incidents/${incidentId}/entries/`)).sort();
-    const entries = await Promise.all(keys.map(async (k) => JSON.parse(await this.get(k)) as ManifestEntry));
+    const entries = await Promise.all(
+      keys.map(async (k) => {
+        const seq = Number(/(\d+)\.json$/.exec(k)?.[1]);
+        return JSON.parse(await this.get(k, pins.get(seq))) as ManifestEntry;
+      }),
+    );
     return entries.sort((a, b) => a.seq - b.seq);
   }
 
-  async read(objectHash: string): Promise<unknown> {
+  /** The object at the version its entry pinned (`version`), re-hashed as read. */
+  async read(objectHash: string, version?: string): Promise<unknown> {
     if (!/^[0-9a-f]{64}$/.test(objectHash))
       throw new Error(`evidence: '${objectHash}' is not an object hash`);
-    return JSON.parse(await this.get(`objects/${objectHash}`));
+    return parseVerified(objectHash, await this.get(`objects/${objectHash}`, version));
   }
 
   async verify(incidentId: string, entries?: ManifestEntry[]): Promise<ChainVerification> {
-    return verifyStored(entries ?? (await this.manifest(incidentId)), (hash) =>
-      this.get(`objects/${hash}`).then(sha256Hex, () => undefined),
+    return verifyStored(entries ?? (await this.manifest(incidentId)), (hash, version) =>
+      this.get(`objects/${hash}`, version).then(sha256Hex, () => undefined),
     );
   }
 
-  /** PUT unless the key exists, under the bucket's lock. False when it already existed. */
-  private async putOnce(key: string, body: string): Promise<boolean> {
+  private async versionOf(key: string): Promise<string | undefined> {
+    const res = await this.s3.request('HEAD', key);
+    return res.ok ? (res.headers.get('x-amz-version-id') ?? undefined) : undefined;
+  }
+
+  async putSealed(ref: string, body: string): Promise<void> {
+    await this.putOnce(this.sealedKey(ref), body);
+  }
+
+  async getSealed(ref: string): Promise<string | undefined> {
+    const res = await this.s3.request('GET', this.sealedKey(ref));
+    if (res.status === 404) return undefined;
+    return (await (await this.s3.ok(res, `get sealed ${ref.slice(0, 12)}…`)).text()) as string;
+  }
+
+  private sealedKey(ref: string): string {
+    if (!/^[0-9a-f]{64}$/.test(ref)) throw new Error('sealed reference must be 64 hex digits');
+    return `sealed/${ref}`;
+  }
+
+  /**
+   * PUT unless the key exists, under the bucket's lock. False when it already existed; otherwise
+   * the version id S3 gave it (undefined if the store keeps none).
+   */
+  private async putOnce(key: string, body: string): Promise<string | undefined | false> {
     const retainUntil = new Date(Date.now() + this.settings.retentionDays * 86_400_000);
     const res = await this.s3.request('PUT', key, {
       body,
@@ -111,11 +151,12 @@ export class S3EvidenceStore implements EvidenceStore {
     });
     if (res.status === 412 || res.status === 409) return false; // exists (409: a concurrent conditional write)
     await this.s3.ok(res, `put ${key}`);
-    return true;
+    return res.headers.get('x-amz-version-id') ?? undefined;
   }
 
-  private async get(key: string): Promise<string> {
-    return (await (await this.s3.ok(await this.s3.request('GET', key), `get ${key}`)).text()) as string;
+  private async get(key: string, version?: string): Promise<string> {
+    const res = await this.s3.request('GET', key, version ? { query: { versionId: version } } : {});
+    return (await (await this.s3.ok(res, `get ${key}`)).text()) as string;
   }
 
   private entryKey(incidentId: string, seq: number): string {

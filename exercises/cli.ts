@@ -45,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
     detectionSources: [],
     auth: { mode: 'dev' },
     // A key for this run only: exercise incidents are rehearsals.
+    principalKeySecret: randomBytes(32),
     payloads: {
       mode: 'encrypted',
       keys: [{ id: `exercise-${randomBytes(3).toString('hex')}`, key: randomBytes(32) }],

@@ -4,6 +4,7 @@
  */
 import { Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { generatePayloadKeySpec } from '../codec/payload-codec';
 import * as path from 'node:path';
@@ -40,6 +41,16 @@ async function main(): Promise<void> {
     if (!existsSync(env.PAYLOAD_KEYS_FILE)) {
       writeFileSync(env.PAYLOAD_KEYS_FILE, generatePayloadKeySpec('local-1') + '\n', { mode: 0o600 });
       console.log(`start: generated a payload encryption key in ${env.PAYLOAD_KEYS_FILE}`);
+    }
+  }
+  if (!env.PRINCIPAL_KEY_SECRET && !env.PRINCIPAL_KEY_SECRET_FILE) {
+    // Made once too: incident ids derived from it stay the same across restarts.
+    env.PRINCIPAL_KEY_SECRET_FILE = path.join(runtime, 'principal-key-secret');
+    if (!existsSync(env.PRINCIPAL_KEY_SECRET_FILE)) {
+      writeFileSync(env.PRINCIPAL_KEY_SECRET_FILE, randomBytes(32).toString('base64') + '\n', {
+        mode: 0o600,
+      });
+      console.log(`start: generated the principal-name key in ${env.PRINCIPAL_KEY_SECRET_FILE}`);
     }
   }
   const apiUrl = `http://${env.API_HOST ?? '127.0.0.1'}:${env.API_PORT ?? 3000}`;

@@ -3,6 +3,8 @@
  * contains a compromised user, waits for a human where policy says so, and proves containment.
  * Every assertion about Keycloak is made with the test's own calls, not the engine's.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { LocalEvidenceStore } from '../evidence/local-store';
 import type { EngineConfig } from '../config/config';
 import { decodedHistoryText, temporalClient, testConfig, TestApi, TestWorker } from './support/engine';
@@ -119,6 +121,16 @@ describe('compromised-credential playbook', () => {
     expect(history).toContain(`revoke all sessions of ${user.username}`); // activity summaries for the UI
     for (const secret of [offline.refresh_token, browser.access_token, user.password]) {
       expect(history).not.toContain(secret);
+    }
+    // Nor does any file of the evidence store hold the handed-over tokens in clear.
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? files(path.join(dir, d.name)) : [path.join(dir, d.name)],
+      );
+    const stored = files(config.evidenceDir).map((f) => readFileSync(f, 'utf8'));
+    expect(stored.length).toBeGreaterThan(0);
+    for (const secret of [offline.refresh_token, browser.access_token]) {
+      expect(stored.some((text) => text.includes(secret))).toBe(false);
     }
 
     await close(id);
@@ -327,7 +339,7 @@ describe('compromised-credential playbook', () => {
     // Confirmed: containment runs, and disabling still waits for two people (never automatic).
     const disable = await api.pendingApproval(id, 'disableAccount');
     expect(disable.quorum).toBe(2);
-    await close(id);
+    expect((await kc.user(breakGlass.id)).requiredActions).toContain('UPDATE_PASSWORD');
   });
 
   it('reports a user that does not exist as a failed incident naming the user, never as contained', async () => {

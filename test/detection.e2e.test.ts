@@ -379,6 +379,14 @@ describe('durable detection state', () => {
       'credential-compromise-after-burst',
     ]);
     const id = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    // Pushed evidence: a person confirms before anything happens.
+    const confirm = await api.pendingApproval(id, 'confirmContainment');
+    await api.call(
+      'POST',
+      `/incidents/${id}/approvals`,
+      { approvalId: confirm.id, decision: 'approve' },
+      'bob',
+    );
     await api.untilPhase(id, ['contained']);
     await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
   });

@@ -8,6 +8,7 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { portOpen } from '../scripts/runtime/services';
 import { S3EvidenceSettings, S3EvidenceStore } from '../evidence/s3-store';
+import { verifyIncidentEvidence } from '../evidence/store';
 import { S3Client } from '../evidence/s3';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
@@ -75,15 +76,34 @@ describe('S3 evidence store with Object Lock', () => {
     expect(await store.verify('inc-lock')).toMatchObject({ ok: true });
   });
 
-  it('names the entry whose object was overwritten behind its back', async () => {
+  it('reads the versions recorded at write time: a version put over an object or an entry changes nothing', async () => {
     const store = new S3EvidenceStore(settings);
     await store.record('inc-tamper', 'alert', { a: 1 }, 'k1');
-    const { entry } = await store.record('inc-tamper', 'snapshot', { b: 2 }, 'k2');
+    const stored = await store.record('inc-tamper', 'snapshot', { b: 2 }, 'k2');
+    const { entry } = stored;
+    expect(entry.objectVersion).toBeTruthy();
+    expect(stored.entryVersion).toBeTruthy();
     const s3 = new S3Client(settings);
+    // Someone holding the bucket's keys puts new versions over the object and its entry.
     await s3.ok(await s3.request('PUT', `objects/${entry.objectHash}`, { body: '{"b":3}' }), 'overwrite');
-    const result = await store.verify('inc-tamper');
-    expect(result.ok).toBe(false);
-    expect(result.problems).toEqual([{ seq: 1, reason: expect.stringContaining('was altered') }]);
+    const forged = { ...entry, kind: 'forged' };
+    await s3.ok(
+      await s3.request('PUT', 'incidents/inc-tamper/entries/00000001.json', { body: JSON.stringify(forged) }),
+      'overwrite entry',
+    );
+    // Unpinned, the latest versions are read — and refused.
+    const unpinned = await verifyIncidentEvidence(store, 'inc-tamper', []);
+    expect(unpinned.verification.ok).toBe(false);
+    // Pinned by the versions the incident anchored, the original evidence is what is read.
+    const anchors = [
+      { seq: 1, entryHash: entry.entryHash, entryVersion: stored.entryVersion },
+      { seq: 0, entryHash: (await store.manifest('inc-tamper'))[0].entryHash },
+    ];
+    const pinned = await verifyIncidentEvidence(store, 'inc-tamper', anchors);
+    expect(pinned.verification).toMatchObject({ ok: true, problems: [] });
+    expect(pinned.manifest[1].kind).toBe('snapshot');
+    expect(await store.read(entry.objectHash, entry.objectVersion)).toEqual({ b: 2 });
+    await expect(store.read(entry.objectHash)).rejects.toThrow('EvidenceTampered');
   });
 
   it('keeps one unbroken chain under concurrent writers (two workers)', async () => {

@@ -30,7 +30,7 @@ function activities(baseUrl: string) {
       }),
     },
     evidence: new LocalEvidenceStore(dir),
-    sealedTokens: new SealedTokens(dir),
+    sealedTokens: new SealedTokens(new LocalEvidenceStore(dir), undefined, Buffer.alloc(32)),
     notifier: new LogNotifier(() => undefined),
   });
 }

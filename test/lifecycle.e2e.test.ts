@@ -249,3 +249,44 @@ it('holds recovery when a new detection arrives during the watch window', async 
   await api.untilPhase(id, ['closed']);
   captureHistory(id, 'recovery-held-by-detection');
 });
+
+it('holds recovery while eradication is incomplete until a person accepts the risk', async () => {
+  const compromisedSince = new Date(Date.now() - 1000).toISOString();
+  // Realm administration granted to the victim: the engine (manage-users, not realm-admin) cannot
+  // take it back, so eradication stays incomplete.
+  const victim = await kc.createUser('realmadmin');
+  const [mgmt] = await kc.admin<{ id: string }[]>('GET', '/clients?clientId=realm-management');
+  const realmAdmin = await kc.admin<{ id: string; name: string }>(
+    'GET',
+    `/clients/${mgmt.id}/roles/realm-admin`,
+  );
+  await kc.admin('POST', `/users/${victim.id}/role-mappings/clients/${mgmt.id}`, [realmAdmin]);
+
+  const opened = await api.openIncident(victim.username, RESPONDER, {
+    severity: 'critical',
+    compromisedSince,
+    policy: { recoveryWatchMs: 500, reinstate: { timeoutMs: 120_000 } },
+  });
+  const id: string = opened.body.incidentId;
+  const risk = await api.pendingApproval(id, 'acceptRisk');
+  expect(risk.summary).toContain('eradication is incomplete');
+  let state = await api.incident(id);
+  expect(state.eradicatedAt).toBeUndefined();
+  expect(state.approvals.some((a) => a.action === 'reinstateAccount')).toBe(false);
+  expect((await kc.user(victim.id)).enabled).toBe(false);
+
+  const rejected = await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: risk.id, decision: 'reject' },
+    APPROVER,
+  );
+  expect(rejected.status).toBe(200);
+  state = await eventually(async () => {
+    const s = await api.incident(id);
+    return s.timeline.some((t) => t.message.startsWith('recovery held')) ? s : undefined;
+  }, 'recovery to be held');
+  expect(state.approvals.some((a) => a.action === 'reinstateAccount')).toBe(false);
+  expect((await kc.user(victim.id)).enabled).toBe(false);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});

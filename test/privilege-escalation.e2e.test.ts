@@ -1,7 +1,7 @@
 /**
  * The privilege-escalation playbook on the real Keycloak: the grant is reverted, the grantee's
  * sessions cut and the grantor suspended before anyone confirms; a confirmation leads to the
- * investigation, a rejection (or cancelling the incident) puts the role and the grantor back exactly
+ * investigation, a rejection (never a mere cancellation) puts the role and the grantor back exactly
  * as they were. Every Keycloak assertion uses the test's own calls.
  */
 import { eventually } from './support/engine';
@@ -106,7 +106,7 @@ it('puts the role and the grantor back as they were when the approver says the g
   captureHistory(id, 'privilege-escalation-false-positive');
 });
 
-it('puts everything back when the incident is cancelled, even mid-wait', async () => {
+it('restores nothing when the incident is cancelled: a cancellation is not an approval', async () => {
   const { grantor, grantee } = await escalated();
   // High severity: suspending the grantor needs an approval first.
   const id: string = (await open(grantee, grantor, 'high')).body.incidentId;
@@ -116,15 +116,20 @@ it('puts everything back when the incident is cancelled, even mid-wait', async (
   await engine.api.pendingApproval(id, 'confirmIncident');
   expect((await kc.user(grantor.id)).enabled).toBe(false);
 
-  // Cancelled from Temporal (UI or CLI), not through the API.
+  // Cancelled from Temporal (UI, CLI or a direct connection), not through an approval.
   const handle = engine.worker.client.workflow.getHandle(id);
   await handle.cancel();
   await expect(handle.result()).rejects.toThrow(/cancel/i);
-  expect(await realmRoles(grantee)).toContain('ir-admin');
-  expect((await kc.user(grantor.id)).enabled).toBe(true);
+  expect(await realmRoles(grantee)).not.toContain('ir-admin');
+  expect((await kc.user(grantor.id)).enabled).toBe(false);
   const description = await handle.describe();
   expect(description.status.name).toBe('CANCELLED');
-  captureHistory(id, 'privilege-escalation-cancelled');
+  const state = await engine.api.incident(id);
+  expect(state.actions.map((a) => a.action)).not.toContain('restoreGrant');
+  expect(state.actions.map((a) => a.action)).not.toContain('restoreAccount');
+  expect(state.timeline.map((t) => t.message)).toContainEqual(
+    expect.stringContaining('containment left in place'),
+  );
 });
 
 it('leaves the incident open, unverified, when the alert names no role', async () => {

@@ -19,11 +19,11 @@ import {
   SlackNotifier,
   WebhookNotifier,
 } from '../activities/notifier';
-import { EngineConfig, requirePayloadProtection } from '../config/config';
+import { EngineConfig, requirePayloadProtection, requirePrincipalKeySecret } from '../config/config';
+import { usePrincipalKeySecret } from '../domain/principal-key';
 import { engineDataConverter } from '../codec/data-converter';
 import { warnIfPlaintext } from '../client/connect';
-import { evidenceStoreFor } from '../evidence/store';
-import { SealedTokens } from '../evidence/sealed-tokens';
+import { evidenceStoreFor, sealedTokensFor } from '../evidence/store';
 import { temporalConnectionOptions } from '../client/temporal-connection';
 
 export function activitiesFor(
@@ -47,7 +47,7 @@ export function activitiesFor(
     ...createActivities({
       providers: { keycloak, lab },
       evidence: evidenceStoreFor(config),
-      sealedTokens: new SealedTokens(config.evidenceDir),
+      sealedTokens: sealedTokensFor(config),
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
@@ -81,6 +81,7 @@ export async function createWorker(
 ): Promise<Worker> {
   const protection = requirePayloadProtection(config);
   warnIfPlaintext(protection, 'worker');
+  usePrincipalKeySecret(requirePrincipalKeySecret(config));
   const connection =
     overrides.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   const workflowSource = overrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };

@@ -5,7 +5,7 @@
  * then cut every way in (sessions, offline tokens, password, second factor), disable the account
  * when policy or a human says so, and prove that containment holds before calling it contained.
  */
-import { condition, continueAsNew, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   personOf,
   principalLabel,
@@ -216,7 +216,17 @@ async function afterContainment(
   const members = recoveryMembers(incident);
   recovery.stage = 'running';
   const watchFrom = state.alerts.length;
-  if (members.length) {
+  // A way in may still be open: nobody is reinstated unless a person accepts that risk.
+  const accepted =
+    !incomplete.length ||
+    !members.length ||
+    !patched('recovery-waits-on-incomplete-eradication') ||
+    (await acceptIncompleteEradication(
+      incident,
+      incomplete.map((a) => a.action),
+      policy,
+    ));
+  if (members.length && accepted) {
     await incident.announcePhase(
       'recover',
       `reinstate ${members.map((m) => m.principal.username).join(', ')} in waves of ${policy.recoveryWaveSize} after ${Math.round(policy.recoveryWatchMs / 1000)} s quiet watches`,
@@ -235,6 +245,22 @@ async function afterContainment(
   recovery.stage = 'done';
   if (closing()) return;
   await writeReview(incident);
+}
+
+/** Asks a person to accept reinstating with eradication incomplete; never automatic, skipped unanswered. */
+async function acceptIncompleteEradication(
+  incident: Incident,
+  incomplete: string[],
+  policy: CompromisedCredentialPolicy,
+): Promise<boolean> {
+  const resolution = await awaitApproval(incident, {
+    action: 'acceptRisk',
+    summary: `reinstate although eradication is incomplete (${incomplete.join(', ')}): a way in may still be open`,
+    policy: { ...policy.reinstate, autoApproveAt: 'never', onTimeout: 'skip' },
+  });
+  if (goesAhead(resolution)) return true;
+  incident.log('note', `recovery held: eradication incomplete and the risk not accepted (${resolution})`);
+  return false;
 }
 
 /** Where the main line's recovery is: accounts contained later get their own wave once it is done. */

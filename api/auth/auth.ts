@@ -184,7 +184,7 @@ class Authenticator {
     if (!token) throw unauthorized('a bearer token is required');
     let claims: JWTPayload;
     try {
-      this.jwks ??= createRemoteJWKSet(new URL(await jwksUri(auth.issuer)));
+      this.jwks ??= createRemoteJWKSet(new URL(auth.jwksUrl ?? (await jwksUri(auth.issuer))));
       ({ payload: claims } = await jwtVerify(token, this.jwks, {
         issuer: auth.issuer,
         audience: auth.audience,

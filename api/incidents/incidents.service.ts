@@ -134,7 +134,8 @@ export class IncidentsService {
         () => `the workflow ended ${description.status.name.toLowerCase()}`,
         (err: Error) => causeText(err),
       );
-      return { ...state, status: 'failed', failure, execution };
+      const status = description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+      return { ...state, status, failure, execution };
     }
     return { ...state, execution };
   }
@@ -216,16 +217,19 @@ export class IncidentsService {
       this.evidenceStore,
       state.evidenceId,
       state.evidence,
+      { running: state.status === 'open' },
     );
     return { ...buildReview(state, verification, new Date().toISOString()), draft: true };
   }
 
   async evidence(incidentId: string, runId?: string) {
-    const state = await this.temporal.workflow.getHandle(incidentId, runId).query(incidentStateQuery);
+    const handle = this.temporal.workflow.getHandle(incidentId, runId);
+    const [state, description] = await Promise.all([handle.query(incidentStateQuery), handle.describe()]);
     const { manifest, verification } = await verifyIncidentEvidence(
       this.evidenceStore,
       state.evidenceId,
       state.evidence,
+      { running: description.status.name === 'RUNNING' },
     );
     return { incidentId, evidenceId: state.evidenceId, manifest, verification };
   }

@@ -5,8 +5,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../client/connect';
 import { EngineConfig, loadConfig } from '../../config/config';
-import { evidenceStoreFor } from '../../evidence/store';
-import { SealedTokens } from '../../evidence/sealed-tokens';
+import { evidenceStoreFor, sealedTokensFor } from '../../evidence/store';
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
 export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
@@ -34,7 +33,7 @@ export class TemporalModule {
           useFactory: () => connectClient(config),
         },
         { provide: EVIDENCE_STORE, useValue: evidenceStoreFor(config) },
-        { provide: SEALED_TOKENS, useValue: new SealedTokens(config.evidenceDir) },
+        { provide: SEALED_TOKENS, useValue: sealedTokensFor(config) },
         TemporalConnectionCloser,
       ],
       exports: [ENGINE_CONFIG, TEMPORAL_CLIENT, EVIDENCE_STORE, SEALED_TOKENS],

@@ -21,6 +21,7 @@ import type { ReviewReport } from '../../domain/review';
 import { ENGINE_CLIENT, REALM } from './keycloak';
 import { readTestEnv } from './env';
 import { capturing, FIXTURE_PAYLOAD_KEY } from './histories';
+import { usePrincipalKeySecret } from '../../domain/principal-key';
 
 let runtimeInstalled = false;
 
@@ -35,6 +36,10 @@ export const TEST_PAYLOAD_KEY = capturing
   ? FIXTURE_PAYLOAD_KEY
   : { id: `test-${randomBytes(3).toString('hex')}`, key: randomBytes(32) };
 
+/** Keys principal names in this test run (the test process computes incident ids with it too). */
+export const TEST_PRINCIPAL_KEY_SECRET = Buffer.from('test-principal-key-secret-0123456789abcdef');
+usePrincipalKeySecret(TEST_PRINCIPAL_KEY_SECRET);
+
 export function testConfig(): EngineConfig {
   const env = readTestEnv();
   return {
@@ -45,6 +50,7 @@ export function testConfig(): EngineConfig {
     detectionSources: [],
     auth: { mode: 'dev' },
     payloads: { mode: 'encrypted', keys: [TEST_PAYLOAD_KEY] },
+    principalKeySecret: TEST_PRINCIPAL_KEY_SECRET,
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * Compensation: a playbook that acts before a human has confirmed (revert a grant, suspend an
- * actor) records, for each change, how to put it back from the state it found. When the approver
- * says it was legitimate, or the incident is cancelled, `compensate` undoes every change, newest
- * first, in a non-cancellable scope: a cancellation cannot stop the undo half way.
+ * actor) records, for each change, how to put it back from the state it found. When an approver
+ * says it was legitimate, `compensate` undoes every change, newest first, in a non-cancellable
+ * scope. A cancellation restores nothing: whoever can cancel a workflow (a Temporal UI user, a
+ * direct connection) is not an approver, and undoing containment gives access back.
  */
-import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched } from '@temporalio/workflow';
 import type { ActionInput } from '../../activities';
 import type { Incident, ProviderAction } from './incident';
 
@@ -52,15 +53,29 @@ export class Compensations {
   }
 
   /**
-   * Runs the playbook's body; if the incident is cancelled meanwhile, compensates before the
-   * cancellation ends the workflow.
+   * Runs the playbook's body; if the incident is cancelled meanwhile, the containment stays and the
+   * timeline lists what an approver could put back by hand.
    */
   async guard<T>(body: () => Promise<T>): Promise<T> {
     try {
       return await body();
     } catch (err) {
-      if (isCancellation(err)) await this.compensate('the incident was cancelled');
+      if (isCancellation(err)) {
+        if (patched('cancel-restores-nothing')) this.leaveInPlace();
+        // Incidents cancelled before this rule replay as they ran.
+        else await this.compensate('the incident was cancelled');
+      }
       throw err;
     }
+  }
+
+  private leaveInPlace(): void {
+    if (!this.undo.length) return;
+    const steps = [...this.undo].reverse().map((u) => u.summary);
+    this.incident.log(
+      'note',
+      `cancelled: containment left in place (a cancellation is not an approval); to undo, a person would: ${steps.join('; ')}`,
+    );
+    this.incident.publish();
   }
 }

@@ -111,7 +111,8 @@ export class Incident {
    */
   get automaticSeverity(): Severity | undefined {
     if (this.state.protectedPrincipal) return undefined;
-    let severity: Severity | undefined;
+    // A person confirmed the evidence (containmentConfirmed): the severity then stands as it was.
+    let severity: Severity | undefined = this.state.confirmedSeverity;
     this.state.alerts.forEach((a, i) => {
       const counts = a.evidence !== 'pushed' && (i === 0 || a.origin === undefined);
       if (counts) severity = severity ? higherSeverity(severity, a.severity) : a.severity;
@@ -204,9 +205,16 @@ export class Incident {
     const principal = extra.principal ?? this.principal;
     const target = this.targetOf(principal);
     try {
-      const outcome = await run(action, summary, { since: this.state.openedAt, ...extra, principal });
+      const outcome = await run(action, summary, {
+        since: this.state.openedAt,
+        evidenceId: this.state.evidenceId,
+        ...extra,
+        principal,
+      });
       this.state.actions.push({ ...target, action, status: 'done', at: new Date().toISOString(), outcome });
       this.log('action', `${summary}: ${outcome.detail}`);
+      // What an action wrote to the evidence chain is anchored here, in history, like every entry.
+      if (outcome.evidence) this.addEvidence(outcome.evidence, `${action} recorded`);
       return outcome;
     } catch (err) {
       const error = failureText(err);

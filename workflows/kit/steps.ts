@@ -184,7 +184,12 @@ export async function containmentConfirmed(incident: Incident, what: string): Pr
     policy: CONFIRM_CONTAINMENT,
     until: () => !incident.state.protectedPrincipal && incident.automaticSeverity !== undefined,
   });
-  if (goesAhead(resolution) || resolution === 'superseded') return true;
+  if (goesAhead(resolution)) {
+    // The person vouched for the evidence: later steps may act on the severity it had then.
+    incident.state.confirmedSeverity = incident.state.severity;
+    return true;
+  }
+  if (resolution === 'superseded') return true;
   incident.enterPhase(
     'containment-unverified',
     `nothing contained: containment not confirmed (${resolution})`,
