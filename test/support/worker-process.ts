@@ -30,6 +30,7 @@ export class WorkerProcess {
       KEYCLOAK_CLIENT_SECRET: c.keycloak?.clientSecret,
       EVIDENCE_DIR: c.evidenceDir,
       PAYLOAD_KEYS: c.payloads.keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(','),
+      PRINCIPAL_KEY_SECRET: c.principalKeySecret?.toString('utf8'),
       WORKFLOW_BUNDLE_PATH: readTestEnv().workflowBundlePath,
       LOG_LEVEL: 'ERROR',
     };
