@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EvidenceIncidentIdInvalid, LocalEvidenceStore } from './local-store';
 import { SealedTokens } from './sealed-tokens';
+import { verifyIncidentEvidence } from './store';
 import { AesGcmPayloadCodec } from '../codec/payload-codec';
 
 let root: string;
@@ -134,5 +135,22 @@ describe('sealed tokens', () => {
     await fs.chmod(file, 0o600);
     await fs.writeFile(file, JSON.stringify({ was: 'forged' }));
     await expect(store.read(entry.objectHash)).rejects.toThrow('EvidenceTampered');
+  });
+});
+
+describe('incident evidence against its anchors', () => {
+  it('refuses an entry the incident never anchored, except one still on its way while it runs', async () => {
+    const store = new LocalEvidenceStore(root);
+    const a = await store.record('inc-anchor', 'alert', { a: 1 }, 'k1');
+    // Written into the chain by something other than the incident's own activities.
+    await store.record('inc-anchor', 'forged', { b: 2 }, 'k2');
+    const anchors = [{ seq: a.entry.seq, entryHash: a.entry.entryHash }];
+    const closed = await verifyIncidentEvidence(store, 'inc-anchor', anchors);
+    expect(closed.verification.ok).toBe(false);
+    expect(closed.verification.problems).toEqual([
+      { seq: 1, reason: "entry 1 (forged) is not anchored in the incident's history" },
+    ]);
+    const running = await verifyIncidentEvidence(store, 'inc-anchor', anchors, { running: true });
+    expect(running.verification).toMatchObject({ ok: true, pending: [1] });
   });
 });
