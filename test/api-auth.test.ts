@@ -4,7 +4,7 @@
  * identities, and the timeline names them.
  */
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { unfinishedPost } from './support/unfinished-post';
 import { signIngest } from '../api/auth/signed-ingest';
 import { DEFAULT_ROLE_NAMES, type EngineConfig } from '../config/config';
 import { stopDetector } from '../worker/detectors';
@@ -161,37 +161,11 @@ it('refuses a token without the API as audience, and one issued to another clien
   expect(res.body.message).toContain('azp');
 });
 
-/** Sends the headers and 1 kB of a 4 MB body, and never the rest: the answer must not wait for it. */
-function unfinishedPost(route: string, token?: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const req = request(`${api.url}${route}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'content-length': String(4 * 1024 * 1024),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-    });
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`${route}: no answer before the body ended (the body was read first)`));
-    }, 3000);
-    req.on('response', (res) => {
-      clearTimeout(timer);
-      resolve(res.statusCode ?? 0);
-      res.resume();
-      req.destroy();
-    });
-    req.on('error', () => undefined);
-    req.write('x'.repeat(1024));
-  });
-}
-
 it('answers an unauthorised large-body call before reading its body', async () => {
-  expect(await unfinishedPost('/events?provider=okta')).toBe(401);
-  expect(await unfinishedPost('/events?provider=okta', tokens.viewer)).toBe(403);
-  expect(await unfinishedPost('/codec/decode')).toBe(401);
-  expect(await unfinishedPost('/codec/encode', tokens.viewer)).toBe(403);
+  expect(await unfinishedPost(`${api.url}/events?provider=okta`)).toBe(401);
+  expect(await unfinishedPost(`${api.url}/events?provider=okta`, tokens.viewer)).toBe(403);
+  expect(await unfinishedPost(`${api.url}/codec/decode`)).toBe(401);
+  expect(await unfinishedPost(`${api.url}/codec/encode`, tokens.viewer)).toBe(403);
 });
 
 it('keeps health public', async () => {

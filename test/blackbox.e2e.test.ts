@@ -10,12 +10,12 @@ import { Client, Connection } from '@temporalio/client';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type AddressInfo, type Server } from 'node:net';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { browserLogin } from './support/browser-login';
 import { EngineProcess } from './support/engine-process';
 import { readTestEnv } from './support/env';
+import { unfinishedPost } from './support/unfinished-post';
 import { APP_CLIENT, ENGINE_CLIENT, KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
 
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
@@ -208,21 +208,7 @@ it('grants roles only by their exact names, for this audience and client (#2, #4
 it('answers an unauthenticated large push before reading its body (#6)', async () => {
   await check('6', 'unauthenticated 4 MB POST /events answered early', async () => {
     const started = Date.now();
-    const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${apiUrl}/events?provider=okta`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson', 'content-length': String(4 * 1024 * 1024) },
-      });
-      const timer = setTimeout(() => reject(new Error('no answer before the body ended')), 3000);
-      req.on('response', (res) => {
-        clearTimeout(timer);
-        resolve(res.statusCode ?? 0);
-        res.resume();
-        req.destroy();
-      });
-      req.on('error', () => undefined);
-      req.write('x'.repeat(1024));
-    });
+    const status = await unfinishedPost(`${apiUrl}/events?provider=okta`);
     expectThat(status === 401, `answered ${status}`);
     return `401 after ${Date.now() - started} ms with 1 kB of 4 MB sent`;
   });

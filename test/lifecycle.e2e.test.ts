@@ -194,6 +194,11 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
   expect(review.notes.map((n) => n.text)).toEqual(['user confirmed the phishing mail']);
   expect(review.evidence.verified).toBe(true);
   expect(review.indicators.clients).toContain(client.id);
+  // What eradication and recovery wrote to the chain is anchored in history like the rest.
+  const anchored = (await api.incident(id)).evidence.map((e) => e.kind);
+  expect(anchored).toEqual(expect.arrayContaining(['eradication', 'reinstatement']));
+  const evidence = await api.call('GET', `/incidents/${id}/evidence`);
+  expect(evidence.body.verification).toMatchObject({ ok: true, problems: [] });
 
   // Responders were told at every milestone, on both channels.
   const generic = hooks.filter((h) => h.path === '/hook' && h.body.incidentId === id).map((h) => h.body);

@@ -70,15 +70,16 @@ it('adds an account after approval, recovers in waves after checks, rolls a wave
   const malformed = await api.call('POST', `/incidents/${id}/principals`, { username: '' }, RESPONDER);
   expect(malformed.status).toBe(400);
 
-  // Proposed: nothing happens to the account before the approval.
+  // Proposed (by another responder than the opener): nothing happens before the approval.
+  const PROPOSER = 'dave.responder';
   const proposed = await api.call(
     'POST',
     `/incidents/${id}/principals`,
     { username: related.username, reason: 'same phishing campaign, same address' },
-    RESPONDER,
+    PROPOSER,
   );
   expect(proposed.status).toBe(202);
-  expect(proposed.body).toMatchObject({ status: 'proposed', proposedBy: RESPONDER });
+  expect(proposed.body).toMatchObject({ status: 'proposed', proposedBy: PROPOSER });
   const approvalId: string = proposed.body.approvalId;
   expect(approvalId).toMatch(/^addPrincipal-/);
   expect((await kc.user(related.id)).enabled).toBe(true);
@@ -90,14 +91,16 @@ it('adds an account after approval, recovers in waves after checks, rolls a wave
   );
   expect(twice.status).toBe(409);
 
-  // Four-eyes: the proposer cannot approve it.
+  // Four-eyes: the approval is the proposer's request (not the opener's), so the proposer cannot approve it.
   const own = await api.call(
     'POST',
     `/incidents/${id}/approvals`,
     { approvalId, decision: 'approve' },
-    RESPONDER,
+    PROPOSER,
   );
   expect(own.status).toBe(403);
+  expect(own.body.error).toBe('FourEyesViolation');
+  expect((await api.incident(id)).approvals.find((a) => a.id === approvalId)?.requestedBy).toBe(PROPOSER);
   expect((await approve(id, approvalId)).status).toBe(200);
 
   // Contained like the incident's own principal, as Keycloak says.

@@ -12,6 +12,23 @@ export interface Exited {
   output: string;
 }
 
+/** Spawns `entry` through the TypeScript loader with only `env` (and PATH, HOME); collects its output. */
+function spawnEntry(entry: string, env: Record<string, string | undefined>) {
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(__dirname, 'register-ts.js'), path.join(ROOT, entry)],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const out = { text: '' };
+  child.stdout!.on('data', (c: Buffer) => (out.text += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out.text += c.toString()));
+  return { child, out };
+}
+
 export class EngineProcess {
   private constructor(
     private readonly child: ChildProcess,
@@ -19,8 +36,8 @@ export class EngineProcess {
   ) {}
 
   /**
-   * Starts `entry` (relative to the project) and resolves once a line of its output contains
-   * `ready`; rejects with its output if it exits first.
+   * Starts `entry` (relative to the project) and resolves once its output contains `ready`;
+   * rejects with its output if it exits first.
    */
   static async start(
     entry: string,
@@ -28,38 +45,26 @@ export class EngineProcess {
     ready: string,
     timeoutMs = 60_000,
   ): Promise<EngineProcess> {
-    const child = spawn(
-      process.execPath,
-      ['-r', path.join(__dirname, 'register-ts.js'), path.join(ROOT, entry)],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const { child, out } = spawnEntry(entry, env);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`${entry} not ready in ${timeoutMs} ms:\n${output}`)),
+        () => reject(new Error(`${entry} not ready in ${timeoutMs} ms:\n${out.text}`)),
         timeoutMs,
       );
       const check = () => {
-        if (output.includes(ready)) {
-          clearTimeout(timer);
-          child.stdout!.off('data', check);
-          resolve();
-        }
+        if (!out.text.includes(ready)) return;
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        resolve();
       };
       child.stdout!.on('data', check);
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${entry} exited (${code}) before it was ready:\n${output}`));
+        reject(new Error(`${entry} exited (${code}) before it was ready:\n${out.text}`));
       });
     });
     child.removeAllListeners('exit');
-    return new EngineProcess(child, () => output);
+    return new EngineProcess(child, () => out.text);
   }
 
   /** Runs `entry` expecting it to refuse to start: its exit code and output. */
@@ -68,22 +73,11 @@ export class EngineProcess {
     env: Record<string, string | undefined>,
     timeoutMs = 60_000,
   ): Promise<Exited> {
-    const child = spawn(
-      process.execPath,
-      ['-r', path.join(__dirname, 'register-ts.js'), path.join(ROOT, entry)],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const { child, out } = spawnEntry(entry, env);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     const code = await new Promise<number | null>((r) => child.once('exit', r));
     clearTimeout(timer);
-    return { code, output };
+    return { code, output: out.text };
   }
 
   async stop(): Promise<void> {
