@@ -171,7 +171,7 @@ it('adds an account after approval, recovers in waves after checks, rolls a wave
   expect(final.related![0].status).toBe('rolled-back');
   const review = await api.writtenReview(id);
   expect(review.related).toEqual([
-    expect.objectContaining({ username: related.username, status: 'rolled-back', proposedBy: RESPONDER }),
+    expect.objectContaining({ username: related.username, status: 'rolled-back', proposedBy: PROPOSER }),
   ]);
   expect(review.recoveryWaves.map((w) => w.status)).toEqual(['reinstated', 'rolled-back']);
   expect(review.actions).toContainEqual(
