@@ -2,7 +2,7 @@
  * Starts the detector workflow of every configured source (DETECTION_SOURCES), or brings the
  * running one to this configuration: a detector runs for as long as the source exists.
  */
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { EngineConfig } from '../config/config';
 import type { DetectionConfig } from '../detection/rules';
 import { DetectionSource, detectorId, reconfigureDetectorUpdate } from '../workflows/detector';
@@ -14,18 +14,27 @@ export async function ensureDetector(
   config?: Partial<DetectionConfig>,
 ): Promise<string> {
   const workflowId = detectorId(source);
-  const handle = await client.workflow.start('detector', {
-    workflowId,
-    taskQueue,
-    args: [{ source, config }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: `detector for ${source.provider} ${source.tenant}${source.pull ? ' (pulling)' : ''}`,
-  });
+  const start = () =>
+    client.workflow.start('detector', {
+      workflowId,
+      taskQueue,
+      args: [{ source, config }],
+      workflowIdConflictPolicy: 'FAIL',
+      staticSummary: `detector for ${source.provider} ${source.tenant}${source.pull ? ' (pulling)' : ''}`,
+    });
+  try {
+    await start();
+    return workflowId; // a new detector, with this configuration
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
   // A detector already running keeps its windows but takes this configuration (pull interval,
   // thresholds, task queue) — never silently reused as it was started long ago.
   try {
     const { changed } = await client.withDeadline(Date.now() + RECONFIGURE_WAIT_MS, () =>
-      handle.executeUpdate(reconfigureDetectorUpdate, { args: [{ pull: source.pull, config, taskQueue }] }),
+      client.workflow
+        .getHandle(workflowId)
+        .executeUpdate(reconfigureDetectorUpdate, { args: [{ pull: source.pull, config, taskQueue }] }),
     );
     if (changed) console.log(`worker: detector ${workflowId} reconfigured to this worker's settings`);
   } catch (err) {
@@ -34,13 +43,7 @@ export async function ensureDetector(
       `worker: detector ${workflowId} did not take the new configuration (${(err as Error).message}); restarting it on ${taskQueue}`,
     );
     await stopDetector(client, source, 'restarted with the worker configuration');
-    await client.workflow.start('detector', {
-      workflowId,
-      taskQueue,
-      args: [{ source, config }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      staticSummary: `detector for ${source.provider} ${source.tenant}${source.pull ? ' (pulling)' : ''}`,
-    });
+    await start();
   }
   return workflowId;
 }

@@ -42,9 +42,14 @@ async function main(): Promise<void> {
   });
   console.log(`worker: polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
   if (lab) console.log(`worker: ${lab.instructions}`);
-  await ensureDetectors(client, config);
+  // Detectors are ensured once the worker runs: a running detector takes its new configuration
+  // through an update that this worker answers.
+  const running = worker.run();
+  await ensureDetectors(client, config).catch((err: Error) =>
+    console.error(`worker: could not ensure detectors (${err.message})`),
+  );
   try {
-    await worker.run();
+    await running;
   } finally {
     await lab?.idp.stop();
     await connection.close();
