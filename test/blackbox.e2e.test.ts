@@ -220,20 +220,25 @@ it('ingests linearly, rejecting lines that are no record of the provider (#6, #1
     const res = await call('ingest', 'POST', '/events?provider=keycloak', undefined, 'x\n'.repeat(lines));
     return { res, ms: Number(process.hrtime.bigint() - started) / 1e6 };
   };
-  await check('6', "lines of 'x' rejected one by one, cost linear", async () => {
-    await timed(100); // warm-up (the offline address tables load on first use)
-    const small = await timed(2_500);
-    const large = await timed(10_000);
-    expectThat(
-      small.res.status === 400 && large.res.status === 400,
-      `statuses ${small.res.status}/${large.res.status}`,
-    );
-    expectThat(large.res.body.rejected?.length === 10_000, 'every line rejected with its index');
-    expectThat(large.res.body.accepted === 0, 'nothing accepted');
-    return `2,500 lines ${small.ms.toFixed(0)} ms, 10,000 lines ${large.ms.toFixed(0)} ms (ratio ${(large.ms / small.ms).toFixed(1)} for 4× the lines; 10,000 is the per-request cap)`;
-  });
+  await check(
+    '6',
+    "lines of 'x' rejected one by one (timings; bench:ingest measures the scaling)",
+    async () => {
+      await timed(100); // warm-up (the offline address tables load on first use)
+      const small = await timed(2_500);
+      const large = await timed(10_000);
+      expectThat(
+        small.res.status === 400 && large.res.status === 400,
+        `statuses ${small.res.status}/${large.res.status}`,
+      );
+      expectThat(large.res.body.rejected?.length === 10_000, 'every line rejected with its index');
+      expectThat(large.res.body.accepted === 0, 'nothing accepted');
+      return `2,500 lines ${small.ms.toFixed(0)} ms, 10,000 lines ${large.ms.toFixed(0)} ms (ratio ${(large.ms / small.ms).toFixed(1)} for 4× the lines; 10,000 is the per-request cap)`;
+    },
+  );
   await check('6', 'a 64 kB Keycloak log line parses in linear time', async () => {
-    const line = `type=${'a'.repeat(60_000)}`;
+    // The shape that made the old expression backtrack: a long word run after ', ' with no '='.
+    const line = `type=x, ${'a'.repeat(60_000)}`;
     const started = Date.now();
     const res = await call('ingest', 'POST', '/events?provider=keycloak', undefined, line);
     expectThat([200, 400].includes(res.status), `answered ${res.status}`);
