@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ActionOutcome, Finding, Principal, ProviderName, VerificationCheck } from '../domain/incident';
+import type { ProviderReport } from '../domain/ports';
 
 export type Capability =
   | 'snapshot'
@@ -105,6 +106,8 @@ export function unguessablePassword(): string {
 export interface IdentityProvider {
   readonly name: ProviderName;
   readonly capabilities: ReadonlySet<Capability>;
+  /** The permissions doctor: which ports the engine's credentials allow in `tenant` (read-only probes). */
+  checkPermissions(tenant: string): Promise<ProviderReport>;
   snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot>;
   /**
    * Ends every session and invalidates tokens issued so far. With `since` (ISO time), a repeat

@@ -28,6 +28,7 @@ import {
   type RoleGrant,
 } from './identity-provider';
 import type { Notification, Notifier } from './notifier';
+import { PORTS, type ProviderReport } from '../domain/ports';
 
 export interface ActivityDeps {
   providers: Partial<Record<ProviderName, IdentityProvider | undefined>>;
@@ -162,6 +163,45 @@ export function createActivities(deps: ActivityDeps) {
           loginEvents: snapshot.recentLoginEvents.length,
         },
       };
+    },
+
+    /**
+     * The permissions doctor: for each provider and tenant, which ports the worker's credentials
+     * allow. A provider this worker has no connector for is reported as such, never skipped.
+     */
+    async checkProviders(input: {
+      targets: { provider: string; tenant: string }[];
+    }): Promise<ProviderReport[]> {
+      return Promise.all(
+        input.targets.map(async ({ provider, tenant }) => {
+          const connector = Object.hasOwn(deps.providers, provider)
+            ? deps.providers[provider as ProviderName]
+            : undefined;
+          if (!connector) {
+            return {
+              provider,
+              tenant,
+              checkedAt: new Date().toISOString(),
+              ports: PORTS.map((port) => ({
+                port,
+                status: 'not-supported' as const,
+                detail: `not supported by ${provider}: this worker has no ${provider} connector`,
+              })),
+            };
+          }
+          // One tenant that cannot be checked (no such realm, provider down) is a finding, not a failure.
+          return connector.checkPermissions(tenant).catch((err: Error) => ({
+            provider,
+            tenant,
+            checkedAt: new Date().toISOString(),
+            ports: PORTS.map((port) => ({
+              port,
+              status: 'missing' as const,
+              detail: `could not be checked: ${err.message.slice(0, 200)}`,
+            })),
+          }));
+        }),
+      );
     },
 
     /** Records non-secret incident facts (alerts, decisions) in the evidence chain. */

@@ -19,6 +19,7 @@ import { HealthController } from './health/health.controller';
 import { json, text } from 'express';
 import { CodecController, CODEC_BODY_LIMIT } from './codec/codec.controller';
 import { IncidentsController } from './incidents/incidents.controller';
+import { ProvidersController } from './providers/providers.controller';
 import { IncidentsService } from './incidents/incidents.service';
 import { TemporalModule } from './temporal/temporal.module';
 
@@ -39,7 +40,13 @@ export async function createApp(
 
   @Module({
     imports: [TemporalModule.forRoot(config)],
-    controllers: [IncidentsController, EventsController, CodecController, HealthController],
+    controllers: [
+      IncidentsController,
+      EventsController,
+      CodecController,
+      HealthController,
+      ProvidersController,
+    ],
     providers: [IncidentsService, EventsService, { provide: APP_GUARD, useClass: AuthGuard }],
   })
   class AppModule {}

@@ -106,6 +106,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['POST', `/incidents/${ID}/notes`, { text: 'x' }, 'responder'],
   ['POST', `/incidents/${ID}/principals`, { username: 'y', reason: 'x' }, 'responder'],
   ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
+  ['GET', '/providers', undefined, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'admin'],
 ];
 

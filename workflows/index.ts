@@ -6,3 +6,4 @@ export { mfaFatigue } from './mfa-fatigue';
 export { leakedClientSecret } from './leaked-client-secret';
 export { signingKeyCompromise } from './signing-key-compromise';
 export { detector } from './detector';
+export { providersDoctor } from './providers-doctor';

@@ -15,6 +15,8 @@ import {
   type VerificationCheck,
 } from '../../domain/incident';
 import { KeycloakLifecycle } from './lifecycle';
+import { checkKeycloakRealm } from './doctor';
+import type { ProviderReport } from '../../domain/ports';
 import { KeycloakRealm } from './realm';
 import {
   Capability,
@@ -82,6 +84,12 @@ export class KeycloakProvider implements IdentityProvider {
   private readonly realms = new Map<string, { admin: KcAdminClient; oidc: RealmOidc }>();
 
   constructor(private readonly settings: KeycloakSettings) {}
+
+  async checkPermissions(realm: string): Promise<ProviderReport> {
+    // Fresh clients: a realm asked about (GET /providers?realm=) is not kept in the connector's cache.
+    const { admin, oidc } = this.connect(realm);
+    return checkKeycloakRealm(admin, oidc, this.settings, realm);
+  }
 
   async snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot> {
     const { admin, user } = await this.user(principal);
@@ -604,28 +612,33 @@ export class KeycloakProvider implements IdentityProvider {
   private realm(name: string) {
     let entry = this.realms.get(name);
     if (!entry) {
-      const oidc = new RealmOidc({
-        baseUrl: this.settings.baseUrl,
-        realm: this.settings.adminRealm ?? name,
-        clientId: this.settings.clientId,
-        clientSecret: this.settings.clientSecret,
-      });
-      const admin = new KcAdminClient({
-        baseUrl: this.settings.baseUrl,
-        realmName: name,
-        // Read (spread) once per request: each request gets its own deadline, so a hung Keycloak
-        // fails the call as KeycloakUnavailable (retried) instead of holding the activity.
-        requestOptions: {
-          get signal() {
-            return AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-          },
-        },
-      });
-      admin.registerTokenProvider({ getAccessToken: () => oidc.serviceToken() });
-      entry = { admin, oidc };
+      entry = this.connect(name);
       this.realms.set(name, entry);
     }
     return entry;
+  }
+
+  /** An admin client and OIDC client for `name` (cached by `realm`, not by the doctor). */
+  private connect(name: string): { admin: KcAdminClient; oidc: RealmOidc } {
+    const oidc = new RealmOidc({
+      baseUrl: this.settings.baseUrl,
+      realm: this.settings.adminRealm ?? name,
+      clientId: this.settings.clientId,
+      clientSecret: this.settings.clientSecret,
+    });
+    const admin = new KcAdminClient({
+      baseUrl: this.settings.baseUrl,
+      realmName: name,
+      // Read (spread) once per request: each request gets its own deadline, so a hung Keycloak
+      // fails the call as KeycloakUnavailable (retried) instead of holding the activity.
+      requestOptions: {
+        get signal() {
+          return AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+        },
+      },
+    });
+    admin.registerTokenProvider({ getAccessToken: () => oidc.serviceToken() });
+    return { admin, oidc };
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
 import type { LabEventCursor, LabIdp, LabUser } from '../../lab/idp';
+import { PORTS, type ProviderReport } from '../../domain/ports';
 import {
   IdentityProviderError,
   type AccessState,
@@ -51,6 +52,7 @@ const LAB_OPERATIONS = [
   'revokeClientTokens',
   'signingKeys',
   'rotateRealmSigningKeys',
+  'checkPermissions',
 ] as const satisfies readonly (keyof IdentityProvider)[];
 
 export class LabIdentityProvider implements IdentityProvider {
@@ -82,6 +84,16 @@ export class LabIdentityProvider implements IdentityProvider {
         return fn.apply(this, args);
       }) as never;
     }
+  }
+
+  /** In-process: the engine's lab client may do everything the lab offers. */
+  async checkPermissions(realm: string): Promise<ProviderReport> {
+    const ports = PORTS.map((port) => ({
+      port,
+      status: 'ok' as const,
+      detail: `the in-process lab grants the engine every port (realm '${this.idp.realm}')`,
+    }));
+    return { provider: 'lab', tenant: realm, checkedAt: new Date().toISOString(), ports };
   }
 
   /** The detection collector's page of the lab's events (login and admin). */
