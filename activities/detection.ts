@@ -5,7 +5,9 @@
 import type { EngineConfig } from '../config/config';
 import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { addIndicatorsUpdate, detectorId, type DetectionSource } from '../workflows/detector';
+import { addIndicatorsUpdate, detectorId } from '../workflows/detector-api';
+import type { DetectionSource, PullCursor, RoutedAlert } from '../detection/sources';
+export type { PullCursor, RoutedAlert };
 import { joinOpenIncident, openOrJoinIncident } from '../client/incidents';
 import { incidentIdFor } from '../domain/principal-key';
 import {
@@ -21,9 +23,9 @@ import { normalizeBatch } from '../detection/normalize';
 import { ROUTES } from '../detection/routing';
 import type { DetectionAlert } from '../detection/rules';
 import { asActivityFailure } from './failures';
-import type { EventCursor, KeycloakProvider } from './keycloak/keycloak-provider';
-import type { OktaCursor, OktaSystemLog } from './okta/system-log';
-import type { EntraCursor, EntraSignIns } from './entra/sign-ins';
+import type { KeycloakProvider } from './keycloak/keycloak-provider';
+import type { OktaSystemLog } from './okta/system-log';
+import type { EntraSignIns } from './entra/sign-ins';
 import type { LabEventCursor } from '../lab/idp';
 
 /** Reads the lab identity provider's event log (the lab connector does). */
@@ -48,13 +50,6 @@ export interface DetectionActivityDeps {
   protectedPrincipals?: EngineConfig['protectedPrincipals'];
 }
 
-/** Where each kind of collector left off; kept in the detector workflow's state. */
-export type PullCursor =
-  | { provider: 'keycloak'; events: EventCursor; adminEvents: EventCursor }
-  | { provider: 'okta'; page: OktaCursor }
-  | { provider: 'entra'; page: EntraCursor }
-  | { provider: 'lab'; page: LabEventCursor };
-
 export interface PulledEvents {
   events: IdentityEvent[];
   cursor: PullCursor;
@@ -62,11 +57,6 @@ export interface PulledEvents {
   rejected: number;
   more: boolean;
 }
-
-export type RoutedAlert =
-  | { action: 'opened' | 'joined'; incidentId: string }
-  | { action: 'alert-only'; joinedIncidentId?: string }
-  | { action: 'no-connector'; reason: string };
 
 export function createDetectionActivities(deps: DetectionActivityDeps) {
   return {

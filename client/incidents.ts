@@ -4,10 +4,9 @@
  * incident the same way.
  */
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
-import type { Alert, PlaybookName, Principal, Severity } from '../domain/incident';
+import type { Alert, IncidentState, PlaybookName, Principal, Severity } from '../domain/incident';
 import type { PolicyOverrides } from '../domain/policy';
 import { incidentIdFor, principalKey } from '../domain/principal-key';
-import type { compromisedCredential } from '../workflows';
 import {
   AlertReceipt,
   Escalation,
@@ -15,6 +14,9 @@ import {
   raiseAlertUpdate,
   searchAttributes,
 } from '../workflows/definitions';
+
+/** Every playbook's workflow has this shape (named by type, so this module imports no workflow code). */
+type Playbook = (input: IncidentInput) => Promise<IncidentState>;
 
 export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
   'compromised-credential': 'compromisedCredential',
@@ -71,7 +73,7 @@ export async function openOrJoinIncident(
     principalKey: principalKey(cmd.principal),
     suspectTokenRefs: cmd.suspectTokenRefs ?? [],
   };
-  const start = new WithStartWorkflowOperation<typeof compromisedCredential>(WORKFLOW_TYPES[cmd.playbook], {
+  const start = new WithStartWorkflowOperation<Playbook>(WORKFLOW_TYPES[cmd.playbook], {
     workflowId: incidentId,
     taskQueue,
     args: [input],

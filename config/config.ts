@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { DetectionSource } from '../workflows/detector';
+import type { DetectionSource } from '../detection/sources';
 import { EVENT_PROVIDERS } from '../detection/events';
 import type { EntraSettings } from '../activities/entra/sign-ins';
 import type { S3EvidenceSettings } from '../evidence/s3-store';

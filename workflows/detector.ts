@@ -8,111 +8,30 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  defineQuery,
   makeContinueAsNewFunc,
-  defineUpdate,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IdentityEvent } from '../detection/events';
-import {
-  DEFAULT_DETECTION_CONFIG,
-  DetectionAlert,
-  DetectionConfig,
-  DetectionState,
-  Detector,
-} from '../detection/rules';
-import type { PullCursor, RoutedAlert } from '../activities/detection';
+import { DEFAULT_DETECTION_CONFIG, DetectionAlert, Detector } from '../detection/rules';
+import type { DetectionSource, PullCursor } from '../detection/sources';
 import { searchAttributes } from './definitions';
 import { run, runDetection, runPull } from './kit/activities';
+import {
+  addIndicatorsUpdate,
+  detectorId,
+  detectorStatusQuery,
+  ingestEventsUpdate,
+  reconfigureDetectorUpdate,
+  type CollectorHealth,
+  type DetectorCounters,
+  type DetectorInput,
+  type IngestReceipt,
+  type RecordedAlert,
+} from './detector-api';
 
-export interface DetectionSource {
-  provider: IdentityEvent['provider'];
-  tenant: string;
-  /** Pull from the provider's event API (Keycloak, Okta) every `intervalMs`. */
-  pull?: { intervalMs: number; lookbackMs?: number; pageSize?: number };
-}
-
-export interface DetectorInput {
-  source: DetectionSource;
-  config?: Partial<DetectionConfig>;
-  /** Events per run before continue-as-new (default 20,000). */
-  eventsPerRun?: number;
-  carried?: DetectorCarried;
-}
-
-export interface RecordedAlert extends DetectionAlert {
-  routed?: RoutedAlert;
-}
-
-/** A collector whose pulls fail: since when, how often in a row, and the last error. */
-export interface CollectorHealth {
-  failingSince: string;
-  failures: number;
-  lastError: string;
-}
-
-interface DetectorCarried {
-  health?: CollectorHealth;
-  state: DetectionState;
-  seen: Record<string, number>;
-  cursor?: PullCursor;
-  alerts: RecordedAlert[];
-  counters: DetectorCounters;
-}
-
-export interface DetectorCounters {
-  received: number;
-  duplicates: number;
-  alerts: number;
-}
-
-export interface IngestReceipt {
-  accepted: number;
-  duplicates: number;
-  alerts: DetectionAlert[];
-}
-
-export interface DetectorStatus {
-  source: DetectionSource;
-  config?: Partial<DetectionConfig>;
-  taskQueue: string;
-  /** Set while the collector's pulls fail. */
-  health?: CollectorHealth;
-  counters: DetectorCounters;
-  cursor?: PullCursor;
-  recentAlerts: RecordedAlert[];
-}
-
-export const ingestEventsUpdate = defineUpdate<IngestReceipt, [IdentityEvent[]]>('ingestEvents');
-export const detectorStatusQuery = defineQuery<DetectorStatus>('detectorStatus');
-
-export interface ReconfigureDetectorRequest {
-  pull?: DetectionSource['pull'];
-  config?: Partial<DetectionConfig>;
-  /** The task queue of the workers that should run it: a detector elsewhere moves (continue-as-new). */
-  taskQueue: string;
-}
-/** Brings a running detector to the worker's configuration (pull, thresholds, task queue). */
-export const reconfigureDetectorUpdate = defineUpdate<{ changed: boolean }, [ReconfigureDetectorRequest]>(
-  'reconfigureDetector',
-);
-
-export interface IndicatorsRequest {
-  /** Source addresses an incident attributed to the attacker. */
-  ips: string[];
-  /** Clients the attacker used (confidential ones), user agents and autonomous systems seen with them. */
-  clients?: string[];
-  userAgents?: string[];
-  asns?: number[];
-  /** Watched until (ISO). */
-  until: string;
-  incidentId: string;
-}
-
-/** Indicators from a post-incident review, watched by this source's detector. */
-export const addIndicatorsUpdate = defineUpdate<{ watched: number }, [IndicatorsRequest]>('addIndicators');
+export * from './detector-api';
 
 const MAX_BATCH = 5000;
 const RECENT_EVENTS = 5000;
@@ -122,10 +41,6 @@ const SEEN_LIMIT = 100_000;
 const SEEN_HORIZON_MS = 24 * 60 * 60_000;
 /** History stays small: a fresh run after this many events (state carried over). */
 const EVENTS_PER_RUN = 20_000;
-
-export function detectorId(source: Pick<DetectionSource, 'provider' | 'tenant'>): string {
-  return `detector-${source.provider}-${source.tenant}`;
-}
 
 export async function detector(input: DetectorInput): Promise<void> {
   let tuning = input.config;
