@@ -177,29 +177,19 @@ export function createActivities(deps: ActivityDeps) {
           const connector = Object.hasOwn(deps.providers, provider)
             ? deps.providers[provider as ProviderName]
             : undefined;
-          if (!connector) {
-            return {
+          if (!connector)
+            return uncheckable(
               provider,
               tenant,
-              checkedAt: new Date().toISOString(),
-              ports: PORTS.map((port) => ({
-                port,
-                status: 'not-supported' as const,
-                detail: `not supported by ${provider}: this worker has no ${provider} connector`,
-              })),
-            };
-          }
+              'not-supported',
+              `not supported by ${provider}: this worker has no ${provider} connector`,
+            );
           // One tenant that cannot be checked (no such realm, provider down) is a finding, not a failure.
-          return connector.checkPermissions(tenant).catch((err: Error) => ({
-            provider,
-            tenant,
-            checkedAt: new Date().toISOString(),
-            ports: PORTS.map((port) => ({
-              port,
-              status: 'missing' as const,
-              detail: `could not be checked: ${err.message.slice(0, 200)}`,
-            })),
-          }));
+          return connector
+            .checkPermissions(tenant)
+            .catch((err: Error) =>
+              uncheckable(provider, tenant, 'missing', `could not be checked: ${err.message.slice(0, 200)}`),
+            );
         }),
       );
     },
@@ -446,6 +436,21 @@ export function createActivities(deps: ActivityDeps) {
 export type Activities = ReturnType<typeof createActivities>;
 
 /** What a review hands to detection (ASNs are derived from the addresses there). */
+/** Every port of a provider and tenant in one state, for one reason. */
+function uncheckable(
+  provider: string,
+  tenant: string,
+  status: 'missing' | 'not-supported',
+  detail: string,
+): ProviderReport {
+  return {
+    provider,
+    tenant,
+    checkedAt: new Date().toISOString(),
+    ports: PORTS.map((port) => ({ port, status, detail })),
+  };
+}
+
 export interface ReviewIndicators {
   ips: string[];
   clients: string[];

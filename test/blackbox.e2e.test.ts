@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { browserLogin } from './support/browser-login';
 import { EngineProcess } from './support/engine-process';
+import { eventually } from './support/engine';
 import { readTestEnv } from './support/env';
 import { unfinishedPost } from './support/unfinished-post';
 import { APP_CLIENT, ENGINE_CLIENT, KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
@@ -99,16 +100,6 @@ async function call(who: string | undefined, method: string, route: string, body
     parsed = { text };
   }
   return { status: res.status, body: parsed as Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {
@@ -273,7 +264,7 @@ it('contains without handing the account over, and keeps four-eyes (#1, #3, #10)
   });
   expect(opened.status).toBe(201);
   const id = opened.body.incidentId as string;
-  const approval = await until(async () => {
+  const approval = await eventually(async () => {
     const s = await call('viewer', 'GET', `/incidents/${id}`);
     return (s.body.approvals as { id: string; status: string; action: string }[] | undefined)?.find(
       (a) => a.status === 'pending' && a.action === 'disableAccount',
@@ -382,7 +373,7 @@ it('answers /health 503 when Temporal is unreachable (#11)', async () => {
       const up = await fetch(`http://127.0.0.1:${apiPort}/health`);
       relay.close();
       for (const s of sockets) s.destroy();
-      const down = await until(
+      const down = await eventually(
         async () => {
           const r = await fetch(`http://127.0.0.1:${apiPort}/health`);
           return r.status === 503 ? r : undefined;

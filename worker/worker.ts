@@ -43,11 +43,12 @@ export function activitiesFor(
       : undefined;
     notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link));
   }
+  const evidence = evidenceStoreFor(config);
   return withHeartbeats({
     ...createActivities({
       providers: { keycloak, lab },
-      evidence: evidenceStoreFor(config),
-      sealedTokens: sealedTokensFor(config),
+      evidence,
+      sealedTokens: sealedTokensFor(config, evidence),
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,

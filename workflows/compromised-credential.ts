@@ -351,6 +351,7 @@ async function addToScope(
     policy: policy.addPrincipal,
     onRequested: (approval) => (entry.approvalId = approval.id),
     requestedBy: { actor: entry.proposedBy, actorId: entry.proposedById ?? personOf(entry.proposedBy) },
+    excluded: [principal.username],
   });
   if (!goesAhead(resolution)) {
     entry.status = 'rejected';

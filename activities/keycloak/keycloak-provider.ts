@@ -222,7 +222,7 @@ export class KeycloakProvider implements IdentityProvider {
     const id = user.id!;
     const have = user.requiredActions ?? [];
     const missing = REAUTH_ACTIONS.filter((a) => !have.includes(a));
-    let credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
+    const credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
     const password = credentials.find((c) => c.type === 'password');
     const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
     const replaced = sinceMs !== undefined && missing.length === 0 && (password?.createdDate ?? 0) >= sinceMs;
@@ -236,7 +236,6 @@ export class KeycloakProvider implements IdentityProvider {
           },
         ),
       );
-      credentials = await call(principal, () => admin.users.getCredentials({ id, realm }));
     }
     const factors = credentials.filter((c) => FACTOR_TYPES.has((c.type ?? '').toLowerCase()));
     for (const factor of factors) {

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import { connectClient } from '../../client/connect';
 import { EngineConfig, loadConfig } from '../../config/config';
 import { evidenceStoreFor, sealedTokensFor } from '../../evidence/store';
+import type { EvidenceStore } from '../../evidence/local-store';
 
 export const ENGINE_CONFIG = Symbol('ENGINE_CONFIG');
 export const TEMPORAL_CLIENT = Symbol('TEMPORAL_CLIENT');
@@ -33,7 +34,11 @@ export class TemporalModule {
           useFactory: () => connectClient(config),
         },
         { provide: EVIDENCE_STORE, useValue: evidenceStoreFor(config) },
-        { provide: SEALED_TOKENS, useValue: sealedTokensFor(config) },
+        {
+          provide: SEALED_TOKENS,
+          useFactory: (store: EvidenceStore) => sealedTokensFor(config, store),
+          inject: [EVIDENCE_STORE],
+        },
         TemporalConnectionCloser,
       ],
       exports: [ENGINE_CONFIG, TEMPORAL_CLIENT, EVIDENCE_STORE, SEALED_TOKENS],

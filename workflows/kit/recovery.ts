@@ -123,6 +123,8 @@ async function runWave(
     action: 'reinstateAccount',
     summary: `reinstate wave ${wave.wave}: ${names.join(', ')} (password reset and MFA enrolment at next login)`,
     policy: policy.reinstate,
+    // Whoever holds one of these accounts never approves giving it back.
+    excluded: members.map((m) => m.principal.username),
   });
   if (!goesAhead(resolution)) {
     for (const m of members)
