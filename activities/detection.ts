@@ -23,9 +23,9 @@ import { normalizeBatch } from '../detection/normalize';
 import { ROUTES } from '../detection/routing';
 import type { DetectionAlert } from '../detection/rules';
 import { asActivityFailure } from './failures';
-import type { KeycloakProvider } from './keycloak/keycloak-provider';
-import type { OktaSystemLog } from './okta/system-log';
-import type { EntraSignIns } from './entra/sign-ins';
+import type { KeycloakProvider } from '../providers/keycloak/connector';
+import type { OktaSystemLog } from '../providers/okta/collector';
+import type { EntraSignIns } from '../providers/entra/collector';
 import type { LabEventCursor } from '../lab/idp';
 
 /** Reads the lab identity provider's event log (the lab connector does). */

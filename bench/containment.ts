@@ -8,7 +8,7 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Connection } from '@temporalio/client';
 import { connectClient } from '../client/connect';
-import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { KeycloakProvider } from '../providers/keycloak/connector';
 import { createApp } from '../api/app';
 import type { Principal } from '../domain/incident';
 import { KeycloakTestClient, REALM } from '../test/support/keycloak';
@@ -69,13 +69,18 @@ async function main(): Promise<void> {
     await kc.login(b);
     const p: Principal = { provider: 'keycloak', realm: REALM, username: b.username };
     const t1 = performance.now();
-    await provider.snapshot(p, 7 * 24 * 3600_000);
-    await provider.revokeSessions(p);
-    await provider.revokeOfflineAccess(p);
-    await provider.requireReauthentication(p);
-    await provider.disableAccount(p);
+    const { ports } = provider;
+    await ports['audit-source'].snapshot(p, 7 * 24 * 3600_000);
+    await ports['account-containment'].requireReauthentication(p);
+    await ports['sessions-and-tokens'].revokeSessions(p);
+    await ports['sessions-and-tokens'].revokeOfflineAccess(p);
+    await ports['account-containment'].disableAccount(p);
     const containedAt = new Date().toISOString();
-    await provider.verifyContainment(p, { containedAt, accountDisabled: true, suspectTokens: [] });
+    await ports['account-containment'].verifyContainment(p, {
+      containedAt,
+      accountDisabled: true,
+      suspectTokens: [],
+    });
     const directMs = performance.now() - t1;
 
     if (i > 0) {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../detection/sources';
 import { EVENT_PROVIDERS } from '../detection/events';
-import type { EntraSettings } from '../activities/entra/sign-ins';
+import type { EntraSettings } from '../providers/entra/collector';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
 import { PLAYBOOKS, type PlaybookName, type ProtectedPrincipal } from '../domain/incident';

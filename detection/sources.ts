@@ -3,9 +3,9 @@
  * workflow and the collector activities (kept here so none of them imports another for a type).
  */
 import type { IdentityEvent } from './events';
-import type { EventCursor } from '../activities/keycloak/keycloak-provider';
-import type { OktaCursor } from '../activities/okta/system-log';
-import type { EntraCursor } from '../activities/entra/sign-ins';
+import type { EventCursor } from '../providers/keycloak/connector';
+import type { OktaCursor } from '../providers/okta/collector';
+import type { EntraCursor } from '../providers/entra/collector';
 import type { LabEventCursor } from '../lab/idp';
 
 export interface DetectionSource {

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { EngineConfig } from '../config/config';
 import type { ProviderName } from '../domain/incident';
-import { LabIdentityProvider, type LabFault } from '../activities/lab/lab-provider';
+import { LabIdentityProvider, type LabFault } from '../providers/lab/connector';
 import { LabIdp, serviceAccountName, type PushAnswer } from '../lab/idp';
 import { FaultProxy } from '../test/support/fault-proxy';
 import { KeycloakTestClient, type TestUser } from '../test/support/keycloak';

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import type { LabIdentityProvider } from '../activities/lab/lab-provider';
+import type { LabIdentityProvider } from '../providers/lab/connector';
 import type { EngineConfig } from '../config/config';
 import type { IncidentState } from '../domain/incident';
 import { incidentIdFor } from '../domain/principal-key';

@@ -5,7 +5,7 @@
  * is gone when it stops.
  */
 import { randomBytes } from 'node:crypto';
-import { LabIdentityProvider } from '../activities/lab/lab-provider';
+import { LabIdentityProvider } from '../providers/lab/connector';
 import { LabIdp } from './idp';
 
 export const DEMO_APP_CLIENT = 'demo-app';

@@ -4,7 +4,7 @@
  * Reads the same configuration as the worker (environment or IR_CONFIG); checks the realms named on
  * the command line and those of DETECTION_SOURCES. Exits 1 when a port is not (fully) allowed.
  */
-import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { KeycloakProvider } from '../providers/keycloak/connector';
 import { loadConfig } from '../config/config';
 import { reportOk, type ProviderReport } from '../domain/ports';
 

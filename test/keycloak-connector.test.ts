@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/activity';
 import * as path from 'node:path';
 import { createActivities } from '../activities';
-import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { KeycloakProvider } from '../providers/keycloak/connector';
 import { LogNotifier } from '../activities/notifier';
 import type { Principal } from '../domain/incident';
 import { LocalEvidenceStore } from '../evidence/local-store';

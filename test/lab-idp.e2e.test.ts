@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import * as oidc from 'openid-client';
-import { LabIdentityProvider } from '../activities/lab/lab-provider';
+import { LabIdentityProvider } from '../providers/lab/connector';
 import { LabIdp } from '../lab/idp';
 import { testConfig, TestApi, TestWorker } from './support/engine';
 

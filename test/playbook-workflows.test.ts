@@ -17,6 +17,7 @@ const address = readTestEnv().temporal.url.replace(/^\w+:\/\//, '');
 const taskQueue = `playbook-workflows-${randomUUID()}`;
 const calls: string[] = [];
 let failing: string | undefined;
+let failingAs: { type: string; message: string } | undefined;
 let worker: Worker;
 let running: Promise<void>;
 let client: Client;
@@ -32,7 +33,11 @@ const ref = (kind: string) => ({
 /** Stand-ins for every activity the playbook calls; each call is recorded by name. */
 const standIn = (name: string) => async (input: Record<string, unknown>) => {
   calls.push(name);
-  if (name === failing) throw ApplicationFailure.nonRetryable(`${name} refused (stand-in)`, 'StandInRefused');
+  if (name === failing)
+    throw ApplicationFailure.nonRetryable(
+      failingAs?.message ?? `${name} refused (stand-in)`,
+      failingAs?.type ?? 'StandInRefused',
+    );
   switch (name) {
     case 'recordEvidence':
       return ref(String(input.kind));
@@ -108,6 +113,7 @@ afterAll(async () => {
 beforeEach(() => {
   calls.length = 0;
   failing = undefined;
+  failingAs = undefined;
 });
 
 function input(severity: IncidentInput['severity'], alert: Partial<Alert> = {}): IncidentInput {
@@ -193,5 +199,23 @@ it('never calls containment verified when a step failed', async () => {
   const state = await until(handle, (s) => s.phase === 'containment-unverified');
   expect(state.containedAt).toBeUndefined();
   expect(state.actions.find((a) => a.action === 'revokeOfflineAccess')?.status).toBe('failed');
+  await handle.terminate('test done');
+});
+
+it('records a port the provider lacks as a finding, and the containment as unverified', async () => {
+  failing = 'revokeOfflineAccess';
+  failingAs = {
+    type: 'PortNotSupported',
+    message: 'not supported by okta: the okta connector has no sessions-and-tokens port',
+  };
+  const handle = await start(input('critical'));
+  const state = await until(handle, (s) => s.phase === 'containment-unverified');
+  expect(state.containedAt).toBeUndefined();
+  const notes = state.timeline.filter((e) => e.kind === 'note').map((e) => e.message);
+  expect(notes).toContainEqual(
+    expect.stringMatching(/^finding: revokeOfflineAccess .*not supported by okta/),
+  );
+  // The steps after it still ran: one missing port does not leave the account enabled.
+  expect(providerCalls()).toContain('disableAccount');
   await handle.terminate('test done');
 });

@@ -3,7 +3,7 @@
  * client holding only read roles, each checked port by port with read-only probes; and the same
  * report through GET /providers, answered by the worker (the API holds no provider credentials).
  */
-import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { KeycloakProvider } from '../providers/keycloak/connector';
 import type { PortCheck } from '../domain/ports';
 import { readTestEnv } from './support/env';
 import { ENGINE_CLIENT, KeycloakTestClient, REALM } from './support/keycloak';

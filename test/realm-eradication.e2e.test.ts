@@ -11,7 +11,8 @@ import type { EngineConfig } from '../config/config';
 import type { Finding } from '../domain/incident';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
+import { eradicate } from '../providers/remediation';
+import { KeycloakProvider } from '../providers/keycloak/connector';
 import { ENGINE_CLIENT, KeycloakTestClient } from './support/keycloak';
 import { captureHistory } from './support/histories';
 
@@ -227,7 +228,7 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
     clientSecret: ENGINE_CLIENT.secret,
   });
   const keysBefore = await lab.admin<unknown[]>('GET', '/components?type=org.keycloak.keys.KeyProvider');
-  const retried = await provider.eradicate(state.principal, keyFindings, { since: state.openedAt });
+  const retried = await eradicate(provider, state.principal, keyFindings, { since: state.openedAt });
   expect(retried.changed).toBe(false);
   expect(await lab.admin<unknown[]>('GET', '/components?type=org.keycloak.keys.KeyProvider')).toHaveLength(
     keysBefore.length,

@@ -3,15 +3,15 @@
  * Temporal client (detection opens incidents), running every playbook and detector on one task
  * queue. Used by worker/main.ts and by the tests.
  */
-import type { LabIdentityProvider } from '../activities/lab/lab-provider';
+import type { LabIdentityProvider } from '../providers/lab/connector';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { withHeartbeats } from '../activities/heartbeat';
 import { createDetectionActivities } from '../activities/detection';
-import { KeycloakProvider } from '../activities/keycloak/keycloak-provider';
-import { OktaSystemLog } from '../activities/okta/system-log';
-import { EntraSignIns } from '../activities/entra/sign-ins';
+import { KeycloakProvider } from '../providers/keycloak/connector';
+import { OktaSystemLog } from '../providers/okta/collector';
+import { EntraSignIns } from '../providers/entra/collector';
 import {
   FanOutNotifier,
   LogNotifier,

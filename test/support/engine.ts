@@ -15,7 +15,7 @@ import type { Payload, PayloadCodec } from '@temporalio/common';
 import type { EngineConfig } from '../../config/config';
 import { createWorker } from '../../worker/worker';
 import { LogNotifier } from '../../activities/notifier';
-import type { LabIdentityProvider } from '../../activities/lab/lab-provider';
+import type { LabIdentityProvider } from '../../providers/lab/connector';
 import type { Approval, IncidentState } from '../../domain/incident';
 import type { ReviewReport } from '../../domain/review';
 import { ENGINE_CLIENT, REALM } from './keycloak';

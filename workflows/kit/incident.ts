@@ -220,6 +220,9 @@ export class Incident {
       const error = failureText(err);
       this.state.actions.push({ ...target, action, status: 'failed', at: new Date().toISOString(), error });
       this.log('action', `${summary} FAILED: ${error}`);
+      // A port the provider lacks is a finding of the incident: a gap a person must close by hand.
+      if (failureType(err) === 'PortNotSupported')
+        this.log('note', `finding: ${action} for ${principal.username} ${error}; do it by hand`);
       this.publish();
       return undefined;
     }
@@ -438,6 +441,12 @@ export class Incident {
   get shouldContinueAsNew(): boolean {
     return workflowInfo().continueAsNewSuggested && this.idle();
   }
+}
+
+/** The type of an activity's ApplicationFailure (e.g. 'PortNotSupported'), if it has one. */
+export function failureType(err: unknown): string | undefined {
+  const cause = err instanceof Error ? err.cause : undefined;
+  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
 }
 
 /** What went wrong, in one line: an activity failure's cause (the provider's message) when it has one. */

@@ -1,4 +1,4 @@
-import { parseRetryAfter } from './identity-provider';
+import { parseRetryAfter } from './ports';
 
 describe('Retry-After parsing', () => {
   const now = Date.parse('2026-11-29T02:00:00Z');

@@ -1,6 +1,6 @@
 /**
- * The connector for the lab identity provider (lab/idp.ts): the same IdentityProvider contract as
- * Keycloak's, acting on the lab's in-memory realm, and checking containment through the lab's real
+ * The connector for the lab identity provider (lab/idp.ts): the ports the lab can honour (all but
+ * `factors`: lab accounts have no second factors), acting on the lab's in-memory realm, and checking containment through the lab's real
  * OIDC endpoints (introspection and refresh with openid-client). Selected only by passing it to the
  * worker explicitly: it never stands in for a production connector.
  */
@@ -10,15 +10,22 @@ import { PORTS, type ProviderReport } from '../../domain/ports';
 import {
   IdentityProviderError,
   type AccessState,
-  type Capability,
+  type AccountContainment,
+  type AuditSource,
+  type ClientCredentials,
   type ContainmentExpectation,
-  type EradicationOutcome,
+  type EradicationStep,
   type IdentityProvider,
   type InvestigationReport,
+  type Ports,
   type PrincipalSnapshot,
   type RoleGrant,
+  type RolesAndGrants,
+  type SessionsAndTokens,
+  type SigningKeyFinding,
+  type SigningKeys,
   unguessablePassword,
-} from '../identity-provider';
+} from '../ports';
 import { nextWholeSecond, RealmOidc } from '../keycloak/oidc';
 
 /**
@@ -32,7 +39,7 @@ const FACTOR_ACTIONS = ['UPDATE_PASSWORD', 'CONFIGURE_TOTP'];
 /** Roles that count as administrative (as detection's default pattern says). */
 const PRIVILEGED = /admin|owner|super|root|manage-/i;
 
-/** The contract's operations, each behind the fault gate. */
+/** The ports' operations, each behind the fault gate. */
 const LAB_OPERATIONS = [
   'snapshot',
   'revokeSessions',
@@ -42,31 +49,39 @@ const LAB_OPERATIONS = [
   'enableAccount',
   'verifyContainment',
   'investigate',
-  'eradicate',
+  'removeGrant',
   'reinstate',
   'revokeRole',
   'grantRole',
   'inspect',
   'revokeSession',
-  'rotateClientSecret',
+  'rotateSecret',
   'revokeClientTokens',
   'signingKeys',
-  'rotateRealmSigningKeys',
+  'rotateSigningKeys',
   'checkPermissions',
-] as const satisfies readonly (keyof IdentityProvider)[];
+] as const satisfies readonly (keyof LabIdentityProvider)[];
 
-export class LabIdentityProvider implements IdentityProvider {
+export class LabIdentityProvider
+  implements
+    IdentityProvider,
+    AuditSource,
+    AccountContainment,
+    SessionsAndTokens,
+    RolesAndGrants,
+    ClientCredentials,
+    SigningKeys
+{
   readonly name = 'lab' as const;
-  readonly capabilities: ReadonlySet<Capability> = new Set<Capability>([
-    'snapshot',
-    'revokeSessions',
-    'requireReauthentication',
-    'disableAccount',
-    'introspectTokens',
-    'investigate',
-    'eradicate',
-    'reinstate',
-  ]);
+  /** Everything but `factors`: the compiler holds the class to each port it names here. */
+  readonly ports: Ports = {
+    'audit-source': this,
+    'account-containment': this,
+    'sessions-and-tokens': this,
+    'roles-and-grants': this,
+    'client-credentials': this,
+    'signing-keys': this,
+  };
   private readonly oidc: RealmOidc;
 
   constructor(
@@ -88,11 +103,19 @@ export class LabIdentityProvider implements IdentityProvider {
 
   /** In-process: the engine's lab client may do everything the lab offers. */
   async checkPermissions(realm: string): Promise<ProviderReport> {
-    const ports = PORTS.map((port) => ({
-      port,
-      status: 'ok' as const,
-      detail: `the in-process lab grants the engine every port (realm '${this.idp.realm}')`,
-    }));
+    const ports = PORTS.map((port) =>
+      this.ports[port]
+        ? {
+            port,
+            status: 'ok' as const,
+            detail: `the in-process lab grants the engine every port (realm '${this.idp.realm}')`,
+          }
+        : {
+            port,
+            status: 'not-supported' as const,
+            detail: `not supported by lab: lab accounts have no ${port}`,
+          },
+    );
     return { provider: 'lab', tenant: realm, checkedAt: new Date().toISOString(), ports };
   }
 
@@ -331,19 +354,12 @@ export class LabIdentityProvider implements IdentityProvider {
     };
   }
 
-  async eradicate(principal: Principal, findings: Finding[]): Promise<EradicationOutcome> {
-    const steps = [];
-    for (const f of findings) {
-      if (f.kind !== 'role-grant' || f.remedy !== 'remove-grant') continue;
-      const outcome = await this.revokeRole(principal, { role: f.role, container: f.container });
-      steps.push({ finding: f, changed: outcome.changed, before: `role '${f.role}'`, after: outcome.detail });
-    }
-    return {
-      action: 'eradicate',
-      changed: steps.some((s) => s.changed),
-      detail: `${steps.length} remedy(ies)`,
-      steps,
-    };
+  async removeGrant(
+    principal: Principal,
+    f: Extract<Finding, { kind: 'role-grant' }>,
+  ): Promise<EradicationStep> {
+    const outcome = await this.revokeRole(principal, { role: f.role, container: f.container });
+    return { finding: f, changed: outcome.changed, before: `role '${f.role}'`, after: outcome.detail };
   }
 
   async reinstate(principal: Principal): Promise<ActionOutcome> {
@@ -408,7 +424,12 @@ export class LabIdentityProvider implements IdentityProvider {
    * A new secret, once per incident (a retry finds the rotation after `since` and changes nothing),
    * proven by the old secret failing the client-credentials grant. The secret never leaves the lab.
    */
-  async rotateClientSecret(principal: Principal, clientId: string, opts: { since: string }) {
+  async rotateSecret(
+    principal: Principal,
+    finding: Extract<Finding, { kind: 'client-used' }>,
+    opts: { since: string },
+  ): Promise<EradicationStep> {
+    const { clientId } = finding;
     const client = this.client(principal, clientId);
     if (!client.secret)
       throw new IdentityProviderError(
@@ -416,12 +437,10 @@ export class LabIdentityProvider implements IdentityProvider {
         `LabPublicClient: '${clientId}' has no secret`,
         false,
       );
-    if ((client.secretRotatedAt ?? 0) >= Date.parse(opts.since))
-      return {
-        action: 'rotateClientSecret' as const,
-        changed: false,
-        detail: `secret of '${clientId}' already rotated during this incident`,
-      };
+    if ((client.secretRotatedAt ?? 0) >= Date.parse(opts.since)) {
+      const already = `secret of '${clientId}' already rotated during this incident`;
+      return { finding, changed: false, before: already, after: already };
+    }
     const old = client.secret;
     this.idp.rotateClientSecret(clientId);
     const answer = await this.oidc.clientCredentialsAs(clientId, old);
@@ -432,9 +451,11 @@ export class LabIdentityProvider implements IdentityProvider {
         true,
       );
     return {
-      action: 'rotateClientSecret' as const,
+      finding,
       changed: true,
-      detail: `new secret for '${clientId}' (proof: the old secret now gets '${answer}')`,
+      before: `secret of '${clientId}'`,
+      after: `new secret for '${clientId}'`,
+      proof: `the old secret now gets '${answer}'`,
     };
   }
 
@@ -466,7 +487,7 @@ export class LabIdentityProvider implements IdentityProvider {
     return client;
   }
 
-  async signingKeys(): Promise<Extract<Finding, { kind: 'signing-key' }>[]> {
+  async signingKeys(): Promise<SigningKeyFinding[]> {
     return this.idp.publishedKids.map((kid) => ({
       kind: 'signing-key',
       kid,
@@ -479,22 +500,18 @@ export class LabIdentityProvider implements IdentityProvider {
    * A new active key, the old ones disabled (or passive) and everyone's tokens refused, once per
    * incident: a retry finds a key made after `since` and changes nothing. Proven by the JWKS.
    */
-  async rotateRealmSigningKeys(
+  async rotateSigningKeys(
     realm: string,
+    _keys: SigningKeyFinding[],
     opts: { since: string; oldKeys: 'disable' | 'passive' },
-  ): Promise<EradicationOutcome> {
+  ): Promise<EradicationStep> {
     if (realm !== this.idp.realm)
       throw new IdentityProviderError('LabRealmNotFound', `LabRealmNotFound: no lab realm '${realm}'`, false);
     const finding = { kind: 'signing-key' as const, kid: '', algorithm: 'RS256', providerId: 'lab' };
     const recent = this.idp.activeKey;
     if (recent.createdAt >= Date.parse(opts.since)) {
       const detail = `key ${recent.kid} made during this incident is active`;
-      return {
-        action: 'rotateSigningKeys',
-        changed: false,
-        detail,
-        steps: [{ finding: { ...finding, kid: recent.kid }, changed: false, before: detail, after: detail }],
-      };
+      return { finding: { ...finding, kid: recent.kid }, changed: false, before: detail, after: detail };
     }
     const before = this.idp.publishedKids;
     const kid = await this.idp.rotateKeys(opts.oldKeys === 'disable' ? 'disabled' : 'passive');
@@ -507,13 +524,6 @@ export class LabIdentityProvider implements IdentityProvider {
     if (!published.includes(kid))
       throw new IdentityProviderError('LabRotationUnproven', `the JWKS does not publish ${kid}`, true);
     const after = `active key ${kid}; old key(s) ${before.join(', ')} ${opts.oldKeys === 'disable' ? 'disabled' : 'passive'}; every earlier token refused`;
-    return {
-      action: 'rotateSigningKeys',
-      changed: true,
-      detail: `${after}; proof: ${proof}`,
-      steps: [
-        { finding: { ...finding, kid }, changed: true, before: `keys ${before.join(', ')}`, after, proof },
-      ],
-    };
+    return { finding: { ...finding, kid }, changed: true, before: `keys ${before.join(', ')}`, after, proof };
   }
 }

@@ -4,7 +4,7 @@
  * (client credentials through openid-client); throttling (429, Retry-After) is retried by Temporal.
  */
 import * as oidc from 'openid-client';
-import { IdentityProviderError, parseRetryAfter } from '../identity-provider';
+import { IdentityProviderError, parseRetryAfter } from '../ports';
 
 export interface EntraSettings {
   tenantId: string;

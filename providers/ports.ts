@@ -1,22 +1,13 @@
 /**
- * One interface for every identity provider. A connector says what it can do (`capabilities`);
- * a playbook decides what to do about what it cannot. Every action is idempotent: running it twice
- * leaves the provider as running it once, and reports `changed: false` the second time.
+ * What the engine asks of an identity provider, as small ports (`domain/ports.ts` names them). A
+ * connector implements the ports its provider can honour and leaves the others out: the compiler
+ * checks what it claims, and a playbook asking for a missing port gets "not supported by
+ * <provider>" recorded as a finding, never a silent skip. Every action is idempotent: running it
+ * twice leaves the provider as running it once, and reports `changed: false` the second time.
  */
 import { randomBytes } from 'node:crypto';
 import type { ActionOutcome, Finding, Principal, ProviderName, VerificationCheck } from '../domain/incident';
-import type { ProviderReport } from '../domain/ports';
-
-export type Capability =
-  | 'snapshot'
-  | 'revokeSessions'
-  | 'revokeOfflineAccess'
-  | 'requireReauthentication'
-  | 'disableAccount'
-  | 'introspectTokens'
-  | 'investigate'
-  | 'eradicate'
-  | 'reinstate';
+import type { PortName, ProviderReport } from '../domain/ports';
 
 /** The read-only investigation of one principal over the incident window. */
 export interface InvestigationReport {
@@ -103,18 +94,27 @@ export function unguessablePassword(): string {
   return `${randomBytes(32).toString('base64url')}aZ7!`;
 }
 
-export interface IdentityProvider {
-  readonly name: ProviderName;
-  readonly capabilities: ReadonlySet<Capability>;
-  /** The permissions doctor: which ports the engine's credentials allow in `tenant` (read-only probes). */
-  checkPermissions(tenant: string): Promise<ProviderReport>;
+type RoleGrantFinding = Extract<Finding, { kind: 'role-grant' }>;
+type FactorFinding = Extract<Finding, { kind: 'factor' }>;
+type ClientFinding = Extract<Finding, { kind: 'client-used' }>;
+type SettingFinding = Extract<Finding, { kind: 'realm-setting' }>;
+export type SigningKeyFinding = Extract<Finding, { kind: 'signing-key' }>;
+
+/** `audit-source`: what happened to and by a principal, read-only. */
+export interface AuditSource {
+  /** Everything about a principal that containment would destroy or change, captured first. */
   snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot>;
-  /**
-   * Ends every session and invalidates tokens issued so far. With `since` (ISO time), a repeat
-   * whose effect is already in place (no session, tokens cut at or after `since`) changes nothing.
-   */
-  revokeSessions(principal: Principal, opts?: { since?: string }): Promise<ActionOutcome>;
-  revokeOfflineAccess(principal: Principal): Promise<ActionOutcome>;
+  /** Blast radius, auth and admin timelines, grants, persistence, from `window.since` on. */
+  investigate(
+    principal: Principal,
+    window: { since: string; until: string },
+    preIncident?: PrincipalSnapshot,
+    opts?: { tokenForgerySuspected?: boolean },
+  ): Promise<InvestigationReport>;
+}
+
+/** `account-containment`: the account itself, and proof that containment holds. */
+export interface AccountContainment {
   /**
    * Makes the stolen password useless (replaced by one nobody knows) and requires a new password and
    * second factor at next login; removes second factors. Never leaves the old password working with
@@ -122,48 +122,129 @@ export interface IdentityProvider {
    */
   requireReauthentication(principal: Principal, opts?: { since?: string }): Promise<ActionOutcome>;
   disableAccount(principal: Principal): Promise<ActionOutcome>;
-  verifyContainment(principal: Principal, expected: ContainmentExpectation): Promise<VerificationCheck[]>;
-  /** Read-only: blast radius, auth and admin timelines, grants, persistence, from `since` on. */
-  investigate(
-    principal: Principal,
-    window: { since: string; until: string },
-    preIncident?: PrincipalSnapshot,
-    opts?: { tokenForgerySuspected?: boolean },
-  ): Promise<InvestigationReport>;
-  /** Applies the remedies of `findings` (idempotent: a retry changes nothing already changed). */
-  eradicate(principal: Principal, findings: Finding[], opts: EradicateOptions): Promise<EradicationOutcome>;
+  /** Re-enables the account as it was (compensation), demanding nothing at next login. */
+  enableAccount(principal: Principal): Promise<ActionOutcome>;
   /**
    * Re-enables the account, only if the user must still reset the password and enrol MFA again at
    * next login (or already did, after `containedAt`). Refuses otherwise.
    */
   reinstate(principal: Principal, opts: { containedAt: string }): Promise<ActionOutcome>;
+  /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */
+  inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState>;
+  /** Read-only: every way back in checked (sessions, password, factors, tokens, logins since). */
+  verifyContainment(principal: Principal, expected: ContainmentExpectation): Promise<VerificationCheck[]>;
+}
+
+/** `sessions-and-tokens`: sessions, offline tokens and consents. */
+export interface SessionsAndTokens {
+  /**
+   * Ends every session and invalidates tokens issued so far. With `since` (ISO time), a repeat
+   * whose effect is already in place (no session, tokens cut at or after `since`) changes nothing.
+   */
+  revokeSessions(principal: Principal, opts?: { since?: string }): Promise<ActionOutcome>;
+  revokeOfflineAccess(principal: Principal): Promise<ActionOutcome>;
+  /** Ends one session of the principal (a stolen one), leaving its other sessions alone. */
+  revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome>;
+}
+
+/** `factors`: second factors an attacker enrolled. */
+export interface Factors {
+  removeFactor(principal: Principal, factor: FactorFinding): Promise<EradicationStep>;
+}
+
+/** `roles-and-grants`: role mappings, reverted and restored. */
+export interface RolesAndGrants {
   /** Removes one role mapping; `changed: true` means it was there (compensation restores it). */
   revokeRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
   /** Maps the role again (compensation). */
   grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome>;
-  /** Re-enables the account as it was (compensation), demanding nothing at next login. */
-  enableAccount(principal: Principal): Promise<ActionOutcome>;
+  /** Eradication of a grant the investigation found. */
+  removeGrant(principal: Principal, grant: RoleGrantFinding): Promise<EradicationStep>;
+}
+
+/** `client-credentials`: a client's secret or key, and the tokens issued to it. */
+export interface ClientCredentials {
   /**
    * A client's new secret, once per incident (`since`), proven: the old one is refused. The new
    * secret is never returned: the client's owner takes it from the identity provider.
    */
-  rotateClientSecret(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
+  rotateSecret(
+    principal: Principal,
+    client: ClientFinding,
+    opts: { since: string },
+  ): Promise<EradicationStep>;
+  /**
+   * A client's new signing key (the private half dropped), once: its owner uploads their own. Only
+   * where the provider holds clients' keys.
+   */
+  rotateKey?(principal: Principal, client: ClientFinding): Promise<EradicationStep>;
   /** Invalidates every token issued to the client so far (its not-before), once per incident. */
   revokeClientTokens(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
-  /** Realm-wide: the active token-signing keys (kid, algorithm, provider). */
-  signingKeys(realm: string): Promise<Extract<Finding, { kind: 'signing-key' }>[]>;
+}
+
+/** `signing-keys`: the tenant's token-signing keys, and tenant-wide hardening. */
+export interface SigningKeys {
+  /** The active token-signing keys (kid, algorithm, provider). */
+  signingKeys(tenant: string): Promise<SigningKeyFinding[]>;
   /**
-   * Realm-wide: new signing keys, the old ones disabled (or passive), everyone logged out; once per
-   * incident (`since`), proven by the JWKS and a token minted before.
+   * New signing keys, the old ones disabled (or passive), everyone logged out; once per incident
+   * (`since`), proven by the JWKS and a token minted before.
    */
-  rotateRealmSigningKeys(
-    realm: string,
+  rotateSigningKeys(
+    tenant: string,
+    keys: SigningKeyFinding[],
     opts: { since: string; oldKeys: 'disable' | 'passive' },
-  ): Promise<EradicationOutcome>;
-  /** Ends one session of the principal (a stolen one), leaving its other sessions alone. */
-  revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome>;
-  /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */
-  inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState>;
+  ): Promise<EradicationStep>;
+  /** One tenant setting the investigation found weak, made safe (where the provider has such settings). */
+  harden?(tenant: string, setting: SettingFinding): Promise<EradicationStep>;
+}
+
+/** The ports by name: a connector fills in those its provider can honour. */
+export interface Ports {
+  'audit-source'?: AuditSource;
+  'account-containment'?: AccountContainment;
+  'sessions-and-tokens'?: SessionsAndTokens;
+  factors?: Factors;
+  'roles-and-grants'?: RolesAndGrants;
+  'client-credentials'?: ClientCredentials;
+  'signing-keys'?: SigningKeys;
+}
+
+/** Every port name has its interface, and nothing else is a port. */
+type Exact<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _portsNamed: Exact<keyof Ports, PortName> = true;
+void _portsNamed;
+
+export interface IdentityProvider {
+  readonly name: ProviderName;
+  /** The permissions doctor: which ports the engine's credentials allow in `tenant` (read-only probes). */
+  checkPermissions(tenant: string): Promise<ProviderReport>;
+  readonly ports: Ports;
+}
+
+/** A port the provider does not offer: a finding for the incident, never a silent skip. */
+export class PortNotSupported extends Error {
+  readonly type = 'PortNotSupported';
+  constructor(
+    readonly provider: string,
+    readonly port: PortName,
+    /** Part of a port the provider lacks (e.g. "client key rotation"). */
+    readonly part?: string,
+  ) {
+    super(
+      part
+        ? `not supported by ${provider}: its ${port} port has no ${part}`
+        : `not supported by ${provider}: the ${provider} connector has no ${port} port`,
+    );
+    this.name = 'PortNotSupported';
+  }
+}
+
+/** The port `name` of `provider`, or PortNotSupported. */
+export function portOf<N extends PortName>(provider: IdentityProvider, name: N): NonNullable<Ports[N]> {
+  const port = provider.ports[name];
+  if (!port) throw new PortNotSupported(provider.name, name);
+  return port as NonNullable<Ports[N]>;
 }
 
 export interface AccessState {

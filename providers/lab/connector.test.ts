@@ -5,8 +5,8 @@
  */
 import * as oidc from 'openid-client';
 import { LabIdp } from '../../lab/idp';
-import { IdentityProviderError } from '../identity-provider';
-import { LabIdentityProvider, type LabFault } from './lab-provider';
+import { IdentityProviderError } from '../ports';
+import { LabIdentityProvider, type LabFault } from './connector';
 
 const ENGINE = { clientId: 'ir-engine', clientSecret: 'engine-secret' };
 let idp: LabIdp;
@@ -37,17 +37,18 @@ const introspect = async (token: string) =>
 
 it('rotates a client secret once per incident, the old secret refused', async () => {
   idp.addClient('billing', 'old-billing-secret');
+  const billing = { kind: 'client-used' as const, clientId: 'billing', confidential: true, uses: 1 };
   const since = new Date(Date.now() - 1000).toISOString();
-  const rotated = await lab.rotateClientSecret(principal, 'billing', { since });
+  const rotated = await lab.rotateSecret(principal, billing, { since });
   expect(rotated.changed).toBe(true);
-  expect(rotated.detail).not.toContain('old-billing-secret');
+  expect(JSON.stringify(rotated)).not.toContain('old-billing-secret');
   await expect(
     oidc.clientCredentialsGrant(await asClient('billing', 'old-billing-secret')),
   ).rejects.toThrow();
   const fresh = idp.clients.get('billing')!.secret!;
   expect((await oidc.clientCredentialsGrant(await asClient('billing', fresh))).access_token).toBeDefined();
   // The retry of the same activity: nothing changes, the new secret stays.
-  expect((await lab.rotateClientSecret(principal, 'billing', { since })).changed).toBe(false);
+  expect((await lab.rotateSecret(principal, billing, { since })).changed).toBe(false);
   expect(idp.clients.get('billing')!.secret).toBe(fresh);
 });
 
@@ -72,7 +73,7 @@ it('rotates the signing keys: the old kid leaves the JWKS, earlier tokens die, a
   });
   const oldKid = idp.activeKey.kid;
   const since = new Date().toISOString();
-  const rotated = await lab.rotateRealmSigningKeys('lab', { since, oldKeys: 'disable' });
+  const rotated = await lab.rotateSigningKeys('lab', [], { since, oldKeys: 'disable' });
   expect(rotated.changed).toBe(true);
   expect(idp.publishedKids).not.toContain(oldKid);
   expect(await introspect(before.access_token)).toBe(false);
@@ -82,7 +83,7 @@ it('rotates the signing keys: the old kid leaves the JWKS, earlier tokens die, a
   });
   expect(await introspect(after.access_token)).toBe(true);
   const kid = idp.activeKey.kid;
-  expect((await lab.rotateRealmSigningKeys('lab', { since, oldKeys: 'disable' })).changed).toBe(false);
+  expect((await lab.rotateSigningKeys('lab', [], { since, oldKeys: 'disable' })).changed).toBe(false);
   expect(idp.activeKey.kid).toBe(kid);
 });
 

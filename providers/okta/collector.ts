@@ -3,7 +3,7 @@
  * ascending, then always the `Link: rel="next"` URL Okta returns — also when the page is empty, as
  * that link is where new events will appear. The cursor is that URL, kept by the detector workflow.
  */
-import { IdentityProviderError } from '../identity-provider';
+import { IdentityProviderError } from '../ports';
 
 export interface OktaSettings {
   /** https://<org>.okta.com */

@@ -1,0 +1,100 @@
+/**
+ * Containment activities: snapshot first, then cut every way in (password, sessions, offline
+ * tokens, the account), verify that it holds, and the compensations that undo a step.
+ */
+import type { ActionOutcome, ContainmentVerification, Principal } from '../domain/incident';
+import { IdentityProviderError, type AccessState, type RoleGrant } from '../providers/ports';
+import { ActivityContext } from './context';
+import { asActivityFailure } from './failures';
+import type { ActionInput, EvidenceInput, PrincipalInput, SnapshotResult, VerifyInput } from './inputs';
+
+/** One provider action: its failures become the Temporal failures they mean. */
+export function action(fn: (input: ActionInput) => Promise<ActionOutcome>) {
+  return async function (input: ActionInput): Promise<ActionOutcome> {
+    return asActivityFailure(() => fn(input));
+  };
+}
+
+export function containmentActivities(ctx: ActivityContext) {
+  const accounts = (p: Principal) => ctx.port(p, 'account-containment');
+  const sessions = (p: Principal) => ctx.port(p, 'sessions-and-tokens');
+  return {
+    async snapshotEvidence(
+      input: PrincipalInput & EvidenceInput & { lookbackMs: number },
+    ): Promise<SnapshotResult> {
+      const snapshot = await asActivityFailure(() =>
+        ctx.port(input.principal, 'audit-source').snapshot(input.principal, input.lookbackMs),
+      );
+      const ref = await ctx.record(input.evidenceId, 'principal-snapshot', snapshot);
+      return {
+        ref,
+        counts: {
+          sessions: snapshot.sessions.length,
+          offlineSessions: snapshot.offlineSessions.length,
+          consents: snapshot.consents.length,
+          credentials: snapshot.credentials.length,
+          loginEvents: snapshot.recentLoginEvents.length,
+        },
+      };
+    },
+
+    revokeSessions: action(({ principal, since }) =>
+      sessions(principal).revokeSessions(principal, { since }),
+    ),
+    revokeOfflineAccess: action(({ principal }) => sessions(principal).revokeOfflineAccess(principal)),
+    requireReauthentication: action(({ principal, since }) =>
+      accounts(principal).requireReauthentication(principal, { since }),
+    ),
+    disableAccount: action(({ principal }) => accounts(principal).disableAccount(principal)),
+
+    /** Suspends an account (disabled, sessions cut); `changed` says it was enabled before. */
+    suspendAccount: action(async ({ principal }) => {
+      const disabled = await accounts(principal).disableAccount(principal);
+      const cut = await sessions(principal).revokeSessions(principal);
+      return {
+        action: 'suspendAccount' as const,
+        changed: disabled.changed,
+        detail: `${disabled.detail}; ${cut.detail}`,
+      };
+    }),
+
+    /** Ends one (stolen) session, leaving the principal's others alone. */
+    revokeSession: action(({ principal, sessionId }) => {
+      if (!sessionId)
+        throw new IdentityProviderError('BadActionInput', 'BadActionInput: no session given', false);
+      return sessions(principal).revokeSession(principal, sessionId);
+    }),
+
+    /** Read-only access state for a playbook's own verification. */
+    async inspectAccess(input: PrincipalInput & { grant?: RoleGrant }): Promise<AccessState> {
+      return asActivityFailure(() => accounts(input.principal).inspect(input.principal, input.grant));
+    },
+
+    /** Compensation: the account enabled again as it was, nothing demanded at next login. */
+    restoreAccount: action(({ principal }) => accounts(principal).enableAccount(principal)),
+
+    async verifyContainment(input: VerifyInput): Promise<{
+      verification: ContainmentVerification;
+      ref: Awaited<ReturnType<ActivityContext['record']>>;
+    }> {
+      const suspectTokens = await Promise.all(
+        input.suspectTokenRefs.map((ref) => ctx.deps.sealedTokens.open(ref)),
+      );
+      const checks = await asActivityFailure(() =>
+        accounts(input.principal).verifyContainment(input.principal, {
+          containedAt: input.containedAt,
+          accountDisabled: input.accountDisabled,
+          cutFrom: input.cutFrom,
+          suspectTokens,
+        }),
+      );
+      const verification: ContainmentVerification = {
+        verified: checks.length > 0 && checks.every((c) => c.ok),
+        checkedAt: new Date().toISOString(),
+        checks,
+      };
+      const ref = await ctx.record(input.evidenceId, 'containment-verification', verification);
+      return { verification, ref };
+    },
+  };
+}

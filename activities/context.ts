@@ -1,0 +1,87 @@
+/**
+ * What every group of activities shares: the dependencies the worker wires in, the provider port an
+ * activity asks for (a port the provider lacks is a non-retryable "not supported by <provider>"),
+ * and the evidence-chain writer keyed to the activity execution.
+ */
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import type { EvidenceRef, Principal, ProviderName } from '../domain/incident';
+import type { PortName } from '../domain/ports';
+import type { EvidenceStore } from '../evidence/local-store';
+import type { SealedTokens } from '../evidence/sealed-tokens';
+import {
+  IdentityProviderError,
+  portOf,
+  type IdentityProvider,
+  type Ports,
+  type RoleGrant,
+} from '../providers/ports';
+import type { Notifier } from './notifier';
+
+export interface ActivityDeps {
+  providers: Partial<Record<ProviderName, IdentityProvider | undefined>>;
+  evidence: EvidenceStore;
+  sealedTokens: SealedTokens;
+  notifier: Notifier;
+  /** Recovery integrity checks by name (RECOVERY_CHECKS): playbooks name them, never give URLs. */
+  recoveryChecks?: Record<string, string>;
+  /** "Was this you?" links to users (USER_CHALLENGE_*). */
+  userChallenge?: { secret: string; webhookUrl?: string; publicApiUrl: string };
+}
+
+export class ActivityContext {
+  constructor(readonly deps: ActivityDeps) {}
+
+  /** The connector for `p`'s provider, or a non-retryable ProviderNotConfigured. */
+  provider(p: Principal): IdentityProvider {
+    const found = Object.hasOwn(this.deps.providers, p.provider)
+      ? this.deps.providers[p.provider]
+      : undefined;
+    if (!found) {
+      throw ApplicationFailure.nonRetryable(
+        `no connector configured for provider '${p.provider}'`,
+        'ProviderNotConfigured',
+      );
+    }
+    return found;
+  }
+
+  /** Port `name` of `p`'s provider; one it does not offer is a non-retryable PortNotSupported. */
+  port<N extends PortName>(p: Principal, name: N): NonNullable<Ports[N]> {
+    return portOf(this.provider(p), name);
+  }
+
+  /** Writes `content` to the incident's evidence chain, once per activity execution. */
+  async record(evidenceId: string, kind: string, content: unknown): Promise<EvidenceRef> {
+    const { entry, entryVersion } = await this.deps.evidence.record(
+      evidenceId,
+      kind,
+      content,
+      idempotencyKey(),
+    );
+    return {
+      kind,
+      objectHash: entry.objectHash,
+      entryHash: entry.entryHash,
+      seq: entry.seq,
+      ...(entryVersion ? { entryVersion } : {}),
+      ...(entry.objectVersion ? { objectVersion: entry.objectVersion } : {}),
+    };
+  }
+}
+
+export function needClient(clientId: string | undefined): string {
+  if (!clientId) throw new IdentityProviderError('BadActionInput', 'BadActionInput: no client given', false);
+  return clientId;
+}
+
+export function needGrant(grant: RoleGrant | undefined): RoleGrant {
+  if (!grant) throw new IdentityProviderError('BadActionInput', 'BadActionInput: no role given', false);
+  return grant;
+}
+
+/** Same key on every retry of one activity execution, different for every other execution. */
+function idempotencyKey(): string {
+  const info = activityInfo();
+  const run = info.workflowExecution;
+  return `${run?.workflowId ?? 'standalone'}/${run?.runId ?? '-'}/${info.activityId}`;
+}
