@@ -24,6 +24,7 @@ import { ROUTES } from '../detection/routing';
 import type { DetectionAlert } from '../detection/rules';
 import { asActivityFailure } from './failures';
 import type { KeycloakProvider } from '../providers/keycloak/connector';
+import type { AccountIdentity, IdentityProvider } from '../providers/ports';
 import type { OktaSystemLog } from '../providers/okta/collector';
 import type { EntraSignIns } from '../providers/entra/collector';
 import type { LabEventCursor } from '../lab/idp';
@@ -48,6 +49,8 @@ export interface DetectionActivityDeps {
   playbookPolicies?: EngineConfig['playbookPolicies'];
   /** Principals never contained automatically (PROTECTED_PRINCIPALS). */
   protectedPrincipals?: EngineConfig['protectedPrincipals'];
+  /** The connectors that know each provider's accounts: an alert's principal is named canonically. */
+  providers?: Partial<Record<ProviderName, IdentityProvider | undefined>>;
 }
 
 export interface PulledEvents {
@@ -126,7 +129,11 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
 
     async routeAlert(alert: DetectionAlert, events: IdentityEvent[] = []): Promise<RoutedAlert> {
       const route = ROUTES[alert.rule];
-      const principal = toPrincipal(alert);
+      const named = toPrincipal(alert);
+      const identity = named && (await asActivityFailure(() => identify(deps, named)));
+      // One account, one incident: by its login, whichever of its names (id, email) the alert carried.
+      const principal = named && identity ? { ...named, username: identity.username } : named;
+      const protectedNames = identity ? [identity.username, ...identity.aliases] : [];
       const incidentAlert: Alert = {
         id: alert.id,
         source: `detection:${alert.rule}`,
@@ -156,7 +163,11 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         openedBy: 'detector',
         alert: incidentAlert,
         policy: deps.playbookPolicies?.[route],
-        ...(isProtectedPrincipal(principal, deps.protectedPrincipals) ? { protectedPrincipal: true } : {}),
+        ...([principal.username, ...protectedNames].some((username) =>
+          isProtectedPrincipal({ ...principal, username }, deps.protectedPrincipals),
+        )
+          ? { protectedPrincipal: true }
+          : {}),
       });
       return { action: receipt.joined ? 'joined' : 'opened', incidentId: receipt.incidentId };
     },
@@ -164,6 +175,14 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
 }
 
 export type DetectionActivities = ReturnType<typeof createDetectionActivities>;
+
+/** The account an alert's principal names, if its provider's connector knows it. */
+async function identify(deps: DetectionActivityDeps, p: Principal): Promise<AccountIdentity | undefined> {
+  const audit = Object.hasOwn(deps.providers ?? {}, p.provider)
+    ? deps.providers?.[p.provider]?.ports['audit-source']
+    : undefined;
+  return audit?.identify(p);
+}
 
 function toPrincipal(alert: DetectionAlert): Principal | undefined {
   const p = alert.principal;

@@ -100,8 +100,23 @@ type ClientFinding = Extract<Finding, { kind: 'client-used' }>;
 type SettingFinding = Extract<Finding, { kind: 'realm-setting' }>;
 export type SigningKeyFinding = Extract<Finding, { kind: 'signing-key' }>;
 
+/**
+ * One account as the provider knows it: its stable id, the login the engine names it by (incident
+ * ids are keyed by it), and every other name an event may carry for it (id, email, UPN).
+ */
+export interface AccountIdentity {
+  id: string;
+  username: string;
+  aliases: string[];
+}
+
 /** `audit-source`: what happened to and by a principal, read-only. */
 export interface AuditSource {
+  /**
+   * The account `principal` names, by any of its names (login, id, email; exact, case-insensitive
+   * where the provider is), or undefined when no single account answers to it.
+   */
+  identify(principal: Principal): Promise<AccountIdentity | undefined>;
   /** Everything about a principal that containment would destroy or change, captured first. */
   snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot>;
   /** Blast radius, auth and admin timelines, grants, persistence, from `window.since` on. */

@@ -317,6 +317,27 @@ describe('alerts to incidents', () => {
     await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, 'alice');
   });
 
+  it('names the account by its login when an admin event names it by id: one account, one incident', async () => {
+    await ensureDetector(worker.client, config.temporal.taskQueue, {
+      provider: 'keycloak',
+      tenant: REALM,
+      pull: { intervalMs: 300 },
+    });
+    const user = await kc.createUser('granted');
+    // Keycloak's admin event names the grantee by its id only (users/<uuid>/role-mappings/realm).
+    await kc.grantRealmRole(user.id, 'ir-admin');
+    const byLogin = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.username });
+    const started = await eventually(async () => {
+      const res = await api.call('GET', `/incidents/${byLogin}`);
+      return res.status === 200 ? res.body : undefined;
+    }, 'the incident about the login');
+    expect(started.alerts[0].source).toBe('detection:privilege-escalation');
+    expect(started.principal.username).toBe(user.username);
+    const byId = incidentIdFor({ provider: 'keycloak', realm: REALM, username: user.id });
+    expect((await api.call('GET', `/incidents/${byId}`)).status).toBe(404);
+    await api.call('POST', `/incidents/${byLogin}/close`, { reason: 'test done' }, 'alice');
+  });
+
   it('a password spray opens one incident for the account that fell, none for the others', async () => {
     await ensureDetector(
       worker.client,

@@ -1,8 +1,8 @@
 /**
- * Fast workflow tests of the compromised-credential playbook on the real Temporal dev server with
- * stand-in activities (no identity provider): the order of containment, what waits for a person,
- * and what a failed step does to the verdict — in a second or two each. The end-to-end tests on
- * Keycloak prove the same playbook against the real thing.
+ * Fast workflow tests of the six playbooks on the real Temporal dev server with stand-in activities
+ * (no identity provider): the order of containment, what waits for a person (and which person may
+ * decide), and what a failed or unsupported step does to the verdict — in a second or two each. The
+ * end-to-end tests on Keycloak and the lab prove the same playbooks against the real thing.
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -18,6 +18,8 @@ const taskQueue = `playbook-workflows-${randomUUID()}`;
 const calls: string[] = [];
 let failing: string | undefined;
 let failingAs: { type: string; message: string } | undefined;
+/** What inspectAccess reads back: by default, everything cut. */
+let access = { enabled: false, sessions: 0, sessionIds: [] as string[], roleMapped: false };
 let worker: Worker;
 let running: Promise<void>;
 let client: Client;
@@ -62,6 +64,12 @@ const standIn = (name: string) => async (input: Record<string, unknown>) => {
       };
     case 'writeReview':
       return { ref: ref('post-incident-review'), indicators: { ips: [], clients: [], userAgents: [] } };
+    case 'inspectAccess':
+      return access;
+    case 'recordSigningKeys':
+      return { ref: ref('signing-keys'), keys: ['old-kid (RS256)'] };
+    case 'challengeUser':
+      return { sent: false, reason: 'no channel (stand-in)' };
     case 'notify':
       return undefined;
     default:
@@ -69,8 +77,19 @@ const standIn = (name: string) => async (input: Record<string, unknown>) => {
   }
 };
 
-/** Every activity the compromised-credential playbook may call. */
+/** Every activity a playbook may call. */
 const ACTIVITIES = [
+  'inspectAccess',
+  'revokeSession',
+  'revertGrant',
+  'restoreGrant',
+  'suspendAccount',
+  'restoreAccount',
+  'rotateClientSecret',
+  'revokeClientTokens',
+  'recordSigningKeys',
+  'rotateRealmSigningKeys',
+  'challengeUser',
   'recordEvidence',
   'snapshotEvidence',
   'requireReauthentication',
@@ -114,6 +133,7 @@ beforeEach(() => {
   calls.length = 0;
   failing = undefined;
   failingAs = undefined;
+  access = { enabled: false, sessions: 0, sessionIds: [], roleMapped: false };
 });
 
 function input(severity: IncidentInput['severity'], alert: Partial<Alert> = {}): IncidentInput {
@@ -137,8 +157,17 @@ function input(severity: IncidentInput['severity'], alert: Partial<Alert> = {}):
   };
 }
 
+const WORKFLOW: Record<IncidentInput['playbook'], string> = {
+  'compromised-credential': 'compromisedCredential',
+  'session-hijack': 'sessionHijack',
+  'privilege-escalation': 'privilegeEscalation',
+  'mfa-fatigue': 'mfaFatigue',
+  'leaked-client-secret': 'leakedClientSecret',
+  'signing-key-compromise': 'signingKeyCompromise',
+};
+
 async function start(i: IncidentInput) {
-  return client.workflow.start('compromisedCredential', {
+  return client.workflow.start(WORKFLOW[i.playbook], {
     workflowId: `incident-wf-${randomUUID().slice(0, 12)}`,
     taskQueue,
     args: [i],
@@ -156,66 +185,228 @@ function until(handle: Awaited<ReturnType<typeof start>>, ok: (s: IncidentState)
 const CONTAINMENT = ['requireReauthentication', 'revokeSessions', 'revokeOfflineAccess', 'disableAccount'];
 
 const providerCalls = () =>
-  calls.filter((c) => !['recordEvidence', 'snapshotEvidence', 'notify', 'verifyContainment'].includes(c));
-
-it('replaces the stolen password before anything else, then cuts sessions and disables (critical)', async () => {
-  const handle = await start(input('critical'));
-  const state = await until(handle, (s) => s.containedAt !== undefined);
-  expect(providerCalls().slice(0, 4)).toEqual(CONTAINMENT);
-  expect(state.approvals.filter((a) => a.action !== 'reinstateAccount')).toEqual([]);
-  await handle.terminate('test done');
-});
-
-it('changes nothing on pushed evidence until a person confirms, then contains', async () => {
-  const handle = await start(input('critical', { evidence: 'pushed' }));
-  const waiting = await until(handle, (s) => s.approvals.some((a) => a.action === 'confirmContainment'));
-  expect(providerCalls()).toEqual([]);
-  const confirm = waiting.approvals.find((a) => a.action === 'confirmContainment')!;
-  await handle.executeUpdate(decideApprovalUpdate, {
-    args: [{ approvalId: confirm.id, decision: 'approve', actor: 'wf.approver' }],
-  });
-  const state = await until(handle, (s) => s.containedAt !== undefined);
-  // Confirmed: the rest acts at the severity it had (disabling without another question).
-  expect(providerCalls().slice(0, 4)).toEqual(CONTAINMENT);
-  expect(state.approvals.map((a) => a.action)).not.toContain('disableAccount');
-  await handle.terminate('test done');
-});
-
-it('refuses the opener as approver of their own request, by identity', async () => {
-  const handle = await start(input('high'));
-  const waiting = await until(handle, (s) => s.approvals.some((a) => a.status === 'pending'));
-  const approval = waiting.approvals.find((a) => a.status === 'pending')!;
-  await expect(
-    handle.executeUpdate(decideApprovalUpdate, {
-      args: [{ approvalId: approval.id, decision: 'approve', actor: 'WF.Responder' }],
-    }),
-  ).rejects.toThrow();
-  await handle.terminate('test done');
-});
-
-it('never calls containment verified when a step failed', async () => {
-  failing = 'revokeOfflineAccess';
-  const handle = await start(input('critical'));
-  const state = await until(handle, (s) => s.phase === 'containment-unverified');
-  expect(state.containedAt).toBeUndefined();
-  expect(state.actions.find((a) => a.action === 'revokeOfflineAccess')?.status).toBe('failed');
-  await handle.terminate('test done');
-});
-
-it('records a port the provider lacks as a finding, and the containment as unverified', async () => {
-  failing = 'revokeOfflineAccess';
-  failingAs = {
-    type: 'PortNotSupported',
-    message: 'not supported by okta: the okta connector has no sessions-and-tokens port',
-  };
-  const handle = await start(input('critical'));
-  const state = await until(handle, (s) => s.phase === 'containment-unverified');
-  expect(state.containedAt).toBeUndefined();
-  const notes = state.timeline.filter((e) => e.kind === 'note').map((e) => e.message);
-  expect(notes).toContainEqual(
-    expect.stringMatching(/^finding: revokeOfflineAccess .*not supported by okta/),
+  calls.filter(
+    (c) =>
+      ![
+        'recordEvidence',
+        'snapshotEvidence',
+        'notify',
+        'verifyContainment',
+        'inspectAccess',
+        'writeReview',
+      ].includes(c),
   );
-  // The steps after it still ran: one missing port does not leave the account enabled.
-  expect(providerCalls()).toContain('disableAccount');
-  await handle.terminate('test done');
+
+async function decide(
+  handle: Awaited<ReturnType<typeof start>>,
+  approvalId: string,
+  actor: string,
+  decision: 'approve' | 'reject' = 'approve',
+) {
+  return handle.executeUpdate(decideApprovalUpdate, { args: [{ approvalId, decision, actor }] });
+}
+
+const pendingFor = (action: string) => (s: IncidentState) =>
+  s.approvals.find((a) => a.action === action && a.status === 'pending');
+
+describe('compromised-credential', () => {
+  it('replaces the stolen password before anything else, then cuts sessions and disables (critical)', async () => {
+    const handle = await start(input('critical'));
+    const state = await until(handle, (s) => s.containedAt !== undefined);
+    expect(providerCalls().slice(0, 4)).toEqual(CONTAINMENT);
+    expect(state.approvals.filter((a) => a.action !== 'reinstateAccount')).toEqual([]);
+    await handle.terminate('test done');
+  });
+
+  it('changes nothing on pushed evidence until a person confirms, then contains', async () => {
+    const handle = await start(input('critical', { evidence: 'pushed' }));
+    const waiting = await until(handle, (s) => s.approvals.some((a) => a.action === 'confirmContainment'));
+    expect(providerCalls()).toEqual([]);
+    const confirm = waiting.approvals.find((a) => a.action === 'confirmContainment')!;
+    await handle.executeUpdate(decideApprovalUpdate, {
+      args: [{ approvalId: confirm.id, decision: 'approve', actor: 'wf.approver' }],
+    });
+    const state = await until(handle, (s) => s.containedAt !== undefined);
+    // Confirmed: the rest acts at the severity it had (disabling without another question).
+    expect(providerCalls().slice(0, 4)).toEqual(CONTAINMENT);
+    expect(state.approvals.map((a) => a.action)).not.toContain('disableAccount');
+    await handle.terminate('test done');
+  });
+
+  it('refuses the opener as approver of their own request, by identity', async () => {
+    const handle = await start(input('high'));
+    const waiting = await until(handle, (s) => s.approvals.some((a) => a.status === 'pending'));
+    const approval = waiting.approvals.find((a) => a.status === 'pending')!;
+    await expect(
+      handle.executeUpdate(decideApprovalUpdate, {
+        args: [{ approvalId: approval.id, decision: 'approve', actor: 'WF.Responder' }],
+      }),
+    ).rejects.toThrow();
+    await handle.terminate('test done');
+  });
+
+  it('never calls containment verified when a step failed', async () => {
+    failing = 'revokeOfflineAccess';
+    const handle = await start(input('critical'));
+    const state = await until(handle, (s) => s.phase === 'containment-unverified');
+    expect(state.containedAt).toBeUndefined();
+    expect(state.actions.find((a) => a.action === 'revokeOfflineAccess')?.status).toBe('failed');
+    await handle.terminate('test done');
+  });
+
+  it('records a port the provider lacks as a finding, and the containment as unverified', async () => {
+    failing = 'revokeOfflineAccess';
+    failingAs = {
+      type: 'PortNotSupported',
+      message: 'not supported by okta: the okta connector has no sessions-and-tokens port',
+    };
+    const handle = await start(input('critical'));
+    const state = await until(handle, (s) => s.phase === 'containment-unverified');
+    expect(state.containedAt).toBeUndefined();
+    const notes = state.timeline.filter((e) => e.kind === 'note').map((e) => e.message);
+    expect(notes).toContainEqual(
+      expect.stringMatching(/^finding: revokeOfflineAccess .*not supported by okta/),
+    );
+    // The steps after it still ran: one missing port does not leave the account enabled.
+    expect(providerCalls()).toContain('disableAccount');
+    await handle.terminate('test done');
+  });
+});
+
+describe('session-hijack', () => {
+  it('ends only the stolen session, verifies it gone, and escalates only with evidence or a person', async () => {
+    const handle = await start({
+      ...input('high'),
+      playbook: 'session-hijack',
+      sessionId: 'stolen-session-1',
+    });
+    const state = await until(handle, (s) => pendingFor('escalateToAccount')(s) !== undefined);
+    expect(providerCalls()).toEqual(['revokeSession']);
+    expect(state.phase).toBe('contained');
+    expect(state.verification?.checks.map((c) => c.name)).toEqual(['stolen-session-ended']);
+    await decide(handle, pendingFor('escalateToAccount')(state)!.id, 'wf.approver');
+    await until(handle, (s) => s.actions.some((a) => a.action === 'disableAccount'));
+    expect(providerCalls()).toEqual(['revokeSession', ...CONTAINMENT]);
+    await handle.terminate('test done');
+  });
+
+  it('is not contained when the stolen session is still there', async () => {
+    access = { ...access, sessions: 1, sessionIds: ['stolen-session-1'] };
+    const handle = await start({
+      ...input('high'),
+      playbook: 'session-hijack',
+      sessionId: 'stolen-session-1',
+    });
+    const state = await until(handle, (s) => s.phase === 'containment-unverified');
+    expect(state.containedAt).toBeUndefined();
+    await handle.terminate('test done');
+  });
+});
+
+describe('privilege-escalation', () => {
+  const escalation = { role: 'realm-admin', container: 'realm', grantedBy: 'mallory' };
+
+  it('takes the role back before anything else, then the sessions; the grantor never decides', async () => {
+    const handle = await start({ ...input('high'), playbook: 'privilege-escalation', escalation });
+    const waiting = await until(handle, (s) => pendingFor('suspendAccount')(s) !== undefined);
+    expect(providerCalls()).toEqual(['revertGrant', 'revokeSessions']);
+    const suspend = pendingFor('suspendAccount')(waiting)!;
+    await expect(decide(handle, suspend.id, 'Mallory')).rejects.toThrow();
+    await decide(handle, suspend.id, 'wf.approver');
+    const confirm = await until(handle, (s) => pendingFor('confirmIncident')(s) !== undefined);
+    expect(providerCalls()).toEqual(['revertGrant', 'revokeSessions', 'suspendAccount']);
+    expect(confirm.phase).toBe('contained');
+    await handle.terminate('test done');
+  });
+
+  it('puts the role and the grantor back when a person says the grant was authorised', async () => {
+    const handle = await start({ ...input('critical'), playbook: 'privilege-escalation', escalation });
+    const waiting = await until(handle, (s) => pendingFor('confirmIncident')(s) !== undefined);
+    await decide(handle, pendingFor('confirmIncident')(waiting)!.id, 'wf.approver', 'reject');
+    await until(handle, (s) => s.actions.some((a) => a.action === 'restoreGrant'));
+    // Newest first: the grantor re-enabled, then the role mapped again.
+    expect(providerCalls().slice(-2)).toEqual(['restoreAccount', 'restoreGrant']);
+    await handle.terminate('test done');
+  });
+});
+
+describe('mfa-fatigue', () => {
+  it('asks the user first; nobody could be asked, so a person decides, then every way in is cut', async () => {
+    const handle = await start({ ...input('high'), playbook: 'mfa-fatigue' });
+    const waiting = await until(handle, (s) => pendingFor('containWithoutAnswer')(s) !== undefined);
+    expect(providerCalls()).toEqual(['challengeUser']);
+    await decide(handle, pendingFor('containWithoutAnswer')(waiting)!.id, 'wf.approver');
+    const state = await until(handle, (s) => s.containedAt !== undefined);
+    expect(providerCalls()).toEqual(['challengeUser', ...CONTAINMENT]);
+    expect(state.phase).toMatch(/contained|review/);
+    await handle.terminate('test done');
+  });
+
+  it('contains nothing when the approver says no', async () => {
+    const handle = await start({ ...input('high'), playbook: 'mfa-fatigue' });
+    const waiting = await until(handle, (s) => pendingFor('containWithoutAnswer')(s) !== undefined);
+    await decide(handle, pendingFor('containWithoutAnswer')(waiting)!.id, 'wf.approver', 'reject');
+    const state = await until(handle, (s) =>
+      s.actions.some((a) => a.action === 'containWithoutAnswer' && a.status === 'skipped'),
+    );
+    expect(providerCalls()).toEqual(['challengeUser']);
+    expect(state.containedAt).toBeUndefined();
+    await handle.terminate('test done');
+  });
+});
+
+describe('leaked-client-secret', () => {
+  const svc = (severity: IncidentInput['severity']) => {
+    const i = input(severity);
+    return {
+      ...i,
+      playbook: 'leaked-client-secret' as const,
+      principal: { ...i.principal, username: 'service-account-billing' },
+    };
+  };
+
+  it('rotates the secret, refuses its tokens and ends the sessions of the client the service account names', async () => {
+    const handle = await start(svc('high'));
+    const state = await until(handle, (s) => s.containedAt !== undefined);
+    expect(providerCalls().slice(0, 3)).toEqual([
+      'rotateClientSecret',
+      'revokeClientTokens',
+      'revokeSessions',
+    ]);
+    expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['secret-rotated', true],
+      ['tokens-revoked', true],
+      ['sessions-ended', true],
+    ]);
+    await handle.terminate('test done');
+  });
+
+  it('is not contained when the rotation failed', async () => {
+    failing = 'rotateClientSecret';
+    const handle = await start(svc('high'));
+    const state = await until(handle, (s) => s.phase === 'containment-unverified');
+    expect(state.verification?.checks.find((c) => c.name === 'secret-rotated')?.ok).toBe(false);
+    await handle.terminate('test done');
+  });
+});
+
+describe('signing-key-compromise', () => {
+  const realmWide = () => ({ ...input('critical'), playbook: 'signing-key-compromise' as const });
+
+  it('records the keys, then rotates only after two different people approve', async () => {
+    const handle = await start(realmWide());
+    const waiting = await until(handle, (s) => pendingFor('rotateSigningKeys')(s) !== undefined);
+    expect(providerCalls()).toEqual(['recordSigningKeys']);
+    const approval = pendingFor('rotateSigningKeys')(waiting)!;
+    await decide(handle, approval.id, 'wf.first');
+    await expect(decide(handle, approval.id, 'WF.First')).rejects.toThrow();
+    expect(providerCalls()).toEqual(['recordSigningKeys']);
+    await decide(handle, approval.id, 'wf.second');
+    const state = await until(handle, (s) => s.containedAt !== undefined);
+    expect(providerCalls()).toEqual(['recordSigningKeys', 'rotateRealmSigningKeys']);
+    expect(state.verification?.checks).toEqual([
+      expect.objectContaining({ name: 'old-keys-refused', ok: true }),
+    ]);
+    await handle.terminate('test done');
+  });
 });

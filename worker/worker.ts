@@ -44,9 +44,10 @@ export function activitiesFor(
     notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link));
   }
   const evidence = evidenceStoreFor(config);
+  const providers = { keycloak, lab };
   return withHeartbeats({
     ...createActivities({
-      providers: { keycloak, lab },
+      providers,
       evidence,
       sealedTokens: sealedTokensFor(config, evidence),
       notifier: new FanOutNotifier(notifiers),
@@ -62,6 +63,7 @@ export function activitiesFor(
       lab,
       playbookPolicies: config.playbookPolicies,
       protectedPrincipals: config.protectedPrincipals,
+      providers,
     }),
   });
 }

@@ -5,7 +5,7 @@
  * then cut every way in (sessions, offline tokens, password, second factor), disable the account
  * when policy or a human says so, and prove that containment holds before calling it contained.
  */
-import { condition, continueAsNew, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import {
   personOf,
   principalLabel,
@@ -18,11 +18,11 @@ import { CompromisedCredentialPolicy, resolveCompromisedCredentialPolicy } from 
 import { IncidentInput, searchAttributes } from './definitions';
 import { run, runDetection } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
+import { approved, approveThenAct, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
 import { recoverInWaves, WaveMember } from './kit/recovery';
 import {
   cutAccess,
-  holdOpenThenClose,
   recordReview,
   snapshotPrincipal,
   verify,
@@ -41,7 +41,8 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
   // Accounts responders add to the incident are contained alongside the main line, after approval.
   void watchScope(incident, input, policy, recovery);
 
-  if (!input.carried) {
+  // Stays open afterwards for investigation and for later alerts about the same principal to join.
+  return runPlaybook(incident, input, policy.holdOpenMs, async () => {
     // Triage
     await recordOpening(incident, input, who);
 
@@ -54,13 +55,7 @@ export async function compromisedCredential(input: IncidentInput): Promise<Incid
     if (await containmentConfirmed(incident, `cut every way into ${who}`)) {
       await containAndVerify(incident, input, policy, snapshot.ref.objectHash, recovery);
     }
-  }
-
-  // Stay open for investigation and for later alerts about the same principal to join.
-  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
-    return continueAsNew<typeof compromisedCredential>({ ...input, carried: incident.state });
-  }
-  return incident.state;
+  });
 }
 
 /**
@@ -77,14 +72,12 @@ async function containAndVerify(
   const who = principalLabel(input.principal);
   await cutAccess(incident, input.principal);
 
-  const resolution = await awaitApproval(incident, {
+  const disable = await approved(incident, {
     action: 'disableAccount',
     summary: `disable the account of ${who}`,
     policy: policy.disableAccount,
   });
-  const disable = goesAhead(resolution);
   if (disable) await incident.act('disableAccount', `disable the account of ${who}`);
-  else incident.skip('disableAccount', `approval resolved as ${resolution}`);
   const containedAt = new Date().toISOString();
 
   // Verify: containment is proven, never assumed
@@ -175,32 +168,30 @@ async function afterContainment(
   }
   if (plan.length) {
     const summary = `eradicate for ${who}: ${plan.map(describeFinding).join('; ')}`.slice(0, 500);
-    const resolution = await awaitApproval(incident, {
-      action: 'eradicate',
-      summary,
-      policy: policy.eradicate,
-    });
-    if (goesAhead(resolution)) {
-      await incident.act('eradicate', `eradicate for ${who}`, { plan, evidenceId: state.evidenceId });
-    } else incident.skip('eradicate', `approval resolved as ${resolution}`);
+    await approveThenAct(
+      incident,
+      { action: 'eradicate', summary, policy: policy.eradicate },
+      'eradicate',
+      `eradicate for ${who}`,
+      { plan, evidenceId: state.evidenceId },
+    );
   } else if (!keys.length) {
     incident.log('note', 'investigation found nothing to eradicate');
   }
   if (keys.length && !closing()) {
     // Forged tokens: only new signing keys end them. Logs everyone out: critical, never automatic.
     const realm = `${input.principal.provider} realm '${input.principal.realm}'`;
-    const resolution = await awaitApproval(incident, {
-      action: 'rotateSigningKeys',
-      summary: `rotate the signing keys of ${realm} (${keys.length} active key(s); old keys ${policy.oldSigningKeys === 'disable' ? 'disabled' : 'kept passive'}; logs EVERYONE out)`,
-      policy: policy.rotateSigningKeys,
-    });
-    if (goesAhead(resolution)) {
-      await incident.act('rotateSigningKeys', `rotate the signing keys of ${realm}`, {
-        plan: keys,
-        evidenceId: state.evidenceId,
-        oldSigningKeys: policy.oldSigningKeys,
-      });
-    } else incident.skip('rotateSigningKeys', `approval resolved as ${resolution}`);
+    await approveThenAct(
+      incident,
+      {
+        action: 'rotateSigningKeys',
+        summary: `rotate the signing keys of ${realm} (${keys.length} active key(s); old keys ${policy.oldSigningKeys === 'disable' ? 'disabled' : 'kept passive'}; logs EVERYONE out)`,
+        policy: policy.rotateSigningKeys,
+      },
+      'rotateSigningKeys',
+      `rotate the signing keys of ${realm}`,
+      { plan: keys, evidenceId: state.evidenceId, oldSigningKeys: policy.oldSigningKeys },
+    );
   }
   const eradication = state.actions.filter(
     (a) => a.action === 'eradicate' || a.action === 'rotateSigningKeys',
@@ -299,17 +290,17 @@ function proposeHardening(
   const realm = `${principal.provider} realm '${principal.realm}'`;
   incident.background('hardening', async () => {
     const names = fixes.map((f) => (f.kind === 'realm-setting' ? f.setting : '')).join(', ');
-    const resolution = await awaitApproval(incident, {
-      action: 'hardenRealm',
-      summary: `harden ${realm}: ${names}`.slice(0, 500),
-      policy: policy.hardenRealm,
-    });
-    if (goesAhead(resolution)) {
-      await incident.act('hardenRealm', `harden ${realm}`, {
-        plan: fixes,
-        evidenceId: incident.state.evidenceId,
-      });
-    } else incident.skip('hardenRealm', `approval resolved as ${resolution}`);
+    await approveThenAct(
+      incident,
+      {
+        action: 'hardenRealm',
+        summary: `harden ${realm}: ${names}`.slice(0, 500),
+        policy: policy.hardenRealm,
+      },
+      'hardenRealm',
+      `harden ${realm}`,
+      { plan: fixes, evidenceId: incident.state.evidenceId },
+    );
   });
 }
 

@@ -5,15 +5,13 @@
  * secret and prove the old one is refused, refuse every token issued to it so far, end its service
  * account's sessions; then trace what the service account did in the window, and review.
  */
-import { continueAsNew } from '@temporalio/workflow';
 import { actionDetail, principalLabel, type IncidentState } from '../domain/incident';
 import { resolveLeakedClientSecretPolicy, type LeakedClientSecretPolicy } from '../domain/policy';
 import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
-import { awaitApproval, goesAhead } from './kit/approvals';
+import { approveThenAct, concludeContainment, runPlaybook, verdictOf } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
 import {
-  holdOpenThenClose,
   recordReview,
   snapshotPrincipal,
   recordOpening,
@@ -27,11 +25,10 @@ const SERVICE_ACCOUNT = /^service-account-(.+)$/;
 export async function leakedClientSecret(input: IncidentInput): Promise<IncidentState> {
   const policy = resolveLeakedClientSecretPolicy(input.policy);
   const incident = new Incident(input);
-  const { state } = incident;
   const { principal } = input;
   const clientId = input.clientId ?? SERVICE_ACCOUNT.exec(principal.username)?.[1];
 
-  if (!input.carried) {
+  return runPlaybook(incident, input, policy.holdOpenMs, async () => {
     await recordOpening(incident, input, clientId ?? principal.username);
     if (!clientId) {
       incident.enterPhase(
@@ -52,12 +49,7 @@ export async function leakedClientSecret(input: IncidentInput): Promise<Incident
         await containClient(incident, input, policy, clientId);
       }
     }
-  }
-
-  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
-    return continueAsNew<typeof leakedClientSecret>({ ...input, carried: state });
-  }
-  return state;
+  });
 }
 
 /** Rotate the secret (per policy), refuse its tokens, end the service account's sessions; verify; trace. */
@@ -70,14 +62,17 @@ async function containClient(
   const { state } = incident;
   const { principal } = input;
   const client = `client '${clientId}'`;
-  const resolution = await awaitApproval(incident, {
-    action: 'rotateClientSecret',
-    summary: `rotate the secret of ${client} (its application stops authenticating until its owner takes the new one)`,
-    policy: policy.rotateSecret,
-  });
-  if (goesAhead(resolution)) {
-    await incident.act('rotateClientSecret', `rotate the secret of ${client}`, { clientId });
-  } else incident.skip('rotateClientSecret', `approval resolved as ${resolution}`);
+  await approveThenAct(
+    incident,
+    {
+      action: 'rotateClientSecret',
+      summary: `rotate the secret of ${client} (its application stops authenticating until its owner takes the new one)`,
+      policy: policy.rotateSecret,
+    },
+    'rotateClientSecret',
+    `rotate the secret of ${client}`,
+    { clientId },
+  );
   await incident.act('revokeClientTokens', `refuse every token issued to ${client} so far`, { clientId });
   await incident.act('revokeSessions', `end the sessions of ${principalLabel(principal)}`);
 
@@ -106,17 +101,14 @@ async function containClient(
     checks.push({ name: 'verification-ran', ok: false, detail: failureText(err) });
   }
   for (const c of checks) incident.log('verification', `${c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`);
-  const verified = checks.every((c) => c.ok);
-  state.verification = { verified, checkedAt: new Date().toISOString(), checks };
-  if (verified) state.containedAt = new Date().toISOString();
-  incident.enterPhase(
-    verified ? 'contained' : 'containment-unverified',
-    verified ? `${client} contained` : `${client} NOT contained`,
-  );
-  await incident.notify(
-    verified ? 'contained' : 'containment-unverified',
-    `${client}: ${verified ? 'secret rotated, tokens refused' : 'containment NOT verified'}`,
-  );
+  await concludeContainment(incident, verdictOf(checks), {
+    contained: `${client} contained`,
+    notContained: `${client} NOT contained`,
+    notify: {
+      contained: `${client}: secret rotated, tokens refused`,
+      notContained: `${client}: containment NOT verified`,
+    },
+  });
 
   // What did the service account do with it?
   if (!incident.closing) {

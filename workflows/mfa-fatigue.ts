@@ -6,21 +6,14 @@
  * account at once; "yes" ends it with nothing changed; no answer (or no way to reach them) puts
  * the decision to a responder, whose silence contains by default.
  */
-import { ApplicationFailure, condition, continueAsNew, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { principalLabel, type IncidentState, type UserChallenge } from '../domain/incident';
 import { resolveMfaFatiguePolicy } from '../domain/policy';
 import { userAnswerUpdate, type IncidentInput } from './definitions';
 import { run } from './kit/activities';
-import { awaitApproval, goesAhead } from './kit/approvals';
+import { approved, concludeContainment, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
-import {
-  cutAccess,
-  holdOpenThenClose,
-  recordReview,
-  snapshotPrincipal,
-  verify,
-  recordOpening,
-} from './kit/steps';
+import { cutAccess, recordReview, snapshotPrincipal, verify, recordOpening } from './kit/steps';
 
 export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
   const policy = resolveMfaFatiguePolicy(input.policy);
@@ -53,7 +46,7 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
     },
   );
 
-  if (!input.carried) {
+  return runPlaybook(incident, input, policy.holdOpenMs, async () => {
     await recordOpening(incident, input, who);
     incident.enterPhase('evidence', `snapshot ${who} before asking`);
     await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
@@ -64,13 +57,11 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
     if (answer === 'me') {
       incident.log('note', `${principal.username} confirmed the sign-in: nothing changes`);
     } else if (answer === 'no-answer') {
-      const resolution = await awaitApproval(incident, {
+      contain = await approved(incident, {
         action: 'containWithoutAnswer',
         summary: `${principal.username} did not answer "was this you?": contain the account?`,
         policy: policy.noAnswer,
       });
-      contain = goesAhead(resolution);
-      if (!contain) incident.skip('containWithoutAnswer', `approval resolved as ${resolution}`);
     }
 
     if (contain) {
@@ -86,15 +77,18 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
         accountDisabled: true,
         suspectTokenRefs: input.suspectTokenRefs ?? [],
       });
-      state.verification = verification;
-      if (verification.verified) state.containedAt = containedAt;
-      incident.enterPhase(
-        verification.verified ? 'contained' : 'containment-unverified',
-        verification.verified ? 'containment verified' : 'containment NOT verified',
-      );
-      await incident.notify(
-        verification.verified ? 'contained' : 'containment-unverified',
-        `${who}: ${verification.verified ? 'contained and verified' : 'containment NOT verified'}`,
+      await concludeContainment(
+        incident,
+        verification,
+        {
+          contained: 'containment verified',
+          notContained: 'containment NOT verified',
+          notify: {
+            contained: `${who}: contained and verified`,
+            notContained: `${who}: containment NOT verified`,
+          },
+        },
+        containedAt,
       );
     }
     if (!incident.closing) {
@@ -104,12 +98,7 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
         contain ? 'post-incident review' : 'post-incident review (the user confirmed)',
       );
     }
-  }
-
-  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
-    return continueAsNew<typeof mfaFatigue>({ ...input, carried: state });
-  }
-  return state;
+  });
 }
 
 /** Sends the question and waits for the answer until it expires; `no-answer` when nobody could answer. */

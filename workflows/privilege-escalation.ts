@@ -7,16 +7,15 @@
  * it was, everything is put back as it was found; if not (or nobody answers), trace what the
  * elevated identity did while it held the role, and review.
  */
-import { continueAsNew } from '@temporalio/workflow';
 import { principalLabel, type IncidentState, type Principal } from '../domain/incident';
 import { resolvePrivilegeEscalationPolicy } from '../domain/policy';
 import type { Escalation, IncidentInput } from './definitions';
 import { run } from './kit/activities';
-import { awaitApproval, goesAhead } from './kit/approvals';
+import { awaitApproval } from './kit/approvals';
+import { approveThen, concludeContainment, runPlaybook, verdictOf } from './kit/playbook';
 import { Compensations } from './kit/compensation';
 import { failureText, Incident } from './kit/incident';
 import {
-  holdOpenThenClose,
   recordReview,
   snapshotPrincipal,
   recordOpening,
@@ -31,8 +30,8 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
   const grantee = input.principal;
   const who = principalLabel(grantee);
 
-  if (!input.carried) {
-    await undo.guard(async () => {
+  return runPlaybook(incident, input, policy.holdOpenMs, () =>
+    undo.guard(async () => {
       await recordOpening(incident, input, who);
       const escalation = input.escalation ?? escalationFromAlert(input);
       if (!escalation) {
@@ -66,46 +65,47 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
       await incident.act('revokeSessions', `revoke the sessions of ${who} (their tokens carry ${role})`);
       if (actor) {
         const actorWho = principalLabel(actor);
-        const resolution = await awaitApproval(incident, {
-          action: 'suspendAccount',
-          summary: `suspend ${actorWho}, who granted ${role} to ${grantee.username}`,
-          policy: policy.suspendActor,
-          excluded: grantors(escalation, actor),
-        });
-        if (goesAhead(resolution)) {
-          await undo.act(
-            'suspendAccount',
-            `suspend ${actorWho}`,
-            { principal: actor },
-            {
-              action: 'restoreAccount',
-              summary: `re-enable ${actorWho}`,
-            },
-          );
-        } else incident.skip('suspendAccount', `approval resolved as ${resolution}`, actor);
+        await approveThen(
+          incident,
+          {
+            action: 'suspendAccount',
+            summary: `suspend ${actorWho}, who granted ${role} to ${grantee.username}`,
+            policy: policy.suspendActor,
+            excluded: grantors(escalation, actor),
+          },
+          () =>
+            undo.act(
+              'suspendAccount',
+              `suspend ${actorWho}`,
+              { principal: actor },
+              { action: 'restoreAccount', summary: `re-enable ${actorWho}` },
+            ),
+          { action: 'suspendAccount', principal: actor },
+        );
       }
       const containedAt = new Date().toISOString();
 
       // Verify, by reading back.
       incident.enterPhase('verify', `check that ${role} is gone and the actor is suspended`);
       const checks = await verifyEscalation(incident, grantee, grant, actor);
-      const verified = checks.every((c) => c.ok);
-      incident.state.verification = { verified, checkedAt: new Date().toISOString(), checks };
-      if (!verified) {
-        const why = checks
-          .filter((c) => !c.ok)
-          .map((c) => `${c.name} (${c.detail})`)
-          .join('; ');
-        incident.enterPhase('containment-unverified', `containment NOT verified: ${why}`);
-        await incident.notify('containment-unverified', `${who}: containment NOT verified: ${why}`);
-        return;
-      }
-      incident.state.containedAt = containedAt;
-      incident.enterPhase(
-        'contained',
-        `${role} reverted${actor ? ` and ${actor.username} suspended` : ''}: verified`,
+      const why = checks
+        .filter((c) => !c.ok)
+        .map((c) => `${c.name} (${c.detail})`)
+        .join('; ');
+      const contained = await concludeContainment(
+        incident,
+        verdictOf(checks),
+        {
+          contained: `${role} reverted${actor ? ` and ${actor.username} suspended` : ''}: verified`,
+          notContained: `containment NOT verified: ${why}`,
+          notify: {
+            contained: `${who}: ${role} reverted and verified`,
+            notContained: `${who}: containment NOT verified: ${why}`,
+          },
+        },
+        containedAt,
       );
-      await incident.notify('contained', `${who}: ${role} reverted and verified`);
+      if (!contained) return;
 
       // A person decides whether the grant was authorised.
       const confirmation = await awaitApproval(incident, {
@@ -135,13 +135,8 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
       await investigatePrincipal(incident, grantee, since, (f) => f.kind === 'grant-by-principal');
       incident.enterPhase('review', 'write the post-incident review');
       await recordReview(incident, 'post-incident review');
-    });
-  }
-
-  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
-    return continueAsNew<typeof privilegeEscalation>({ ...input, carried: incident.state });
-  }
-  return incident.state;
+    }),
+  );
 }
 
 /** The grant, from the privilege-change event that raised the alert (detection-opened incidents). */

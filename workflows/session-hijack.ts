@@ -7,16 +7,15 @@
  * and escalates at once to containing the whole account; a responder can also decide to escalate.
  * Without evidence, nothing broader happens.
  */
-import { continueAsNew } from '@temporalio/workflow';
 import { principalLabel, type IncidentState } from '../domain/incident';
 import { resolveSessionHijackPolicy } from '../domain/policy';
 import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
+import { concludeContainment, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
 import {
   cutAccess,
-  holdOpenThenClose,
   recordReview,
   snapshotPrincipal,
   verify,
@@ -30,7 +29,7 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
   const { principal } = input;
   const who = principalLabel(principal);
 
-  if (!input.carried) {
+  return runPlaybook(incident, input, policy.holdOpenMs, async () => {
     // Triage: the alert, and the session it names.
     await recordOpening(incident, input, who);
     const sessionId = input.sessionId ?? sessionFromAlert(input);
@@ -64,12 +63,7 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
         }
       }
     }
-  }
-
-  if ((await holdOpenThenClose(incident, policy.holdOpenMs)) === 'continue-as-new') {
-    return continueAsNew<typeof sessionHijack>({ ...input, carried: incident.state });
-  }
-  return incident.state;
+  });
 }
 
 /**
@@ -110,15 +104,20 @@ async function escalateOnEvidence(
     accountDisabled: true,
     suspectTokenRefs: input.suspectTokenRefs ?? [],
   });
-  incident.state.verification = verification;
+  // The stolen session was contained already: the incident's containment time moves either way.
   incident.state.containedAt = containedAt;
-  incident.enterPhase(
-    verification.verified ? 'contained' : 'containment-unverified',
-    verification.verified ? `whole account contained and verified` : 'whole-account containment NOT verified',
-  );
-  await incident.notify(
-    verification.verified ? 'contained' : 'containment-unverified',
-    `${who}: whole account ${verification.verified ? 'contained' : 'NOT verified as contained'}`,
+  await concludeContainment(
+    incident,
+    verification,
+    {
+      contained: 'whole account contained and verified',
+      notContained: 'whole-account containment NOT verified',
+      notify: {
+        contained: `${who}: whole account contained`,
+        notContained: `${who}: whole account NOT verified as contained`,
+      },
+    },
+    containedAt,
   );
 }
 

@@ -6,14 +6,13 @@
  * the old ones and move the realm's not-before so every session and token issued under them ends,
  * proven by the realm's published keys and a token minted before. Then review.
  */
-import { continueAsNew } from '@temporalio/workflow';
 import type { IncidentState } from '../domain/incident';
 import { resolveCompromisedCredentialPolicy } from '../domain/policy';
 import type { IncidentInput } from './definitions';
 import { run } from './kit/activities';
-import { awaitApproval, goesAhead } from './kit/approvals';
+import { approveThenAct, concludeContainment, runPlaybook, verdictOf } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
-import { holdOpenThenClose, recordReview, recordOpening } from './kit/steps';
+import { recordReview, recordOpening } from './kit/steps';
 
 export async function signingKeyCompromise(input: IncidentInput): Promise<IncidentState> {
   // The same rotation policy compromised-credential uses when it suspects forged tokens.
@@ -22,7 +21,7 @@ export async function signingKeyCompromise(input: IncidentInput): Promise<Incide
   const { state } = incident;
   const realm = `${input.principal.provider} realm '${input.principal.realm}'`;
 
-  if (!input.carried) {
+  return runPlaybook(incident, input, holdOpenMs, async () => {
     await recordOpening(incident, input, realm);
     incident.enterPhase('evidence', `record the signing keys of ${realm}`);
     let keys: string[] = [];
@@ -38,48 +37,37 @@ export async function signingKeyCompromise(input: IncidentInput): Promise<Incide
     }
 
     incident.enterPhase('contain', `rotate the signing keys of ${realm}`);
-    const resolution = await awaitApproval(incident, {
-      action: 'rotateSigningKeys',
-      summary: `rotate the signing keys of ${realm} (${keys.length} active; old keys ${oldSigningKeys === 'disable' ? 'disabled' : 'kept passive'}; logs EVERYONE out)`,
-      policy: rotateSigningKeys,
-    });
-    const outcome = goesAhead(resolution)
-      ? await incident.act('rotateRealmSigningKeys', `rotate the signing keys of ${realm}`, {
-          oldSigningKeys,
-          evidenceId: state.evidenceId,
-        })
-      : (incident.skip('rotateRealmSigningKeys', `approval resolved as ${resolution}`), undefined);
+    const outcome = await approveThenAct(
+      incident,
+      {
+        action: 'rotateSigningKeys',
+        summary: `rotate the signing keys of ${realm} (${keys.length} active; old keys ${oldSigningKeys === 'disable' ? 'disabled' : 'kept passive'}; logs EVERYONE out)`,
+        policy: rotateSigningKeys,
+      },
+      'rotateRealmSigningKeys',
+      `rotate the signing keys of ${realm}`,
+      { oldSigningKeys, evidenceId: state.evidenceId },
+    );
 
     incident.enterPhase('verify', 'check that tokens signed by the old keys are refused');
-    const verified = outcome !== undefined;
-    state.verification = {
-      verified,
-      checkedAt: new Date().toISOString(),
-      checks: [
-        {
-          name: 'old-keys-refused',
-          ok: verified,
-          detail: outcome?.detail ?? 'the keys were not rotated',
+    const rotated = outcome !== undefined;
+    await concludeContainment(
+      incident,
+      verdictOf([
+        { name: 'old-keys-refused', ok: rotated, detail: outcome?.detail ?? 'the keys were not rotated' },
+      ]),
+      {
+        contained: `${realm}: new signing key, old ones refused`,
+        notContained: `${realm}: signing keys NOT rotated`,
+        notify: {
+          contained: `${realm}: signing keys rotated; everyone logged out`,
+          notContained: `${realm}: signing keys NOT rotated`,
         },
-      ],
-    };
-    if (verified) state.containedAt = new Date().toISOString();
-    incident.enterPhase(
-      verified ? 'contained' : 'containment-unverified',
-      verified ? `${realm}: new signing key, old ones refused` : `${realm}: signing keys NOT rotated`,
-    );
-    await incident.notify(
-      verified ? 'contained' : 'containment-unverified',
-      verified ? `${realm}: signing keys rotated; everyone logged out` : `${realm}: signing keys NOT rotated`,
+      },
     );
     if (!incident.closing) {
       incident.enterPhase('review', 'write the post-incident review');
       await recordReview(incident, 'post-incident review');
     }
-  }
-
-  if ((await holdOpenThenClose(incident, holdOpenMs)) === 'continue-as-new') {
-    return continueAsNew<typeof signingKeyCompromise>({ ...input, carried: state });
-  }
-  return state;
+  });
 }

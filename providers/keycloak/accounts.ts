@@ -13,7 +13,7 @@ import {
   type RoleGrant,
 } from '../ports';
 import type { Call, KeycloakConnection } from './connection';
-import { peekClaims, type RealmOidc } from './oidc';
+import { peekClaims, type RealmOidc } from '../oidc';
 import { hasRole } from './roles';
 import { offlineSessions } from './sessions';
 

@@ -1,12 +1,29 @@
 /** Keycloak `audit-source`: what happened to and by one account, read-only. */
 import type { Principal } from '../../domain/incident';
-import type { AuditSource, InvestigationReport, PrincipalSnapshot } from '../ports';
+import {
+  IdentityProviderError,
+  type AccountIdentity,
+  type AuditSource,
+  type InvestigationReport,
+  type PrincipalSnapshot,
+} from '../ports';
 import type { KeycloakConnection } from './connection';
 import { investigateAccount } from './investigation';
 import { offlineSessions as offlineSessionsOf } from './sessions';
 
 export class KeycloakAudit implements AuditSource {
   constructor(private readonly kc: KeycloakConnection) {}
+
+  async identify(principal: Principal): Promise<AccountIdentity | undefined> {
+    try {
+      const { user, userId } = await this.kc.user(principal);
+      const username = user.username ?? principal.username;
+      return { id: userId, username, aliases: [userId, ...(user.email ? [user.email] : [])] };
+    } catch (err) {
+      if (err instanceof IdentityProviderError && err.type === 'KeycloakUserNotFound') return undefined;
+      throw err;
+    }
+  }
 
   async snapshot(principal: Principal, lookbackMs: number): Promise<PrincipalSnapshot> {
     const ctx = await this.kc.user(principal);

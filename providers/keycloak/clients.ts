@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { ActionOutcome, Finding, Principal } from '../../domain/incident';
 import { IdentityProviderError, type ClientCredentials, type EradicationStep } from '../ports';
 import type { KeycloakConnection } from './connection';
-import { nextWholeSecond, type RealmOidc } from './oidc';
+import { nextWholeSecond, type RealmOidc } from '../oidc';
 
 type ClientFinding = Extract<Finding, { kind: 'client-used' }>;
 

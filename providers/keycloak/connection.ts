@@ -7,7 +7,7 @@ import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { REALM_SUBJECT, type Principal } from '../../domain/incident';
 import { IdentityProviderError, parseRetryAfter } from '../ports';
-import { RealmOidc } from './oidc';
+import { RealmOidc } from '../oidc';
 import { KeycloakRealm } from './realm';
 
 export interface KeycloakSettings {
@@ -51,7 +51,10 @@ export class KeycloakConnection {
 
   constructor(readonly settings: KeycloakSettings) {}
 
-  /** The account `principal` names (by username, or by id as admin events do), or KeycloakUserNotFound. */
+  /**
+   * The account `principal` names (by username; by id, as admin events do; or by an email only one
+   * account has), or KeycloakUserNotFound.
+   */
   async user(principal: Principal): Promise<UserContext> {
     const ctx = this.realmContext(principal);
     const { admin, call } = ctx;
@@ -64,6 +67,13 @@ export class KeycloakConnection {
       user = await call(() => admin.users.findOne({ id: principal.username, realm: principal.realm }), {
         notFoundIsDone: true,
       });
+    }
+    // An email names the account only when exactly one account has it.
+    if (!user && principal.username.includes('@')) {
+      const byEmail = (
+        await call(() => admin.users.find({ email: principal.username, exact: true, realm: principal.realm }))
+      ).filter((u) => u.email?.toLowerCase() === principal.username.toLowerCase());
+      if (byEmail.length === 1) user = byEmail[0];
     }
     if (!user?.id) {
       throw new IdentityProviderError(

@@ -6,7 +6,7 @@
  */
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { PortCheck, PortName, ProviderReport } from '../../domain/ports';
-import { peekClaims, RealmOidc } from './oidc';
+import { peekClaims, RealmOidc } from '../oidc';
 
 /** The realm-management roles each port needs (realm-admin includes them all). */
 const NEEDS: Record<PortName, { read: Probe[]; roles: string[]; optional?: string[] }> = {

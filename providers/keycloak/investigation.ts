@@ -4,6 +4,15 @@
  * may act on.
  */
 import type { Finding } from '../../domain/incident';
+import {
+  actionsAsFindings,
+  clientsUsed,
+  factorsEnrolledSince,
+  grantsStillHeld,
+  lastingTenantChanges,
+  type GrantRecord,
+  type TenantChange,
+} from '../../domain/investigation';
 import type { InvestigationReport, PrincipalSnapshot } from '../ports';
 import { certificateFingerprint, clientAuthentication, JWT_CERTIFICATE } from './clients';
 import type { UserContext } from './connection';
@@ -106,65 +115,29 @@ export async function investigateAccount(
     })),
   );
 
-  const findings: Finding[] = [];
+  const w = { from, to };
   // Role grants to the principal inside the window, still in place: the attacker's elevation.
   const directRealm = new Set((direct.realmMappings ?? []).map((r) => r.name));
   const directClient = new Set(clientRoles.map((r) => `${r.client}/${r.name}`));
+  const grants: GrantRecord[] = [];
   for (const e of adminAbout) {
     if (e.operationType !== 'CREATE' || !/ROLE_MAPPING/.test(e.resourceType ?? '')) continue;
-    const roles = parseRoles(e.representation);
     const client = /role-mappings\/clients\/([^/]+)/.exec(e.resourcePath ?? '')?.[1];
-    for (const role of roles) {
-      const container = client ? await clientIdOf(ctx, client) : 'realm';
-      const present = client ? directClient.has(`${container}/${role}`) : directRealm.has(role);
-      if (!present) continue;
-      findings.push({
-        kind: 'role-grant',
-        role,
-        container,
-        grantedAt: new Date(e.time!).toISOString(),
-        grantedBy: await who(e),
-        privileged: PRIVILEGED.test(role) || container === 'realm-management',
-        remedy: 'remove-grant',
-      });
-    }
+    const container = client ? await clientIdOf(ctx, client) : 'realm';
+    for (const role of parseRoles(e.representation))
+      grants.push({ time: e.time!, role, container, by: await who(e) });
   }
+  const findings: Finding[] = grantsStillHeld(grants, w, {
+    held: (g) =>
+      g.container === 'realm' ? directRealm.has(g.role) : directClient.has(`${g.container}/${g.role}`),
+    privileged: (g) => PRIVILEGED.test(g.role) || g.container === 'realm-management',
+  });
   // Second factors enrolled inside the window (judged on the pre-containment snapshot too).
-  const seen = new Set<string>();
-  for (const c of [...(pre?.credentials ?? []), ...credentials.map((x) => ({ ...x, type: x.type ?? '?' }))]) {
-    if (!c.id || seen.has(c.id) || !FACTOR_TYPES.has((c.type ?? '').toLowerCase())) continue;
-    seen.add(c.id);
-    if (c.createdDate !== undefined && c.createdDate >= from) {
-      findings.push({
-        kind: 'factor',
-        credentialId: c.id,
-        type: c.type!,
-        label: c.userLabel,
-        createdAt: new Date(c.createdDate).toISOString(),
-        remedy: 'remove-factor',
-      });
-    }
-  }
-  // Confidential clients used as this principal: their secrets may be in the attacker's hands.
-  // A client that signs JWTs with a key whose certificate Keycloak holds gets a new key pair; one
-  // publishing a JWKS URL or using mTLS is rotated by its owner (reported, no remedy).
-  for (const c of clients) {
-    const remedy =
-      c.authentication === 'secret'
-        ? ('rotate-secret' as const)
-        : c.authentication === 'jwt-certificate'
-          ? ('rotate-client-key' as const)
-          : undefined;
-    findings.push({
-      kind: 'client-used',
-      clientId: c.clientId,
-      confidential: c.confidential,
-      uses: c.uses,
-      ...(c.authentication ? { authentication: c.authentication } : {}),
-      ...(c.certificateSha256 ? { certificateSha256: c.certificateSha256 } : {}),
-      ...(remedy ? { remedy } : {}),
-    });
-  }
+  const factors = [...(pre?.credentials ?? []), ...credentials.map((x) => ({ ...x, type: x.type ?? '?' }))]
+    .filter((c) => c.id && FACTOR_TYPES.has((c.type ?? '').toLowerCase()))
+    .map((c) => ({ id: c.id!, type: c.type!, label: c.userLabel, createdAt: c.createdDate }));
+  findings.push(...factorsEnrolledSince(factors, w));
+  findings.push(...clientsUsed(clients));
   // What the principal did with admin rights: persistence and further escalation.
   const actionsByPrincipal = (byUser as AdminEvent[])
     .filter((e) => inWindow(e.time))
@@ -173,8 +146,7 @@ export async function investigateAccount(
       operation: `${e.operationType} ${e.resourceType ?? ''}`.trim(),
       resource: e.resourcePath ?? '',
     }));
-  for (const a of actionsByPrincipal)
-    findings.push({ kind: 'grant-by-principal', what: `${a.operation} ${a.resource}`, at: a.time });
+  findings.push(...actionsAsFindings(actionsByPrincipal));
   // Other accounts seen from the same addresses in the window: candidates, not conclusions.
   // Loopback addresses say nothing about who else is behind them.
   const routable = (x: string | undefined): x is string => Boolean(x) && !/^(127\.|::1$)/.test(x!);
@@ -212,20 +184,23 @@ export async function investigateAccount(
       });
   }
   // Realm-level persistence by anyone in the window: identity providers, federation, new clients.
+  const changes: TenantChange[] = [];
   for (const e of (realmAdmin as AdminEvent[]).filter((x) => inWindow(x.time))) {
     const type = e.resourceType ?? '';
-    const persistent =
+    const lasting =
       /^IDENTITY_PROVIDER/.test(type) ||
       type === 'COMPONENT' ||
       (type === 'CLIENT' && e.operationType === 'CREATE');
-    if (!persistent || e.authDetails?.userId === id) continue;
-    findings.push({
-      kind: 'realm-change',
+    const byPrincipal = e.authDetails?.userId === id;
+    changes.push({
+      time: e.time!,
+      lasting,
       what: `${e.operationType} ${type} ${e.resourcePath ?? ''}`.trim(),
-      at: new Date(e.time!).toISOString(),
-      by: await who(e),
+      by: lasting && !byPrincipal ? await who(e) : '',
+      byPrincipal,
     });
   }
+  findings.push(...lastingTenantChanges(changes, w));
   const consents = new Map<string, string[]>();
   for (const c of [...((pre?.consents ?? []) as typeof consentsNow), ...consentsNow]) {
     if (c.clientId)

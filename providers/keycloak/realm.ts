@@ -6,7 +6,7 @@
 import type KcAdminClient from '@keycloak/keycloak-admin-client';
 import type { Finding, RealmFix } from '../../domain/incident';
 import { EradicationStep, IdentityProviderError } from '../ports';
-import { nextWholeSecond, type RealmOidc } from './oidc';
+import { nextWholeSecond, type RealmOidc } from '../oidc';
 
 type Call = <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T>;
 type SettingFinding = Extract<Finding, { kind: 'realm-setting' }>;

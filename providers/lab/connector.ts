@@ -11,6 +11,7 @@ import {
   IdentityProviderError,
   type AccessState,
   type AccountContainment,
+  type AccountIdentity,
   type AuditSource,
   type ClientCredentials,
   type ContainmentExpectation,
@@ -26,7 +27,8 @@ import {
   type SigningKeys,
   unguessablePassword,
 } from '../ports';
-import { nextWholeSecond, RealmOidc } from '../keycloak/oidc';
+import { actionsAsFindings, grantsStillHeld } from '../../domain/investigation';
+import { nextWholeSecond, RealmOidc } from '../oidc';
 
 /**
  * A fault to answer an engine call with, as a struggling provider would: unavailable, or
@@ -140,6 +142,12 @@ export class LabIdentityProvider
       `LabUnavailable: the lab answered 503 for ${operation}`,
       true,
     );
+  }
+
+  async identify(principal: Principal): Promise<AccountIdentity | undefined> {
+    if (principal.realm !== this.idp.realm) return undefined;
+    const user = this.idp.userByName(principal.username) ?? this.idp.users.get(principal.username);
+    return user && { id: user.id, username: user.username, aliases: [user.id] };
   }
 
   private user(principal: Principal): LabUser {
@@ -299,20 +307,25 @@ export class LabIdentityProvider
     const about = admin.filter((e) => e.resourcePath.startsWith(`users/${user.id}/`));
     const by = admin.filter((e) => e.authDetails.userId === user.id);
     const privileged = (role: string) => PRIVILEGED.test(role);
-    // Roles mapped to the principal in the window, still mapped: the eradication plan.
-    const grants: Finding[] = about
+    // Roles mapped to the principal in the window, still mapped: the eradication plan (privileged
+    // ones only; the others stay on record).
+    const grants = about
       .filter((e) => e.operationType === 'CREATE' && e.resourceType === 'REALM_ROLE_MAPPING')
       .flatMap((e) =>
         (JSON.parse(e.representation ?? '[]') as { name: string }[]).map((r) => ({
-          kind: 'role-grant' as const,
+          time: e.time,
           role: r.name,
           container: 'realm',
-          grantedAt: new Date(e.time).toISOString(),
-          grantedBy: nameOf(e.authDetails.userId),
-          privileged: privileged(r.name),
-          ...(privileged(r.name) && user.roles.has(r.name) ? { remedy: 'remove-grant' as const } : {}),
+          by: nameOf(e.authDetails.userId),
         })),
       );
+    const w = { from, to };
+    const findings = grantsStillHeld(grants, w, {
+      held: (g) => user.roles.has(g.role),
+      privileged: (g) => privileged(g.role),
+      removable: (_g, isPrivileged) => isPrivileged,
+      released: 'keep',
+    });
     return {
       principal,
       window,
@@ -344,12 +357,14 @@ export class LabIdentityProvider
         resource: e.resourcePath,
       })),
       findings: [
-        ...grants,
-        ...by.map((e) => ({
-          kind: 'grant-by-principal' as const,
-          what: `${e.operationType} ${e.resourcePath} ${e.representation ?? ''}`.trim(),
-          at: new Date(e.time).toISOString(),
-        })),
+        ...findings,
+        ...actionsAsFindings(
+          by.map((e) => ({
+            time: new Date(e.time).toISOString(),
+            operation: e.operationType,
+            resource: `${e.resourcePath} ${e.representation ?? ''}`.trim(),
+          })),
+        ),
       ],
     };
   }

@@ -1,6 +1,7 @@
 /**
- * Standard OAuth/OIDC calls against a Keycloak realm through openid-client: the engine's own
- * client-credentials token, RFC 7662 introspection and refresh attempts. Token values stay in memory.
+ * Standard OAuth/OIDC calls against a realm's issuer (`<baseUrl>/realms/<realm>`: Keycloak's, and the
+ * lab's) through openid-client: the engine's own client-credentials token, RFC 7662 introspection and
+ * refresh attempts. Token values stay in memory.
  */
 import * as oidc from 'openid-client';
 
