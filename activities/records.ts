@@ -3,7 +3,7 @@
  * from verified evidence, notifications, and the permissions doctor.
  */
 import { activityInfo } from '@temporalio/activity';
-import type { EvidenceRef, IncidentState, ProviderName } from '../domain/incident';
+import type { EvidenceRef, IncidentState } from '../domain/incident';
 import { PORTS, type ProviderReport } from '../domain/ports';
 import { buildReview } from '../domain/review';
 import { verifyIncidentEvidence } from '../evidence/store';
@@ -24,9 +24,9 @@ export function recordActivities(ctx: ActivityContext) {
     }): Promise<ProviderReport[]> {
       return Promise.all(
         input.targets.map(async ({ provider, tenant }) => {
-          const connector = Object.hasOwn(deps.providers, provider)
-            ? deps.providers[provider as ProviderName]
-            : undefined;
+          const own = <T>(map: Partial<Record<string, T>> | undefined) =>
+            map && Object.hasOwn(map, provider) ? map[provider] : undefined;
+          const connector = own(deps.providers) ?? own(deps.collectors);
           if (!connector)
             return uncheckable(
               provider,

@@ -45,6 +45,8 @@ export function activitiesFor(
   }
   const evidence = evidenceStoreFor(config);
   const providers = { keycloak, lab };
+  const okta = config.okta ? new OktaSystemLog(config.okta) : undefined;
+  const entra = config.entra ? new EntraSignIns(config.entra) : undefined;
   return withHeartbeats({
     ...createActivities({
       providers,
@@ -53,13 +55,14 @@ export function activitiesFor(
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
+      collectors: { okta, entra },
     }),
     ...createDetectionActivities({
       client,
       taskQueue: config.temporal.taskQueue,
       keycloak,
-      okta: config.okta ? new OktaSystemLog(config.okta) : undefined,
-      entra: config.entra ? new EntraSignIns(config.entra) : undefined,
+      okta,
+      entra,
       lab,
       playbookPolicies: config.playbookPolicies,
       protectedPrincipals: config.protectedPrincipals,

@@ -4,6 +4,8 @@
  * (client credentials through openid-client); throttling (429, Retry-After) is retried by Temporal.
  */
 import * as oidc from 'openid-client';
+import type { ProviderReport } from '../../domain/ports';
+import { collectorReport } from '../collector-doctor';
 import { IdentityProviderError, parseRetryAfter } from '../ports';
 
 export interface EntraSettings {
@@ -38,6 +40,15 @@ export class EntraSignIns {
   private token?: { value: string; until: number };
 
   constructor(private readonly settings: EntraSettings) {}
+
+  /** The permissions doctor: one sign-in log read (the last minute, one entry). */
+  checkPermissions(tenant: string): Promise<ProviderReport> {
+    const since: EntraCursor = { time: new Date(Date.now() - 60_000).toISOString(), seenAtTime: [] };
+    return collectorReport('entra', tenant, () => this.pull(since, 1), {
+      events: 'the sign-in log',
+      grant: 'Microsoft Graph AuditLog.Read.All (application permission, admin consent)',
+    });
+  }
 
   async pull(
     cursor: EntraCursor,
