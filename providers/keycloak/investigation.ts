@@ -74,24 +74,7 @@ export async function investigateAccount(
   const authEvents = events
     .filter((e) => AUTH_TYPES.has(e.type ?? '') && inWindow(e.time))
     .sort((a, b) => (a.time ?? 0) - (b.time ?? 0));
-  const uses = new Map<string, number>();
-  for (const e of authEvents) if (e.clientId) uses.set(e.clientId, (uses.get(e.clientId) ?? 0) + 1);
-  const clients = await Promise.all(
-    [...uses].map(async ([clientId, n]) => {
-      const [c] = await call(() => admin.clients.find({ clientId, realm }));
-      const confidential = Boolean(c) && !c.publicClient && !c.bearerOnly;
-      return {
-        clientId,
-        confidential,
-        serviceAccount: Boolean(c?.serviceAccountsEnabled),
-        authentication: confidential
-          ? clientAuthentication(c?.clientAuthenticatorType, c?.attributes)
-          : undefined,
-        certificateSha256: certificateFingerprint(c?.attributes?.[JWT_CERTIFICATE]),
-        uses: n,
-      };
-    }),
-  );
+  const clients = await clientsUsedIn(ctx, authEvents);
 
   const names = new Map<string, string>();
   const who = async (e: AdminEvent) => {
@@ -147,59 +130,9 @@ export async function investigateAccount(
       resource: e.resourcePath ?? '',
     }));
   findings.push(...actionsAsFindings(actionsByPrincipal));
-  // Other accounts seen from the same addresses in the window: candidates, not conclusions.
-  // Loopback addresses say nothing about who else is behind them.
-  const routable = (x: string | undefined): x is string => Boolean(x) && !/^(127\.|::1$)/.test(x!);
-  const ips = [...new Set(authEvents.map((e) => e.ipAddress).filter(routable))].slice(0, 5);
-  const related = new Map<string, string>();
-  for (const ip of ips) {
-    const fromIp = await call(() => admin.realms.findEvents({ realm, ipAddress: ip, max: 200 }));
-    for (const e of fromIp) {
-      if (!e.userId || e.userId === id || !inWindow(e.time) || related.has(e.userId)) continue;
-      if (related.size >= 20) break;
-      const u = await call(() => admin.users.findOne({ id: e.userId!, realm }), {
-        notFoundIsDone: true,
-      }).catch(() => undefined);
-      if (u?.username) related.set(e.userId, `${u.username}|${ip}`);
-    }
-  }
-  for (const v of related.values()) {
-    const [username, ip] = v.split('|');
-    findings.push({ kind: 'related-principal', username, via: `same address ${ip}` });
-  }
-  // Accounts the principal created or changed: the same actor, maybe the attacker's next foothold.
-  const touched = new Set<string>();
-  for (const a of actionsByPrincipal) {
-    const uid = /^users\/([0-9a-f-]{36})/.exec(a.resource)?.[1];
-    if (!uid || uid === id || touched.has(uid) || related.has(uid) || touched.size >= 20) continue;
-    touched.add(uid);
-    const u = await call(() => admin.users.findOne({ id: uid, realm }), { notFoundIsDone: true }).catch(
-      () => undefined,
-    );
-    if (u?.username)
-      findings.push({
-        kind: 'related-principal',
-        username: u.username,
-        via: `${a.operation} by the principal at ${a.time}`,
-      });
-  }
+  findings.push(...(await relatedAccounts(ctx, authEvents, actionsByPrincipal, inWindow)));
   // Realm-level persistence by anyone in the window: identity providers, federation, new clients.
-  const changes: TenantChange[] = [];
-  for (const e of (realmAdmin as AdminEvent[]).filter((x) => inWindow(x.time))) {
-    const type = e.resourceType ?? '';
-    const lasting =
-      /^IDENTITY_PROVIDER/.test(type) ||
-      type === 'COMPONENT' ||
-      (type === 'CLIENT' && e.operationType === 'CREATE');
-    const byPrincipal = e.authDetails?.userId === id;
-    changes.push({
-      time: e.time!,
-      lasting,
-      what: `${e.operationType} ${type} ${e.resourcePath ?? ''}`.trim(),
-      by: lasting && !byPrincipal ? await who(e) : '',
-      byPrincipal,
-    });
-  }
+  const changes = await tenantChanges(realmAdmin as AdminEvent[], id, who, inWindow);
   findings.push(...lastingTenantChanges(changes, w));
   const consents = new Map<string, string[]>();
   for (const c of [...((pre?.consents ?? []) as typeof consentsNow), ...consentsNow]) {
@@ -245,6 +178,107 @@ export async function investigateAccount(
     actionsByPrincipal,
     findings,
   };
+}
+
+type KeycloakEvent = Awaited<ReturnType<UserContext['admin']['realms']['findEvents']>>[number];
+
+/** The clients the principal authenticated through, with how each authenticates. */
+async function clientsUsedIn(ctx: UserContext, authEvents: KeycloakEvent[]) {
+  const { admin, realm, call } = ctx;
+  const uses = new Map<string, number>();
+  for (const e of authEvents) if (e.clientId) uses.set(e.clientId, (uses.get(e.clientId) ?? 0) + 1);
+  return Promise.all(
+    [...uses].map(async ([clientId, n]) => {
+      const [c] = await call(() => admin.clients.find({ clientId, realm }));
+      const confidential = Boolean(c) && !c.publicClient && !c.bearerOnly;
+      return {
+        clientId,
+        confidential,
+        serviceAccount: Boolean(c?.serviceAccountsEnabled),
+        authentication: confidential
+          ? clientAuthentication(c?.clientAuthenticatorType, c?.attributes)
+          : undefined,
+        certificateSha256: certificateFingerprint(c?.attributes?.[JWT_CERTIFICATE]),
+        uses: n,
+      };
+    }),
+  );
+}
+
+/**
+ * Other accounts seen from the same addresses in the window, and accounts the principal created or
+ * changed: candidates, not conclusions.
+ */
+async function relatedAccounts(
+  ctx: UserContext,
+  authEvents: KeycloakEvent[],
+  actionsByPrincipal: { time: string; operation: string; resource: string }[],
+  inWindow: (t?: number) => boolean,
+): Promise<Finding[]> {
+  const { admin, realm, userId: id, call } = ctx;
+  const findings: Finding[] = [];
+  // Loopback addresses say nothing about who else is behind them.
+  const routable = (x: string | undefined): x is string => Boolean(x) && !/^(127\.|::1$)/.test(x!);
+  const ips = [...new Set(authEvents.map((e) => e.ipAddress).filter(routable))].slice(0, 5);
+  const related = new Map<string, string>();
+  for (const ip of ips) {
+    const fromIp = await call(() => admin.realms.findEvents({ realm, ipAddress: ip, max: 200 }));
+    for (const e of fromIp) {
+      if (!e.userId || e.userId === id || !inWindow(e.time) || related.has(e.userId)) continue;
+      if (related.size >= 20) break;
+      const u = await call(() => admin.users.findOne({ id: e.userId!, realm }), {
+        notFoundIsDone: true,
+      }).catch(() => undefined);
+      if (u?.username) related.set(e.userId, `${u.username}|${ip}`);
+    }
+  }
+  for (const v of related.values()) {
+    const [username, ip] = v.split('|');
+    findings.push({ kind: 'related-principal', username, via: `same address ${ip}` });
+  }
+  // Accounts the principal created or changed: the same actor, maybe the attacker's next foothold.
+  const touched = new Set<string>();
+  for (const a of actionsByPrincipal) {
+    const uid = /^users\/([0-9a-f-]{36})/.exec(a.resource)?.[1];
+    if (!uid || uid === id || touched.has(uid) || related.has(uid) || touched.size >= 20) continue;
+    touched.add(uid);
+    const u = await call(() => admin.users.findOne({ id: uid, realm }), { notFoundIsDone: true }).catch(
+      () => undefined,
+    );
+    if (u?.username)
+      findings.push({
+        kind: 'related-principal',
+        username: u.username,
+        via: `${a.operation} by the principal at ${a.time}`,
+      });
+  }
+  return findings;
+}
+
+/** Realm admin events in the window, classified: trust and new clients outlive a contained account. */
+async function tenantChanges(
+  events: AdminEvent[],
+  principalId: string,
+  who: (e: AdminEvent) => Promise<string>,
+  inWindow: (t?: number) => boolean,
+): Promise<TenantChange[]> {
+  const changes: TenantChange[] = [];
+  for (const e of events.filter((x) => inWindow(x.time))) {
+    const type = e.resourceType ?? '';
+    const lasting =
+      /^IDENTITY_PROVIDER/.test(type) ||
+      type === 'COMPONENT' ||
+      (type === 'CLIENT' && e.operationType === 'CREATE');
+    const byPrincipal = e.authDetails?.userId === principalId;
+    changes.push({
+      time: e.time!,
+      lasting,
+      what: `${e.operationType} ${type} ${e.resourcePath ?? ''}`.trim(),
+      by: lasting && !byPrincipal ? await who(e) : '',
+      byPrincipal,
+    });
+  }
+  return changes;
 }
 
 async function clientIdOf(ctx: UserContext, uuid: string): Promise<string> {
