@@ -155,6 +155,11 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
       if (!alert.principal) return { action: 'alert-only' }; // about an IP or a tenant: nobody to contain
       if (!principal)
         return { action: 'no-connector', reason: `no connector for ${alert.principal.provider} yet` };
+      if (!deps.providers?.[principal.provider])
+        return {
+          action: 'no-connector',
+          reason: `this worker has no ${principal.provider} connector configured`,
+        };
       const receipt = await openOrJoinIncident(deps.client, deps.taskQueue, {
         playbook: route,
         principal,

@@ -37,8 +37,12 @@ export interface EngineConfig {
     apiKey?: string;
   };
   keycloak?: { baseUrl: string; adminRealm?: string; clientId: string; clientSecret: string };
-  /** Okta org whose System Log detectors pull (OKTA_ORG_URL, OKTA_API_TOKEN). */
-  okta?: { orgUrl: string; apiToken: string };
+  /**
+   * Okta org (OKTA_ORG_URL, OKTA_API_TOKEN): detectors pull its System Log and playbooks contain its
+   * users with the same token; OKTA_INTROSPECTION_CLIENT_ID names a client suspect tokens are
+   * introspected with.
+   */
+  okta?: { orgUrl: string; apiToken: string; introspectionClientId?: string };
   /** Entra ID app (AuditLog.Read.All) whose sign-ins `entra:` detectors pull. */
   entra?: EntraSettings;
   /**
@@ -177,7 +181,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     },
     keycloak,
     lab,
-    okta: oktaUrl && oktaToken ? { orgUrl: oktaUrl, apiToken: oktaToken } : undefined,
+    okta:
+      oktaUrl && oktaToken
+        ? {
+            orgUrl: oktaUrl,
+            apiToken: oktaToken,
+            ...(get('OKTA_INTROSPECTION_CLIENT_ID')
+              ? { introspectionClientId: get('OKTA_INTROSPECTION_CLIENT_ID') }
+              : {}),
+          }
+        : undefined,
     entra:
       entraTenant && entraClient && entraSecret
         ? {

@@ -7,7 +7,7 @@
  */
 import { EntraSignIns } from '../providers/entra/collector';
 import { KeycloakProvider } from '../providers/keycloak/connector';
-import { OktaSystemLog } from '../providers/okta/collector';
+import { OktaProvider } from '../providers/okta/connector';
 import { loadConfig } from '../config/config';
 import { reportOk, type ProviderReport } from '../domain/ports';
 
@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   // Okta and Entra ID: one org or tenant per configuration.
   if (config.okta)
     reports.push(
-      await new OktaSystemLog(config.okta).checkPermissions(tenantsOf('okta')[0] ?? config.okta.orgUrl),
+      await new OktaProvider(config.okta).checkPermissions(tenantsOf('okta')[0] ?? config.okta.orgUrl),
     );
   if (config.entra)
     reports.push(

@@ -11,6 +11,7 @@ import { withHeartbeats } from '../activities/heartbeat';
 import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../providers/keycloak/connector';
 import { OktaSystemLog } from '../providers/okta/collector';
+import { OktaProvider } from '../providers/okta/connector';
 import { EntraSignIns } from '../providers/entra/collector';
 import {
   FanOutNotifier,
@@ -44,7 +45,7 @@ export function activitiesFor(
     notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link));
   }
   const evidence = evidenceStoreFor(config);
-  const providers = { keycloak, lab };
+  const providers = { keycloak, lab, okta: config.okta ? new OktaProvider(config.okta) : undefined };
   const okta = config.okta ? new OktaSystemLog(config.okta) : undefined;
   const entra = config.entra ? new EntraSignIns(config.entra) : undefined;
   return withHeartbeats({
@@ -55,7 +56,7 @@ export function activitiesFor(
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
-      collectors: { okta, entra },
+      collectors: { entra },
     }),
     ...createDetectionActivities({
       client,

@@ -1,0 +1,87 @@
+/**
+ * The permissions doctor for Okta: read-only probes (users, the System Log) and the admin roles of
+ * the API token's owner (an SSWS token acts with the roles of the admin who made it), compared with
+ * what each port's writes need. Writes cannot be tried without changing something.
+ */
+import { PORTS, type PortCheck, type PortName, type ProviderReport } from '../../domain/ports';
+import type { Ports } from '../ports';
+import { call, type OktaConnection } from './connection';
+import { collect } from './containment';
+
+/** Standard admin roles that may suspend users, replace passwords, reset factors and clear sessions. */
+const USER_ADMIN = ['SUPER_ADMIN', 'ORG_ADMIN'];
+const GRANT =
+  'give the token owner Organization Administrator, or a custom admin role with okta.users.manage, okta.users.lifecycle.manage and okta.users.credentials.manage';
+
+export async function checkOktaOrg(
+  ok: OktaConnection,
+  ports: Ports,
+  tenant: string,
+): Promise<ProviderReport> {
+  const who = { provider: 'okta' as const, realm: tenant, username: '(doctor)' };
+  const api = ok.client;
+  const tried = async (fn: () => Promise<unknown>) =>
+    fn().then(
+      () => undefined,
+      (err: Error) => err.message.slice(0, 200),
+    );
+  const [usersRead, logsRead] = await Promise.all([
+    // One item each (`next`, not the whole collection: an org may have millions of users).
+    tried(() => call(who, () => api.userApi.listUsers({ limit: 1 })).then((c) => c.next())),
+    tried(() =>
+      call(who, () =>
+        api.systemLogApi.listLogEvents({ since: new Date(Date.now() - 60_000).toISOString(), limit: 1 }),
+      ).then((c) => c.next()),
+    ),
+  ]);
+  let roles: string[] = [];
+  let rolesRead: string | undefined;
+  try {
+    const me = await call(who, () => api.userApi.getUser({ userId: 'me' }));
+    roles = (
+      (await collect(
+        await call(who, () => api.roleAssignmentApi.listAssignedRolesForUser({ userId: String(me.id) })),
+      )) as {
+        type?: string;
+      }[]
+    ).map((r) => String(r.type));
+  } catch (err) {
+    rolesRead = (err as Error).message.slice(0, 200);
+  }
+  const admin = roles.some((r) => USER_ADMIN.includes(r));
+  const check = (port: PortName): PortCheck => {
+    if (!ports[port])
+      return {
+        port,
+        status: 'not-supported',
+        detail: `not supported by okta: the okta connector has no ${port} port yet`,
+      };
+    if (port === 'audit-source') {
+      const failed = usersRead ?? logsRead;
+      return failed
+        ? {
+            port,
+            status: 'missing',
+            detail: `users or System Log not readable: ${failed}`,
+            grant: 'okta.users.read and okta.logs.read (e.g. Read-only Administrator)',
+          }
+        : { port, status: 'ok', detail: 'users and the System Log are readable' };
+    }
+    if (rolesRead)
+      return {
+        port,
+        status: 'missing',
+        detail: `the token owner's roles could not be read: ${rolesRead}`,
+        grant: GRANT,
+      };
+    return admin
+      ? { port, status: 'ok', detail: `the token owner is ${roles.join(', ')}` }
+      : {
+          port,
+          status: 'missing',
+          detail: `the token owner holds ${roles.join(', ') || 'no admin role'}`,
+          grant: GRANT,
+        };
+  };
+  return { provider: 'okta', tenant, checkedAt: new Date().toISOString(), ports: PORTS.map(check) };
+}

@@ -1,0 +1,177 @@
+/**
+ * The compromised-credential playbook on Okta, end to end: a real Temporal server, the engine's
+ * Okta connector (the official SDK) and a stateful fake Okta org built from Okta's documented
+ * contracts. Every assertion about the org is made the way an attacker holding the password and the
+ * tokens would find out: a sign-in, a refresh, an introspection — not through the engine.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EngineConfig } from '../config/config';
+import { incidentIdFor } from '../domain/principal-key';
+import { OktaProvider } from '../providers/okta/connector';
+import { testConfig, TestApi, TestWorker } from './support/engine';
+import { FakeOktaOrg } from './support/fake-okta-org';
+
+const TOKEN = `00${randomUUID().replace(/-/g, '')}`;
+const ORG = 'acme';
+const APP = 'okta-native-app';
+const RESPONDER = 'alice.responder';
+const APPROVER = 'bob.approver';
+
+let org: FakeOktaOrg;
+let config: EngineConfig;
+let worker: TestWorker;
+let api: TestApi;
+
+beforeAll(async () => {
+  org = await FakeOktaOrg.start(TOKEN);
+  org.addClient(APP);
+  config = { ...testConfig(), okta: { orgUrl: org.url, apiToken: TOKEN, introspectionClientId: APP } };
+  worker = await TestWorker.start(config);
+  api = await TestApi.start(config);
+});
+
+afterAll(async () => {
+  await api?.stop();
+  await worker?.stop();
+  await org?.stop();
+});
+
+/** What anyone holding the password can do with it: Okta's primary authentication. */
+async function signIn(login: string, password: string) {
+  const res = await fetch(`${org.url}/api/v1/authn`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: login, password }),
+  });
+  return { status: res.status, body: (await res.json()) as { status?: string } };
+}
+
+async function tokens(login: string, password: string) {
+  const res = await fetch(`${org.url}/oauth2/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: APP,
+      username: login,
+      password,
+      scope: 'openid offline_access',
+    }),
+  });
+  return (await res.json()) as { access_token: string; refresh_token: string };
+}
+
+async function introspect(token: string): Promise<boolean> {
+  const res = await fetch(`${org.url}/oauth2/v1/introspect`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ token, client_id: APP }),
+  });
+  return ((await res.json()) as { active: boolean }).active;
+}
+
+async function refreshes(refreshToken: string): Promise<boolean> {
+  const res = await fetch(`${org.url}/oauth2/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: APP, refresh_token: refreshToken }),
+  });
+  return res.ok;
+}
+
+it('contains a compromised Okta user: the stolen password, sessions and tokens stop working, the account is suspended', async () => {
+  const password = `Pw-${randomUUID()}`;
+  const login = `pat.${randomUUID().slice(0, 6)}@acme.example`;
+  const user = org.addUser(login, password);
+  const stolen = await tokens(login, password);
+  expect(await introspect(stolen.access_token)).toBe(true);
+  org.throttle = { times: 1, resetInSeconds: 1 }; // Okta's rate limit once, mid-incident
+
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'compromised-credential',
+      principal: { provider: 'okta', realm: ORG, username: login },
+      severity: 'high',
+      summary: `credential of ${login} seen on a phishing kit`,
+      suspectTokens: [stolen.refresh_token, stolen.access_token],
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  expect(id).toBe(incidentIdFor({ provider: 'okta', realm: ORG, username: login }));
+
+  // The password, sessions and tokens are cut at once; suspending waits for a second person.
+  const approval = await api.pendingApproval(id, 'disableAccount');
+  expect((await signIn(login, password)).status).toBe(401);
+  expect(await introspect(stolen.access_token)).toBe(false);
+  expect(await refreshes(stolen.refresh_token)).toBe(false);
+  expect(org.users.get(user.id)!.status).toBe('ACTIVE');
+  const decided = await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: approval.id, decision: 'approve', comment: 'called the user' },
+    APPROVER,
+  );
+  expect(decided.status).toBe(200);
+
+  const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+  expect(state.verification?.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(state.verification?.checks.map((c) => c.name)).toEqual(
+    expect.arrayContaining([
+      'account-state',
+      'stolen-password-replaced',
+      'factors-removed',
+      'no-tokens',
+      'token-1-inactive',
+    ]),
+  );
+  expect(state.containedAt).toBeDefined();
+  expect(org.users.get(user.id)!.status).toBe('SUSPENDED');
+  expect((await signIn(login, password)).status).toBe(401);
+  // The 429 was waited out, not failed on.
+  expect(org.requests.some((r) => r.status === 429)).toBe(true);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+it('identifies an Okta user by id or login, and nobody by a name no account has', async () => {
+  const login = `kim.${randomUUID().slice(0, 6)}@acme.example`;
+  const user = org.addUser(login, `Pw-${randomUUID()}`);
+  const provider = new OktaProvider(config.okta!);
+  const identity = await provider.ports['audit-source']!.identify({
+    provider: 'okta',
+    realm: ORG,
+    username: user.id,
+  });
+  expect(identity).toEqual({ id: user.id, username: login, aliases: [user.id] });
+  expect(
+    await provider.ports['audit-source']!.identify({
+      provider: 'okta',
+      realm: ORG,
+      username: 'nobody@acme.example',
+    }),
+  ).toBeUndefined();
+});
+
+it('the doctor reads the token owner roles: a Super Administrator may contain; a read-only admin may not', async () => {
+  const provider = new OktaProvider(config.okta!);
+  const ok = Object.fromEntries((await provider.checkPermissions(ORG)).ports.map((p) => [p.port, p]));
+  expect(ok['account-containment'].status).toBe('ok');
+  expect(ok['roles-and-grants']).toMatchObject({
+    status: 'not-supported',
+    detail: expect.stringMatching(/^not supported by okta/),
+  });
+  org.tokenOwner.roles = [{ ...org.tokenOwner.roles[0], type: 'READ_ONLY_ADMIN' }];
+  try {
+    const ro = Object.fromEntries((await provider.checkPermissions(ORG)).ports.map((p) => [p.port, p]));
+    expect(ro['audit-source'].status).toBe('ok');
+    expect(ro['account-containment']).toMatchObject({
+      status: 'missing',
+      grant: expect.stringMatching(/Organization Administrator/),
+    });
+  } finally {
+    org.tokenOwner.roles = [{ ...org.tokenOwner.roles[0], type: 'SUPER_ADMIN' }];
+  }
+});

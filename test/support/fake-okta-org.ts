@@ -1,0 +1,510 @@
+/**
+ * A stateful local Okta org, built from Okta's documented contracts (the Management API subset in
+ * test/fixtures/vendor-specs/ (Apache-2.0), plus the Authentication and OAuth 2.0 APIs a user signs in through):
+ * users with their lifecycle (status-gated as Okta's is: suspend only from ACTIVE, unsuspend only
+ * from SUSPENDED), passwords, factors, sessions, consent grants, refresh and access tokens, admin
+ * roles, and a System Log of what happened. The engine talks to it through the official SDK
+ * (@okta/okta-sdk-nodejs); tests sign users in through /api/v1/authn and /oauth2/v1/token and prove
+ * what containment did through introspection, as an attacker holding the tokens would find out.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+type Status = 'ACTIVE' | 'SUSPENDED' | 'PASSWORD_EXPIRED' | 'RECOVERY' | 'DEPROVISIONED' | 'LOCKED_OUT';
+
+export interface OktaOrgUser {
+  id: string;
+  status: Status;
+  created: string;
+  statusChanged: string;
+  passwordChanged: string;
+  profile: { login: string; email: string; firstName: string; lastName: string };
+  password: string;
+  factors: { id: string; factorType: string; provider: string; status: 'ACTIVE'; created: string }[];
+  roles: {
+    id: string;
+    type: string;
+    label: string;
+    status: 'ACTIVE';
+    created: string;
+    assignmentType: 'USER';
+  }[];
+}
+
+interface Token {
+  value: string;
+  kind: 'access' | 'refresh';
+  userId: string;
+  clientId: string;
+  sessionId: string;
+  grantId: string;
+  expiresAt: number;
+  revoked: boolean;
+}
+
+const id = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
+
+export class FakeOktaOrg {
+  readonly users = new Map<string, OktaOrgUser>();
+  readonly sessions = new Map<string, { id: string; userId: string; created: string }>();
+  readonly grants = new Map<
+    string,
+    { id: string; userId: string; clientId: string; scopeId: string; created: string }
+  >();
+  readonly tokens = new Map<string, Token>();
+  readonly clients = new Map<string, { client_id: string; client_name: string; secret?: string }>();
+  readonly log: Record<string, unknown>[] = [];
+  readonly requests: { method: string; path: string; status: number }[] = [];
+  /** The next N management API requests answer 429 (X-Rate-Limit-Reset `resetInSeconds` later). */
+  throttle = { times: 0, resetInSeconds: 1 };
+
+  /** The admin whose API token the engine holds (`/api/v1/users/me`); Super Administrator by default. */
+  readonly tokenOwner: OktaOrgUser;
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly url: string,
+    private readonly apiToken: string,
+  ) {
+    this.tokenOwner = this.addUser('ir-engine-admin@example.test', randomBytes(16).toString('hex'), {
+      roles: ['SUPER_ADMIN'],
+    });
+  }
+
+  static async start(apiToken: string): Promise<FakeOktaOrg> {
+    let org!: FakeOktaOrg; // eslint-disable-line prefer-const -- assigned once the server listens
+    const server = http.createServer((req, res) => void org.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    org = new FakeOktaOrg(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`, apiToken);
+    return org;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  /** A user of the org, ACTIVE, with a password and (optionally) factors and admin roles. */
+  addUser(login: string, password: string, opts: { factors?: string[]; roles?: string[] } = {}): OktaOrgUser {
+    const now = new Date().toISOString();
+    const user: OktaOrgUser = {
+      id: id('00u'),
+      status: 'ACTIVE',
+      created: now,
+      statusChanged: now,
+      passwordChanged: now,
+      profile: { login, email: login, firstName: login.split('@')[0], lastName: 'Test' },
+      password,
+      factors: (opts.factors ?? []).map((factorType) => ({
+        id: id('mfa'),
+        factorType,
+        provider: factorType === 'push' ? 'OKTA' : 'GOOGLE',
+        status: 'ACTIVE' as const,
+        created: now,
+      })),
+      roles: (opts.roles ?? []).map((type) => ({
+        id: id('ra'),
+        type,
+        label: type,
+        status: 'ACTIVE' as const,
+        created: now,
+        assignmentType: 'USER' as const,
+      })),
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  /** An OIDC app users sign in to (password and refresh grants, as a native app may). */
+  addClient(clientId: string, name = clientId): void {
+    this.clients.set(clientId, { client_id: clientId, client_name: name });
+  }
+
+  userByLogin(login: string): OktaOrgUser | undefined {
+    return [...this.users.values()].find((u) => u.profile.login.toLowerCase() === login.toLowerCase());
+  }
+
+  private record(
+    eventType: string,
+    outcome: 'SUCCESS' | 'FAILURE',
+    user: OktaOrgUser | undefined,
+    extra = {},
+  ) {
+    this.log.push({
+      uuid: randomUUID(),
+      published: new Date().toISOString(),
+      eventType,
+      outcome: { result: outcome },
+      actor: user
+        ? { id: user.id, alternateId: user.profile.login, type: 'User' }
+        : { id: 'unknown', alternateId: 'unknown', type: 'User' },
+      client: { ipAddress: '203.0.113.50', userAgent: { rawUserAgent: 'test' } },
+      ...extra,
+    });
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString();
+    const method = req.method ?? 'GET';
+    const answer = (status: number, body?: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ method, path: url.pathname, status });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(body === undefined ? '' : JSON.stringify(body));
+    };
+    const error = (status: number, code: string, summary: string) =>
+      answer(status, { errorCode: code, errorSummary: summary, errorId: id('oae'), errorCauses: [] });
+
+    // The Authentication and OAuth 2.0 APIs: how a user (or an attacker with the password) signs in.
+    if (url.pathname === '/api/v1/authn' && method === 'POST')
+      return this.authn(JSON.parse(raw || '{}'), answer, error);
+    if (url.pathname === '/oauth2/v1/token' && method === 'POST')
+      return this.token(new URLSearchParams(raw), answer);
+    if (url.pathname === '/oauth2/v1/introspect' && method === 'POST') {
+      const form = new URLSearchParams(raw);
+      if (!this.clients.has(form.get('client_id') ?? '')) return answer(401, { error: 'invalid_client' });
+      const token = this.tokens.get(form.get('token') ?? '');
+      return answer(200, { active: Boolean(token && this.live(token)) });
+    }
+
+    if (req.headers.authorization !== `SSWS ${this.apiToken}`)
+      return error(401, 'E0000011', 'Invalid token provided');
+    if (this.throttle.times > 0) {
+      this.throttle.times -= 1;
+      const reset = Math.ceil(Date.now() / 1000) + this.throttle.resetInSeconds;
+      return answer(
+        429,
+        { errorCode: 'E0000047', errorSummary: 'API call exceeded rate limit due to too many requests.' },
+        { 'x-rate-limit-limit': '600', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
+      );
+    }
+    const m = (re: RegExp) => re.exec(url.pathname);
+    const userOf = (key: string) =>
+      key === 'me'
+        ? this.tokenOwner
+        : (this.users.get(decodeURIComponent(key)) ?? this.userByLogin(decodeURIComponent(key)));
+    let match: RegExpExecArray | null;
+
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)$/))) {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', `Not found: Resource not found: ${match[1]} (User)`);
+      if (method === 'GET') return answer(200, this.view(user));
+      if (method === 'POST') {
+        // Partial update: an admin may set the password (credentials.password.value) without the old one.
+        const body = JSON.parse(raw || '{}') as { credentials?: { password?: { value?: string } } };
+        const value = body.credentials?.password?.value;
+        if (value) {
+          user.password = value;
+          user.passwordChanged = new Date().toISOString();
+          this.record('user.account.update_password', 'SUCCESS', user);
+        }
+        return answer(200, this.view(user));
+      }
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/lifecycle\/([a-z_]+)$/)) && method === 'POST') {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      const op = match[2];
+      const refuse = () =>
+        error(400, 'E0000001', `Api validation failed: ${op} is not allowed for status ${user.status}`);
+      const now = new Date().toISOString();
+      const to = (status: Status) => {
+        user.status = status;
+        user.statusChanged = now;
+      };
+      switch (op) {
+        case 'suspend':
+          if (user.status !== 'ACTIVE') return refuse();
+          to('SUSPENDED');
+          this.endSessions(user.id, false);
+          this.record('user.lifecycle.suspend', 'SUCCESS', user);
+          return answer(200, {});
+        case 'unlock':
+          if (user.status !== 'LOCKED_OUT') return refuse();
+          to('ACTIVE');
+          this.record('user.account.unlock', 'SUCCESS', user);
+          return answer(200, {});
+        case 'unsuspend':
+          if (user.status !== 'SUSPENDED') return refuse();
+          to('ACTIVE');
+          this.record('user.lifecycle.unsuspend', 'SUCCESS', user);
+          return answer(200, {});
+        case 'expire_password':
+          if (user.status === 'SUSPENDED' || user.status === 'DEPROVISIONED') return refuse();
+          to('PASSWORD_EXPIRED');
+          this.record('user.password.expire', 'SUCCESS', user);
+          return answer(200, this.view(user));
+        case 'reset_factors':
+          user.factors = [];
+          this.record('user.mfa.factor.reset_all', 'SUCCESS', user);
+          return answer(200, {});
+        case 'reset_password': {
+          if (user.status === 'SUSPENDED' || user.status === 'DEPROVISIONED') return refuse();
+          to('RECOVERY');
+          this.record('user.account.reset_password', 'SUCCESS', user);
+          const sendEmail = url.searchParams.get('sendEmail') !== 'false';
+          return answer(
+            200,
+            sendEmail ? {} : { resetPasswordUrl: `${this.url}/reset_password/${id('drp')}` },
+          );
+        }
+        default:
+          return error(404, 'E0000022', 'The endpoint does not support the provided HTTP method');
+      }
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/sessions$/)) && method === 'DELETE') {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      this.endSessions(user.id, url.searchParams.get('oauthTokens') === 'true');
+      this.record('user.session.clear', 'SUCCESS', user);
+      return answer(204);
+    }
+    if ((match = m(/^\/api\/v1\/sessions\/([^/]+)$/)) && method === 'DELETE') {
+      if (!this.sessions.delete(match[1]))
+        return error(404, 'E0000007', 'Not found: Resource not found (Session)');
+      return answer(204);
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/factors(?:\/([^/]+))?$/))) {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      if (!match[2] && method === 'GET') return answer(200, user.factors);
+      if (match[2] && method === 'DELETE') {
+        const before = user.factors.length;
+        user.factors = user.factors.filter((f) => f.id !== match![2]);
+        if (user.factors.length === before)
+          return error(404, 'E0000007', 'Not found: Resource not found (Factor)');
+        this.record('user.mfa.factor.deactivate', 'SUCCESS', user);
+        return answer(204);
+      }
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/grants$/))) {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      const mine = [...this.grants.values()].filter((g) => g.userId === user.id);
+      if (method === 'GET')
+        return answer(
+          200,
+          mine.map((g) => ({
+            ...g,
+            status: 'ACTIVE',
+            issuer: `${this.url}/oauth2/default`,
+            source: 'END_USER',
+          })),
+        );
+      if (method === 'DELETE') {
+        for (const g of mine) this.revokeGrant(g.id);
+        return answer(204);
+      }
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/clients$/)) && method === 'GET') {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      const used = new Set(
+        [...this.tokens.values()].filter((t) => t.userId === user.id && this.live(t)).map((t) => t.clientId),
+      );
+      return answer(
+        200,
+        [...used].map((c) => this.clients.get(c) ?? { client_id: c, client_name: c }),
+      );
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/clients\/([^/]+)\/tokens$/))) {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      const mine = [...this.tokens.values()].filter(
+        (t) => t.userId === user.id && t.clientId === match![2] && t.kind === 'refresh' && this.live(t),
+      );
+      if (method === 'GET')
+        return answer(
+          200,
+          mine.map((t) => ({
+            id: t.value.slice(0, 20),
+            status: 'ACTIVE',
+            clientId: t.clientId,
+            userId: t.userId,
+          })),
+        );
+      if (method === 'DELETE') {
+        for (const t of [...this.tokens.values()])
+          if (t.userId === user.id && t.clientId === match[2]) t.revoked = true;
+        return answer(204);
+      }
+    }
+    if ((match = m(/^\/api\/v1\/users\/([^/]+)\/roles(?:\/([^/]+))?$/))) {
+      const user = userOf(match[1]);
+      if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
+      if (!match[2] && method === 'GET') return answer(200, user.roles);
+      if (match[2] && method === 'DELETE') {
+        const before = user.roles.length;
+        user.roles = user.roles.filter((r) => r.id !== match![2]);
+        if (user.roles.length === before)
+          return error(404, 'E0000007', 'Not found: Resource not found (Role)');
+        this.record('user.account.privilege.revoke', 'SUCCESS', user);
+        return answer(204);
+      }
+    }
+    if (url.pathname === '/api/v1/users' && method === 'GET') {
+      const search = url.searchParams.get('search') ?? url.searchParams.get('filter') ?? '';
+      const wanted = /profile\.(?:login|email) eq "([^"]+)"/.exec(search)?.[1];
+      const found = [...this.users.values()].filter(
+        (u) =>
+          !wanted || [u.profile.login, u.profile.email].some((n) => n.toLowerCase() === wanted.toLowerCase()),
+      );
+      return answer(
+        200,
+        found.map((u) => this.view(u)),
+      );
+    }
+    if (url.pathname === '/api/v1/logs' && method === 'GET') {
+      const since = Date.parse(url.searchParams.get('since') ?? '1970-01-01T00:00:00Z');
+      const filter = url.searchParams.get('filter') ?? '';
+      const actor = /actor\.id eq "([^"]+)"/.exec(filter)?.[1];
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const until = Date.parse(url.searchParams.get('until') ?? '9999-12-31T00:00:00Z');
+      return answer(
+        200,
+        this.log
+          .filter((e) => Date.parse(String(e.published)) <= until)
+          .filter((e) => Date.parse(String(e.published)) >= since)
+          .filter((e) => !actor || (e.actor as { id: string }).id === actor)
+          .slice(0, limit),
+      );
+    }
+    return error(
+      404,
+      'E0000022',
+      `The endpoint does not support the provided HTTP method (${method} ${url.pathname})`,
+    );
+  }
+
+  /** Okta's Authentication API: a primary authentication with username and password. */
+  private authn(
+    body: { username?: string; password?: string },
+    answer: (status: number, body?: unknown) => void,
+    error: (status: number, code: string, summary: string) => void,
+  ) {
+    const user = this.userByLogin(body.username ?? '');
+    const ok = user && user.password === body.password;
+    if (
+      !ok ||
+      !user ||
+      user.status === 'SUSPENDED' ||
+      user.status === 'DEPROVISIONED' ||
+      user.status === 'RECOVERY'
+    ) {
+      this.record('user.session.start', 'FAILURE', user);
+      return error(401, 'E0000004', 'Authentication failed');
+    }
+    if (user.status === 'PASSWORD_EXPIRED')
+      return answer(200, { status: 'PASSWORD_EXPIRED', stateToken: id('st') });
+    if (user.factors.length) return answer(200, { status: 'MFA_REQUIRED', stateToken: id('st') });
+    const session = { id: id('102'), userId: user.id, created: new Date().toISOString() };
+    this.sessions.set(session.id, session);
+    this.record('user.session.start', 'SUCCESS', user, {
+      authenticationContext: { externalSessionId: session.id },
+    });
+    return answer(200, { status: 'SUCCESS', sessionToken: session.id, _embedded: { user: { id: user.id } } });
+  }
+
+  /** The org authorization server's token endpoint: password and refresh_token grants. */
+  private token(form: URLSearchParams, answer: (status: number, body?: unknown) => void) {
+    const clientId = form.get('client_id') ?? '';
+    if (!this.clients.has(clientId)) return answer(401, { error: 'invalid_client' });
+    const grant = form.get('grant_type');
+    let userId: string;
+    let sessionId: string;
+    let grantId: string;
+    if (grant === 'password') {
+      const user = this.userByLogin(form.get('username') ?? '');
+      if (!user || user.password !== form.get('password') || user.status !== 'ACTIVE' || user.factors.length)
+        return answer(400, {
+          error: 'invalid_grant',
+          error_description: 'The credentials provided were invalid.',
+        });
+      const session = { id: id('102'), userId: user.id, created: new Date().toISOString() };
+      this.sessions.set(session.id, session);
+      const consent = {
+        id: id('oag'),
+        userId: user.id,
+        clientId,
+        scopeId: 'offline_access',
+        created: session.created,
+      };
+      this.grants.set(consent.id, consent);
+      this.record('user.session.start', 'SUCCESS', user, {
+        authenticationContext: { externalSessionId: session.id },
+      });
+      [userId, sessionId, grantId] = [user.id, session.id, consent.id];
+    } else if (grant === 'refresh_token') {
+      const old = this.tokens.get(form.get('refresh_token') ?? '');
+      if (!old || old.kind !== 'refresh' || !this.live(old) || old.clientId !== clientId)
+        return answer(400, {
+          error: 'invalid_grant',
+          error_description: 'The refresh token is invalid or expired.',
+        });
+      const user = this.users.get(old.userId);
+      if (!user || user.status !== 'ACTIVE') return answer(400, { error: 'invalid_grant' });
+      this.record('app.oauth2.token.grant.refresh_token', 'SUCCESS', user);
+      [userId, sessionId, grantId] = [old.userId, old.sessionId, old.grantId];
+    } else return answer(400, { error: 'unsupported_grant_type' });
+    const mint = (kind: Token['kind'], ttlS: number) => {
+      const value = randomBytes(32).toString('base64url');
+      this.tokens.set(value, {
+        value,
+        kind,
+        userId,
+        clientId,
+        sessionId,
+        grantId,
+        expiresAt: Date.now() + ttlS * 1000,
+        revoked: false,
+      });
+      return value;
+    };
+    return answer(200, {
+      token_type: 'Bearer',
+      expires_in: 3600,
+      access_token: mint('access', 3600),
+      refresh_token: mint('refresh', 90 * 24 * 3600),
+      scope: 'openid offline_access',
+    });
+  }
+
+  /**
+   * A token is live while unexpired, unrevoked and its consent grant stands. A lifecycle change
+   * alone (suspend, expired password) does not revoke tokens here: the engine must revoke them.
+   */
+  private live(t: Token): boolean {
+    return !t.revoked && t.expiresAt > Date.now() && this.grants.has(t.grantId);
+  }
+
+  private endSessions(userId: string, oauthTokens: boolean) {
+    for (const s of [...this.sessions.values()]) if (s.userId === userId) this.sessions.delete(s.id);
+    if (oauthTokens) for (const t of this.tokens.values()) if (t.userId === userId) t.revoked = true;
+  }
+
+  private revokeGrant(grantId: string) {
+    this.grants.delete(grantId);
+    for (const t of this.tokens.values()) if (t.grantId === grantId) t.revoked = true;
+  }
+
+  /** The User resource as the Management API returns it (no password value, ever). */
+  private view(u: OktaOrgUser) {
+    return {
+      id: u.id,
+      status: u.status,
+      created: u.created,
+      activated: u.created,
+      statusChanged: u.statusChanged,
+      lastLogin: null,
+      lastUpdated: u.statusChanged,
+      passwordChanged: u.passwordChanged,
+      type: { id: 'oty1' },
+      profile: u.profile,
+      credentials: { password: {}, provider: { type: 'OKTA', name: 'OKTA' } },
+      _links: { self: { href: `${this.url}/api/v1/users/${u.id}` } },
+    };
+  }
+}
