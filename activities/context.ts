@@ -5,7 +5,7 @@
  */
 import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import type { EvidenceRef, Principal, ProviderName } from '../domain/incident';
-import type { PortName, ProviderReport } from '../domain/ports';
+import type { PortName } from '../domain/ports';
 import type { EvidenceStore } from '../evidence/local-store';
 import type { SealedTokens } from '../evidence/sealed-tokens';
 import {
@@ -26,10 +26,6 @@ export interface ActivityDeps {
   recoveryChecks?: Record<string, string>;
   /** "Was this you?" links to users (USER_CHALLENGE_*). */
   userChallenge?: { secret: string; webhookUrl?: string; publicApiUrl: string };
-  /** Providers the worker only reads events from (Okta, Entra ID): the doctor probes their collectors. */
-  collectors?: Partial<
-    Record<'okta' | 'entra', { checkPermissions(tenant: string): Promise<ProviderReport> }>
-  >;
 }
 
 export class ActivityContext {

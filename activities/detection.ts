@@ -3,7 +3,7 @@
  * into incidents. The detector workflow decides; these act.
  */
 import type { EngineConfig } from '../config/config';
-import { ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { addIndicatorsUpdate, detectorId } from '../workflows/detector-api';
 import type { DetectionSource, PullCursor, RoutedAlert } from '../detection/sources';
@@ -130,7 +130,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
     async routeAlert(alert: DetectionAlert, events: IdentityEvent[] = []): Promise<RoutedAlert> {
       const route = ROUTES[alert.rule];
       const named = toPrincipal(alert);
-      const identity = named && (await asActivityFailure(() => identify(deps, named)));
+      const identity = named && (await identifyOrFallBack(deps, named));
       // One account, one incident: by its login, whichever of its names (id, email) the alert carried.
       const principal = named && identity ? { ...named, username: identity.username } : named;
       const protectedNames = identity ? [identity.username, ...identity.aliases] : [];
@@ -180,6 +180,26 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
 }
 
 export type DetectionActivities = ReturnType<typeof createDetectionActivities>;
+
+/**
+ * The account an alert names, by its login. A provider that cannot answer is asked again (the
+ * activity's retries) a few times; then the alert is routed by the name it carried rather than held
+ * back from an incident.
+ */
+async function identifyOrFallBack(
+  deps: DetectionActivityDeps,
+  p: Principal,
+): Promise<AccountIdentity | undefined> {
+  try {
+    return await asActivityFailure(() => identify(deps, p));
+  } catch (err) {
+    if (activityInfo().attempt < 3) throw err;
+    console.warn(
+      `routeAlert: could not identify ${p.provider} account '${p.username}': ${(err as Error).message}`,
+    );
+    return undefined;
+  }
+}
 
 /** The account an alert's principal names, if its provider's connector knows it. */
 async function identify(deps: DetectionActivityDeps, p: Principal): Promise<AccountIdentity | undefined> {

@@ -26,7 +26,7 @@ export function recordActivities(ctx: ActivityContext) {
         input.targets.map(async ({ provider, tenant }) => {
           const own = <T>(map: Partial<Record<string, T>> | undefined) =>
             map && Object.hasOwn(map, provider) ? map[provider] : undefined;
-          const connector = own(deps.providers) ?? own(deps.collectors);
+          const connector = own(deps.providers);
           if (!connector)
             return uncheckable(
               provider,

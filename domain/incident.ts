@@ -44,7 +44,7 @@ export const REALM_SUBJECT = '(realm)';
 export type PlaybookName = (typeof PLAYBOOKS)[number];
 
 /** `lab`: the in-process lab identity provider (exercises, demos), only when passed to the worker explicitly. */
-export const PROVIDERS = ['keycloak', 'lab', 'okta'] as const;
+export const PROVIDERS = ['keycloak', 'lab', 'okta', 'entra'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 /** The identity under investigation, named the way its identity provider names it. */

@@ -5,7 +5,7 @@
  * named on the command line and those of DETECTION_SOURCES, and the Okta org and Entra ID tenant
  * when configured (their event collectors: no containment connector yet). Exits 1 when a port is not (fully) allowed.
  */
-import { EntraSignIns } from '../providers/entra/collector';
+import { EntraProvider } from '../providers/entra/connector';
 import { KeycloakProvider } from '../providers/keycloak/connector';
 import { OktaProvider } from '../providers/okta/connector';
 import { loadConfig } from '../config/config';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     );
   if (config.entra)
     reports.push(
-      await new EntraSignIns(config.entra).checkPermissions(tenantsOf('entra')[0] ?? config.entra.tenantId),
+      await new EntraProvider(config.entra).checkPermissions(tenantsOf('entra')[0] ?? config.entra.tenantId),
     );
   if (!reports.length) {
     console.error(

@@ -3,12 +3,7 @@
  * client holding only read roles, each checked port by port with read-only probes; and the same
  * report through GET /providers, answered by the worker (the API holds no provider credentials).
  */
-import { randomUUID } from 'node:crypto';
-import { EntraSignIns } from '../providers/entra/collector';
 import { KeycloakProvider } from '../providers/keycloak/connector';
-import { OktaSystemLog } from '../providers/okta/collector';
-import { FakeEntra } from './support/fake-entra';
-import { FakeOkta } from './support/fake-okta';
 import type { PortCheck } from '../domain/ports';
 import { readTestEnv } from './support/env';
 import { ENGINE_CLIENT, KeycloakTestClient, REALM } from './support/keycloak';
@@ -83,53 +78,4 @@ it('answers GET /providers through the worker, and refuses a realm name that is 
   expect(report).toMatchObject({ provider: 'keycloak', tenant: REALM });
   expect(byPort(report.ports)['roles-and-grants'].status).toBe('partial');
   expect((await engine.api.call('GET', '/providers?realm=../x')).status).toBe(400);
-});
-
-describe('providers the engine only reads (Okta, Entra ID, against fakes of their documented APIs)', () => {
-  it('Okta: the System Log readable is audit-source partial; a refused token names what to grant', async () => {
-    const token = `00${randomUUID().replace(/-/g, '')}`;
-    const okta = await FakeOkta.start(token);
-    try {
-      const ok = byPort(
-        (await new OktaSystemLog({ orgUrl: okta.url, apiToken: token }).checkPermissions('acme')).ports,
-      );
-      expect(ok['audit-source'].status).toBe('partial');
-      expect(ok['account-containment']).toMatchObject({
-        status: 'not-supported',
-        detail: expect.stringMatching(/^not supported by okta/),
-      });
-      const refused = byPort(
-        (await new OktaSystemLog({ orgUrl: okta.url, apiToken: 'wrong' }).checkPermissions('acme')).ports,
-      );
-      expect(refused['audit-source']).toMatchObject({
-        status: 'missing',
-        grant: expect.stringMatching(/okta\.logs\.read/),
-      });
-      expect(JSON.stringify(refused)).not.toContain(token);
-    } finally {
-      await okta.stop();
-    }
-  });
-
-  it('Entra ID: the sign-in log readable is audit-source partial; a wrong secret is missing', async () => {
-    const client = { id: randomUUID(), secret: randomUUID() };
-    const entra = await FakeEntra.start('contoso', client);
-    const settings = (secret: string) => ({
-      tenantId: 'contoso',
-      clientId: client.id,
-      clientSecret: secret,
-      authority: entra.url,
-      graphUrl: entra.url,
-    });
-    try {
-      const ok = byPort((await new EntraSignIns(settings(client.secret)).checkPermissions('contoso')).ports);
-      expect(ok['audit-source'].status).toBe('partial');
-      expect(ok['signing-keys'].status).toBe('not-supported');
-      const refused = byPort((await new EntraSignIns(settings('wrong')).checkPermissions('contoso')).ports);
-      expect(refused['audit-source'].status).toBe('missing');
-      expect(JSON.stringify(refused)).not.toContain(client.secret);
-    } finally {
-      await entra.stop();
-    }
-  });
 });

@@ -12,6 +12,7 @@ import { createDetectionActivities } from '../activities/detection';
 import { KeycloakProvider } from '../providers/keycloak/connector';
 import { OktaSystemLog } from '../providers/okta/collector';
 import { OktaProvider } from '../providers/okta/connector';
+import { EntraProvider } from '../providers/entra/connector';
 import { EntraSignIns } from '../providers/entra/collector';
 import {
   FanOutNotifier,
@@ -45,7 +46,12 @@ export function activitiesFor(
     notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link));
   }
   const evidence = evidenceStoreFor(config);
-  const providers = { keycloak, lab, okta: config.okta ? new OktaProvider(config.okta) : undefined };
+  const providers = {
+    keycloak,
+    lab,
+    okta: config.okta ? new OktaProvider(config.okta) : undefined,
+    entra: config.entra ? new EntraProvider(config.entra) : undefined,
+  };
   const okta = config.okta ? new OktaSystemLog(config.okta) : undefined;
   const entra = config.entra ? new EntraSignIns(config.entra) : undefined;
   return withHeartbeats({
@@ -56,7 +62,6 @@ export function activitiesFor(
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
-      collectors: { entra },
     }),
     ...createDetectionActivities({
       client,

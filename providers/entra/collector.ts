@@ -4,8 +4,6 @@
  * (client credentials through openid-client); throttling (429, Retry-After) is retried by Temporal.
  */
 import * as oidc from 'openid-client';
-import type { ProviderReport } from '../../domain/ports';
-import { collectorReport } from '../collector-doctor';
 import { IdentityProviderError, parseRetryAfter } from '../ports';
 
 export interface EntraSettings {
@@ -40,15 +38,6 @@ export class EntraSignIns {
   private token?: { value: string; until: number };
 
   constructor(private readonly settings: EntraSettings) {}
-
-  /** The permissions doctor: one sign-in log read (the last minute, one entry). */
-  checkPermissions(tenant: string): Promise<ProviderReport> {
-    const since: EntraCursor = { time: new Date(Date.now() - 60_000).toISOString(), seenAtTime: [] };
-    return collectorReport('entra', tenant, () => this.pull(since, 1), {
-      events: 'the sign-in log',
-      grant: 'Microsoft Graph AuditLog.Read.All (application permission, admin consent)',
-    });
-  }
 
   async pull(
     cursor: EntraCursor,
@@ -158,8 +147,8 @@ export class EntraSignIns {
         issuer,
         this.settings.clientId,
         undefined,
+        // HTTPS only: Microsoft's authority is, and so is the test fake (a certificate npm test trusts).
         oidc.ClientSecretPost(this.settings.clientSecret),
-        issuer.protocol === 'http:' ? { execute: [oidc.allowInsecureRequests] } : undefined,
       )
       .catch((err) => {
         this.config = undefined;

@@ -3,8 +3,6 @@
  * ascending, then always the `Link: rel="next"` URL Okta returns — also when the page is empty, as
  * that link is where new events will appear. The cursor is that URL, kept by the detector workflow.
  */
-import type { ProviderReport } from '../../domain/ports';
-import { collectorReport } from '../collector-doctor';
 import { IdentityProviderError } from '../ports';
 
 export interface OktaSettings {
@@ -28,19 +26,6 @@ export interface OktaPage {
 
 export class OktaSystemLog {
   constructor(private readonly settings: OktaSettings) {}
-
-  /** The permissions doctor: one System Log read (the last minute, one event). */
-  checkPermissions(tenant: string): Promise<ProviderReport> {
-    return collectorReport(
-      'okta',
-      tenant,
-      () => this.pull({ since: new Date(Date.now() - 60_000).toISOString() }, 1),
-      {
-        events: 'the System Log',
-        grant: 'an API token of an admin with okta.logs.read (e.g. Read-only Administrator)',
-      },
-    );
-  }
 
   async pull(cursor: OktaCursor, limit: number): Promise<OktaPage> {
     const url = cursor.next

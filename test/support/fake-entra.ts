@@ -5,7 +5,10 @@
  * `@odata.nextLink` paging and 429 with Retry-After when told to.
  */
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 
 export class FakeEntra {
@@ -15,7 +18,7 @@ export class FakeEntra {
   private readonly tokens = new Set<string>();
 
   private constructor(
-    private readonly server: http.Server,
+    private readonly server: https.Server,
     readonly url: string,
     readonly tenantId: string,
     private readonly client: { id: string; secret: string },
@@ -23,7 +26,13 @@ export class FakeEntra {
 
   static async start(tenantId: string, client: { id: string; secret: string }): Promise<FakeEntra> {
     let fake!: FakeEntra; // eslint-disable-line prefer-const -- assigned once the server listens
-    const server = http.createServer((req, res) => {
+    // HTTPS, as Microsoft's endpoints are (the test certificate `npm test` trusts).
+    const tls = path.join(__dirname, '..', 'fixtures', 'tls');
+    const cert = {
+      key: fs.readFileSync(path.join(tls, 'fake-idp.key')),
+      cert: fs.readFileSync(path.join(tls, 'fake-idp.crt')),
+    };
+    const server = https.createServer(cert, (req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => fake.handle(req, res, body));
@@ -31,7 +40,7 @@ export class FakeEntra {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     fake = new FakeEntra(
       server,
-      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
       tenantId,
       client,
     );

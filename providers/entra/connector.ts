@@ -1,0 +1,33 @@
+/**
+ * The Entra ID connector (Microsoft Graph through @microsoft/microsoft-graph-client, tokens from
+ * @azure/identity): account containment, sessions and tokens, authentication methods, and the
+ * audit source. Roles and grants, client credentials and signing keys are not implemented yet: a
+ * playbook asking for them records "not supported by entra" (Entra's signing keys are Microsoft's).
+ */
+import type { ProviderReport } from '../../domain/ports';
+import type { IdentityProvider, Ports } from '../ports';
+import { EntraAudit } from './audit';
+import type { EntraSettings } from './collector';
+import { EntraConnection } from './connection';
+import { EntraAccounts, EntraFactors, EntraSessions } from './containment';
+import { checkEntraTenant } from './doctor';
+
+export class EntraProvider implements IdentityProvider {
+  readonly name = 'entra' as const;
+  readonly ports: Ports;
+  private readonly ok: EntraConnection;
+
+  constructor(settings: EntraSettings) {
+    const ok = (this.ok = new EntraConnection(settings));
+    this.ports = {
+      'audit-source': new EntraAudit(ok),
+      'account-containment': new EntraAccounts(ok),
+      'sessions-and-tokens': new EntraSessions(ok),
+      factors: new EntraFactors(ok),
+    };
+  }
+
+  checkPermissions(tenant: string): Promise<ProviderReport> {
+    return checkEntraTenant(this.ok, this.ports, tenant);
+  }
+}

@@ -1,0 +1,401 @@
+/**
+ * A stateful local Entra ID tenant and Microsoft Graph v1.0, built from their documented contracts
+ * (the Graph subset in test/fixtures/vendor-specs, MIT; the identity platform's token endpoint):
+ * users (accountEnabled, passwordProfile, signInSessionsValidFromDateTime), authentication methods
+ * by type, delegated permission grants, sign-in logs, and revokeSignInSessions. Users sign in with
+ * the password grant and refresh; as in Entra, revoking sessions or changing the password kills
+ * refresh tokens at once, while access tokens already issued stay valid until they expire (no
+ * continuous access evaluation here) — the residual access the engine must report, not hide.
+ *
+ * It listens on HTTPS (@azure/identity and the Graph SDK send tokens over HTTPS only) with a test
+ * certificate for 127.0.0.1 (test/fixtures/tls), which `npm test` trusts through NODE_EXTRA_CA_CERTS.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+
+export interface EntraUser {
+  id: string;
+  userPrincipalName: string;
+  mail: string;
+  accountEnabled: boolean;
+  password: string;
+  lastPasswordChangeDateTime: string;
+  forceChangePasswordNextSignIn: boolean;
+  signInSessionsValidFromDateTime: string;
+  methods: { id: string; type: string; createdDateTime: string }[];
+}
+
+interface Token {
+  kind: 'access' | 'refresh';
+  userId: string;
+  clientId: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+const TLS_DIR = path.join(__dirname, '..', 'fixtures', 'tls');
+export const FAKE_IDP_CA = fs.readFileSync(path.join(TLS_DIR, 'fake-idp.crt'), 'utf8');
+
+/** Graph's @odata.type and collection name per authentication method type. */
+export const METHOD_TYPES: Record<string, string> = {
+  softwareOath: '#microsoft.graph.softwareOathAuthenticationMethod',
+  microsoftAuthenticator: '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+  phone: '#microsoft.graph.phoneAuthenticationMethod',
+  fido2: '#microsoft.graph.fido2AuthenticationMethod',
+};
+
+export class FakeEntraTenant {
+  readonly users = new Map<string, EntraUser>();
+  readonly grants = new Map<string, { id: string; clientId: string; principalId: string; scope: string }>();
+  readonly signIns: Record<string, unknown>[] = [];
+  readonly requests: { method: string; path: string; status: number }[] = [];
+  /** The next N Graph requests answer 429 with Retry-After. */
+  throttle = { times: 0, retryAfterSeconds: 1 };
+  readonly publicClients = new Set<string>();
+  /** The application permissions the engine's app holds (its token's `roles` claim). */
+  appRoles = [
+    'User.ReadWrite.All',
+    'User-PasswordProfile.ReadWrite.All',
+    'User.RevokeSessions.All',
+    'UserAuthenticationMethod.ReadWrite.All',
+    'DelegatedPermissionGrant.ReadWrite.All',
+    'AuditLog.Read.All',
+  ];
+  private readonly tokens = new Map<string, Token>();
+  private readonly engineTokens = new Set<string>();
+
+  private constructor(
+    private readonly servers: http.Server[],
+    /** Graph and the identity platform (the authority host), on one HTTPS origin. */
+    readonly url: string,
+    readonly tenantId: string,
+    private readonly engine: { id: string; secret: string },
+  ) {}
+
+  get loginUrl(): string {
+    return this.url;
+  }
+
+  static async start(tenantId: string, engine: { id: string; secret: string }): Promise<FakeEntraTenant> {
+    let fake!: FakeEntraTenant; // eslint-disable-line prefer-const -- assigned once the servers listen
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => fake.handle(req, res, body));
+    };
+    const server = https.createServer(
+      { key: fs.readFileSync(path.join(TLS_DIR, 'fake-idp.key')), cert: FAKE_IDP_CA },
+      listener,
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    fake = new FakeEntraTenant(
+      [server],
+      `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      tenantId,
+      engine,
+    );
+    return fake;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.servers) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  }
+
+  addUser(upn: string, password: string, methods: string[] = []): EntraUser {
+    const now = new Date(Date.now() - 60_000).toISOString();
+    const user: EntraUser = {
+      id: randomUUID(),
+      userPrincipalName: upn,
+      mail: upn,
+      accountEnabled: true,
+      password,
+      lastPasswordChangeDateTime: now,
+      forceChangePasswordNextSignIn: false,
+      signInSessionsValidFromDateTime: now,
+      methods: methods.map((type) => ({ id: randomUUID(), type, createdDateTime: now })),
+    };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  private userOf(key: string): EntraUser | undefined {
+    const k = decodeURIComponent(key).toLowerCase();
+    return [...this.users.values()].find((u) => u.id === k || u.userPrincipalName.toLowerCase() === k);
+  }
+
+  /** What the password grant would answer for this password now (the test's HTTPS-free sign-in). */
+  passwordWorks(upn: string, password: string): boolean {
+    const user = this.userOf(upn);
+    return Boolean(
+      user && user.accountEnabled && user.password === password && !user.forceChangePasswordNextSignIn,
+    );
+  }
+
+  /** Tokens a sign-in of the user to `clientId` issued (the ones an attacker would hold). */
+  issueForTest(userId: string, clientId: string): { access_token: string; refresh_token: string } {
+    const now = Date.now();
+    const mint = (kind: Token['kind'], ttl: number) => {
+      const value = `${kind === 'access' ? 'eyJ' : '0.A'}${randomBytes(32).toString('base64url')}`;
+      this.tokens.set(value, { kind, userId, clientId, issuedAt: now, expiresAt: now + ttl * 1000 });
+      return value;
+    };
+    const id = randomBytes(12).toString('base64url');
+    this.grants.set(id, { id, clientId, principalId: userId, scope: 'openid offline_access User.Read' });
+    return { access_token: mint('access', 3600), refresh_token: mint('refresh', 90 * 24 * 3600) };
+  }
+
+  /** Refresh tokens die with revoked sessions, a password change or a disabled account. */
+  refreshWorks(token: string): boolean {
+    const t = this.tokens.get(token);
+    const user = t && this.users.get(t.userId);
+    return Boolean(
+      t &&
+      user &&
+      t.kind === 'refresh' &&
+      user.accountEnabled &&
+      t.issuedAt >= Date.parse(user.signInSessionsValidFromDateTime) &&
+      t.issuedAt >= Date.parse(user.lastPasswordChangeDateTime),
+    );
+  }
+
+  /** An access token is honoured until it expires (no continuous access evaluation). */
+  accessWorks(token: string): boolean {
+    const t = this.tokens.get(token);
+    return Boolean(t && t.kind === 'access' && t.expiresAt > Date.now());
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', this.url);
+    const method = req.method ?? 'GET';
+    const answer = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
+      this.requests.push({ method, path: url.pathname, status });
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(json === undefined ? '' : JSON.stringify(json));
+    };
+    const graphError = (status: number, code: string, message: string) =>
+      answer(status, { error: { code, message, innerError: { 'request-id': randomUUID() } } });
+    const t = this.tenantId;
+
+    if (url.pathname === `/${t}/v2.0/.well-known/openid-configuration`) {
+      return answer(200, {
+        issuer: `${this.loginUrl}/${t}/v2.0`,
+        token_endpoint: `${this.loginUrl}/${t}/oauth2/v2.0/token`,
+        authorization_endpoint: `${this.loginUrl}/${t}/oauth2/v2.0/authorize`,
+        jwks_uri: `${this.loginUrl}/${t}/discovery/v2.0/keys`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['pairwise'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+      });
+    }
+    if (url.pathname === `/${t}/oauth2/v2.0/token` && method === 'POST')
+      return this.token(new URLSearchParams(body), answer);
+
+    // Graph v1.0: the engine's bearer token only.
+    const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+    if (!this.engineTokens.has(bearer))
+      return graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
+    if (this.throttle.times > 0) {
+      this.throttle.times -= 1;
+      return answer(
+        429,
+        { error: { code: 'TooManyRequests', message: 'Too many requests' } },
+        { 'retry-after': String(this.throttle.retryAfterSeconds) },
+      );
+    }
+    const json = () => (body ? (JSON.parse(body) as Record<string, unknown>) : {});
+    let m: RegExpExecArray | null;
+    if ((m = /^\/v1\.0\/users\/([^/]+)$/.exec(url.pathname))) {
+      const user = this.userOf(m[1]);
+      if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist.`);
+      if (method === 'GET') return answer(200, this.view(user));
+      if (method === 'PATCH') {
+        const patch = json() as {
+          accountEnabled?: boolean;
+          passwordProfile?: { password?: string; forceChangePasswordNextSignIn?: boolean };
+        };
+        if (typeof patch.accountEnabled === 'boolean') user.accountEnabled = patch.accountEnabled;
+        if (patch.passwordProfile?.password) {
+          user.password = patch.passwordProfile.password;
+          user.lastPasswordChangeDateTime = new Date().toISOString();
+          user.forceChangePasswordNextSignIn = patch.passwordProfile.forceChangePasswordNextSignIn ?? true;
+        }
+        return answer(204);
+      }
+    }
+    if ((m = /^\/v1\.0\/users\/([^/]+)\/revokeSignInSessions$/.exec(url.pathname)) && method === 'POST') {
+      const user = this.userOf(m[1]);
+      if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist.`);
+      user.signInSessionsValidFromDateTime = new Date().toISOString();
+      return answer(200, {
+        '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean',
+        value: true,
+      });
+    }
+    if ((m = /^\/v1\.0\/users\/([^/]+)\/authentication\/methods$/.exec(url.pathname)) && method === 'GET') {
+      const user = this.userOf(m[1]);
+      if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist.`);
+      return answer(200, {
+        value: [
+          {
+            '@odata.type': '#microsoft.graph.passwordAuthenticationMethod',
+            id: '28c10230-6103-485e-b985-444c60001490',
+          },
+          ...user.methods.map((x) => ({
+            '@odata.type': METHOD_TYPES[x.type],
+            id: x.id,
+            createdDateTime: x.createdDateTime,
+          })),
+        ],
+      });
+    }
+    if (
+      (m = /^\/v1\.0\/users\/([^/]+)\/authentication\/([a-zA-Z0-9]+)Methods\/([^/]+)$/.exec(url.pathname)) &&
+      method === 'DELETE'
+    ) {
+      const user = this.userOf(m[1]);
+      if (!user) return graphError(404, 'Request_ResourceNotFound', `Resource '${m[1]}' does not exist.`);
+      const before = user.methods.length;
+      user.methods = user.methods.filter((x) => !(x.id === m![3] && x.type === m![2]));
+      if (user.methods.length === before)
+        return graphError(404, 'itemNotFound', 'The method does not exist.');
+      return answer(204);
+    }
+    if (url.pathname === '/v1.0/oauth2PermissionGrants' && method === 'GET') {
+      const principal = /principalId eq '([^']+)'/.exec(url.searchParams.get('$filter') ?? '')?.[1];
+      return answer(200, {
+        value: [...this.grants.values()].filter((g) => !principal || g.principalId === principal),
+      });
+    }
+    if ((m = /^\/v1\.0\/oauth2PermissionGrants\/([^/]+)$/.exec(url.pathname)) && method === 'DELETE') {
+      if (!this.grants.delete(m[1]))
+        return graphError(404, 'Request_ResourceNotFound', 'Resource does not exist.');
+      return answer(204);
+    }
+    if (url.pathname === '/v1.0/auditLogs/signIns' && method === 'GET') {
+      const filter = url.searchParams.get('$filter') ?? '';
+      const userId = /userId eq '([^']+)'/.exec(filter)?.[1];
+      const ge = /createdDateTime ge (\S+)/.exec(filter)?.[1];
+      return answer(200, {
+        value: this.signIns.filter(
+          (s) => (!userId || s.userId === userId) && (!ge || String(s.createdDateTime) >= ge),
+        ),
+      });
+    }
+    if ((m = /^\/v1\.0\/organization$/.exec(url.pathname)) && method === 'GET')
+      return answer(200, { value: [{ id: this.tenantId, displayName: 'Contoso (fake)' }] });
+    return graphError(404, 'NotFound', `${method} ${url.pathname}`);
+  }
+
+  /** The identity platform's token endpoint: client credentials (the engine), password and refresh (users). */
+  private token(form: URLSearchParams, answer: (status: number, json?: unknown) => void) {
+    const grant = form.get('grant_type');
+    if (grant === 'client_credentials') {
+      if (form.get('client_id') !== this.engine.id || form.get('client_secret') !== this.engine.secret)
+        return answer(401, {
+          error: 'invalid_client',
+          error_description: 'AADSTS7000215: Invalid client secret provided.',
+        });
+      // A JWT as Entra issues them (unsigned here: nobody verifies it but this fake).
+      const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+      const token = `${part({ typ: 'JWT', alg: 'none' })}.${part({
+        aud: 'https://graph.microsoft.com',
+        tid: this.tenantId,
+        appid: this.engine.id,
+        roles: this.appRoles,
+        exp: Math.floor(Date.now() / 1000) + 3599,
+        jti: randomUUID(),
+      })}.${randomBytes(16).toString('base64url')}`;
+      this.engineTokens.add(token);
+      return answer(200, {
+        token_type: 'Bearer',
+        expires_in: 3599,
+        ext_expires_in: 3599,
+        access_token: token,
+      });
+    }
+    const clientId = form.get('client_id') ?? '';
+    if (!this.publicClients.has(clientId)) return answer(400, { error: 'unauthorized_client' });
+    let user: EntraUser | undefined;
+    if (grant === 'password') {
+      user = this.userOf(form.get('username') ?? '');
+      const ok =
+        user &&
+        user.accountEnabled &&
+        user.password === form.get('password') &&
+        !user.forceChangePasswordNextSignIn;
+      this.signIns.push({
+        id: randomUUID(),
+        createdDateTime: new Date().toISOString(),
+        userId: user?.id,
+        userPrincipalName: form.get('username'),
+        appId: clientId,
+        ipAddress: '203.0.113.77',
+        status: { errorCode: ok ? 0 : 50126, failureReason: ok ? null : 'Invalid username or password.' },
+      });
+      if (!ok)
+        return answer(400, {
+          error: 'invalid_grant',
+          error_description: 'AADSTS50126: Error validating credentials due to invalid username or password.',
+        });
+      const consent = [...this.grants.values()].find(
+        (g) => g.principalId === user!.id && g.clientId === clientId,
+      );
+      if (!consent) {
+        const id = randomBytes(12).toString('base64url');
+        this.grants.set(id, {
+          id,
+          clientId,
+          principalId: user!.id,
+          scope: 'openid offline_access User.Read',
+        });
+      }
+    } else if (grant === 'refresh_token') {
+      const old = form.get('refresh_token') ?? '';
+      if (!this.refreshWorks(old))
+        return answer(400, {
+          error: 'invalid_grant',
+          error_description: 'AADSTS50173: The provided grant has expired due to it being revoked.',
+        });
+      user = this.users.get(this.tokens.get(old)!.userId);
+    } else return answer(400, { error: 'unsupported_grant_type' });
+    const now = Date.now();
+    const mint = (kind: Token['kind'], ttl: number) => {
+      const value = `${kind === 'access' ? 'eyJ' : '0.A'}${randomBytes(32).toString('base64url')}`;
+      this.tokens.set(value, {
+        kind,
+        userId: user!.id,
+        clientId,
+        issuedAt: now,
+        expiresAt: now + ttl * 1000,
+      });
+      return value;
+    };
+    return answer(200, {
+      token_type: 'Bearer',
+      scope: 'openid offline_access User.Read',
+      expires_in: 3600,
+      access_token: mint('access', 3600),
+      refresh_token: mint('refresh', 90 * 24 * 3600),
+    });
+  }
+
+  private view(u: EntraUser) {
+    return {
+      '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#users/$entity',
+      id: u.id,
+      userPrincipalName: u.userPrincipalName,
+      mail: u.mail,
+      accountEnabled: u.accountEnabled,
+      lastPasswordChangeDateTime: u.lastPasswordChangeDateTime,
+      signInSessionsValidFromDateTime: u.signInSessionsValidFromDateTime,
+    };
+  }
+}
