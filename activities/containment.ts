@@ -66,8 +66,12 @@ export function containmentActivities(ctx: ActivityContext) {
     }),
 
     /** Read-only access state for a playbook's own verification. */
-    async inspectAccess(input: PrincipalInput & { grant?: RoleGrant }): Promise<AccessState> {
-      return asActivityFailure(() => accounts(input.principal).inspect(input.principal, input.grant));
+    async inspectAccess(
+      input: PrincipalInput & { grant?: RoleGrant; sessionId?: string },
+    ): Promise<AccessState> {
+      return asActivityFailure(() =>
+        accounts(input.principal).inspect(input.principal, input.grant, input.sessionId),
+      );
     },
 
     /** Compensation: the account enabled again as it was, nothing demanded at next login. */

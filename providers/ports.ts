@@ -144,8 +144,12 @@ export interface AccountContainment {
    * next login (or already did, after `containedAt`). Refuses otherwise.
    */
   reinstate(principal: Principal, opts: { containedAt: string }): Promise<ActionOutcome>;
-  /** Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped. */
-  inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState>;
+  /**
+   * Read-only: is the account enabled, how many sessions, and (with `grant`) is that role mapped.
+   * With `session`, a provider that cannot list a user's sessions may answer for that one only
+   * (`sessionIds` holds it while it lives, `sessions` counts what it knows).
+   */
+  inspect(principal: Principal, grant?: RoleGrant, session?: string): Promise<AccessState>;
   /** Read-only: every way back in checked (sessions, password, factors, tokens, logins since). */
   verifyContainment(principal: Principal, expected: ContainmentExpectation): Promise<VerificationCheck[]>;
 }

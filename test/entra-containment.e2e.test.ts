@@ -119,3 +119,38 @@ it('the doctor reads the app permissions from its Graph token, and names what is
     tenant.appRoles = roles;
   }
 });
+
+it('MFA fatigue on Entra ID: nobody could ask the user, a person decides, then every way in is cut', async () => {
+  const password = `Pw-${randomUUID()}`;
+  const upn = `sam.${randomUUID().slice(0, 6)}@contoso.example`;
+  const user = tenant.addUser(upn, password, ['microsoftAuthenticator']);
+  const stolen = tenant.issueForTest(user.id, APP);
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'mfa-fatigue',
+      principal: { provider: 'entra', realm: TENANT, username: upn },
+      severity: 'high',
+      summary: `push prompts flooding ${upn}`,
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const approval = await api.pendingApproval(id, 'containWithoutAnswer');
+  expect(tenant.refreshWorks(stolen.refresh_token)).toBe(true); // nothing changes before the decision
+  await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: approval.id, decision: 'approve' },
+    APPROVER,
+  );
+  const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+  expect(state.verification?.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(tenant.users.get(user.id)!.accountEnabled).toBe(false);
+  expect(tenant.users.get(user.id)!.methods).toEqual([]);
+  expect(tenant.refreshWorks(stolen.refresh_token)).toBe(false);
+  expect(tenant.passwordWorks(upn, password)).toBe(false);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});

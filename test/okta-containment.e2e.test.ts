@@ -43,7 +43,7 @@ async function signIn(login: string, password: string) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username: login, password }),
   });
-  return { status: res.status, body: (await res.json()) as { status?: string } };
+  return { status: res.status, body: (await res.json()) as { status?: string; sessionToken?: string } };
 }
 
 async function tokens(login: string, password: string) {
@@ -174,4 +174,68 @@ it('the doctor reads the token owner roles: a Super Administrator may contain; a
   } finally {
     org.tokenOwner.roles = [{ ...org.tokenOwner.roles[0], type: 'SUPER_ADMIN' }];
   }
+});
+
+it('MFA fatigue on Okta: nobody could ask the user, a person decides, then every way in is cut', async () => {
+  const password = `Pw-${randomUUID()}`;
+  const login = `sam.${randomUUID().slice(0, 6)}@acme.example`;
+  const user = org.addUser(login, password, { factors: ['push'] });
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'mfa-fatigue',
+      principal: { provider: 'okta', realm: ORG, username: login },
+      severity: 'high',
+      summary: `push prompts flooding ${login}`,
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const approval = await api.pendingApproval(id, 'containWithoutAnswer');
+  expect(org.users.get(user.id)!.factors).toHaveLength(1); // nothing changes before the decision
+  await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: approval.id, decision: 'approve' },
+    APPROVER,
+  );
+  const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+  expect(state.verification?.checks.filter((c) => !c.ok)).toEqual([]);
+  expect(org.users.get(user.id)!.status).toBe('SUSPENDED');
+  expect(org.users.get(user.id)!.factors).toEqual([]);
+  expect((await signIn(login, password)).status).toBe(401);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+it('session hijack on Okta: only the stolen session ends, proven by reading it back; the other stays', async () => {
+  const password = `Pw-${randomUUID()}`;
+  const login = `lee.${randomUUID().slice(0, 6)}@acme.example`;
+  org.addUser(login, password);
+  const laptop = (await signIn(login, password)).body as { sessionToken: string };
+  const stolen = (await signIn(login, password)).body as { sessionToken: string };
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'session-hijack',
+      principal: { provider: 'okta', realm: ORG, username: login },
+      severity: 'high',
+      summary: `session of ${login} replayed from another country`,
+      sessionId: stolen.sessionToken,
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  await api.pendingApproval(id, 'escalateToAccount');
+  const state = await api.incident(id);
+  expect(state.phase).toBe('contained');
+  expect(state.verification?.checks).toEqual([
+    expect.objectContaining({ name: 'stolen-session-ended', ok: true }),
+  ]);
+  expect(org.sessions.has(stolen.sessionToken)).toBe(false);
+  expect(org.sessions.has(laptop.sessionToken)).toBe(true);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });

@@ -15,10 +15,11 @@ const spec = parse(
   fs.readFileSync(path.join(__dirname, 'fixtures/vendor-specs/okta-management-subset.yaml'), 'utf8'),
 ) as { paths: Record<string, Record<string, unknown>> };
 
-/** Documented by Okta outside the subset: partial user update (password), unlock, one session. */
+/** Documented by Okta outside the subset: partial user update (password), unlock, the Sessions API. */
 const ELSEWHERE = [
   'POST /api/v1/users/{id}',
   'POST /api/v1/users/{id}/lifecycle/unlock',
+  'GET /api/v1/sessions/{id}',
   'DELETE /api/v1/sessions/{id}',
 ];
 

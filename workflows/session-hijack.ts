@@ -123,7 +123,10 @@ async function escalateOnEvidence(
 
 async function sessionGone(incident: Incident, sessionId: string): Promise<boolean> {
   try {
-    const state = await run('inspectAccess', 'read back the sessions', { principal: incident.principal });
+    const state = await run('inspectAccess', 'read back the sessions', {
+      principal: incident.principal,
+      sessionId,
+    });
     const gone = !state.sessionIds.includes(sessionId);
     incident.log(
       'verification',

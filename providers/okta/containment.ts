@@ -127,11 +127,23 @@ export class OktaAccounts implements AccountContainment {
     };
   }
 
-  async inspect(principal: Principal, grant?: RoleGrant): Promise<AccessState> {
-    // Okta's Management API lists no user's sessions: a check that needs them cannot be made here.
-    void grant;
-    await this.ok.user(principal);
-    throw new PortNotSupported('okta', 'account-containment', "reading a user's sessions");
+  /**
+   * Okta's Management API lists no user's sessions: only a named session can be read back (Sessions
+   * API). Without one, a check that needs the sessions cannot be made here.
+   */
+  async inspect(principal: Principal, grant?: RoleGrant, session?: string): Promise<AccessState> {
+    const user = await this.ok.user(principal);
+    if (grant || !session)
+      throw new PortNotSupported('okta', 'account-containment', "reading a user's sessions and roles");
+    const found = (await call(principal, () => this.ok.client.sessionApi.getSession({ sessionId: session }), {
+      notFoundIsDone: true,
+    })) as { userId?: string; status?: string } | undefined;
+    const live = Boolean(found && found.userId === user.id && found.status !== 'INACTIVE');
+    return {
+      enabled: user.status !== 'SUSPENDED' && user.status !== 'DEPROVISIONED',
+      sessions: live ? 1 : 0,
+      sessionIds: live ? [session] : [],
+    };
   }
 
   async verifyContainment(

@@ -262,6 +262,16 @@ export class FakeOktaOrg {
       this.record('user.session.clear', 'SUCCESS', user);
       return answer(204);
     }
+    if ((match = m(/^\/api\/v1\/sessions\/([^/]+)$/)) && method === 'GET') {
+      const session = this.sessions.get(match[1]);
+      if (!session) return error(404, 'E0000007', 'Not found: Resource not found (Session)');
+      return answer(200, {
+        id: session.id,
+        userId: session.userId,
+        status: 'ACTIVE',
+        createdAt: session.created,
+      });
+    }
     if ((match = m(/^\/api\/v1\/sessions\/([^/]+)$/)) && method === 'DELETE') {
       if (!this.sessions.delete(match[1]))
         return error(404, 'E0000007', 'Not found: Resource not found (Session)');
