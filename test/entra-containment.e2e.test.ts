@@ -154,3 +154,31 @@ it('MFA fatigue on Entra ID: nobody could ask the user, a person decides, then e
   expect(tenant.passwordWorks(upn, password)).toBe(false);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });
+
+it('session hijack on Entra ID: Graph cannot end one session, and the incident says so instead of claiming it', async () => {
+  const upn = `lee.${randomUUID().slice(0, 6)}@contoso.example`;
+  const user = tenant.addUser(upn, `Pw-${randomUUID()}`);
+  const stolen = tenant.issueForTest(user.id, APP);
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'session-hijack',
+      principal: { provider: 'entra', realm: TENANT, username: upn },
+      severity: 'high',
+      summary: `session of ${upn} replayed from another country`,
+      sessionId: randomUUID(),
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const state = await api.untilPhase(id, ['containment-unverified']);
+  expect(state.containedAt).toBeUndefined();
+  expect(state.actions.find((a) => a.action === 'revokeSession')).toMatchObject({ status: 'failed' });
+  const notes = state.timeline.filter((e) => e.kind === 'note').map((e) => e.message);
+  expect(notes).toContainEqual(expect.stringMatching(/^finding: revokeSession .*not supported by entra/));
+  // Nothing broader happened by itself: the user's sign-in still works until a person escalates.
+  expect(tenant.refreshWorks(stolen.refresh_token)).toBe(true);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
