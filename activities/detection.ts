@@ -3,7 +3,7 @@
  * into incidents. The detector workflow decides; these act.
  */
 import type { EngineConfig } from '../config/config';
-import { activityInfo, ApplicationFailure } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { addIndicatorsUpdate, detectorId } from '../workflows/detector-api';
 import type { DetectionSource, PullCursor, RoutedAlert } from '../detection/sources';
@@ -194,8 +194,12 @@ async function identifyOrFallBack(
     return await asActivityFailure(() => identify(deps, p));
   } catch (err) {
     if (activityInfo().attempt < 3) throw err;
-    console.warn(
-      `routeAlert: could not identify ${p.provider} account '${p.username}': ${(err as Error).message}`,
+    // No account name in logs: the alert keeps it (encrypted, in history).
+    log.warn(
+      `routeAlert: could not identify a ${p.provider} account; routing by the name the alert carried`,
+      {
+        error: (err as { type?: string }).type ?? (err as Error).name,
+      },
     );
     return undefined;
   }

@@ -182,3 +182,22 @@ it('session hijack on Entra ID: Graph cannot end one session, and the incident s
   expect(tenant.refreshWorks(stolen.refresh_token)).toBe(true);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });
+
+it('replaces a password and revokes sessions even when the attacker changed or revoked them after the incident began', async () => {
+  const upn = `max.${randomUUID().slice(0, 6)}@contoso.example`;
+  const user = tenant.addUser(upn, `Pw-${randomUUID()}`);
+  const since = new Date(Date.now() - 30_000).toISOString();
+  // The attacker reset the password through self-service and signed out everywhere after `since`,
+  // then signed in again: a refresh token newer than that revocation.
+  user.password = 'attackers-own-password';
+  user.lastPasswordChangeDateTime = new Date(Date.now() - 10_000).toISOString();
+  user.signInSessionsValidFromDateTime = new Date(Date.now() - 10_000).toISOString();
+  const fresh = tenant.issueForTest(user.id, APP);
+  expect(tenant.refreshWorks(fresh.refresh_token)).toBe(true);
+  const provider = new EntraProvider(config.entra!);
+  const p = { provider: 'entra' as const, realm: TENANT, username: upn };
+  await provider.ports['sessions-and-tokens']!.revokeSessions(p, { since });
+  expect(tenant.refreshWorks(fresh.refresh_token)).toBe(false);
+  await provider.ports['account-containment']!.requireReauthentication(p, { since });
+  expect(tenant.passwordWorks(upn, 'attackers-own-password')).toBe(false);
+});

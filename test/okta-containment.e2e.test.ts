@@ -239,3 +239,19 @@ it('session hijack on Okta: only the stolen session ends, proven by reading it b
   expect(org.sessions.has(laptop.sessionToken)).toBe(true);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });
+
+it('replaces a password the attacker changed after the incident began (a change since then proves nothing)', async () => {
+  const login = `max.${randomUUID().slice(0, 6)}@acme.example`;
+  const user = org.addUser(login, `Pw-${randomUUID()}`);
+  const since = new Date(Date.now() - 60_000).toISOString();
+  // The attacker, holding the stolen password, set their own through self-service after `since`.
+  user.password = 'attackers-own-password';
+  user.passwordChanged = new Date().toISOString();
+  const provider = new OktaProvider(config.okta!);
+  const p = { provider: 'okta' as const, realm: ORG, username: login };
+  await provider.ports['account-containment']!.requireReauthentication(p, { since });
+  expect((await signIn(login, 'attackers-own-password')).status).toBe(401);
+  // A retry writes yet another random password: as unknown as the first.
+  await provider.ports['account-containment']!.requireReauthentication(p, { since });
+  expect((await signIn(login, 'attackers-own-password')).status).toBe(401);
+});

@@ -68,28 +68,23 @@ export class EntraAccounts implements AccountContainment {
   /**
    * Replaces the stolen password with one nobody knows (a change at next sign-in required), which
    * also refuses the refresh tokens issued before, and deletes every other authentication method.
+   * Always writes, also on a retry: a password changed after the incident's start may be the
+   * attacker's own (self-service reset), and a second random password is as unknown as the first.
    */
-  async requireReauthentication(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
+  async requireReauthentication(principal: Principal): Promise<ActionOutcome> {
     const user = await this.ok.user(principal);
-    const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
-    const replaced =
-      sinceMs !== undefined &&
-      Date.parse(user.lastPasswordChangeDateTime ?? '1970-01-01T00:00:00Z') >= sinceMs;
-    if (!replaced)
-      await call(principal, () =>
-        this.ok.graph.api(`/users/${user.id}`).patch({
-          passwordProfile: { password: unguessablePassword(), forceChangePasswordNextSignIn: true },
-        }),
-      );
+    await call(principal, () =>
+      this.ok.graph.api(`/users/${user.id}`).patch({
+        passwordProfile: { password: unguessablePassword(), forceChangePasswordNextSignIn: true },
+      }),
+    );
     const methods = await listMethods(this.ok, principal, user.id);
     for (const m of methods) await deleteMethod(this.ok, principal, user.id, m);
     return {
       action: 'requireReauthentication',
-      changed: !replaced || methods.length > 0,
+      changed: true,
       detail: [
-        replaced
-          ? 'password already replaced'
-          : 'replaced the password with one nobody knows (change required)',
+        'replaced the password with one nobody knows (change required)',
         methods.length
           ? `deleted ${methods.length} authentication method(s)`
           : 'no other authentication methods',
@@ -246,16 +241,13 @@ export function residualAccessUntil(suspectTokens: string[], cut: number): numbe
 export class EntraSessions implements SessionsAndTokens {
   constructor(private readonly ok: EntraConnection) {}
 
-  /** revokeSignInSessions: every refresh token and session cookie issued so far is refused. */
-  async revokeSessions(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
+  /**
+   * revokeSignInSessions: every refresh token and session cookie issued so far is refused. Always
+   * called, also on a retry: a revocation the user (or the attacker) made after the incident's start
+   * says nothing about the sessions signed in since.
+   */
+  async revokeSessions(principal: Principal): Promise<ActionOutcome> {
     const user = await this.ok.user(principal);
-    const from = Date.parse(user.signInSessionsValidFromDateTime ?? '1970-01-01T00:00:00Z');
-    if (opts.since && from >= Date.parse(opts.since))
-      return {
-        action: 'revokeSessions',
-        changed: false,
-        detail: `sessions of ${principal.username} already revoked at ${user.signInSessionsValidFromDateTime}`,
-      };
     await call(principal, () => this.ok.graph.api(`/users/${user.id}/revokeSignInSessions`).post({}));
     return {
       action: 'revokeSessions',

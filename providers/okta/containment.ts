@@ -33,26 +33,27 @@ const AUTHENTICATED = [
 export class OktaAccounts implements AccountContainment {
   constructor(private readonly ok: OktaConnection) {}
 
-  async requireReauthentication(principal: Principal, opts: { since?: string } = {}): Promise<ActionOutcome> {
+  /**
+   * Always writes a new random password, also on a retry: a password changed after the incident's
+   * start may be the attacker's own (self-service), so "already changed" proves nothing here, and a
+   * second random password is as unknown as the first.
+   */
+  async requireReauthentication(principal: Principal): Promise<ActionOutcome> {
     const user = await this.ok.user(principal);
     const api = this.ok.client;
     const factors = await listFactors(this.ok, principal, user.id);
-    const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
-    const replaced = sinceMs !== undefined && oktaTime(user.passwordChanged) >= sinceMs;
-    if (!replaced) {
-      await call(principal, () =>
-        api.userApi.updateUser({
-          userId: user.id,
-          user: { credentials: { password: { value: unguessablePassword() } } },
-        }),
-      );
-    }
+    await call(principal, () =>
+      api.userApi.updateUser({
+        userId: user.id,
+        user: { credentials: { password: { value: unguessablePassword() } } },
+      }),
+    );
     if (factors.length) await call(principal, () => api.userApi.resetFactors({ userId: user.id }));
     return {
       action: 'requireReauthentication',
-      changed: !replaced || factors.length > 0,
+      changed: true,
       detail: [
-        replaced ? 'password already replaced' : 'replaced the password with one nobody knows',
+        'replaced the password with one nobody knows',
         factors.length ? `reset ${factors.length} factor(s)` : 'no factors enrolled',
       ].join('; '),
     };
