@@ -159,7 +159,7 @@ it('the doctor reads the token owner roles: a Super Administrator may contain; a
   const provider = new OktaProvider(config.okta!);
   const ok = Object.fromEntries((await provider.checkPermissions(ORG)).ports.map((p) => [p.port, p]));
   expect(ok['account-containment'].status).toBe('ok');
-  expect(ok['roles-and-grants']).toMatchObject({
+  expect(ok['client-credentials']).toMatchObject({
     status: 'not-supported',
     detail: expect.stringMatching(/^not supported by okta/),
   });
@@ -254,4 +254,59 @@ it('replaces a password the attacker changed after the incident began (a change 
   // A retry writes yet another random password: as unknown as the first.
   await provider.ports['account-containment']!.requireReauthentication(p, { since });
   expect((await signIn(login, 'attackers-own-password')).status).toBe(401);
+});
+
+it('privilege escalation on Okta: the admin role comes back off, the grantor is suspended; a person saying it was authorised puts both back', async () => {
+  const grantee = org.addUser(`eve.${randomUUID().slice(0, 6)}@acme.example`, `Pw-${randomUUID()}`, {
+    roles: ['SUPER_ADMIN'],
+  });
+  const grantor = org.addUser(`ops.${randomUUID().slice(0, 6)}@acme.example`, `Pw-${randomUUID()}`, {
+    roles: ['ORG_ADMIN'],
+  });
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'privilege-escalation',
+      principal: { provider: 'okta', realm: ORG, username: grantee.profile.login },
+      severity: 'critical',
+      summary: `Super Administrator granted to ${grantee.profile.login}`,
+      escalation: { role: 'Super Administrator', container: 'realm', grantedBy: grantor.profile.login },
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const confirm = await api.pendingApproval(id, 'confirmIncident');
+  const contained = await api.incident(id);
+  expect(contained.phase).toBe('contained');
+  expect(contained.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
+    ['grant-reverted', true],
+    ['sessions-revoked', true],
+    ['actor-suspended', true],
+  ]);
+  expect(org.users.get(grantee.id)!.roles).toEqual([]);
+  expect(org.users.get(grantor.id)!.status).toBe('SUSPENDED');
+
+  // The grantor may not decide; another person says the grant was authorised: everything goes back.
+  expect(
+    (
+      await api.call(
+        'POST',
+        `/incidents/${id}/approvals`,
+        { approvalId: confirm.id, decision: 'reject' },
+        grantor.profile.login,
+      )
+    ).status,
+  ).toBe(403);
+  await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: confirm.id, decision: 'reject' },
+    APPROVER,
+  );
+  await api.untilPhase(id, ['review']);
+  expect(org.users.get(grantee.id)!.roles.map((r) => r.type)).toEqual(['SUPER_ADMIN']);
+  expect(org.users.get(grantor.id)!.status).toBe('ACTIVE');
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });

@@ -15,11 +15,15 @@ const spec = parse(
   fs.readFileSync(path.join(__dirname, 'fixtures/vendor-specs/okta-management-subset.yaml'), 'utf8'),
 ) as { paths: Record<string, Record<string, unknown>> };
 
-/** Documented by Okta outside the subset: partial user update (password), unlock, the Sessions API. */
+/**
+ * Documented by Okta outside the subset: partial user update (password), unlock, the Sessions API,
+ * assigning an admin role.
+ */
 const ELSEWHERE = [
   'POST /api/v1/users/{id}',
   'POST /api/v1/users/{id}/lifecycle/unlock',
   'GET /api/v1/sessions/{id}',
+  'POST /api/v1/users/{id}/roles',
   'DELETE /api/v1/sessions/{id}',
 ];
 
@@ -45,7 +49,10 @@ it('every Management API call of a containment goes to a documented Okta path', 
   const org = await FakeOktaOrg.start(token);
   try {
     org.addClient('app');
-    const user = org.addUser('pat@acme.example', 'Pw-1', { factors: ['token:software:totp'] });
+    const user = org.addUser('pat@acme.example', 'Pw-1', {
+      factors: ['token:software:totp'],
+      roles: ['SUPER_ADMIN'],
+    });
     const okta = new OktaProvider({ orgUrl: org.url, apiToken: token, introspectionClientId: 'app' });
     const p = { provider: 'okta' as const, realm: 'acme', username: user.profile.login };
     const since = new Date(Date.now() - 1000).toISOString();
@@ -61,6 +68,10 @@ it('every Management API call of a containment goes to a documented Okta path', 
       suspectTokens: [],
     });
     await okta.ports['audit-source']!.investigate(p, { since, until: new Date().toISOString() });
+    const grant = { role: 'Super Administrator', container: 'realm' };
+    await okta.ports['roles-and-grants']!.revokeRole(p, grant);
+    await okta.ports['roles-and-grants']!.grantRole(p, grant);
+    await okta.ports['account-containment']!.inspect(p, grant);
     await okta.checkPermissions('acme');
     const reached = org.requests
       .filter((r) => r.path.startsWith('/api/v1/'))

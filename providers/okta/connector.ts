@@ -1,13 +1,13 @@
 /**
  * The Okta connector (official @okta/okta-sdk-nodejs): account containment, sessions and tokens,
- * factors, and the audit source. Roles and grants, client credentials and signing keys are not
+ * factors, admin roles, and the audit source. Client credentials and signing keys are not
  * implemented yet: a playbook asking for them records "not supported by okta".
  */
 import type { ProviderReport } from '../../domain/ports';
 import type { IdentityProvider, Ports } from '../ports';
 import { OktaAudit } from './audit';
 import { OktaConnection, type OktaConnectorSettings } from './connection';
-import { OktaAccounts, OktaFactors, OktaSessions } from './containment';
+import { OktaAccounts, OktaFactors, OktaRoles, OktaSessions } from './containment';
 import { checkOktaOrg } from './doctor';
 
 export type { OktaConnectorSettings } from './connection';
@@ -24,6 +24,7 @@ export class OktaProvider implements IdentityProvider {
       'account-containment': new OktaAccounts(ok),
       'sessions-and-tokens': new OktaSessions(ok),
       factors: new OktaFactors(ok),
+      'roles-and-grants': new OktaRoles(ok),
     };
   }
 

@@ -11,7 +11,6 @@
 import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
 import {
   IdentityProviderError,
-  PortNotSupported,
   unguessablePassword,
   type AccessState,
   type AccountContainment,
@@ -19,6 +18,7 @@ import {
   type EradicationStep,
   type Factors,
   type RoleGrant,
+  type RolesAndGrants,
   type SessionsAndTokens,
 } from '../ports';
 import { call, oktaTime, type OktaConnection, type OktaUser } from './connection';
@@ -129,22 +129,45 @@ export class OktaAccounts implements AccountContainment {
   }
 
   /**
-   * Okta's Management API lists no user's sessions: only a named session can be read back (Sessions
-   * API). Without one, a check that needs the sessions cannot be made here.
+   * Okta's Management API lists no user's sessions. A named session is read back (Sessions API);
+   * otherwise the count is the sign-ins the System Log shows since the user's sessions were last
+   * cleared (or the account suspended) within a day — an upper bound, never less than what lives.
    */
   async inspect(principal: Principal, grant?: RoleGrant, session?: string): Promise<AccessState> {
     const user = await this.ok.user(principal);
-    if (grant || !session)
-      throw new PortNotSupported('okta', 'account-containment', "reading a user's sessions and roles");
-    const found = (await call(principal, () => this.ok.client.sessionApi.getSession({ sessionId: session }), {
-      notFoundIsDone: true,
-    })) as { userId?: string; status?: string } | undefined;
-    const live = Boolean(found && found.userId === user.id && found.status !== 'INACTIVE');
-    return {
-      enabled: user.status !== 'SUSPENDED' && user.status !== 'DEPROVISIONED',
-      sessions: live ? 1 : 0,
-      sessionIds: live ? [session] : [],
-    };
+    const api = this.ok.client;
+    const enabled = user.status !== 'SUSPENDED' && user.status !== 'DEPROVISIONED';
+    const roleMapped = grant
+      ? (await listRoles(this.ok, principal, user.id)).some((r) => matchesRole(r, grant.role))
+      : undefined;
+    const withRole = roleMapped === undefined ? {} : { roleMapped };
+    if (session) {
+      const found = (await call(principal, () => api.sessionApi.getSession({ sessionId: session }), {
+        notFoundIsDone: true,
+      })) as { userId?: string; status?: string } | undefined;
+      const live = Boolean(found && found.userId === user.id && found.status !== 'INACTIVE');
+      return { enabled, sessions: live ? 1 : 0, sessionIds: live ? [session] : [], ...withRole };
+    }
+    const events = (await collect(
+      await call(principal, () =>
+        api.systemLogApi.listLogEvents({
+          since: new Date(Date.now() - 24 * 3600_000).toISOString(),
+          until: new Date().toISOString(),
+          filter: `actor.id eq "${user.id}" or target.id eq "${user.id}"`,
+          sortOrder: 'ASCENDING',
+          limit: 1000,
+        }),
+      ),
+    )) as { eventType?: string; outcome?: { result?: string } }[];
+    const types = events.map((e) => e.eventType);
+    const cut = Math.max(
+      types.lastIndexOf('user.session.clear'),
+      types.lastIndexOf('user.lifecycle.suspend'),
+    );
+    const started = events
+      .slice(cut + 1)
+      .filter((e) => e.eventType === 'user.session.start' && e.outcome?.result === 'SUCCESS').length;
+    return { enabled, sessions: started, sessionIds: [], ...withRole };
   }
 
   async verifyContainment(
@@ -303,6 +326,95 @@ export class OktaSessions implements SessionsAndTokens {
         ? `ended session ${sessionId.slice(0, 8)}… of ${principal.username}`
         : 'session already gone',
     };
+  }
+}
+
+/** Okta's standard admin roles by label (what a privilege event names) and type. */
+const ROLE_TYPES: Record<string, string> = {
+  'Super Administrator': 'SUPER_ADMIN',
+  'Organizational Administrator': 'ORG_ADMIN',
+  'Organization Administrator': 'ORG_ADMIN',
+  'Application Administrator': 'APP_ADMIN',
+  'Group Administrator': 'USER_ADMIN',
+  'Help Desk Administrator': 'HELP_DESK_ADMIN',
+  'Read-only Administrator': 'READ_ONLY_ADMIN',
+  'Report Administrator': 'REPORT_ADMIN',
+  'API Access Management Administrator': 'API_ACCESS_MANAGEMENT_ADMIN',
+  'Mobile Administrator': 'MOBILE_ADMIN',
+  'Group Membership Administrator': 'GROUP_MEMBERSHIP_ADMIN',
+};
+
+interface OktaRole {
+  id?: string;
+  type?: string;
+  label?: string;
+}
+
+function matchesRole(r: OktaRole, role: string): boolean {
+  return r.type === role || r.label === role || r.type === ROLE_TYPES[role];
+}
+
+async function listRoles(ok: OktaConnection, principal: Principal, userId: string): Promise<OktaRole[]> {
+  return (await collect(
+    await call(principal, () => ok.client.roleAssignmentApi.listAssignedRolesForUser({ userId })),
+  )) as OktaRole[];
+}
+
+/**
+ * Okta `roles-and-grants`: the admin roles assigned to a user (named by type, e.g. SUPER_ADMIN, or
+ * by label, as privilege events name them). A custom role (with a resource set) is reverted but not
+ * put back by compensation: that needs its resource set, which a person supplies.
+ */
+export class OktaRoles implements RolesAndGrants {
+  constructor(private readonly ok: OktaConnection) {}
+
+  async revokeRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    const user = await this.ok.user(principal);
+    const role = (await listRoles(this.ok, principal, user.id)).find((r) => matchesRole(r, grant.role));
+    if (!role?.id)
+      return { action: 'revertGrant', changed: false, detail: `admin role '${grant.role}' not assigned` };
+    await call(
+      principal,
+      () => this.ok.client.roleAssignmentApi.unassignRoleFromUser({ userId: user.id, roleId: role.id! }),
+      { notFoundIsDone: true },
+    );
+    return {
+      action: 'revertGrant',
+      changed: true,
+      detail: `unassigned admin role '${role.label ?? role.type}' from ${principal.username}`,
+    };
+  }
+
+  async grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    const user = await this.ok.user(principal);
+    if ((await listRoles(this.ok, principal, user.id)).some((r) => matchesRole(r, grant.role)))
+      return {
+        action: 'restoreGrant',
+        changed: false,
+        detail: `admin role '${grant.role}' already assigned`,
+      };
+    const type = ROLE_TYPES[grant.role] ?? (/^[A-Z_]+$/.test(grant.role) ? grant.role : undefined);
+    if (!type)
+      throw new IdentityProviderError(
+        'OktaCustomRole',
+        `OktaCustomRole: '${grant.role}' is not a standard admin role; assign it again by hand with its resource set`,
+        false,
+      );
+    await call(principal, () =>
+      this.ok.client.roleAssignmentApi.assignRoleToUser({
+        userId: user.id,
+        assignRoleRequest: { type },
+      } as Parameters<typeof this.ok.client.roleAssignmentApi.assignRoleToUser>[0]),
+    );
+    return { action: 'restoreGrant', changed: true, detail: `assigned admin role '${grant.role}' again` };
+  }
+
+  async removeGrant(
+    principal: Principal,
+    f: Extract<Finding, { kind: 'role-grant' }>,
+  ): Promise<EradicationStep> {
+    const outcome = await this.revokeRole(principal, { role: f.role, container: f.container });
+    return { finding: f, changed: outcome.changed, before: `admin role '${f.role}'`, after: outcome.detail };
   }
 }
 

@@ -43,6 +43,16 @@ interface Token {
   revoked: boolean;
 }
 
+/** Okta's standard admin roles: type and label. */
+const ROLE_LABELS: Record<string, string> = {
+  SUPER_ADMIN: 'Super Administrator',
+  ORG_ADMIN: 'Organizational Administrator',
+  APP_ADMIN: 'Application Administrator',
+  USER_ADMIN: 'Group Administrator',
+  HELP_DESK_ADMIN: 'Help Desk Administrator',
+  READ_ONLY_ADMIN: 'Read-only Administrator',
+};
+
 const id = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
 
 export class FakeOktaOrg {
@@ -125,20 +135,30 @@ export class FakeOktaOrg {
     return [...this.users.values()].find((u) => u.profile.login.toLowerCase() === login.toLowerCase());
   }
 
+  /**
+   * A System Log event. What the user did has the user as actor; what an admin did to the user (the
+   * engine's token owner, through the Management API) has the admin as actor and the user as target.
+   */
   private record(
     eventType: string,
     outcome: 'SUCCESS' | 'FAILURE',
     user: OktaOrgUser | undefined,
     extra = {},
+    by: 'user' | 'admin' = 'user',
   ) {
+    const ref = (u: OktaOrgUser) => ({ id: u.id, alternateId: u.profile.login, type: 'User' });
     this.log.push({
       uuid: randomUUID(),
       published: new Date().toISOString(),
       eventType,
       outcome: { result: outcome },
-      actor: user
-        ? { id: user.id, alternateId: user.profile.login, type: 'User' }
-        : { id: 'unknown', alternateId: 'unknown', type: 'User' },
+      actor:
+        by === 'admin'
+          ? ref(this.tokenOwner)
+          : user
+            ? ref(user)
+            : { id: 'unknown', alternateId: 'unknown', type: 'User' },
+      target: by === 'admin' && user ? [ref(user)] : [],
       client: { ipAddress: '203.0.113.50', userAgent: { rawUserAgent: 'test' } },
       ...extra,
     });
@@ -199,7 +219,7 @@ export class FakeOktaOrg {
         if (value) {
           user.password = value;
           user.passwordChanged = new Date().toISOString();
-          this.record('user.account.update_password', 'SUCCESS', user);
+          this.record('user.account.update_password', 'SUCCESS', user, {}, 'admin');
         }
         return answer(200, this.view(user));
       }
@@ -220,31 +240,31 @@ export class FakeOktaOrg {
           if (user.status !== 'ACTIVE') return refuse();
           to('SUSPENDED');
           this.endSessions(user.id, false);
-          this.record('user.lifecycle.suspend', 'SUCCESS', user);
+          this.record('user.lifecycle.suspend', 'SUCCESS', user, {}, 'admin');
           return answer(200, {});
         case 'unlock':
           if (user.status !== 'LOCKED_OUT') return refuse();
           to('ACTIVE');
-          this.record('user.account.unlock', 'SUCCESS', user);
+          this.record('user.account.unlock', 'SUCCESS', user, {}, 'admin');
           return answer(200, {});
         case 'unsuspend':
           if (user.status !== 'SUSPENDED') return refuse();
           to('ACTIVE');
-          this.record('user.lifecycle.unsuspend', 'SUCCESS', user);
+          this.record('user.lifecycle.unsuspend', 'SUCCESS', user, {}, 'admin');
           return answer(200, {});
         case 'expire_password':
           if (user.status === 'SUSPENDED' || user.status === 'DEPROVISIONED') return refuse();
           to('PASSWORD_EXPIRED');
-          this.record('user.password.expire', 'SUCCESS', user);
+          this.record('user.password.expire', 'SUCCESS', user, {}, 'admin');
           return answer(200, this.view(user));
         case 'reset_factors':
           user.factors = [];
-          this.record('user.mfa.factor.reset_all', 'SUCCESS', user);
+          this.record('user.mfa.factor.reset_all', 'SUCCESS', user, {}, 'admin');
           return answer(200, {});
         case 'reset_password': {
           if (user.status === 'SUSPENDED' || user.status === 'DEPROVISIONED') return refuse();
           to('RECOVERY');
-          this.record('user.account.reset_password', 'SUCCESS', user);
+          this.record('user.account.reset_password', 'SUCCESS', user, {}, 'admin');
           const sendEmail = url.searchParams.get('sendEmail') !== 'false';
           return answer(
             200,
@@ -259,7 +279,7 @@ export class FakeOktaOrg {
       const user = userOf(match[1]);
       if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
       this.endSessions(user.id, url.searchParams.get('oauthTokens') === 'true');
-      this.record('user.session.clear', 'SUCCESS', user);
+      this.record('user.session.clear', 'SUCCESS', user, {}, 'admin');
       return answer(204);
     }
     if ((match = m(/^\/api\/v1\/sessions\/([^/]+)$/)) && method === 'GET') {
@@ -286,7 +306,7 @@ export class FakeOktaOrg {
         user.factors = user.factors.filter((f) => f.id !== match![2]);
         if (user.factors.length === before)
           return error(404, 'E0000007', 'Not found: Resource not found (Factor)');
-        this.record('user.mfa.factor.deactivate', 'SUCCESS', user);
+        this.record('user.mfa.factor.deactivate', 'SUCCESS', user, {}, 'admin');
         return answer(204);
       }
     }
@@ -346,12 +366,29 @@ export class FakeOktaOrg {
       const user = userOf(match[1]);
       if (!user) return error(404, 'E0000007', 'Not found: Resource not found (User)');
       if (!match[2] && method === 'GET') return answer(200, user.roles);
+      if (!match[2] && method === 'POST') {
+        const type = String((JSON.parse(raw || '{}') as { type?: string }).type ?? '');
+        if (!type) return error(400, 'E0000001', 'Api validation failed: type');
+        const existing = user.roles.find((r) => r.type === type);
+        if (existing) return error(409, 'E0000090', 'The role specified is already assigned to the user.');
+        const role = {
+          id: id('ra'),
+          type,
+          label: ROLE_LABELS[type] ?? type,
+          status: 'ACTIVE' as const,
+          created: new Date().toISOString(),
+          assignmentType: 'USER' as const,
+        };
+        user.roles.push(role);
+        this.record('user.account.privilege.grant', 'SUCCESS', user, {}, 'admin');
+        return answer(201, role);
+      }
       if (match[2] && method === 'DELETE') {
         const before = user.roles.length;
         user.roles = user.roles.filter((r) => r.id !== match![2]);
         if (user.roles.length === before)
           return error(404, 'E0000007', 'Not found: Resource not found (Role)');
-        this.record('user.account.privilege.revoke', 'SUCCESS', user);
+        this.record('user.account.privilege.revoke', 'SUCCESS', user, {}, 'admin');
         return answer(204);
       }
     }
@@ -371,6 +408,8 @@ export class FakeOktaOrg {
       const since = Date.parse(url.searchParams.get('since') ?? '1970-01-01T00:00:00Z');
       const filter = url.searchParams.get('filter') ?? '';
       const actor = /actor\.id eq "([^"]+)"/.exec(filter)?.[1];
+      const target = /target\.id eq "([^"]+)"/.exec(filter)?.[1];
+      const either = / or /.test(filter);
       const limit = Number(url.searchParams.get('limit') ?? 100);
       const until = Date.parse(url.searchParams.get('until') ?? '9999-12-31T00:00:00Z');
       return answer(
@@ -378,7 +417,13 @@ export class FakeOktaOrg {
         this.log
           .filter((e) => Date.parse(String(e.published)) <= until)
           .filter((e) => Date.parse(String(e.published)) >= since)
-          .filter((e) => !actor || (e.actor as { id: string }).id === actor)
+          .filter((e) => {
+            const byActor = !actor || (e.actor as { id: string }).id === actor;
+            const onTarget = !target || ((e.target ?? []) as { id: string }[]).some((t) => t.id === target);
+            return either
+              ? (actor && (e.actor as { id: string }).id === actor) || onTarget
+              : byActor && onTarget;
+          })
           .slice(0, limit),
       );
     }
