@@ -201,3 +201,44 @@ it('replaces a password and revokes sessions even when the attacker changed or r
   await provider.ports['account-containment']!.requireReauthentication(p, { since });
   expect(tenant.passwordWorks(upn, 'attackers-own-password')).toBe(false);
 });
+
+it('privilege escalation on Entra ID: the directory role comes back off, the grantor is disabled; "authorised" puts both back', async () => {
+  const grantee = tenant.addUser(`eve.${randomUUID().slice(0, 6)}@contoso.example`, `Pw-${randomUUID()}`);
+  const grantor = tenant.addUser(`ops.${randomUUID().slice(0, 6)}@contoso.example`, `Pw-${randomUUID()}`);
+  tenant.assignRole(grantee.id, 'Global Administrator');
+  tenant.assignRole(grantor.id, 'Privileged Role Administrator');
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'privilege-escalation',
+      principal: { provider: 'entra', realm: TENANT, username: grantee.userPrincipalName },
+      severity: 'critical',
+      summary: `Global Administrator granted to ${grantee.userPrincipalName}`,
+      escalation: { role: 'Global Administrator', container: 'realm', grantedBy: grantor.userPrincipalName },
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const confirm = await api.pendingApproval(id, 'confirmIncident');
+  const contained = await api.incident(id);
+  expect(contained.phase).toBe('contained');
+  expect(contained.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
+    ['grant-reverted', true],
+    ['sessions-revoked', true],
+    ['actor-suspended', true],
+  ]);
+  expect(tenant.rolesOf(grantee.id)).toEqual([]);
+  expect(tenant.users.get(grantor.id)!.accountEnabled).toBe(false);
+  await api.call(
+    'POST',
+    `/incidents/${id}/approvals`,
+    { approvalId: confirm.id, decision: 'reject' },
+    APPROVER,
+  );
+  await api.untilPhase(id, ['review']);
+  expect(tenant.rolesOf(grantee.id)).toEqual(['Global Administrator']);
+  expect(tenant.users.get(grantor.id)!.accountEnabled).toBe(true);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});

@@ -1,7 +1,7 @@
 /**
  * The Entra ID connector (Microsoft Graph through @microsoft/microsoft-graph-client, tokens from
- * @azure/identity): account containment, sessions and tokens, authentication methods, and the
- * audit source. Roles and grants, client credentials and signing keys are not implemented yet: a
+ * @azure/identity): account containment, sessions and tokens, authentication methods, directory
+ * roles, and the audit source. Client credentials and signing keys are not implemented yet: a
  * playbook asking for them records "not supported by entra" (Entra's signing keys are Microsoft's).
  */
 import type { ProviderReport } from '../../domain/ports';
@@ -9,7 +9,7 @@ import type { IdentityProvider, Ports } from '../ports';
 import { EntraAudit } from './audit';
 import type { EntraSettings } from './collector';
 import { EntraConnection } from './connection';
-import { EntraAccounts, EntraFactors, EntraSessions } from './containment';
+import { EntraAccounts, EntraFactors, EntraRoles, EntraSessions } from './containment';
 import { checkEntraTenant } from './doctor';
 
 export class EntraProvider implements IdentityProvider {
@@ -24,6 +24,7 @@ export class EntraProvider implements IdentityProvider {
       'account-containment': new EntraAccounts(ok),
       'sessions-and-tokens': new EntraSessions(ok),
       factors: new EntraFactors(ok),
+      'roles-and-grants': new EntraRoles(ok),
     };
   }
 

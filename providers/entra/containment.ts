@@ -17,6 +17,8 @@ import {
   type ContainmentExpectation,
   type EradicationStep,
   type Factors,
+  type RoleGrant,
+  type RolesAndGrants,
   type SessionsAndTokens,
 } from '../ports';
 import { call, type EntraConnection } from './connection';
@@ -150,10 +152,34 @@ export class EntraAccounts implements AccountContainment {
     };
   }
 
-  async inspect(principal: Principal): Promise<AccessState> {
-    // Graph lists no user's sessions: a check that needs them cannot be made here.
-    await this.ok.user(principal);
-    throw new PortNotSupported('entra', 'account-containment', "reading a user's sessions");
+  /**
+   * Graph lists no user's sessions. A named session cannot be read back (not supported); otherwise
+   * the count is the successful sign-ins since sessions were last revoked (an upper bound: every
+   * session from before then is refused).
+   */
+  async inspect(principal: Principal, grant?: RoleGrant, session?: string): Promise<AccessState> {
+    const user = await this.ok.user(principal);
+    if (session) throw new PortNotSupported('entra', 'account-containment', 'reading one session back');
+    const from = user.signInSessionsValidFromDateTime ?? '1970-01-01T00:00:00Z';
+    const signIns =
+      (
+        (await call(principal, () =>
+          this.ok.graph
+            .api('/auditLogs/signIns')
+            .filter(`userId eq '${user.id}' and createdDateTime ge ${new Date(from).toISOString()}`)
+            .top(100)
+            .get(),
+        )) as { value?: { status?: { errorCode?: number } }[] }
+      ).value ?? [];
+    const roleMapped = grant
+      ? (await listRoleAssignments(this.ok, principal, user.id)).some((a) => matchesRole(a, grant.role))
+      : undefined;
+    return {
+      enabled: user.accountEnabled !== false,
+      sessions: signIns.filter((s) => s.status?.errorCode === 0).length,
+      sessionIds: [],
+      ...(roleMapped === undefined ? {} : { roleMapped }),
+    };
   }
 
   async verifyContainment(
@@ -281,6 +307,108 @@ export class EntraSessions implements SessionsAndTokens {
   async revokeSession(principal: Principal): Promise<ActionOutcome> {
     await this.ok.user(principal);
     throw new PortNotSupported('entra', 'sessions-and-tokens', 'single-session revocation');
+  }
+}
+
+interface RoleAssignment {
+  id?: string;
+  roleDefinitionId?: string;
+  roleDefinition?: { displayName?: string };
+}
+
+/** A role named by its display name (as audit events name it) or its definition id. */
+function matchesRole(a: RoleAssignment, role: string): boolean {
+  return a.roleDefinitionId === role || a.roleDefinition?.displayName === role;
+}
+
+async function listRoleAssignments(
+  ok: EntraConnection,
+  principal: Principal,
+  userId: string,
+): Promise<RoleAssignment[]> {
+  const page = (await call(principal, () =>
+    ok.graph
+      .api('/roleManagement/directory/roleAssignments')
+      .filter(`principalId eq '${userId}'`)
+      .expand('roleDefinition')
+      .get(),
+  )) as { value?: RoleAssignment[] };
+  return page.value ?? [];
+}
+
+/**
+ * Entra ID `roles-and-grants`: directory role assignments (tenant-wide scope), named by display name
+ * or definition id. PIM eligibility is not read yet: an eligible assignment survives.
+ */
+export class EntraRoles implements RolesAndGrants {
+  constructor(private readonly ok: EntraConnection) {}
+
+  async revokeRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    const user = await this.ok.user(principal);
+    const found = (await listRoleAssignments(this.ok, principal, user.id)).filter((a) =>
+      matchesRole(a, grant.role),
+    );
+    for (const a of found)
+      await call(
+        principal,
+        () => this.ok.graph.api(`/roleManagement/directory/roleAssignments/${a.id}`).delete(),
+        {
+          notFoundIsDone: true,
+        },
+      );
+    return {
+      action: 'revertGrant',
+      changed: found.length > 0,
+      detail: found.length
+        ? `removed directory role '${grant.role}' from ${principal.username}`
+        : `directory role '${grant.role}' not assigned`,
+    };
+  }
+
+  async grantRole(principal: Principal, grant: RoleGrant): Promise<ActionOutcome> {
+    const user = await this.ok.user(principal);
+    if ((await listRoleAssignments(this.ok, principal, user.id)).some((a) => matchesRole(a, grant.role)))
+      return {
+        action: 'restoreGrant',
+        changed: false,
+        detail: `directory role '${grant.role}' already assigned`,
+      };
+    const definitions =
+      (
+        (await call(principal, () =>
+          this.ok.graph
+            .api('/roleManagement/directory/roleDefinitions')
+            .filter(`displayName eq '${grant.role.replace(/'/g, "''")}'`)
+            .get(),
+        )) as { value?: { id?: string }[] }
+      ).value ?? [];
+    const roleDefinitionId =
+      definitions[0]?.id ?? (/^[0-9a-f-]{36}$/i.test(grant.role) ? grant.role : undefined);
+    if (!roleDefinitionId)
+      throw new IdentityProviderError(
+        'EntraNotFound',
+        `EntraNotFound: no directory role '${grant.role}'`,
+        false,
+      );
+    await call(principal, () =>
+      this.ok.graph
+        .api('/roleManagement/directory/roleAssignments')
+        .post({ principalId: user.id, roleDefinitionId, directoryScopeId: '/' }),
+    );
+    return { action: 'restoreGrant', changed: true, detail: `assigned directory role '${grant.role}' again` };
+  }
+
+  async removeGrant(
+    principal: Principal,
+    f: Extract<Finding, { kind: 'role-grant' }>,
+  ): Promise<EradicationStep> {
+    const outcome = await this.revokeRole(principal, { role: f.role, container: f.container });
+    return {
+      finding: f,
+      changed: outcome.changed,
+      before: `directory role '${f.role}'`,
+      after: outcome.detail,
+    };
   }
 }
 

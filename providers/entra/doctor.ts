@@ -19,6 +19,7 @@ const NEEDS: Partial<Record<PortName, string[][]>> = {
     ['DelegatedPermissionGrant.ReadWrite.All'],
   ],
   factors: [['UserAuthenticationMethod.ReadWrite.All']],
+  'roles-and-grants': [['RoleManagement.ReadWrite.Directory']],
 };
 
 export async function checkEntraTenant(

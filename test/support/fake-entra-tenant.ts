@@ -52,6 +52,17 @@ export class FakeEntraTenant {
   readonly users = new Map<string, EntraUser>();
   readonly grants = new Map<string, { id: string; clientId: string; principalId: string; scope: string }>();
   readonly signIns: Record<string, unknown>[] = [];
+  /** Directory role assignments (unifiedRoleAssignment), tenant-wide scope. */
+  readonly roleAssignments = new Map<
+    string,
+    { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string }
+  >();
+  /** Built-in role definitions by template id (the ids Entra documents for them). */
+  readonly roleDefinitions = new Map<string, string>([
+    ['62e90394-69f5-4237-9190-012177145e10', 'Global Administrator'],
+    ['e8611ab8-c189-46e8-94e1-60213ab1f814', 'Privileged Role Administrator'],
+    ['fe930be7-5e62-47db-91af-98c3a49a38b1', 'User Administrator'],
+  ]);
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** The next N Graph requests answer 429 with Retry-After. */
   throttle = { times: 0, retryAfterSeconds: 1 };
@@ -64,6 +75,7 @@ export class FakeEntraTenant {
     'UserAuthenticationMethod.ReadWrite.All',
     'DelegatedPermissionGrant.ReadWrite.All',
     'AuditLog.Read.All',
+    'RoleManagement.ReadWrite.Directory',
   ];
   private readonly tokens = new Map<string, Token>();
   private readonly engineTokens = new Set<string>();
@@ -128,6 +140,19 @@ export class FakeEntraTenant {
   private userOf(key: string): EntraUser | undefined {
     const k = decodeURIComponent(key).toLowerCase();
     return [...this.users.values()].find((u) => u.id === k || u.userPrincipalName.toLowerCase() === k);
+  }
+
+  /** Assigns a built-in directory role (by display name) to a user, tenant-wide. */
+  assignRole(userId: string, displayName: string): void {
+    const roleDefinitionId = [...this.roleDefinitions].find(([, n]) => n === displayName)![0];
+    const id = randomBytes(12).toString('base64url');
+    this.roleAssignments.set(id, { id, principalId: userId, roleDefinitionId, directoryScopeId: '/' });
+  }
+
+  rolesOf(userId: string): string[] {
+    return [...this.roleAssignments.values()]
+      .filter((a) => a.principalId === userId)
+      .map((a) => this.roleDefinitions.get(a.roleDefinitionId)!);
   }
 
   /** What the password grant would answer for this password now (the test's HTTPS-free sign-in). */
@@ -287,6 +312,54 @@ export class FakeEntraTenant {
         value: this.signIns.filter(
           (s) => (!userId || s.userId === userId) && (!ge || String(s.createdDateTime) >= ge),
         ),
+      });
+    }
+    if (url.pathname === '/v1.0/roleManagement/directory/roleAssignments' && method === 'GET') {
+      const principal = /principalId eq '([^']+)'/.exec(url.searchParams.get('$filter') ?? '')?.[1];
+      const expand = (url.searchParams.get('$expand') ?? '').includes('roleDefinition');
+      return answer(200, {
+        value: [...this.roleAssignments.values()]
+          .filter((a) => !principal || a.principalId === principal)
+          .map((a) => ({
+            ...a,
+            ...(expand
+              ? {
+                  roleDefinition: {
+                    id: a.roleDefinitionId,
+                    displayName: this.roleDefinitions.get(a.roleDefinitionId),
+                  },
+                }
+              : {}),
+          })),
+      });
+    }
+    if (url.pathname === '/v1.0/roleManagement/directory/roleAssignments' && method === 'POST') {
+      const b = json() as { principalId?: string; roleDefinitionId?: string; directoryScopeId?: string };
+      if (!b.principalId || !b.roleDefinitionId || !this.roleDefinitions.has(b.roleDefinitionId))
+        return graphError(400, 'Request_BadRequest', 'principalId and a known roleDefinitionId are required');
+      const a = {
+        id: randomBytes(12).toString('base64url'),
+        principalId: b.principalId,
+        roleDefinitionId: b.roleDefinitionId,
+        directoryScopeId: b.directoryScopeId ?? '/',
+      };
+      this.roleAssignments.set(a.id, a);
+      return answer(201, a);
+    }
+    if (
+      (m = /^\/v1\.0\/roleManagement\/directory\/roleAssignments\/([^/]+)$/.exec(url.pathname)) &&
+      method === 'DELETE'
+    ) {
+      if (!this.roleAssignments.delete(m[1]))
+        return graphError(404, 'Request_ResourceNotFound', 'Resource does not exist.');
+      return answer(204);
+    }
+    if (url.pathname === '/v1.0/roleManagement/directory/roleDefinitions' && method === 'GET') {
+      const name = /displayName eq '([^']+)'/.exec(url.searchParams.get('$filter') ?? '')?.[1];
+      return answer(200, {
+        value: [...this.roleDefinitions]
+          .filter(([, displayName]) => !name || displayName === name)
+          .map(([id, displayName]) => ({ id, templateId: id, displayName, isBuiltIn: true })),
       });
     }
     if ((m = /^\/v1\.0\/organization$/.exec(url.pathname)) && method === 'GET')
