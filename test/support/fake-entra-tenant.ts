@@ -1,6 +1,7 @@
 /**
  * A stateful local Entra ID tenant and Microsoft Graph v1.0, built from their documented contracts
- * (the Graph subset in test/fixtures/vendor-specs, MIT; the identity platform's token endpoint):
+ * (Graph v1.0 as Microsoft documents it, e.g. users, revokeSignInSessions, authentication methods,
+ * oauth2PermissionGrants, roleManagement; the identity platform's token endpoint):
  * users (accountEnabled, passwordProfile, signInSessionsValidFromDateTime), authentication methods
  * by type, delegated permission grants, sign-in logs, and revokeSignInSessions. Users sign in with
  * the password grant and refresh; as in Entra, revoking sessions or changing the password kills
