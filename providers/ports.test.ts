@@ -1,4 +1,4 @@
-import { parseRetryAfter } from './ports';
+import { describeFailure, parseRetryAfter } from './ports';
 
 describe('Retry-After parsing', () => {
   const now = Date.parse('2026-11-29T02:00:00Z');
@@ -13,5 +13,14 @@ describe('Retry-After parsing', () => {
   });
   it.each([[null], [undefined], [''], ['soon'], ['-3']])('ignores %j', (value) => {
     expect(parseRetryAfter(value, now)).toBeUndefined();
+  });
+});
+
+describe('provider failure text', () => {
+  it('masks token-shaped values a library echoed', () => {
+    const text = describeFailure(
+      new Error('401 for Authorization: SSWS 00abcDEF123 and Bearer xyz.q and eyJhbGciOi.eyJzdWIi.c2ln'),
+    );
+    expect(text).toBe('401 for Authorization: SSWS [token] and Bearer [token] and [token]');
   });
 });

@@ -296,6 +296,18 @@ export class IdentityProviderError extends Error {
   }
 }
 
+/**
+ * A provider failure's text without secrets: request bodies and headers are never included, and any
+ * token-shaped value a library echoed (a JWT, an SSWS or Bearer credential) is masked.
+ */
+export function describeFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message
+    .replace(/\b(SSWS|Bearer)\s+\S+/gi, '$1 [token]')
+    .replace(/(eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[token]')
+    .slice(0, 300);
+}
+
 /** Parses an HTTP Retry-After value (seconds or an HTTP date) into milliseconds. */
 export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
   if (!value) return undefined;

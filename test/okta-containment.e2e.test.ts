@@ -153,6 +153,10 @@ it('identifies an Okta user by id or login, and nobody by a name no account has'
       username: 'nobody@acme.example',
     }),
   ).toBeUndefined();
+  // Okta resolves `me` to the API token's owner, the engine's own admin: never a principal.
+  expect(
+    await provider.ports['audit-source']!.identify({ provider: 'okta', realm: ORG, username: 'me' }),
+  ).toBeUndefined();
 });
 
 it('the doctor reads the token owner roles: a Super Administrator may contain; a read-only admin may not', async () => {

@@ -14,7 +14,7 @@ import {
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import type { Principal } from '../../domain/incident';
 import { peekClaims } from '../oidc';
-import { IdentityProviderError, parseRetryAfter } from '../ports';
+import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
 import type { EntraSettings } from './collector';
 
 /** The user fields the engine reads ($select: Graph returns few by default). */
@@ -105,7 +105,7 @@ export async function call<T>(
   } catch (err) {
     if (err instanceof IdentityProviderError) throw err;
     const status = err instanceof GraphError ? err.statusCode : undefined;
-    const detail = describe(err);
+    const detail = describeFailure(err);
     if (status === 404 && opts.notFoundIsDone) return undefined as T;
     if (status === 429 || status === 503) {
       const retryAfter = parseRetryAfter((err as GraphError).headers?.get('retry-after'));
@@ -131,9 +131,4 @@ export async function call<T>(
       );
     throw new IdentityProviderError('EntraUnavailable', `EntraUnavailable: ${detail}`, true);
   }
-}
-
-function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/(eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[token]').slice(0, 300);
 }

@@ -6,7 +6,7 @@
 import KcAdminClient from '@keycloak/keycloak-admin-client';
 import type UserRepresentation from '@keycloak/keycloak-admin-client/lib/defs/userRepresentation.js';
 import { REALM_SUBJECT, type Principal } from '../../domain/incident';
-import { IdentityProviderError, parseRetryAfter } from '../ports';
+import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
 import { RealmOidc } from '../oidc';
 import { KeycloakRealm } from './realm';
 
@@ -180,21 +180,21 @@ export async function call<T>(
     if (status === 404) {
       throw new IdentityProviderError(
         'KeycloakNotFound',
-        `KeycloakNotFound: ${describe(err)} in ${where}`,
+        `KeycloakNotFound: ${describeFailure(err)} in ${where}`,
         false,
       );
     }
     if (status !== undefined && status >= 400 && status < 500) {
       throw new IdentityProviderError(
         'KeycloakRequestRejected',
-        `KeycloakRequestRejected (${status}) in ${where}: ${describe(err)}`,
+        `KeycloakRequestRejected (${status}) in ${where}: ${describeFailure(err)}`,
         false,
       );
     }
     // 5xx, connection refused, timeouts: the provider may come back.
     throw new IdentityProviderError(
       'KeycloakUnavailable',
-      `KeycloakUnavailable for ${where}: ${describe(err)}`,
+      `KeycloakUnavailable for ${where}: ${describeFailure(err)}`,
       true,
     );
   }
@@ -208,10 +208,4 @@ function httpStatus(err: unknown): number | undefined {
 function retryAfterHeader(err: unknown): string | null {
   const headers = (err as { response?: { headers?: Headers } })?.response?.headers;
   return headers && typeof headers.get === 'function' ? headers.get('retry-after') : null;
-}
-
-/** Error text without request bodies or headers (which could hold tokens). */
-function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message.replace(/(eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[token]').slice(0, 300);
 }

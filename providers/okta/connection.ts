@@ -6,7 +6,7 @@
  */
 import * as okta from '@okta/okta-sdk-nodejs';
 import type { Principal } from '../../domain/incident';
-import { IdentityProviderError } from '../ports';
+import { describeFailure, IdentityProviderError } from '../ports';
 
 export interface OktaConnectorSettings {
   /** https://<org>.okta.com */
@@ -42,11 +42,17 @@ export class OktaConnection {
     } as ConstructorParameters<typeof okta.Client>[0]);
   }
 
-  /** The account `principal` names (Okta's getUser takes the id or the login), or OktaUserNotFound. */
+  /**
+   * The account `principal` names (Okta's getUser takes the id or the login), or OktaUserNotFound.
+   * `me` is refused: Okta resolves it to the API token's owner, the engine's own admin.
+   */
   async user(principal: Principal): Promise<OktaUser> {
-    const user = (await call(principal, () => this.client.userApi.getUser({ userId: principal.username }), {
-      notFoundIsDone: true,
-    })) as OktaUser | undefined;
+    const user =
+      principal.username.toLowerCase() === 'me'
+        ? undefined
+        : ((await call(principal, () => this.client.userApi.getUser({ userId: principal.username }), {
+            notFoundIsDone: true,
+          })) as OktaUser | undefined);
     if (!user?.id)
       throw new IdentityProviderError(
         'OktaUserNotFound',
@@ -78,7 +84,7 @@ export async function call<T>(
     if (err instanceof IdentityProviderError) throw err;
     const e = err as { status?: number; headers?: { get?: (n: string) => string | null }; message?: string };
     const status = typeof e.status === 'number' ? e.status : undefined;
-    const detail = describe(err);
+    const detail = describeFailure(err);
     if (status === 404 && opts.notFoundIsDone) return undefined as T;
     if (status === 429) {
       const reset = Number(e.headers?.get?.('x-rate-limit-reset'));
@@ -105,13 +111,4 @@ export async function call<T>(
       );
     throw new IdentityProviderError('OktaUnavailable', `OktaUnavailable: ${detail}`, true);
   }
-}
-
-/** Error text without tokens (an SSWS value or a bearer token never goes into a message). */
-function describe(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  return message
-    .replace(/SSWS\s+\S+/g, 'SSWS [token]')
-    .replace(/(eyJ[\w-]+\.[\w-]+\.[\w-]+)/g, '[token]')
-    .slice(0, 300);
 }
