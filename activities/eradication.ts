@@ -3,7 +3,7 @@
  * approved remedies through the provider's ports, each change with its before and after recorded.
  */
 import type { EvidenceRef, InvestigationSummary, Principal } from '../domain/incident';
-import type { PrincipalSnapshot } from '../providers/ports';
+import type { ClientDescription, PrincipalSnapshot } from '../providers/ports';
 import { eradicate } from '../providers/remediation';
 import { action } from './containment';
 import { needClient, needGrant, type ActivityContext } from './context';
@@ -70,6 +70,19 @@ export function eradicationActivities(ctx: ActivityContext) {
         detail: `${step.after}${step.proof ? ` (${step.proof})` : ''}`,
       };
     }),
+    /**
+     * The client as evidence (credential ids and dates, never a value; its service account), before
+     * containment and again to verify it: the stage names the evidence entry.
+     */
+    async describeClient(
+      input: PrincipalInput & EvidenceInput & { clientId: string; stage: 'before' | 'after' },
+    ): Promise<{ ref: EvidenceRef; client: ClientDescription }> {
+      const client = await asActivityFailure(() =>
+        clients(input.principal).describeClient(input.principal, needClient(input.clientId)),
+      );
+      const kind = input.stage === 'before' ? 'client-snapshot' : 'client-verification';
+      return { ref: await ctx.record(input.evidenceId, kind, client), client };
+    },
     /** Every token issued to the client so far refused. */
     revokeClientTokens: action(({ principal, clientId, since }) =>
       clients(principal).revokeClientTokens(principal, needClient(clientId), {

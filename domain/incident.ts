@@ -170,6 +170,11 @@ export interface ActionOutcome {
   detail: string;
   /** Some parts could not be done (each named in `detail`); the rest was. */
   incomplete?: boolean;
+  /**
+   * Access the action could not end: tokens issued before it stay valid until then (ISO time), as
+   * the provider documents (e.g. access tokens without continuous access evaluation).
+   */
+  residualUntil?: string;
   /** Where the action's before-and-after went in the evidence chain (anchored by the incident). */
   evidence?: EvidenceRef;
 }

@@ -197,8 +197,26 @@ export interface ClientCredentials {
    * where the provider holds clients' keys.
    */
   rotateKey?(principal: Principal, client: ClientFinding): Promise<EradicationStep>;
-  /** Invalidates every token issued to the client so far (its not-before), once per incident. */
+  /**
+   * Invalidates every token issued to the client so far that the provider can invalidate, once per
+   * incident. What it cannot (access tokens that live until they expire) is `residualUntil`.
+   */
   revokeClientTokens(principal: Principal, clientId: string, opts: { since: string }): Promise<ActionOutcome>;
+  /** The client as evidence: its credentials (ids and dates, never a value) and its service account. */
+  describeClient(principal: Principal, clientId: string): Promise<ClientDescription>;
+}
+
+/** A client as the provider holds it: which credentials it has (never their values) and who acts as it. */
+export interface ClientDescription {
+  clientId: string;
+  name?: string;
+  /** Each secret or key: the provider's id for it, when it was made, whether it still authenticates. */
+  credentials: { id: string; kind: 'secret' | 'key'; createdAt?: string; active: boolean }[];
+  /**
+   * The user account the client acts as (Keycloak's `service-account-<client>`), when the provider
+   * has one: its sessions end with the secret. Okta and Entra ID applications have none.
+   */
+  serviceAccount?: string;
 }
 
 /** `signing-keys`: the tenant's token-signing keys, and tenant-wide hardening. */

@@ -47,6 +47,7 @@ function rolesOnly(refuse = false): IdentityProvider & { removed: string[] } {
       'client-credentials': {
         rotateSecret: () => Promise.reject(new Error('unused')),
         revokeClientTokens: () => Promise.reject(new Error('unused')),
+        describeClient: () => Promise.reject(new Error('unused')),
       },
     },
   };

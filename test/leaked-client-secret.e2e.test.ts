@@ -49,6 +49,7 @@ it('rotates the leaked secret, refuses the tokens issued with it, and traces the
   expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
     ['secret-rotated', true],
     ['tokens-revoked', true],
+    ['old-secrets-gone', true],
     ['sessions-ended', true],
   ]);
 

@@ -18,6 +18,10 @@ const taskQueue = `playbook-workflows-${randomUUID()}`;
 const calls: string[] = [];
 let failing: string | undefined;
 let failingAs: { type: string; message: string } | undefined;
+/** What describeClient reads back: a client acting as a service account (as Keycloak's do). */
+let described: { serviceAccount?: string; residualUntil?: string } = {
+  serviceAccount: 'service-account-billing',
+};
 /** What inspectAccess reads back: by default, everything cut. */
 let access = { enabled: false, sessions: 0, sessionIds: [] as string[], roleMapped: false };
 let worker: Worker;
@@ -66,6 +70,33 @@ const standIn = (name: string) => async (input: Record<string, unknown>) => {
       return { ref: ref('post-incident-review'), indicators: { ips: [], clients: [], userAgents: [] } };
     case 'inspectAccess':
       return access;
+    case 'describeClient':
+      return {
+        ref: ref(`client-${String(input.stage)}`),
+        client: {
+          clientId: input.clientId,
+          // Before: the leaked secret; after: a new one, unless the rotation failed.
+          credentials: [
+            {
+              id: 'secret-1',
+              kind: 'secret',
+              active: true,
+              createdAt:
+                input.stage === 'after' && failing !== 'rotateClientSecret'
+                  ? new Date().toISOString()
+                  : '2020-01-01T00:00:00Z',
+            },
+          ],
+          serviceAccount: described.serviceAccount,
+        },
+      };
+    case 'revokeClientTokens':
+      return {
+        action: name,
+        changed: true,
+        detail: `${name} (stand-in)`,
+        residualUntil: described.residualUntil,
+      };
     case 'recordSigningKeys':
       return { ref: ref('signing-keys'), keys: ['old-kid (RS256)'] };
     case 'challengeUser':
@@ -87,6 +118,7 @@ const ACTIVITIES = [
   'restoreAccount',
   'rotateClientSecret',
   'revokeClientTokens',
+  'describeClient',
   'recordSigningKeys',
   'rotateRealmSigningKeys',
   'challengeUser',
@@ -134,6 +166,7 @@ beforeEach(() => {
   failing = undefined;
   failingAs = undefined;
   access = { enabled: false, sessions: 0, sessionIds: [], roleMapped: false };
+  described = { serviceAccount: 'service-account-billing' };
 });
 
 function input(severity: IncidentInput['severity'], alert: Partial<Alert> = {}): IncidentInput {
@@ -193,6 +226,7 @@ const providerCalls = () =>
         'notify',
         'verifyContainment',
         'inspectAccess',
+        'describeClient',
         'writeReview',
       ].includes(c),
   );
@@ -376,15 +410,56 @@ describe('leaked-client-secret', () => {
     expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
       ['secret-rotated', true],
       ['tokens-revoked', true],
+      ['old-secrets-gone', true],
       ['sessions-ended', true],
     ]);
+    await handle.terminate('test done');
+  });
+
+  it('on a provider whose applications act as no account: no session step, residual access said with its end', async () => {
+    const until_ = new Date(Date.now() + 3_600_000).toISOString();
+    described = { serviceAccount: undefined, residualUntil: until_ };
+    const handle = await start({
+      ...svc('high'),
+      principal: { provider: 'okta' as const, realm: 'example.okta.com', username: '0oaclient' },
+      clientId: '0oaclient',
+    });
+    const state = await until(handle, (s) => s.phase === 'review');
+    expect(providerCalls()).toEqual(['rotateClientSecret', 'revokeClientTokens']);
+    expect(calls.filter((c) => c === 'describeClient')).toHaveLength(2);
+    expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
+      ['secret-rotated', true],
+      ['tokens-revoked', true],
+      ['old-secrets-gone', true],
+      ['residual-access', true],
+    ]);
+    expect(state.verification?.checks.at(-1)?.detail).toContain(`residual access until ${until_}`);
+    expect(calls).not.toContain('snapshotEvidence');
+    expect(calls).not.toContain('investigate');
+    expect(state.timeline.map((t) => t.message)).toContainEqual(
+      expect.stringMatching(/finding: client '0oaclient' acts as no account in okta/),
+    );
+    await handle.terminate('test done');
+  });
+
+  it('is not contained when the old secret is still there after containment', async () => {
+    failing = 'rotateClientSecret';
+    const handle = await start(svc('high'));
+    const state = await until(handle, (s) => s.verification !== undefined);
+    expect(state.verification?.verified).toBe(false);
+    expect(state.verification?.checks.find((c) => c.name === 'old-secrets-gone')).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/1 secret\(s\) from before the incident still authenticate/),
+    });
     await handle.terminate('test done');
   });
 
   it('is not contained when the rotation failed', async () => {
     failing = 'rotateClientSecret';
     const handle = await start(svc('high'));
-    const state = await until(handle, (s) => s.phase === 'containment-unverified');
+    const state = await until(handle, (s) => s.verification !== undefined);
+    expect(state.verification?.verified).toBe(false);
+    expect(state.timeline.map((t) => t.message)).toContain("client 'billing' NOT contained");
     expect(state.verification?.checks.find((c) => c.name === 'secret-rotated')?.ok).toBe(false);
     await handle.terminate('test done');
   });

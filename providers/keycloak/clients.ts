@@ -5,7 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { ActionOutcome, Finding, Principal } from '../../domain/incident';
-import { IdentityProviderError, type ClientCredentials, type EradicationStep } from '../ports';
+import {
+  IdentityProviderError,
+  type ClientCredentials,
+  type ClientDescription,
+  type EradicationStep,
+} from '../ports';
 import type { KeycloakConnection } from './connection';
 import { nextWholeSecond, type RealmOidc } from '../oidc';
 
@@ -86,6 +91,34 @@ export class KeycloakClients implements ClientCredentials {
       after: `replaced the key of client '${f.clientId}' (its owner uploads a new certificate)`,
       proof: `the client's certificate is now sha256 ${fresh.slice(0, 16)}…; the old key no longer matches it`,
     };
+  }
+
+  /** The client's secret and certificate (dates and fingerprints only) and its service account. */
+  async describeClient(principal: Principal, clientId: string): Promise<ClientDescription> {
+    const { admin, realm, call } = this.kc.realmContext(principal);
+    const [client] = await call(() => admin.clients.find({ clientId, realm }));
+    if (!client?.id)
+      throw new IdentityProviderError(
+        'KeycloakNotFound',
+        `KeycloakNotFound: client '${clientId}' in realm '${realm}'`,
+        false,
+      );
+    const credentials: ClientDescription['credentials'] = [];
+    const createdS = Number(client.attributes?.[SECRET_CREATED] ?? 0);
+    const authentication = clientAuthentication(client.clientAuthenticatorType, client.attributes);
+    if (!client.publicClient && authentication === 'secret')
+      credentials.push({
+        id: 'client-secret',
+        kind: 'secret',
+        createdAt: createdS ? new Date(createdS * 1000).toISOString() : undefined,
+        active: true,
+      });
+    const cert = certificateFingerprint(client.attributes?.[JWT_CERTIFICATE]);
+    if (cert) credentials.push({ id: `sha256:${cert.slice(0, 16)}`, kind: 'key', active: true });
+    const account = client.serviceAccountsEnabled
+      ? await call(() => admin.clients.getServiceAccountUser({ id: client.id!, realm }))
+      : undefined;
+    return { clientId, name: client.name, credentials, serviceAccount: account?.username };
   }
 
   async revokeClientTokens(

@@ -5,7 +5,7 @@
  * worker explicitly: it never stands in for a production connector.
  */
 import type { ActionOutcome, Finding, Principal, VerificationCheck } from '../../domain/incident';
-import type { LabEventCursor, LabIdp, LabUser } from '../../lab/idp';
+import { serviceAccountName, type LabEventCursor, type LabIdp, type LabUser } from '../../lab/idp';
 import { PORTS, type ProviderReport } from '../../domain/ports';
 import {
   IdentityProviderError,
@@ -14,6 +14,7 @@ import {
   type AccountIdentity,
   type AuditSource,
   type ClientCredentials,
+  type ClientDescription,
   type ContainmentExpectation,
   type EradicationStep,
   type IdentityProvider,
@@ -471,6 +472,25 @@ export class LabIdentityProvider
       before: `secret of '${clientId}'`,
       after: `new secret for '${clientId}'`,
       proof: `the old secret now gets '${answer}'`,
+    };
+  }
+
+  async describeClient(principal: Principal, clientId: string): Promise<ClientDescription> {
+    const client = this.client(principal, clientId);
+    const account = client.secret ? this.idp.userByName(serviceAccountName(clientId)) : undefined;
+    return {
+      clientId,
+      credentials: client.secret
+        ? [
+            {
+              id: 'client-secret',
+              kind: 'secret',
+              createdAt: client.secretRotatedAt ? new Date(client.secretRotatedAt).toISOString() : undefined,
+              active: true,
+            },
+          ]
+        : [],
+      serviceAccount: account?.username,
     };
   }
 
