@@ -101,6 +101,10 @@ it('the doctor reads the app permissions from its Graph token, and names what is
     Object.fromEntries((await provider.checkPermissions(TENANT)).ports.map((p) => [p.port, p]));
   const full = await byPort();
   expect(full['account-containment'].status).toBe('ok');
+  expect(full['client-credentials']).toMatchObject({
+    status: 'ok',
+    detail: expect.stringMatching(/Application\.ReadWrite\.All/),
+  });
   expect(full['signing-keys']).toMatchObject({
     status: 'not-supported',
     detail: expect.stringMatching(/^not supported by entra/),
@@ -240,5 +244,88 @@ it('privilege escalation on Entra ID: the directory role comes back off, the gra
   await api.untilPhase(id, ['review']);
   expect(tenant.rolesOf(grantee.id)).toEqual(['Global Administrator']);
   expect(tenant.users.get(grantor.id)!.accountEnabled).toBe(true);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+/** The client-credentials grant with an application's secret, as a daemon app (or its thief) asks. */
+async function appToken(appId: string, secret: string) {
+  const res = await fetch(`${tenant.loginUrl}/${TENANT}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: appId,
+      client_secret: secret,
+      scope: 'https://graph.microsoft.com/.default',
+    }),
+  });
+  return { status: res.status, body: (await res.json()) as { access_token?: string; error?: string } };
+}
+
+it('leaked client secret on Entra ID: the old secret is removed and refused; tokens Entra cannot revoke are residual access', async () => {
+  const app = tenant.addConfidentialApp(`payroll-daemon-${randomUUID().slice(0, 6)}`);
+  const stolen = await appToken(app.appId, app.secret);
+  expect(stolen.status).toBe(200);
+
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'leaked-client-secret',
+      principal: { provider: 'entra', realm: TENANT, username: app.appId },
+      clientId: app.appId,
+      severity: 'high',
+      summary: `secret of ${app.appId} in a pasted build log`,
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const state = await api.untilPhase(id, ['review', 'containment-unverified']);
+  expect(state.phase).toBe('review');
+  expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
+    ['secret-rotated', true],
+    ['tokens-revoked', true],
+    ['old-secrets-gone', true],
+    ['residual-access', true],
+  ]);
+  // As the thief finds out: the leaked secret gets no token any more.
+  expect(await appToken(app.appId, app.secret)).toMatchObject({
+    status: 401,
+    body: { error: 'invalid_client' },
+  });
+  const registration = [...tenant.applications.values()].find((a) => a.appId === app.appId)!;
+  expect(registration.passwordCredentials).toEqual([]);
+  // Honest: the access token minted before stays valid until it expires, and the incident says until when.
+  expect(tenant.accessWorks(stolen.body.access_token!)).toBe(true);
+  const tokens = state.actions.find((a) => a.action === 'revokeClientTokens');
+  expect(tokens).toMatchObject({ status: 'done', outcome: { changed: false } });
+  const residual = state.verification!.checks.find((c) => c.name === 'residual-access')!;
+  const until = Date.parse(/residual access until (\S+):/.exec(residual.detail)![1]);
+  expect(until).toBeGreaterThan(Date.now() + 80 * 60_000);
+
+  // A bad client id is refused before it reaches a Graph URL.
+  const bad = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'leaked-client-secret',
+      principal: { provider: 'entra', realm: TENANT, username: "x')/owners" },
+      clientId: "x')/owners",
+      severity: 'high',
+      summary: 'not a client id',
+    },
+    RESPONDER,
+  );
+  if (bad.status === 201) {
+    const refused = await api.untilPhase(bad.body.incidentId, ['review', 'containment-unverified']);
+    expect(refused.verification?.verified).toBe(false);
+    expect(refused.timeline.map((t) => t.message)).toContain("client 'x')/owners' NOT contained");
+    expect(refused.actions.find((a) => a.action === 'rotateClientSecret')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/EntraClientId/),
+    });
+  } else expect(bad.status).toBe(400);
+  expect(tenant.requests.some((r) => r.path.includes('owners'))).toBe(false);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });

@@ -163,7 +163,8 @@ it('the doctor reads the token owner roles: a Super Administrator may contain; a
   const provider = new OktaProvider(config.okta!);
   const ok = Object.fromEntries((await provider.checkPermissions(ORG)).ports.map((p) => [p.port, p]));
   expect(ok['account-containment'].status).toBe('ok');
-  expect(ok['client-credentials']).toMatchObject({
+  expect(ok['client-credentials'].status).toBe('ok');
+  expect(ok['signing-keys']).toMatchObject({
     status: 'not-supported',
     detail: expect.stringMatching(/^not supported by okta/),
   });
@@ -174,6 +175,10 @@ it('the doctor reads the token owner roles: a Super Administrator may contain; a
     expect(ro['account-containment']).toMatchObject({
       status: 'missing',
       grant: expect.stringMatching(/Organization Administrator/),
+    });
+    expect(ro['client-credentials']).toMatchObject({
+      status: 'missing',
+      grant: expect.stringMatching(/Application Administrator|okta\.apps\.manage/),
     });
   } finally {
     org.tokenOwner.roles = [{ ...org.tokenOwner.roles[0], type: 'SUPER_ADMIN' }];
@@ -312,5 +317,98 @@ it('privilege escalation on Okta: the admin role comes back off, the grantor is 
   await api.untilPhase(id, ['review']);
   expect(org.users.get(grantee.id)!.roles.map((r) => r.type)).toEqual(['SUPER_ADMIN']);
   expect(org.users.get(grantor.id)!.status).toBe('ACTIVE');
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+/** The client-credentials grant with an app's secret (HTTP Basic, as a service app sends it). */
+async function appToken(clientId: string, secret: string) {
+  const res = await fetch(`${org.url}/oauth2/v1/token`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`,
+    },
+    body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'api' }),
+  });
+  return { status: res.status, body: (await res.json()) as { access_token?: string; error?: string } };
+}
+
+it('leaked client secret on Okta: the old secret is refused, refresh tokens through the app die, residual access is said', async () => {
+  const app = org.addServiceApp(`billing-sync-${randomUUID().slice(0, 6)}`);
+  const stolen = await appToken(app.clientId, app.secret);
+  expect(stolen.status).toBe(200);
+  // A user signed in through the app: the leaked secret would let its refresh token be used.
+  const login = `lee.${randomUUID().slice(0, 6)}@acme.example`;
+  const password = `Pw-${randomUUID()}`;
+  org.addUser(login, password);
+  const viaApp = await fetch(`${org.url}/oauth2/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: app.clientId,
+      client_secret: app.secret,
+      username: login,
+      password,
+      scope: 'openid offline_access',
+    }),
+  }).then((r) => r.json() as Promise<{ refresh_token: string }>);
+
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'leaked-client-secret',
+      principal: { provider: 'okta', realm: ORG, username: app.clientId },
+      clientId: app.clientId,
+      severity: 'high',
+      summary: `secret of ${app.clientId} pushed to a public repository`,
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const state = await api.untilPhase(id, ['review', 'containment-unverified']);
+  expect(state.phase).toBe('review');
+  expect(state.verification?.checks.map((c) => [c.name, c.ok])).toEqual([
+    ['secret-rotated', true],
+    ['tokens-revoked', true],
+    ['old-secrets-gone', true],
+    ['residual-access', true],
+  ]);
+
+  // As the attacker finds out: the leaked secret is refused, and so is the refresh token.
+  expect(await appToken(app.clientId, app.secret)).toMatchObject({
+    status: 401,
+    body: { error: 'invalid_client' },
+  });
+  const refreshed = await fetch(`${org.url}/oauth2/v1/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: app.clientId,
+      client_secret: org.clients.get(app.clientId)!.secrets[0].value,
+      refresh_token: viaApp.refresh_token,
+    }),
+  });
+  expect(refreshed.status).toBe(400);
+  // One new secret, made during the incident (its owner reads it in Okta; the engine never held it).
+  const secrets = org.clients.get(app.clientId)!.secrets;
+  expect(secrets).toHaveLength(1);
+  expect(secrets[0]).toMatchObject({ status: 'ACTIVE' });
+  expect(Date.parse(secrets[0].created)).toBeGreaterThanOrEqual(Date.parse(state.openedAt) - 1000);
+  expect((await appToken(app.clientId, secrets[0].value)).status).toBe(200);
+  // Honest: the access token minted with the leaked secret still introspects active until it expires.
+  expect(await introspect(stolen.body.access_token!)).toBe(true);
+  const residual = state.verification!.checks.find((c) => c.name === 'residual-access')!;
+  const until = Date.parse(/residual access until (\S+):/.exec(residual.detail)![1]);
+  expect(until).toBeGreaterThan(Date.now() + 50 * 60_000);
+  expect(state.timeline.map((t) => t.message)).toContainEqual(
+    expect.stringMatching(/finding: client '.+' acts as no account in okta/),
+  );
+  // No secret value reached the incident's history or state.
+  expect(JSON.stringify(state)).not.toContain(app.secret);
+  expect(JSON.stringify(state)).not.toContain(secrets[0].value);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });

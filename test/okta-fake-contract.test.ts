@@ -17,7 +17,8 @@ const spec = parse(
 
 /**
  * Documented by Okta outside the subset: partial user update (password), unlock, the Sessions API,
- * assigning an admin role.
+ * assigning an admin role; an app, its client secrets and keys (Application SSO Credential OAuth 2.0
+ * Client Auth) and the refresh tokens issued through it (Application Tokens).
  */
 const ELSEWHERE = [
   'POST /api/v1/users/{id}',
@@ -25,6 +26,14 @@ const ELSEWHERE = [
   'GET /api/v1/sessions/{id}',
   'POST /api/v1/users/{id}/roles',
   'DELETE /api/v1/sessions/{id}',
+  'GET /api/v1/apps/{id}',
+  'GET /api/v1/apps/{id}/credentials/secrets',
+  'POST /api/v1/apps/{id}/credentials/secrets',
+  'POST /api/v1/apps/{id}/credentials/secrets/{id}/lifecycle/deactivate',
+  'DELETE /api/v1/apps/{id}/credentials/secrets/{id}',
+  'GET /api/v1/apps/{id}/credentials/jwks',
+  'GET /api/v1/apps/{id}/tokens',
+  'DELETE /api/v1/apps/{id}/tokens',
 ];
 
 function templateOf(p: string): string {
@@ -33,7 +42,9 @@ function templateOf(p: string): string {
     .replace(/\/factors\/[^/]+$/, '/factors/{id}')
     .replace(/\/clients\/[^/]+\/tokens$/, '/clients/{id}/tokens')
     .replace(/\/roles\/[^/]+$/, '/roles/{id}')
-    .replace(/^\/api\/v1\/sessions\/[^/]+$/, '/api/v1/sessions/{id}');
+    .replace(/^\/api\/v1\/sessions\/[^/]+$/, '/api/v1/sessions/{id}')
+    .replace(/^\/api\/v1\/apps\/[^/]+/, '/api/v1/apps/{id}')
+    .replace(/\/secrets\/[^/]+/, '/secrets/{id}');
 }
 
 const documented = new Set(
@@ -73,6 +84,12 @@ it('every Management API call of a containment goes to a documented Okta path', 
     await okta.ports['roles-and-grants']!.grantRole(p, grant);
     await okta.ports['account-containment']!.inspect(p, grant);
     await okta.checkPermissions('acme');
+    const app = org.addServiceApp('billing');
+    const clients = okta.ports['client-credentials']!;
+    const finding = { kind: 'client-used' as const, clientId: app.clientId, confidential: true, uses: 1 };
+    await clients.describeClient(p, app.clientId);
+    await clients.rotateSecret(p, finding, { since });
+    await clients.revokeClientTokens(p, app.clientId, { since });
     const reached = org.requests
       .filter((r) => r.path.startsWith('/api/v1/'))
       .map((r) => `${r.method} ${templateOf(r.path)}`);

@@ -1,12 +1,13 @@
 /**
  * The Entra ID connector (Microsoft Graph through @microsoft/microsoft-graph-client, tokens from
  * @azure/identity): account containment, sessions and tokens, authentication methods, directory
- * roles, and the audit source. Client credentials and signing keys are not implemented yet: a
- * playbook asking for them records "not supported by entra" (Entra's signing keys are Microsoft's).
+ * roles, applications' client secrets, and the audit source. Signing keys are Microsoft's: a
+ * playbook asking for them records "not supported by entra".
  */
 import type { ProviderReport } from '../../domain/ports';
 import type { IdentityProvider, Ports } from '../ports';
 import { EntraAudit } from './audit';
+import { EntraClients } from './clients';
 import type { EntraSettings } from './collector';
 import { EntraConnection } from './connection';
 import { EntraAccounts, EntraFactors, EntraRoles, EntraSessions } from './containment';
@@ -25,6 +26,7 @@ export class EntraProvider implements IdentityProvider {
       'sessions-and-tokens': new EntraSessions(ok),
       factors: new EntraFactors(ok),
       'roles-and-grants': new EntraRoles(ok),
+      'client-credentials': new EntraClients(ok),
     };
   }
 

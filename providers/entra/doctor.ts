@@ -20,6 +20,7 @@ const NEEDS: Partial<Record<PortName, string[][]>> = {
   ],
   factors: [['UserAuthenticationMethod.ReadWrite.All']],
   'roles-and-grants': [['RoleManagement.ReadWrite.Directory']],
+  'client-credentials': [['Application.ReadWrite.All', 'Application.ReadWrite.OwnedBy']],
 };
 
 export async function checkEntraTenant(

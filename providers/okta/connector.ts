@@ -1,11 +1,12 @@
 /**
  * The Okta connector (official @okta/okta-sdk-nodejs): account containment, sessions and tokens,
- * factors, admin roles, and the audit source. Client credentials and signing keys are not
+ * factors, admin roles, OAuth apps' client credentials, and the audit source. Signing keys are not
  * implemented yet: a playbook asking for them records "not supported by okta".
  */
 import type { ProviderReport } from '../../domain/ports';
 import type { IdentityProvider, Ports } from '../ports';
 import { OktaAudit } from './audit';
+import { OktaClients } from './clients';
 import { OktaConnection, type OktaConnectorSettings } from './connection';
 import { OktaAccounts, OktaFactors, OktaRoles, OktaSessions } from './containment';
 import { checkOktaOrg } from './doctor';
@@ -25,6 +26,7 @@ export class OktaProvider implements IdentityProvider {
       'sessions-and-tokens': new OktaSessions(ok),
       factors: new OktaFactors(ok),
       'roles-and-grants': new OktaRoles(ok),
+      'client-credentials': new OktaClients(ok),
     };
   }
 

@@ -12,6 +12,13 @@ import { collect } from './containment';
 const USER_ADMIN = ['SUPER_ADMIN', 'ORG_ADMIN'];
 const GRANT =
   'give the token owner Organization Administrator, or a custom admin role with okta.users.manage, okta.users.lifecycle.manage and okta.users.credentials.manage';
+/** Ports that act on apps, not users: the roles that may manage an OAuth app's credentials and tokens. */
+const APP_PORTS: Partial<Record<PortName, { roles: string[]; grant: string }>> = {
+  'client-credentials': {
+    roles: ['SUPER_ADMIN', 'ORG_ADMIN', 'APP_ADMIN'],
+    grant: 'give the token owner Application Administrator, or a custom admin role with okta.apps.manage',
+  },
+};
 
 export async function checkOktaOrg(
   ok: OktaConnection,
@@ -48,7 +55,6 @@ export async function checkOktaOrg(
   } catch (err) {
     rolesRead = (err as Error).message.slice(0, 200);
   }
-  const admin = roles.some((r) => USER_ADMIN.includes(r));
   const check = (port: PortName): PortCheck => {
     if (!ports[port])
       return {
@@ -74,13 +80,14 @@ export async function checkOktaOrg(
         detail: `the token owner's roles could not be read: ${rolesRead}`,
         grant: GRANT,
       };
-    return admin
+    const needs = APP_PORTS[port] ?? { roles: USER_ADMIN, grant: GRANT };
+    return roles.some((r) => needs.roles.includes(r))
       ? { port, status: 'ok', detail: `the token owner is ${roles.join(', ')}` }
       : {
           port,
           status: 'missing',
           detail: `the token owner holds ${roles.join(', ') || 'no admin role'}`,
-          grant: GRANT,
+          grant: needs.grant,
         };
   };
   return { provider: 'okta', tenant, checkedAt: new Date().toISOString(), ports: PORTS.map(check) };

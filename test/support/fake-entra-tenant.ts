@@ -3,7 +3,9 @@
  * (Graph v1.0 as Microsoft documents it, e.g. users, revokeSignInSessions, authentication methods,
  * oauth2PermissionGrants, roleManagement; the identity platform's token endpoint):
  * users (accountEnabled, passwordProfile, signInSessionsValidFromDateTime), authentication methods
- * by type, delegated permission grants, sign-in logs, and revokeSignInSessions. Users sign in with
+ * by type, delegated permission grants, sign-in logs, revokeSignInSessions, and app registrations
+ * and service principals with password credentials (addPassword/removePassword; the secret's value
+ * only in addPassword's answer) that get client-credentials tokens. Users sign in with
  * the password grant and refresh; as in Entra, revoking sessions or changing the password kills
  * refresh tokens at once, while access tokens already issued stay valid until they expire (no
  * continuous access evaluation here) — the residual access the engine must report, not hide.
@@ -30,8 +32,27 @@ export interface EntraUser {
   methods: { id: string; type: string; createdDateTime: string }[];
 }
 
+/** A password credential; Graph returns `secretText` only from addPassword. */
+interface PasswordCredential {
+  keyId: string;
+  displayName: string;
+  startDateTime: string;
+  endDateTime: string;
+  hint: string;
+  secretText: string;
+}
+
+/** An app registration (`applications`) or its service principal in this tenant. */
+export interface EntraApp {
+  id: string;
+  appId: string;
+  displayName: string;
+  passwordCredentials: PasswordCredential[];
+}
+
 interface Token {
   kind: 'access' | 'refresh';
+  /** Empty for an application's own (client-credentials) token. */
   userId: string;
   clientId: string;
   issuedAt: number;
@@ -68,6 +89,9 @@ export class FakeEntraTenant {
   /** The next N Graph requests answer 429 with Retry-After. */
   throttle = { times: 0, retryAfterSeconds: 1 };
   readonly publicClients = new Set<string>();
+  /** App registrations and service principals, by object id. */
+  readonly applications = new Map<string, EntraApp>();
+  readonly servicePrincipals = new Map<string, EntraApp>();
   /** The application permissions the engine's app holds (its token's `roles` claim). */
   appRoles = [
     'User.ReadWrite.All',
@@ -77,6 +101,7 @@ export class FakeEntraTenant {
     'DelegatedPermissionGrant.ReadWrite.All',
     'AuditLog.Read.All',
     'RoleManagement.ReadWrite.Directory',
+    'Application.ReadWrite.All',
   ];
   private readonly tokens = new Map<string, Token>();
   private readonly engineTokens = new Set<string>();
@@ -141,6 +166,35 @@ export class FakeEntraTenant {
   private userOf(key: string): EntraUser | undefined {
     const k = decodeURIComponent(key).toLowerCase();
     return [...this.users.values()].find((u) => u.id === k || u.userPrincipalName.toLowerCase() === k);
+  }
+
+  /**
+   * A confidential app registration with one secret (made a minute ago) and its service principal;
+   * the secret gets client-credentials tokens at the token endpoint.
+   */
+  addConfidentialApp(displayName: string): { appId: string; secret: string } {
+    const appId = randomUUID();
+    const secret = `${randomBytes(3).toString('hex')}~${randomBytes(27).toString('base64url')}`;
+    const start = new Date(Date.now() - 60_000);
+    const objectId = randomUUID();
+    this.applications.set(objectId, {
+      id: objectId,
+      appId,
+      displayName,
+      passwordCredentials: [
+        {
+          keyId: randomUUID(),
+          displayName: 'ci',
+          startDateTime: start.toISOString(),
+          endDateTime: new Date(start.getTime() + 180 * 86400_000).toISOString(),
+          hint: secret.slice(0, 3),
+          secretText: secret,
+        },
+      ],
+    });
+    const sp = randomUUID();
+    this.servicePrincipals.set(sp, { id: sp, appId, displayName, passwordCredentials: [] });
+    return { appId, secret };
   }
 
   /** Assigns a built-in directory role (by display name) to a user, tenant-wide. */
@@ -363,6 +417,50 @@ export class FakeEntraTenant {
           .map(([id, displayName]) => ({ id, templateId: id, displayName, isBuiltIn: true })),
       });
     }
+    if (
+      (m =
+        /^\/v1\.0\/(applications|servicePrincipals)(?:\(appId='([^']+)'\)|\/([^/]+))(?:\/(addPassword|removePassword))?$/.exec(
+          url.pathname,
+        ))
+    ) {
+      const store = m[1] === 'applications' ? this.applications : this.servicePrincipals;
+      const app = m[2]
+        ? [...store.values()].find((a) => a.appId === decodeURIComponent(m![2]))
+        : store.get(m[3]);
+      if (!app)
+        return graphError(404, 'Request_ResourceNotFound', `Resource '${m[2] ?? m[3]}' does not exist.`);
+      const view = (c: PasswordCredential) => ({ ...c, secretText: null });
+      if (!m[4] && method === 'GET')
+        return answer(200, {
+          id: app.id,
+          appId: app.appId,
+          displayName: app.displayName,
+          passwordCredentials: app.passwordCredentials.map(view),
+          keyCredentials: [],
+        });
+      if (m[4] === 'removePassword' && method === 'POST') {
+        const keyId = String(json().keyId ?? '');
+        const before = app.passwordCredentials.length;
+        app.passwordCredentials = app.passwordCredentials.filter((c) => c.keyId !== keyId);
+        if (app.passwordCredentials.length === before)
+          return graphError(400, 'Request_BadRequest', `No credential found with keyId '${keyId}'.`);
+        return answer(204);
+      }
+      if (m[4] === 'addPassword' && method === 'POST') {
+        const secret = randomBytes(30).toString('base64url');
+        const now = new Date();
+        const cred = {
+          keyId: randomUUID(),
+          displayName: String((json().passwordCredential as { displayName?: string })?.displayName ?? ''),
+          startDateTime: now.toISOString(),
+          endDateTime: new Date(now.getTime() + 180 * 86400_000).toISOString(),
+          hint: secret.slice(0, 3),
+          secretText: secret,
+        };
+        app.passwordCredentials.push(cred);
+        return answer(200, cred);
+      }
+    }
     if ((m = /^\/v1\.0\/organization$/.exec(url.pathname)) && method === 'GET')
       return answer(200, { value: [{ id: this.tenantId, displayName: 'Contoso (fake)' }] });
     return graphError(404, 'NotFound', `${method} ${url.pathname}`);
@@ -371,6 +469,31 @@ export class FakeEntraTenant {
   /** The identity platform's token endpoint: client credentials (the engine), password and refresh (users). */
   private token(form: URLSearchParams, answer: (status: number, json?: unknown) => void) {
     const grant = form.get('grant_type');
+    const registered = [...this.applications.values(), ...this.servicePrincipals.values()].filter(
+      (a) => a.appId === form.get('client_id'),
+    );
+    if (grant === 'client_credentials' && registered.length) {
+      const now = Date.now();
+      const valid = registered.some((a) =>
+        a.passwordCredentials.some(
+          (c) => c.secretText === form.get('client_secret') && Date.parse(c.endDateTime) > now,
+        ),
+      );
+      if (!valid)
+        return answer(401, {
+          error: 'invalid_client',
+          error_description: 'AADSTS7000215: Invalid client secret provided.',
+        });
+      const value = `eyJ${randomBytes(32).toString('base64url')}`;
+      this.tokens.set(value, {
+        kind: 'access',
+        userId: '',
+        clientId: String(form.get('client_id')),
+        issuedAt: now,
+        expiresAt: now + 3599_000,
+      });
+      return answer(200, { token_type: 'Bearer', expires_in: 3599, access_token: value });
+    }
     if (grant === 'client_credentials') {
       if (form.get('client_id') !== this.engine.id || form.get('client_secret') !== this.engine.secret)
         return answer(401, {

@@ -3,11 +3,12 @@
  * test/fixtures/vendor-specs/ (Apache-2.0), plus the Authentication and OAuth 2.0 APIs a user signs in through):
  * users with their lifecycle (status-gated as Okta's is: suspend only from ACTIVE, unsuspend only
  * from SUSPENDED), passwords, factors, sessions, consent grants, refresh and access tokens, admin
- * roles, and a System Log of what happened. The engine talks to it through the official SDK
+ * roles, OAuth apps with their client secrets (two at most, only an inactive one deleted) and the
+ * client-credentials grant, and a System Log of what happened. The engine talks to it through the official SDK
  * (@okta/okta-sdk-nodejs); tests sign users in through /api/v1/authn and /oauth2/v1/token and prove
  * what containment did through introspection, as an attacker holding the tokens would find out.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -35,6 +36,7 @@ export interface OktaOrgUser {
 interface Token {
   value: string;
   kind: 'access' | 'refresh';
+  /** Empty for a client-credentials token (the app's own, no user). */
   userId: string;
   clientId: string;
   sessionId: string;
@@ -53,6 +55,13 @@ const ROLE_LABELS: Record<string, string> = {
   READ_ONLY_ADMIN: 'Read-only Administrator',
 };
 
+interface OktaApp {
+  client_id: string;
+  client_name: string;
+  /** Okta keeps at most two; only an INACTIVE one may be deleted. The value never leaves but at creation. */
+  secrets: { id: string; value: string; status: 'ACTIVE' | 'INACTIVE'; created: string }[];
+}
+
 const id = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
 
 export class FakeOktaOrg {
@@ -63,7 +72,8 @@ export class FakeOktaOrg {
     { id: string; userId: string; clientId: string; scopeId: string; created: string }
   >();
   readonly tokens = new Map<string, Token>();
-  readonly clients = new Map<string, { client_id: string; client_name: string; secret?: string }>();
+  /** OAuth apps by client_id (the app's id): a native app has no secrets, a service app one or two. */
+  readonly clients = new Map<string, OktaApp>();
   readonly log: Record<string, unknown>[] = [];
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** The next N management API requests answer 429 (X-Rate-Limit-Reset `resetInSeconds` later). */
@@ -128,7 +138,23 @@ export class FakeOktaOrg {
 
   /** An OIDC app users sign in to (password and refresh grants, as a native app may). */
   addClient(clientId: string, name = clientId): void {
-    this.clients.set(clientId, { client_id: clientId, client_name: name });
+    this.clients.set(clientId, { client_id: clientId, client_name: name, secrets: [] });
+  }
+
+  /**
+   * A confidential OAuth app (client_secret_basic or _post), with one secret made a minute ago:
+   * the client-credentials grant, and users' sign-ins through it, need an active secret.
+   */
+  addServiceApp(name: string): { clientId: string; secret: string } {
+    const clientId = id('0oa');
+    const secret = randomBytes(30).toString('base64url');
+    const created = new Date(Date.now() - 60_000).toISOString();
+    this.clients.set(clientId, {
+      client_id: clientId,
+      client_name: name,
+      secrets: [{ id: id('ocs'), value: secret, status: 'ACTIVE', created }],
+    });
+    return { clientId, secret };
   }
 
   userByLogin(login: string): OktaOrgUser | undefined {
@@ -182,7 +208,7 @@ export class FakeOktaOrg {
     if (url.pathname === '/api/v1/authn' && method === 'POST')
       return this.authn(JSON.parse(raw || '{}'), answer, error);
     if (url.pathname === '/oauth2/v1/token' && method === 'POST')
-      return this.token(new URLSearchParams(raw), answer);
+      return this.token(new URLSearchParams(raw), answer, req.headers.authorization);
     if (url.pathname === '/oauth2/v1/introspect' && method === 'POST') {
       const form = new URLSearchParams(raw);
       if (!this.clients.has(form.get('client_id') ?? '')) return answer(401, { error: 'invalid_client' });
@@ -337,7 +363,7 @@ export class FakeOktaOrg {
       );
       return answer(
         200,
-        [...used].map((c) => this.clients.get(c) ?? { client_id: c, client_name: c }),
+        [...used].map((c) => ({ client_id: c, client_name: this.clients.get(c)?.client_name ?? c })),
       );
     }
     if ((match = m(/^\/api\/v1\/users\/([^/]+)\/clients\/([^/]+)\/tokens$/))) {
@@ -404,6 +430,7 @@ export class FakeOktaOrg {
         found.map((u) => this.view(u)),
       );
     }
+    if (this.apps(method, url.pathname, answer, error)) return;
     if (url.pathname === '/api/v1/logs' && method === 'GET') {
       const since = Date.parse(url.searchParams.get('since') ?? '1970-01-01T00:00:00Z');
       const filter = url.searchParams.get('filter') ?? '';
@@ -464,10 +491,50 @@ export class FakeOktaOrg {
   }
 
   /** The org authorization server's token endpoint: password and refresh_token grants. */
-  private token(form: URLSearchParams, answer: (status: number, body?: unknown) => void) {
-    const clientId = form.get('client_id') ?? '';
-    if (!this.clients.has(clientId)) return answer(401, { error: 'invalid_client' });
+  private token(
+    form: URLSearchParams,
+    answer: (status: number, body?: unknown) => void,
+    authorization?: string,
+  ) {
+    // client_secret_basic or client_secret_post; an app with secrets must present an active one.
+    const basic = /^Basic (.+)$/.exec(authorization ?? '')?.[1];
+    const [basicId, basicSecret] = basic
+      ? Buffer.from(basic, 'base64').toString().split(':').map(decodeURIComponent)
+      : [];
+    const clientId = basicId ?? form.get('client_id') ?? '';
+    const app = this.clients.get(clientId);
+    if (!app) return answer(401, { error: 'invalid_client' });
+    const presented = basicSecret ?? form.get('client_secret') ?? '';
+    if (app.secrets.length && !app.secrets.some((s) => s.status === 'ACTIVE' && s.value === presented))
+      return answer(401, {
+        error: 'invalid_client',
+        error_description: "Invalid value for 'client_secret' parameter.",
+      });
     const grant = form.get('grant_type');
+    if (grant === 'client_credentials') {
+      if (!app.secrets.length) return answer(400, { error: 'unauthorized_client' });
+      const value = randomBytes(32).toString('base64url');
+      this.tokens.set(value, {
+        value,
+        kind: 'access',
+        userId: '',
+        clientId,
+        sessionId: '',
+        grantId: '',
+        expiresAt: Date.now() + 3600_000,
+        revoked: false,
+      });
+      this.log.push({
+        uuid: randomUUID(),
+        published: new Date().toISOString(),
+        eventType: 'app.oauth2.as.token.grant.access_token',
+        outcome: { result: 'SUCCESS' },
+        actor: { id: clientId, alternateId: app.client_name, type: 'PublicClientApp' },
+        target: [],
+        client: { ipAddress: '203.0.113.50', userAgent: { rawUserAgent: 'test' } },
+      });
+      return answer(200, { token_type: 'Bearer', expires_in: 3600, access_token: value, scope: 'api' });
+    }
     let userId: string;
     let sessionId: string;
     let grantId: string;
@@ -532,7 +599,123 @@ export class FakeOktaOrg {
    * alone (suspend, expired password) does not revoke tokens here: the engine must revoke them.
    */
   private live(t: Token): boolean {
-    return !t.revoked && t.expiresAt > Date.now() && this.grants.has(t.grantId);
+    return !t.revoked && t.expiresAt > Date.now() && (!t.userId || this.grants.has(t.grantId));
+  }
+
+  /** Okta's management API for an OAuth app's secrets and the refresh tokens issued through it. */
+  private apps(
+    method: string,
+    pathname: string,
+    answer: (status: number, body?: unknown) => void,
+    error: (status: number, code: string, summary: string) => void,
+  ): boolean {
+    const match = /^\/api\/v1\/apps\/([^/]+)(\/.*)?$/.exec(pathname);
+    if (!match) return false;
+    const app = this.clients.get(decodeURIComponent(match[1]));
+    const rest = match[2] ?? '';
+    if (!app) {
+      error(404, 'E0000007', `Not found: Resource not found: ${match[1]} (AppInstance)`);
+      return true;
+    }
+    const secretView = (s: OktaApp['secrets'][number], full = false) => ({
+      id: s.id,
+      status: s.status,
+      // Okta shows a secret's value once, when it is made; lists show it hashed.
+      client_secret: full ? s.value : `${s.value.slice(0, 4)}......${s.value.slice(-4)}`,
+      secret_hash: createHash('sha256').update(s.value).digest('base64url').slice(0, 22),
+      created: s.created,
+      lastUpdated: s.created,
+    });
+    let m: RegExpExecArray | null;
+    if (rest === '' && method === 'GET') {
+      answer(200, {
+        id: app.client_id,
+        name: 'oidc_client',
+        label: app.client_name,
+        status: 'ACTIVE',
+        signOnMode: 'OPENID_CONNECT',
+        credentials: {
+          oauthClient: {
+            client_id: app.client_id,
+            autoKeyRotation: true,
+            token_endpoint_auth_method: app.secrets.length ? 'client_secret_basic' : 'none',
+          },
+        },
+        settings: { oauthClient: { grant_types: ['client_credentials'], response_types: ['token'] } },
+      });
+    } else if (rest === '/credentials/secrets' && method === 'GET') {
+      answer(
+        200,
+        app.secrets.map((s) => secretView(s)),
+      );
+    } else if (rest === '/credentials/secrets' && method === 'POST') {
+      if (app.secrets.length >= 2)
+        error(400, 'E0000001', 'Api validation failed: You can have at most two client secrets.');
+      else {
+        const secret = {
+          id: id('ocs'),
+          value: randomBytes(30).toString('base64url'),
+          status: 'ACTIVE' as const,
+          created: new Date().toISOString(),
+        };
+        app.secrets.push(secret);
+        answer(201, secretView(secret, true));
+      }
+    } else if ((m = /^\/credentials\/secrets\/([^/]+)(\/lifecycle\/(activate|deactivate))?$/.exec(rest))) {
+      const secret = app.secrets.find((s) => s.id === m![1]);
+      if (!secret) error(404, 'E0000007', 'Not found: Resource not found (OAuth2ClientSecret)');
+      else if (m[3] === 'deactivate' && method === 'POST') {
+        const others = app.secrets.filter((s) => s !== secret && s.status === 'ACTIVE');
+        if (secret.status === 'ACTIVE' && others.length === 0)
+          error(
+            400,
+            'E0000001',
+            "Api validation failed: You can't deactivate the only active client secret.",
+          );
+        else {
+          secret.status = 'INACTIVE';
+          answer(200, secretView(secret));
+        }
+      } else if (m[3] === 'activate' && method === 'POST') {
+        secret.status = 'ACTIVE';
+        answer(200, secretView(secret));
+      } else if (!m[2] && method === 'DELETE') {
+        if (secret.status === 'ACTIVE')
+          error(400, 'E0000001', "Api validation failed: You can't delete an active client secret.");
+        else {
+          app.secrets = app.secrets.filter((s) => s !== secret);
+          answer(204);
+        }
+      } else if (!m[2] && method === 'GET') answer(200, secretView(secret));
+      else error(404, 'E0000022', 'The endpoint does not support the provided HTTP method');
+    } else if (rest === '/credentials/jwks' && method === 'GET') {
+      answer(200, { keys: [] });
+    } else if (rest === '/tokens') {
+      const refresh = [...this.tokens.values()].filter(
+        (t) => t.clientId === app.client_id && t.kind === 'refresh' && this.live(t),
+      );
+      if (method === 'GET')
+        answer(
+          200,
+          refresh.map((t) => ({
+            id: createHash('sha256').update(t.value).digest('hex').slice(0, 20),
+            status: 'ACTIVE',
+            clientId: t.clientId,
+            userId: t.userId,
+            issuer: `${this.url}/oauth2/default`,
+          })),
+        );
+      else if (method === 'DELETE') {
+        for (const t of refresh) t.revoked = true;
+        answer(204);
+      } else error(404, 'E0000022', 'The endpoint does not support the provided HTTP method');
+    } else
+      error(
+        404,
+        'E0000022',
+        `The endpoint does not support the provided HTTP method (${method} ${pathname})`,
+      );
+    return true;
   }
 
   private endSessions(userId: string, oauthTokens: boolean) {
