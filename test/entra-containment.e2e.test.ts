@@ -159,10 +159,12 @@ it('MFA fatigue on Entra ID: nobody could ask the user, a person decides, then e
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });
 
-it('session hijack on Entra ID: Graph cannot end one session, and the incident says so instead of claiming it', async () => {
+it('session hijack on Entra ID: Graph cannot end one session, so every session ends and the account stays usable', async () => {
   const upn = `lee.${randomUUID().slice(0, 6)}@contoso.example`;
-  const user = tenant.addUser(upn, `Pw-${randomUUID()}`);
+  const password = `Pw-${randomUUID()}`;
+  const user = tenant.addUser(upn, password);
   const stolen = tenant.issueForTest(user.id, APP);
+  expect(tenant.refreshWorks(stolen.refresh_token)).toBe(true);
   const opened = await api.call(
     'POST',
     '/incidents',
@@ -177,13 +179,22 @@ it('session hijack on Entra ID: Graph cannot end one session, and the incident s
   );
   expect(opened.status).toBe(201);
   const id: string = opened.body.incidentId;
-  const state = await api.untilPhase(id, ['containment-unverified']);
-  expect(state.containedAt).toBeUndefined();
-  expect(state.actions.find((a) => a.action === 'revokeSession')).toMatchObject({ status: 'failed' });
+  const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+  expect(state.phase).toBe('contained');
+  expect(state.verification?.checks).toEqual([
+    expect.objectContaining({ name: 'stolen-session-ended', ok: true }),
+  ]);
+  expect(state.actions.map((a) => [a.action, a.status])).toEqual([
+    ['revokeSession', 'failed'],
+    ['revokeSessions', 'done'],
+  ]);
   const notes = state.timeline.filter((e) => e.kind === 'note').map((e) => e.message);
   expect(notes).toContainEqual(expect.stringMatching(/^finding: revokeSession .*not supported by entra/));
-  // Nothing broader happened by itself: the user's sign-in still works until a person escalates.
-  expect(tenant.refreshWorks(stolen.refresh_token)).toBe(true);
+  expect(notes).toContainEqual(expect.stringMatching(/entra cannot end one session: ending every session/));
+  // As the attacker finds out: the hijacked refresh token is refused. The person is not locked out.
+  expect(tenant.refreshWorks(stolen.refresh_token)).toBe(false);
+  expect(tenant.users.get(user.id)!.accountEnabled).toBe(true);
+  expect(tenant.passwordWorks(upn, password)).toBe(true);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });
 

@@ -5,8 +5,11 @@
  * session only — the person keeps working in their other sessions — and prove it is gone. Then
  * watch: a new detection about the account is evidence the attacker has more than that session,
  * and escalates at once to containing the whole account; a responder can also decide to escalate.
- * Without evidence, nothing broader happens.
+ * Without evidence, nothing broader happens. Where the provider cannot end one session (Entra ID:
+ * Graph revokes all of a user's sessions or none), every session of the account is ended instead —
+ * the person signs in again, the account stays enabled — and the incident says so.
  */
+import { patched } from '@temporalio/workflow';
 import { principalLabel, type IncidentState } from '../domain/incident';
 import { resolveSessionHijackPolicy } from '../domain/policy';
 import type { IncidentInput } from './definitions';
@@ -42,11 +45,19 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
       await snapshotPrincipal(incident, principal, input.evidenceLookbackMs);
       incident.enterPhase('contain', `end the stolen session of ${who}`);
       const confirmed = await containmentConfirmed(incident, `end the stolen session of ${who}`);
+      let everySession = false;
       if (confirmed) {
         await incident.act('revokeSession', `end session ${sessionId.slice(0, 8)}… of ${who}`, { sessionId });
+        if (incident.unsupported.has('revokeSession') && patched('every-session-when-one-unsupported')) {
+          incident.log(
+            'note',
+            `${principal.provider} cannot end one session: ending every session of ${who} instead (the person signs in again; the account stays enabled)`,
+          );
+          everySession = Boolean(await incident.act('revokeSessions', `end every session of ${who}`));
+        }
         incident.enterPhase('verify', 'check that the stolen session is gone');
       }
-      const ok = confirmed && (await sessionGone(incident, sessionId));
+      const ok = confirmed && (await sessionGone(incident, sessionId, everySession));
       if (!confirmed) {
         // containmentConfirmed recorded why nothing was done.
       } else if (!ok) {
@@ -54,7 +65,12 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
         await incident.notify('containment-unverified', `${who}: stolen session NOT ended`);
       } else {
         incident.state.containedAt = new Date().toISOString();
-        incident.enterPhase('contained', 'stolen session ended; the account keeps its other sessions');
+        incident.enterPhase(
+          'contained',
+          everySession
+            ? 'stolen session ended with every other session of the account'
+            : 'stolen session ended; the account keeps its other sessions',
+        );
         await incident.notify('contained', `${who}: stolen session ended`);
         await escalateOnEvidence(incident, input, policy.escalate);
         if (!incident.closing) {
@@ -121,23 +137,27 @@ async function escalateOnEvidence(
   );
 }
 
-async function sessionGone(incident: Incident, sessionId: string): Promise<boolean> {
+async function sessionGone(incident: Incident, sessionId: string, everySession: boolean): Promise<boolean> {
   try {
+    // Every session ended: read back the account's sessions (the provider cannot name one).
     const state = await run('inspectAccess', 'read back the sessions', {
       principal: incident.principal,
-      sessionId,
+      ...(everySession ? {} : { sessionId }),
     });
-    const gone = !state.sessionIds.includes(sessionId);
+    const gone = everySession ? state.sessions === 0 : !state.sessionIds.includes(sessionId);
+    const detail = everySession
+      ? `every session ended: ${state.sessions} session(s) since`
+      : `${state.sessionIds.length} session(s) left`;
     incident.log(
       'verification',
-      `${gone ? 'ok' : 'FAIL'} stolen-session-ended: ${state.sessionIds.length} other session(s) kept`,
+      everySession
+        ? `${gone ? 'ok' : 'FAIL'} stolen-session-ended: ${detail}`
+        : `${gone ? 'ok' : 'FAIL'} stolen-session-ended: ${state.sessionIds.length} other session(s) kept`,
     );
     incident.state.verification = {
       verified: gone,
       checkedAt: new Date().toISOString(),
-      checks: [
-        { name: 'stolen-session-ended', ok: gone, detail: `${state.sessionIds.length} session(s) left` },
-      ],
+      checks: [{ name: 'stolen-session-ended', ok: gone, detail }],
     };
     return gone;
   } catch (err) {

@@ -56,6 +56,8 @@ export type ProviderAction = {
 
 export class Incident {
   readonly state: IncidentState;
+  /** Actions the provider has no port for (failed as PortNotSupported): a playbook may do otherwise. */
+  readonly unsupported = new Set<ProviderAction>();
   private closeRequest?: { actor: string; reason: string };
 
   constructor(input: IncidentInput) {
@@ -221,8 +223,10 @@ export class Incident {
       this.state.actions.push({ ...target, action, status: 'failed', at: new Date().toISOString(), error });
       this.log('action', `${summary} FAILED: ${error}`);
       // A port the provider lacks is a finding of the incident: a gap a person must close by hand.
-      if (failureType(err) === 'PortNotSupported')
+      if (failureType(err) === 'PortNotSupported') {
+        this.unsupported.add(action);
         this.log('note', `finding: ${action} for ${principal.username} ${error}; do it by hand`);
+      }
       this.publish();
       return undefined;
     }
