@@ -7,8 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
+import { incidentIdFor } from '../domain/principal-key';
 import { EntraProvider } from '../providers/entra/connector';
-import { testConfig, TestApi, TestWorker } from './support/engine';
+import { ensureDetector, stopDetector } from '../worker/detectors';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { FakeEntraTenant } from './support/fake-entra-tenant';
 
 const TENANT = 'contoso';
@@ -339,4 +341,51 @@ it('leaked client secret on Entra ID: the old secret is removed and refused; tok
   } else expect(bad.status).toBe(400);
   expect(tenant.requests.some((r) => r.path.includes('owners'))).toBe(false);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+/** The password grant as anyone holding (or guessing) the password would use it. */
+async function passwordGrant(upn: string, password: string): Promise<number> {
+  const res = await fetch(`${tenant.loginUrl}/${TENANT}/oauth2/v2.0/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: APP,
+      username: upn,
+      password,
+      scope: 'openid offline_access User.Read',
+    }),
+  });
+  return res.status;
+}
+
+it('detection on Entra sign-ins: a failed-password burst then a success opens the incident and contains the account', async () => {
+  const source = {
+    provider: 'entra' as const,
+    tenant: TENANT,
+    pull: { intervalMs: 300, lookbackMs: 60_000 },
+  };
+  await ensureDetector(worker.client, config.temporal.taskQueue, source);
+  try {
+    const upn = `max.${randomUUID().slice(0, 6)}@contoso.example`;
+    const password = `Pw-${randomUUID()}`;
+    const user = tenant.addUser(upn, password);
+    for (let i = 0; i < 10; i++) expect(await passwordGrant(upn, `wrong-${i}`)).toBe(400);
+    expect(await passwordGrant(upn, password)).toBe(200);
+
+    const id = incidentIdFor({ provider: 'entra', realm: TENANT, username: upn });
+    const started = await eventually(async () => {
+      const res = await api.call('GET', `/incidents/${id}`);
+      return res.status === 200 ? res.body : undefined;
+    }, 'the incident opened by the sign-in collector');
+    expect(started.alerts[0].source).toBe('detection:credential-compromise-after-burst');
+
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.verification?.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
+    expect(tenant.users.get(user.id)!.accountEnabled).toBe(false);
+    expect(await passwordGrant(upn, password)).toBe(400);
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  } finally {
+    await stopDetector(worker.client, source, 'test done');
+  }
 });

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { EngineConfig } from '../config/config';
 import { incidentIdFor } from '../domain/principal-key';
 import { OktaProvider } from '../providers/okta/connector';
-import { testConfig, TestApi, TestWorker } from './support/engine';
+import { ensureDetector, stopDetector } from '../worker/detectors';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { FakeOktaOrg } from './support/fake-okta-org';
 
 const TOKEN = `00${randomUUID().replace(/-/g, '')}`;
@@ -411,4 +412,33 @@ it('leaked client secret on Okta: the old secret is refused, refresh tokens thro
   expect(JSON.stringify(state)).not.toContain(app.secret);
   expect(JSON.stringify(state)).not.toContain(secrets[0].value);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});
+
+it('detection on the Okta System Log: a failed-password burst then a success opens the incident and contains the account', async () => {
+  const source = { provider: 'okta' as const, tenant: ORG, pull: { intervalMs: 300, lookbackMs: 60_000 } };
+  await ensureDetector(worker.client, config.temporal.taskQueue, source);
+  try {
+    const password = `Pw-${randomUUID()}`;
+    const login = `kai.${randomUUID().slice(0, 6)}@acme.example`;
+    const user = org.addUser(login, password);
+    for (let i = 0; i < 10; i++) expect((await signIn(login, `wrong-${i}`)).status).toBe(401);
+    expect((await signIn(login, password)).body.status).toBe('SUCCESS');
+
+    // Nobody called the API: the collector pulled the System Log and the detector opened it.
+    const id = incidentIdFor({ provider: 'okta', realm: ORG, username: login });
+    const started = await eventually(async () => {
+      const res = await api.call('GET', `/incidents/${id}`);
+      return res.status === 200 ? res.body : undefined;
+    }, 'the incident opened by the System Log collector');
+    expect(started.alerts[0].source).toBe('detection:credential-compromise-after-burst');
+    expect(started.playbook).toBe('compromised-credential');
+
+    const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
+    expect(state.verification?.checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
+    expect(org.users.get(user.id)!.status).toBe('SUSPENDED');
+    expect((await signIn(login, password)).status).toBe(401);
+    await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+  } finally {
+    await stopDetector(worker.client, source, 'test done');
+  }
 });

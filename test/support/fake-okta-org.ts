@@ -438,6 +438,21 @@ export class FakeOktaOrg {
       const target = /target\.id eq "([^"]+)"/.exec(filter)?.[1];
       const either = / or /.test(filter);
       const limit = Number(url.searchParams.get('limit') ?? 100);
+      // A polling request (no `until`): pages by an opaque `after` cursor (here the event's index),
+      // always with a next link — also when empty: that link is where new events will appear.
+      if (!url.searchParams.has('until') && !filter) {
+        const after = url.searchParams.get('after');
+        const start =
+          after !== null
+            ? Number(after)
+            : this.log.findIndex((e) => Date.parse(String(e.published)) >= since);
+        const from = start < 0 ? this.log.length : start;
+        const page = this.log.slice(from, from + limit);
+        const next = new URL('/api/v1/logs', this.url);
+        next.searchParams.set('after', String(from + page.length));
+        next.searchParams.set('limit', String(limit));
+        return answer(200, page, { link: `<${url.href}>; rel="self", <${next.href}>; rel="next"` });
+      }
       const until = Date.parse(url.searchParams.get('until') ?? '9999-12-31T00:00:00Z');
       return answer(
         200,
