@@ -1,9 +1,12 @@
 /**
- * `npm run exercise -- <scenario|all> [--keycloak]`: runs tabletop scenarios (names under
- * exercises/scenarios or paths) with the real playbooks on the local Temporal server, against the
- * in-process lab identity provider (or the local Keycloak with `--keycloak`), prints each scorecard
- * and writes it to .runtime/reports/exercises/<name>.<idp>.json and .md. Exit code 0 when all passed.
+ * `npm run exercise -- <scenario|path|all> [--idp lab|keycloak|okta|entra]`: runs tabletop scenarios
+ * (names under exercises/scenarios, or scenario files by path) with the real playbooks on the local
+ * Temporal server, against the in-process lab identity provider (the default), the local Keycloak, or
+ * a fake Okta org or Entra tenant started for the run; prints each scorecard and writes it to
+ * .runtime/reports/exercises/<name>.<idp>.json and .md. A scenario whose `idps` list leaves the
+ * provider out is skipped. Exit code 0 when all that ran passed. `--keycloak` is `--idp keycloak`.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -17,21 +20,43 @@ import { createWorker } from '../worker/worker';
 import { loadScenario, scenarioFiles } from './load';
 import { runExercise, type ExerciseEngine } from './runner';
 import { renderScorecard } from './scorecard';
-import { ScenarioError } from './schema';
+import { EXERCISE_IDPS, ScenarioError, type ExerciseIdpName } from './schema';
 import { temporalConnectionOptions } from '../client/temporal-connection';
+
+/** The test certificate the fake Entra tenant serves on 127.0.0.1 (a rehearsal trusts it, nothing else). */
+const FAKE_IDP_CA = path.join(__dirname, '..', 'test', 'fixtures', 'tls', 'fake-idp.crt');
+
+/** `--idp X` (or `--idp=X`; `--keycloak` for `--idp keycloak`), else the lab. */
+function idpOf(argv: string[]): ExerciseIdpName {
+  const i = argv.findIndex((a) => a === '--idp' || a.startsWith('--idp='));
+  const value =
+    i < 0 ? (argv.includes('--keycloak') ? 'keycloak' : 'lab') : (argv[i].split('=')[1] ?? argv[i + 1]);
+  if (!(EXERCISE_IDPS as readonly string[]).includes(value ?? ''))
+    throw new ScenarioError('--idp', [
+      `unknown identity provider '${value ?? ''}' (one of ${EXERCISE_IDPS.join(', ')})`,
+    ]);
+  return value as ExerciseIdpName;
+}
+
+/** The arguments that are scenario names or paths (not options, not the value of --idp). */
+function scenarioArgs(argv: string[]): string[] {
+  return argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--idp');
+}
 
 async function main(argv: string[]): Promise<number> {
   Runtime.install({ logger: redactingLogger('WARN') });
-  const names = argv.filter((a) => !a.startsWith('--'));
+  const names = scenarioArgs(argv);
   if (!names.length || argv.includes('--help')) {
     console.log(
-      `usage: npm run exercise -- <scenario|all> [--keycloak]\nscenarios: ${scenarioFiles()
+      `usage: npm run exercise -- <scenario|path|all> [--idp ${EXERCISE_IDPS.join('|')}]\nscenarios: ${scenarioFiles()
         .map((f) => path.basename(f, '.yaml'))
         .join(', ')}`,
     );
     return names.length ? 0 : 2;
   }
-  const idp = argv.includes('--keycloak') ? 'keycloak' : 'lab';
+  const idp = idpOf(argv);
+  if (idp === 'entra' && path.resolve(process.env.NODE_EXTRA_CA_CERTS ?? '') !== FAKE_IDP_CA)
+    return rerunTrustingFakeTenant(argv);
   const scenarios = (names[0] === 'all' ? scenarioFiles() : names).map((n) => loadScenario(n));
   const keycloakUrl = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:18080';
   const base: EngineConfig = {
@@ -106,6 +131,24 @@ async function main(argv: string[]): Promise<number> {
     if (!card.passed) failed += 1;
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * The fake Entra tenant speaks HTTPS only (as Graph does) with a test certificate whose key is in
+ * this repository: trusting it is safe only when nothing else this run talks to uses TLS, so the
+ * rehearsal runs again trusting it only with a Temporal server on this machine.
+ */
+function rerunTrustingFakeTenant(argv: string[]): number {
+  const address = process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  if (!/^(127\.0\.0\.1|localhost|\[::1\]):\d+$/.test(address))
+    throw new ScenarioError('--idp entra', [
+      `the Entra rehearsal trusts its fake tenant's test certificate, so it runs only with a Temporal server on this machine (TEMPORAL_ADDRESS is ${address})`,
+    ]);
+  const run = spawnSync(process.execPath, [...process.execArgv, __filename, ...argv], {
+    stdio: 'inherit',
+    env: { ...process.env, NODE_EXTRA_CA_CERTS: FAKE_IDP_CA },
+  });
+  return run.status ?? 1;
 }
 
 main(process.argv.slice(2)).then(

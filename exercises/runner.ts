@@ -1,6 +1,6 @@
 /**
  * Runs a tabletop exercise with the real playbook code: a throwaway realm (in the in-process lab,
- * or on Keycloak), the scenario's accounts, the engine (worker, API, a pulling detector) with the
+ * on Keycloak, or a fake Okta org or Entra tenant), the scenario's accounts, the engine (worker, API, a pulling detector) with the
  * scenario's faults at its door to the provider, the users' and attacker's actions on schedule,
  * the responders' decisions and the users' answers as they come due; then the outcome is scored
  * against the scenario's expectations.
@@ -25,7 +25,8 @@ import {
   type FaultSchedule,
   type SessionTokens,
 } from './idps';
-import type { Scenario, ScenarioStep } from './schema';
+import { EntraExerciseIdp, OktaExerciseIdp } from './vendor-idps';
+import type { ExerciseIdpName, Scenario, ScenarioStep } from './schema';
 import { score, type Observed, type Scorecard } from './scorecard';
 
 /** The engine pieces an exercise runs: started by the CLI or by the test harness. */
@@ -41,8 +42,11 @@ export interface ExerciseEngine {
 }
 
 export interface ExerciseOptions {
-  /** Where to run: the in-process lab (default) or the Keycloak at `keycloakUrl`. */
-  idp?: 'lab' | 'keycloak';
+  /**
+   * Where to run: the in-process lab (default), the Keycloak at `keycloakUrl`, or a fake Okta org
+   * or Entra tenant started for the exercise.
+   */
+  idp?: ExerciseIdpName;
   keycloakUrl?: string;
   /** The engine's base configuration (Temporal, payload keys, evidence folder). */
   config: EngineConfig;
@@ -55,6 +59,19 @@ export interface ExerciseOptions {
 /** A scenario that cannot run on the chosen identity provider (push MFA on Keycloak). */
 export class ScenarioNotForIdp extends Error {}
 
+async function startIdp(kind: ExerciseIdpName, realm: string, keycloakUrl?: string): Promise<ExerciseIdp> {
+  switch (kind) {
+    case 'lab':
+      return LabExerciseIdp.start(realm);
+    case 'keycloak':
+      return KeycloakExerciseIdp.start(keycloakUrl ?? 'http://127.0.0.1:18080', realm);
+    case 'okta':
+      return OktaExerciseIdp.start(realm);
+    case 'entra':
+      return EntraExerciseIdp.start(realm);
+  }
+}
+
 export async function runExercise(story: Scenario, opts: ExerciseOptions): Promise<Scorecard> {
   const log = opts.log ?? (() => undefined);
   const kind = opts.idp ?? 'lab';
@@ -66,10 +83,7 @@ export async function runExercise(story: Scenario, opts: ExerciseOptions): Promi
     responders: story.responders.filter((r) => !r.idps || r.idps.includes(kind)),
   };
   const realm = `exercise-${scenario.name}-${randomUUID().slice(0, 6)}`.slice(0, 60);
-  const idp: ExerciseIdp =
-    kind === 'lab'
-      ? await LabExerciseIdp.start(realm)
-      : await KeycloakExerciseIdp.start(opts.keycloakUrl ?? 'http://127.0.0.1:18080', realm);
+  const idp = await startIdp(kind, realm, opts.keycloakUrl);
   const links = await LinkInbox.start();
   let engine: Awaited<ReturnType<ExerciseEngine['start']>> | undefined;
   // The responders' loop; stopped before the engine, however the exercise ends.

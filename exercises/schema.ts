@@ -120,7 +120,8 @@ const step = z.discriminatedUnion('do', [
 ]);
 
 /** The identity providers a scenario can run on. */
-export const EXERCISE_IDPS = ['lab', 'keycloak'] as const;
+export const EXERCISE_IDPS = ['lab', 'keycloak', 'okta', 'entra'] as const;
+export type ExerciseIdpName = (typeof EXERCISE_IDPS)[number];
 
 /** `actions`: only the engine's changes and checks; `all`: its event collection too. */
 const faultScope = z.enum(['actions', 'all']).default('all');
@@ -161,7 +162,7 @@ export const scenarioSchema = z
   .object({
     name: id,
     description: z.string().min(1).max(2000),
-    /** Where it can run (push MFA exists only in the lab). */
+    /** Where it can run (push MFA exists only in the lab; fault injection not on Entra ID). */
     idps: z
       .array(z.enum(EXERCISE_IDPS))
       .min(1)

@@ -4,13 +4,20 @@
  * with every miss named. Rendered as JSON and Markdown.
  */
 import type { IncidentState } from '../domain/incident';
-import type { Scenario } from './schema';
+import type { ExerciseIdpName, Scenario } from './schema';
+
+const IDP_LABELS: Record<ExerciseIdpName, string> = {
+  lab: 'the in-process lab',
+  keycloak: 'Keycloak',
+  okta: 'Okta (a local fake org, through the official SDK)',
+  entra: 'Entra ID (a local fake tenant, through the Graph SDK)',
+};
 
 export interface Observed {
   /** When the first scenario step ran (the attack's start, as far as the scenario knows). */
   startedAt: string;
   /** The identity provider it ran on, and the realm there. */
-  idp: 'lab' | 'keycloak';
+  idp: ExerciseIdpName;
   realm: string;
   incident?: IncidentState;
   detections: { rule: string; time: string }[];
@@ -26,7 +33,7 @@ export interface Scorecard {
   scenario: string;
   description: string;
   passed: boolean;
-  idp: 'lab' | 'keycloak';
+  idp: ExerciseIdpName;
   realm: string;
   incidentId?: string;
   playbook: { expected: string; actual?: string };
@@ -162,7 +169,7 @@ export function renderScorecard(s: Scorecard): string {
     '',
     s.description,
     '',
-    `Identity provider: ${s.idp === 'lab' ? 'the in-process lab' : 'Keycloak'} (realm \`${s.realm}\`)`,
+    `Identity provider: ${IDP_LABELS[s.idp]} (realm \`${s.realm}\`)`,
     '',
     `| measure | expected | actual |`,
     `| --- | --- | --- |`,

@@ -1,7 +1,8 @@
 /**
  * Every shipped tabletop scenario (exercises/scenarios) runs against the real engine and the real
- * Temporal server on each identity provider it declares: the in-process lab and the real Keycloak
- * (a throwaway realm each); it must reach its expected outcome on both. Scorecards go to
+ * Temporal server on each identity provider it declares: the in-process lab, the real Keycloak, a
+ * fake Okta org and a fake Entra tenant (a throwaway realm or tenant each); it must reach its
+ * expected outcome on every one. Scorecards go to
  * .runtime/reports/exercises/<name>.<idp>.json|md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

@@ -448,7 +448,8 @@ export class FakeOktaOrg {
             : this.log.findIndex((e) => Date.parse(String(e.published)) >= since);
         const from = start < 0 ? this.log.length : start;
         const page = this.log.slice(from, from + limit);
-        const next = new URL('/api/v1/logs', this.url);
+        // Okta links relative to the host asked (a reverse proxy in front stays in the link).
+        const next = new URL('/api/v1/logs', req.headers.host ? `http://${req.headers.host}` : this.url);
         next.searchParams.set('after', String(from + page.length));
         next.searchParams.set('limit', String(limit));
         return answer(200, page, { link: `<${url.href}>; rel="self", <${next.href}>; rel="next"` });
