@@ -249,6 +249,8 @@ export interface VerificationCheck {
   name: string;
   ok: boolean;
   detail: string;
+  /** Access that outlives containment until then (ISO): verification runs again at that time. */
+  residualUntil?: string;
 }
 
 /** The result of checking that containment holds, kept as evidence. */

@@ -89,6 +89,8 @@ it('contains a compromised Entra user: password and refresh token refused, accou
   const state = await api.untilPhase(id, ['contained', 'containment-unverified']);
   expect(state.verification?.checks.filter((c) => !c.ok)).toEqual([]);
   expect(tenant.users.get(user.id)!.accountEnabled).toBe(false);
+  // Identity Protection is told, so risk-based Conditional Access treats the account as compromised.
+  expect(tenant.riskState.get(user.id)).toBe('confirmedCompromised');
   // Honest about Entra: the access token already issued lives on until it expires, and says until when.
   expect(tenant.accessWorks(stolen.access_token)).toBe(true);
   const residual = state.verification?.checks.find((c) => c.name === 'residual-access');
@@ -257,6 +259,8 @@ it('privilege escalation on Entra ID: the directory role comes back off, the gra
   await api.untilPhase(id, ['review']);
   expect(tenant.rolesOf(grantee.id)).toEqual(['Global Administrator']);
   expect(tenant.users.get(grantor.id)!.accountEnabled).toBe(true);
+  // The grantor was not compromised after all: Identity Protection's risk is dismissed again.
+  expect(tenant.riskState.get(grantor.id)).toBe('dismissed');
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
 });
 

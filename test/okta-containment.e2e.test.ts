@@ -71,6 +71,11 @@ async function introspect(token: string): Promise<boolean> {
   return ((await res.json()) as { active: boolean }).active;
 }
 
+/** The Management API as the holder of an API token (SSWS) would call it. */
+function asApiToken(token: string) {
+  return fetch(`${org.url}/api/v1/users/me`, { headers: { authorization: `SSWS ${token}` } });
+}
+
 async function refreshes(refreshToken: string): Promise<boolean> {
   const res = await fetch(`${org.url}/oauth2/v1/token`, {
     method: 'POST',
@@ -86,6 +91,11 @@ it('contains a compromised Okta user: the stolen password, sessions and tokens s
   const user = org.addUser(login, password);
   const stolen = await tokens(login, password);
   expect(await introspect(stolen.access_token)).toBe(true);
+  // Persistence: an API token made with the user's session outlives every session and password.
+  const persistence = org.addApiToken(user.id, 'backup-sync');
+  const another = org.addUser(`other.${randomUUID().slice(0, 6)}@acme.example`, `Pw-${randomUUID()}`);
+  const othersToken = org.addApiToken(another.id, 'someone else');
+  expect((await asApiToken(persistence)).status).toBe(200);
   org.throttle = { times: 1, resetInSeconds: 1 }; // Okta's rate limit once, mid-incident
 
   const opened = await api.call(
@@ -132,6 +142,12 @@ it('contains a compromised Okta user: the stolen password, sessions and tokens s
   expect(state.containedAt).toBeDefined();
   expect(org.users.get(user.id)!.status).toBe('SUSPENDED');
   expect((await signIn(login, password)).status).toBe(401);
+  // The user's API token is revoked; another user's is not.
+  expect((await asApiToken(persistence)).status).toBe(401);
+  expect((await asApiToken(othersToken)).status).toBe(200);
+  expect(state.actions.find((a) => a.action === 'revokeOfflineAccess')).toMatchObject({
+    outcome: { detail: expect.stringMatching(/1 API token\(s\) of the user revoked/) },
+  });
   // The 429 was waited out, not failed on.
   expect(org.requests.some((r) => r.status === 429)).toBe(true);
   await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);

@@ -44,6 +44,7 @@ function templateOf(p: string): string {
     .replace(/\/roles\/[^/]+$/, '/roles/{id}')
     .replace(/^\/api\/v1\/sessions\/[^/]+$/, '/api/v1/sessions/{id}')
     .replace(/^\/api\/v1\/apps\/[^/]+/, '/api/v1/apps/{id}')
+    .replace(/^\/api\/v1\/api-tokens\/[^/]+$/, '/api/v1/api-tokens/{id}')
     .replace(/\/secrets\/[^/]+/, '/secrets/{id}');
 }
 
@@ -64,6 +65,7 @@ it('every Management API call of a containment goes to a documented Okta path', 
       factors: ['token:software:totp'],
       roles: ['SUPER_ADMIN'],
     });
+    org.addApiToken(user.id, 'persistence');
     const okta = new OktaProvider({ orgUrl: org.url, apiToken: token, introspectionClientId: 'app' });
     const p = { provider: 'okta' as const, realm: 'acme', username: user.profile.login };
     const since = new Date(Date.now() - 1000).toISOString();

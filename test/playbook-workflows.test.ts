@@ -22,6 +22,8 @@ let failingAs: { type: string; message: string } | undefined;
 let described: { serviceAccount?: string; residualUntil?: string } = {
   serviceAccount: 'service-account-billing',
 };
+/** How long (ms) the first verification says residual access lasts; none by default. */
+let residualFor: number | undefined;
 /** What inspectAccess reads back: by default, everything cut. */
 let access = { enabled: false, sessions: 0, sessionIds: [] as string[], roleMapped: false };
 let worker: Worker;
@@ -52,15 +54,30 @@ const standIn = (name: string) => async (input: Record<string, unknown>) => {
         ref: ref('principal-snapshot'),
         counts: { sessions: 1, offlineSessions: 0, consents: 0, credentials: 1, loginEvents: 3 },
       };
-    case 'verifyContainment':
+    case 'verifyContainment': {
+      // The first verification may report residual access a few seconds long (as Entra's does).
+      const residualUntil = calls.filter((c) => c === name).length === 1 ? residualFor : undefined;
       return {
         ref: ref('containment-verification'),
         verification: {
           verified: true,
           checkedAt: new Date().toISOString(),
-          checks: [{ name: 'stand-in', ok: true, detail: 'ok' }],
+          checks: [
+            { name: 'stand-in', ok: true, detail: 'ok' },
+            ...(residualUntil
+              ? [
+                  {
+                    name: 'residual-access',
+                    ok: true,
+                    detail: 'verified, residual access (stand-in)',
+                    residualUntil: new Date(Date.now() + residualUntil).toISOString(),
+                  },
+                ]
+              : []),
+          ],
         },
       };
+    }
     case 'investigate':
       return {
         ref: ref('investigation-report'),
@@ -167,6 +184,7 @@ beforeEach(() => {
   failingAs = undefined;
   access = { enabled: false, sessions: 0, sessionIds: [], roleMapped: false };
   described = { serviceAccount: 'service-account-billing' };
+  residualFor = undefined;
 });
 
 function input(severity: IncidentInput['severity'], alert: Partial<Alert> = {}): IncidentInput {
@@ -249,6 +267,23 @@ describe('compromised-credential', () => {
     const state = await until(handle, (s) => s.containedAt !== undefined);
     expect(providerCalls().slice(0, 4)).toEqual(CONTAINMENT);
     expect(state.approvals.filter((a) => a.action !== 'reinstateAccount')).toEqual([]);
+    await handle.terminate('test done');
+  });
+
+  it('verifies again once the residual access the first verification reported has ended', async () => {
+    residualFor = 2000;
+    const handle = await start(input('critical'));
+    const state = await until(handle, (s) =>
+      s.timeline.some((t) => / stand-in \(re-verified\): ok/.test(t.message)),
+    );
+    expect(calls.filter((c) => c === 'verifyContainment')).toHaveLength(2);
+    const messages = state.timeline.map((t) => t.message);
+    expect(messages).toContainEqual(
+      expect.stringMatching(/residual access of .+ ends .+: verification runs again then/),
+    );
+    expect(messages).toContainEqual(
+      expect.stringMatching(/re-verification of .+ after residual access: holds/),
+    );
     await handle.terminate('test done');
   });
 

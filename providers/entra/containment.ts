@@ -103,11 +103,36 @@ export class EntraAccounts implements AccountContainment {
         detail: `${principal.username} was already disabled`,
       };
     await call(principal, () => this.ok.graph.api(`/users/${user.id}`).patch({ accountEnabled: false }));
+    const risk = await this.tellIdentityProtection(principal, user.id, 'confirmCompromised');
     return {
       action: 'disableAccount',
       changed: true,
-      detail: `disabled ${principal.username} (accountEnabled=false)`,
+      detail: `disabled ${principal.username} (accountEnabled=false); ${risk}`,
     };
+  }
+
+  /**
+   * Tells Identity Protection (Entra ID P2): confirmed compromised (user risk high, so risk-based
+   * Conditional Access acts on it everywhere) or dismissed when the account comes back. Optional: a
+   * tenant without P2 or an engine without IdentityRiskyUser.ReadWrite.All gets the reason, and the
+   * action stands.
+   */
+  private async tellIdentityProtection(
+    principal: Principal,
+    userId: string,
+    verb: 'confirmCompromised' | 'dismiss',
+  ): Promise<string> {
+    try {
+      await call(principal, () =>
+        this.ok.graph.api(`/identityProtection/riskyUsers/${verb}`).post({ userIds: [userId] }),
+      );
+      return verb === 'confirmCompromised'
+        ? 'Identity Protection told: confirmed compromised'
+        : 'Identity Protection told: risk dismissed';
+    } catch (err) {
+      if (err instanceof IdentityProviderError && err.retryable) throw err;
+      return `Identity Protection NOT told (${(err as Error).message.slice(0, 140)}; it needs Entra ID P2 and IdentityRiskyUser.ReadWrite.All)`;
+    }
   }
 
   async enableAccount(principal: Principal): Promise<ActionOutcome> {
@@ -119,7 +144,8 @@ export class EntraAccounts implements AccountContainment {
         detail: `${principal.username} was already enabled`,
       };
     await call(principal, () => this.ok.graph.api(`/users/${user.id}`).patch({ accountEnabled: true }));
-    return { action: 'restoreAccount', changed: true, detail: `re-enabled ${principal.username}` };
+    const risk = await this.tellIdentityProtection(principal, user.id, 'dismiss');
+    return { action: 'restoreAccount', changed: true, detail: `re-enabled ${principal.username}; ${risk}` };
   }
 
   /**
@@ -145,10 +171,11 @@ export class EntraAccounts implements AccountContainment {
         detail: `${principal.username} was already enabled`,
       };
     await call(principal, () => this.ok.graph.api(`/users/${user.id}`).patch({ accountEnabled: true }));
+    const risk = await this.tellIdentityProtection(principal, user.id, 'dismiss');
     return {
       action: 'reinstateAccount',
       changed: true,
-      detail: `re-enabled ${principal.username}; the password is one nobody knows: issue a Temporary Access Pass or reset it with the person`,
+      detail: `re-enabled ${principal.username} (${risk}); the password is one nobody knows: issue a Temporary Access Pass or reset it with the person`,
     };
   }
 
@@ -241,6 +268,7 @@ export class EntraAccounts implements AccountContainment {
     checks.push({
       name: 'residual-access',
       ok: true,
+      ...(residualUntil > Date.now() ? { residualUntil: new Date(residualUntil).toISOString() } : {}),
       detail:
         residualUntil > Date.now()
           ? `verified, residual access until ${new Date(residualUntil).toISOString()}: access tokens issued before containment stay valid until they expire for apps without continuous access evaluation`

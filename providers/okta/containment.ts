@@ -285,7 +285,12 @@ export class OktaSessions implements SessionsAndTokens {
     };
   }
 
-  /** Revokes the user's consent grants and every client's refresh tokens. */
+  /**
+   * Revokes the user's consent grants, every client's refresh tokens, and the API tokens the user
+   * made (an admin's stolen session can mint one: it outlives every session and password). API
+   * tokens are listed org-wide, which needs `okta.apiTokens.manage`; without it the rest is done and
+   * the outcome says what was not.
+   */
   async revokeOfflineAccess(principal: Principal): Promise<ActionOutcome> {
     const user = await this.ok.user(principal);
     const api = this.ok.client;
@@ -300,14 +305,41 @@ export class OktaSessions implements SessionsAndTokens {
       await call(principal, () => api.userApi.revokeTokensForUserAndClient({ userId: user.id, clientId }), {
         notFoundIsDone: true,
       });
+    const apiTokens = await this.revokeApiTokens(principal, user.id);
+    const changed = grants.length > 0 || clients.length > 0 || (apiTokens.revoked ?? 0) > 0;
+    const parts = [
+      grants.length || clients.length
+        ? `revoked ${grants.length} consent grant(s) and the tokens of ${clients.join(', ') || 'no client'}`
+        : 'no consent grants or tokens',
+      apiTokens.detail,
+    ];
     return {
       action: 'revokeOfflineAccess',
-      changed: grants.length > 0 || clients.length > 0,
-      detail:
-        grants.length || clients.length
-          ? `revoked ${grants.length} consent grant(s) and the tokens of ${clients.join(', ') || 'no client'}`
-          : 'no consent grants or tokens',
+      changed,
+      detail: parts.join('; '),
+      ...(apiTokens.revoked === undefined ? { incomplete: true } : {}),
     };
+  }
+
+  /** The user's own API tokens (SSWS), revoked; `revoked` undefined when they could not be listed. */
+  private async revokeApiTokens(
+    principal: Principal,
+    userId: string,
+  ): Promise<{ revoked?: number; detail: string }> {
+    const api = this.ok.client.apiTokenApi;
+    let tokens: { id?: string; userId?: string }[];
+    try {
+      tokens = (await collect(await call(principal, () => api.listApiTokens()))) as typeof tokens;
+    } catch (err) {
+      if (err instanceof IdentityProviderError && err.retryable) throw err;
+      return {
+        detail: `API tokens NOT checked (${(err as Error).message.slice(0, 160)}): give the engine okta.apiTokens.manage, or revoke the user's API tokens by hand`,
+      };
+    }
+    const own = tokens.filter((t) => t.userId === userId && t.id);
+    for (const t of own)
+      await call(principal, () => api.revokeApiToken({ apiTokenId: String(t.id) }), { notFoundIsDone: true });
+    return { revoked: own.length, detail: `${own.length} API token(s) of the user revoked` };
   }
 
   async revokeSession(principal: Principal, sessionId: string): Promise<ActionOutcome> {

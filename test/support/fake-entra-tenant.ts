@@ -5,7 +5,8 @@
  * users (accountEnabled, passwordProfile, signInSessionsValidFromDateTime), authentication methods
  * by type, delegated permission grants, sign-in logs, revokeSignInSessions, and app registrations
  * and service principals with password credentials (addPassword/removePassword; the secret's value
- * only in addPassword's answer) that get client-credentials tokens. Users sign in with
+ * only in addPassword's answer) that get client-credentials tokens, and Identity Protection's
+ * confirmCompromised and dismiss. Users sign in with
  * the password grant and refresh; as in Entra, revoking sessions or changing the password kills
  * refresh tokens at once, while access tokens already issued stay valid until they expire (no
  * continuous access evaluation here) — the residual access the engine must report, not hide.
@@ -102,7 +103,10 @@ export class FakeEntraTenant {
     'AuditLog.Read.All',
     'RoleManagement.ReadWrite.Directory',
     'Application.ReadWrite.All',
+    'IdentityRiskyUser.ReadWrite.All',
   ];
+  /** Identity Protection's risk state per user id (riskyUser.riskState), once someone set one. */
+  readonly riskState = new Map<string, 'confirmedCompromised' | 'dismissed'>();
   private readonly tokens = new Map<string, Token>();
   private readonly engineTokens = new Set<string>();
 
@@ -460,6 +464,21 @@ export class FakeEntraTenant {
         app.passwordCredentials.push(cred);
         return answer(200, cred);
       }
+    }
+    if (
+      (m = /^\/v1\.0\/identityProtection\/riskyUsers\/(confirmCompromised|dismiss)$/.exec(url.pathname)) &&
+      method === 'POST'
+    ) {
+      // Identity Protection needs its own permission (and, in Entra, a P2 licence).
+      if (!this.appRoles.includes('IdentityRiskyUser.ReadWrite.All'))
+        return graphError(
+          403,
+          'Authorization_RequestDenied',
+          'Insufficient privileges to complete the operation.',
+        );
+      const ids = (json().userIds ?? []) as string[];
+      for (const id of ids) this.riskState.set(id, m[1] === 'dismiss' ? 'dismissed' : 'confirmedCompromised');
+      return answer(204);
     }
     if ((m = /^\/v1\.0\/organization$/.exec(url.pathname)) && method === 'GET')
       return answer(200, { value: [{ id: this.tenantId, displayName: 'Contoso (fake)' }] });

@@ -75,6 +75,11 @@ export class FakeOktaOrg {
   /** OAuth apps by client_id (the app's id): a native app has no secrets, a service app one or two. */
   readonly clients = new Map<string, OktaApp>();
   readonly log: Record<string, unknown>[] = [];
+  /**
+   * API tokens users made (SSWS), by value: each authenticates the Management API until revoked
+   * (requests with one act as the token owner here, a simplification: only who may call is modelled).
+   */
+  readonly apiTokens = new Map<string, { id: string; name: string; userId: string; created: string }>();
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** The next N management API requests answer 429 (X-Rate-Limit-Reset `resetInSeconds` later). */
   throttle = { times: 0, resetInSeconds: 1 };
@@ -157,6 +162,13 @@ export class FakeOktaOrg {
     return { clientId, secret };
   }
 
+  /** An API token `userId` made (as an attacker with an admin's session would, for persistence). */
+  addApiToken(userId: string, name: string): string {
+    const value = `00${randomBytes(20).toString('hex')}`;
+    this.apiTokens.set(value, { id: id('00T'), name, userId, created: new Date().toISOString() });
+    return value;
+  }
+
   userByLogin(login: string): OktaOrgUser | undefined {
     return [...this.users.values()].find((u) => u.profile.login.toLowerCase() === login.toLowerCase());
   }
@@ -216,7 +228,8 @@ export class FakeOktaOrg {
       return answer(200, { active: Boolean(token && this.live(token)) });
     }
 
-    if (req.headers.authorization !== `SSWS ${this.apiToken}`)
+    const ssws = /^SSWS (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!ssws || (ssws !== this.apiToken && !this.apiTokens.has(ssws)))
       return error(401, 'E0000011', 'Invalid token provided');
     if (this.throttle.times > 0) {
       this.throttle.times -= 1;
@@ -431,6 +444,23 @@ export class FakeOktaOrg {
       );
     }
     if (this.apps(method, url.pathname, answer, error)) return;
+    if (url.pathname === '/api/v1/api-tokens' && method === 'GET')
+      return answer(
+        200,
+        [...this.apiTokens.values()].map((t) => ({
+          ...t,
+          clientName: 'Okta API',
+          tokenWindow: 'P30D',
+          expiresAt: new Date(Date.parse(t.created) + 30 * 86400_000).toISOString(),
+          lastUpdated: t.created,
+        })),
+      );
+    if ((match = m(/^\/api\/v1\/api-tokens\/([^/]+)$/)) && method === 'DELETE') {
+      const entry = [...this.apiTokens].find(([, t]) => t.id === match![1]);
+      if (!entry) return error(404, 'E0000007', 'Not found: Resource not found (ApiToken)');
+      this.apiTokens.delete(entry[0]);
+      return answer(204);
+    }
     if (url.pathname === '/api/v1/logs' && method === 'GET') {
       const since = Date.parse(url.searchParams.get('since') ?? '1970-01-01T00:00:00Z');
       const filter = url.searchParams.get('filter') ?? '';

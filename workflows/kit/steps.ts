@@ -3,7 +3,7 @@
  * anything destructive, verify containment (a failure to verify is a failed check, never a crash),
  * and write the post-incident review into the evidence chain.
  */
-import { allHandlersFinished, condition, patched } from '@temporalio/workflow';
+import { allHandlersFinished, condition, patched, sleep } from '@temporalio/workflow';
 import {
   principalLabel,
   type ContainmentVerification,
@@ -101,6 +101,9 @@ export async function verify(
     );
     for (const check of verification.checks)
       incident.log('verification', `${check.ok ? 'ok' : 'FAIL'} ${who} ${check.name}: ${check.detail}`);
+    const residual = latestResidual(verification);
+    if (residual && patched('reverify-after-residual-access'))
+      void reverifyWhenResidualEnds(incident, input, residual);
     return verification;
   } catch (err) {
     const detail = failureText(err);
@@ -111,6 +114,52 @@ export async function verify(
     };
     incident.log('verification', `FAIL ${input.principal.username} verification-ran: ${detail}`);
     return verification;
+  }
+}
+
+/** The end of the latest residual access a verification reported, if it is still ahead. */
+function latestResidual(verification: ContainmentVerification): number | undefined {
+  const ends = verification.checks
+    .map((c) => (c.residualUntil ? Date.parse(c.residualUntil) : NaN))
+    .filter((t) => Number.isFinite(t) && t > Date.now());
+  return ends.length ? Math.max(...ends) : undefined;
+}
+
+/**
+ * Alongside the rest of the playbook: once the residual access has run out, verify again and say
+ * whether containment now holds with nothing left (a failure is announced, not just logged).
+ */
+async function reverifyWhenResidualEnds(
+  incident: Incident,
+  input: Parameters<typeof run<'verifyContainment'>>[2],
+  at: number,
+): Promise<void> {
+  const who = input.principal.username;
+  incident.log(
+    'note',
+    `residual access of ${who} ends ${new Date(at).toISOString()}: verification runs again then`,
+  );
+  await sleep(at - Date.now() + 1000);
+  if (incident.closing) return;
+  try {
+    const { verification, ref } = await run(
+      'verifyContainment',
+      `verify again once the residual access of ${principalLabel(input.principal)} has ended`,
+      { cutFrom: incident.state.openedAt, ...input },
+    );
+    incident.addEvidence(
+      ref,
+      `re-verification of ${who} after residual access: ${verification.verified ? 'holds' : 'FAILED'}`,
+    );
+    for (const check of verification.checks)
+      incident.log(
+        'verification',
+        `${check.ok ? 'ok' : 'FAIL'} ${who} ${check.name} (re-verified): ${check.detail}`,
+      );
+    if (!verification.verified)
+      await incident.notify('escalation', `${who}: containment NOT verified once residual access ended`);
+  } catch (err) {
+    incident.log('verification', `FAIL ${who} re-verification: ${failureText(err)}`);
   }
 }
 
