@@ -61,3 +61,21 @@ describe('API authentication', () => {
     expect(() => loadConfig({ ...oidc, AUTH_ROLE_NAMES: 'admin=ir-viewer' })).toThrow(/same name/);
   });
 });
+
+describe('Entra ID credentials', () => {
+  const entra = { ...base, ENTRA_TENANT_ID: 'contoso', ENTRA_CLIENT_ID: 'app' };
+  it('takes exactly one of a secret, a certificate file and the managed identity', () => {
+    expect(loadConfig({ ...entra, ENTRA_CLIENT_SECRET: 's' }).entra).toMatchObject({ clientSecret: 's' });
+    const cert = loadConfig({ ...entra, ENTRA_CLIENT_CERTIFICATE_FILE: 'app.pem' }).entra;
+    expect(cert?.clientCertificateFile).toMatch(/\/app\.pem$/);
+    expect(cert?.clientSecret).toBeUndefined();
+    expect(loadConfig({ ...entra, ENTRA_MANAGED_IDENTITY: 'on' }).entra).toMatchObject({
+      managedIdentity: true,
+    });
+    expect(() => loadConfig(entra)).toThrow(/exactly one credential/);
+    expect(() =>
+      loadConfig({ ...entra, ENTRA_CLIENT_SECRET: 's', ENTRA_CLIENT_CERTIFICATE_FILE: 'app.pem' }),
+    ).toThrow(/exactly one credential/);
+    expect(() => loadConfig({ ...entra, ENTRA_MANAGED_IDENTITY: 'yes' })).toThrow(ConfigError);
+  });
+});

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../detection/sources';
 import { EVENT_PROVIDERS } from '../detection/events';
-import type { EntraSettings } from '../providers/entra/collector';
+import type { EntraSettings } from '../providers/entra/settings';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
 import { PLAYBOOKS, type PlaybookName, type ProtectedPrincipal } from '../domain/incident';
@@ -163,9 +163,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   const entraTenant = get('ENTRA_TENANT_ID');
   const entraClient = get('ENTRA_CLIENT_ID');
   const entraSecret = get('ENTRA_CLIENT_SECRET');
-  if (entraTenant && !(entraClient && entraSecret)) {
-    throw new ConfigError('ENTRA_TENANT_ID is set but ENTRA_CLIENT_ID or ENTRA_CLIENT_SECRET is not');
-  }
+  const entraCertificate = get('ENTRA_CLIENT_CERTIFICATE_FILE');
+  const entraManaged = parseOnOff('ENTRA_MANAGED_IDENTITY', get('ENTRA_MANAGED_IDENTITY'));
+  const entraCredentials = [entraSecret, entraCertificate, entraManaged || undefined].filter(Boolean).length;
+  if (entraTenant && !entraClient) throw new ConfigError('ENTRA_TENANT_ID is set but ENTRA_CLIENT_ID is not');
+  if (entraTenant && entraCredentials !== 1)
+    throw new ConfigError(
+      'ENTRA_TENANT_ID needs exactly one credential: ENTRA_CLIENT_SECRET, ENTRA_CLIENT_CERTIFICATE_FILE (PEM with the certificate and its private key) or ENTRA_MANAGED_IDENTITY=on',
+    );
   const lab = parseLab(get('LAB_IDP'), get('LAB_IDP_PORT'));
   const port = Number(get('API_PORT') ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -192,11 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
           }
         : undefined,
     entra:
-      entraTenant && entraClient && entraSecret
+      entraTenant && entraClient
         ? {
             tenantId: entraTenant,
             clientId: entraClient,
-            clientSecret: entraSecret,
+            ...(entraSecret ? { clientSecret: entraSecret } : {}),
+            ...(entraCertificate ? { clientCertificateFile: path.resolve(entraCertificate) } : {}),
+            ...(entraManaged ? { managedIdentity: true } : {}),
             authority: get('ENTRA_AUTHORITY') ?? 'https://login.microsoftonline.com',
             graphUrl: get('ENTRA_GRAPH_URL') ?? 'https://graph.microsoft.com',
             lateArrivalMs: parseMillis('ENTRA_LATE_ARRIVAL_MS', get('ENTRA_LATE_ARRIVAL_MS')),
@@ -651,4 +658,11 @@ function readJson(file: string): Record<string, string> {
   } catch (err) {
     throw new ConfigError(`cannot read IR_CONFIG file '${file}': ${(err as Error).message}`);
   }
+}
+
+/** `on`, `off` or unset (off); anything else is refused with the variable's name. */
+function parseOnOff(name: string, value: string | undefined): boolean {
+  if (value === undefined || value === '' || value === 'off') return false;
+  if (value === 'on') return true;
+  throw new ConfigError(`${name} must be 'on' or 'off', not '${value}'`);
 }

@@ -1,6 +1,6 @@
 /**
  * The Entra ID sign-in collector against a local fake built from Microsoft's documented contracts:
- * client-credentials token through openid-client, Graph paging, Retry-After honoured, the client
+ * client-credentials token through @azure/identity, Graph paging, Retry-After honoured, the client
  * secret kept out of workflow history; impossible travel detected from Graph's own geo.
  */
 import { randomUUID } from 'node:crypto';

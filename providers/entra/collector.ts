@@ -1,26 +1,14 @@
 /**
  * Microsoft Entra ID sign-in collector: Microsoft Graph GET /v1.0/auditLogs/signIns, oldest first
- * from a cursor, following @odata.nextLink. The app token comes from the tenant's token endpoint
- * (client credentials through openid-client); throttling (429, Retry-After) is retried by Temporal.
+ * from a cursor, following @odata.nextLink. The app token comes from the engine's credential for the
+ * tenant (@azure/identity: secret, certificate or managed identity, as the containment connector's);
+ * throttling (429, Retry-After) is retried by Temporal.
  */
-import * as oidc from 'openid-client';
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import { IdentityProviderError, parseRetryAfter } from '../ports';
+import { entraCredential, type EntraSettings } from './settings';
 
-export interface EntraSettings {
-  tenantId: string;
-  clientId: string;
-  /** Never logged, never in workflow history. */
-  clientSecret: string;
-  /** https://login.microsoftonline.com unless a sovereign cloud (or a test fake) says otherwise. */
-  authority: string;
-  /** https://graph.microsoft.com */
-  graphUrl: string;
-  /**
-   * How far back each pull re-reads, for sign-ins Graph indexes minutes after they happened
-   * (ENTRA_LATE_ARRIVAL_MS, default 10 min); ids already read there are skipped.
-   */
-  lateArrivalMs?: number;
-}
+export type { EntraSettings } from './settings';
 
 /** Ids kept in the cursor to skip re-read sign-ins (the detector's own dedup backs it). */
 const RECENT_IDS = 1000;
@@ -34,10 +22,12 @@ export interface EntraCursor {
 }
 
 export class EntraSignIns {
-  private config?: Promise<oidc.Configuration>;
-  private token?: { value: string; until: number };
+  private readonly credential: TokenCredential;
+  private token?: AccessToken;
 
-  constructor(private readonly settings: EntraSettings) {}
+  constructor(private readonly settings: EntraSettings) {
+    this.credential = entraCredential(settings);
+  }
 
   async pull(
     cursor: EntraCursor,
@@ -90,10 +80,11 @@ export class EntraSignIns {
         false,
       );
     }
+    const token = await this.accessToken();
     let res: Response;
     try {
       res = await fetch(url, {
-        headers: { authorization: `Bearer ${await this.accessToken()}` },
+        headers: { authorization: `Bearer ${token}` },
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
@@ -130,34 +121,21 @@ export class EntraSignIns {
   }
 
   private async accessToken(): Promise<string> {
-    if (this.token && this.token.until > Date.now() + 30_000) return this.token.value;
-    const tokens = await oidc.clientCredentialsGrant(await this.configuration(), {
-      scope: `${this.settings.graphUrl.replace(/\/$/, '')}/.default`,
-    });
-    this.token = { value: tokens.access_token, until: Date.now() + (tokens.expires_in ?? 300) * 1000 };
-    return tokens.access_token;
-  }
-
-  private configuration(): Promise<oidc.Configuration> {
-    const issuer = new URL(
-      `${this.settings.authority.replace(/\/$/, '')}/${encodeURIComponent(this.settings.tenantId)}/v2.0`,
-    );
-    this.config ??= oidc
-      .discovery(
-        issuer,
-        this.settings.clientId,
-        undefined,
-        // HTTPS only: Microsoft's authority is, and so is the test fake (a certificate npm test trusts).
-        oidc.ClientSecretPost(this.settings.clientSecret),
-      )
-      .catch((err) => {
-        this.config = undefined;
-        throw new IdentityProviderError(
-          'EntraUnavailable',
-          `EntraUnavailable: discovery failed (${(err as Error).message})`,
-          true,
-        );
-      });
-    return this.config;
+    if (this.token && this.token.expiresOnTimestamp > Date.now() + 30_000) return this.token.token;
+    try {
+      const token = await this.credential.getToken(`${this.settings.graphUrl.replace(/\/$/, '')}/.default`);
+      if (!token) throw new Error('no token');
+      this.token = token;
+      return token.token;
+    } catch (err) {
+      // The credential's own message names the tenant and app, never the secret.
+      const message = (err as Error).message.split('\n')[0].slice(0, 200);
+      const refused = /invalid_client|unauthorized_client|AADSTS7000|AADSTS700027/.test(message);
+      throw new IdentityProviderError(
+        refused ? 'EntraAccessDenied' : 'EntraUnavailable',
+        `${refused ? "EntraAccessDenied: the tenant refused the engine's credential" : 'EntraUnavailable: no token for Graph'} (${message})`,
+        !refused,
+      );
+    }
   }
 }

@@ -4,7 +4,7 @@
  * TokenCredential). The client's own retry handler is left out: a 429 or 503 surfaces here with its
  * Retry-After and is retried by Temporal after that wait.
  */
-import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/identity';
 import {
   AuthenticationHandler,
   Client,
@@ -15,7 +15,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import type { Principal } from '../../domain/incident';
 import { peekClaims } from '../oidc';
 import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
-import type { EntraSettings } from './collector';
+import { entraCredential, type EntraSettings } from './settings';
 
 /** The user fields the engine reads ($select: Graph returns few by default). */
 export const USER_FIELDS =
@@ -35,18 +35,7 @@ export class EntraConnection {
   private readonly credential: TokenCredential;
 
   constructor(readonly settings: EntraSettings) {
-    const defaultAuthority = 'https://login.microsoftonline.com';
-    const authorityHost = settings.authority || defaultAuthority;
-    const credential: TokenCredential = (this.credential = new ClientSecretCredential(
-      settings.tenantId,
-      settings.clientId,
-      settings.clientSecret,
-      {
-        authorityHost,
-        // A sovereign cloud or a private authority is trusted as configured (no discovery call).
-        disableInstanceDiscovery: authorityHost !== defaultAuthority,
-      } as ConstructorParameters<typeof ClientSecretCredential>[3],
-    ));
+    const credential = (this.credential = entraCredential(settings));
     const auth = new AuthenticationHandler(
       new TokenCredentialAuthenticationProvider(credential, { scopes: [`${GRAPH_RESOURCE}/.default`] }),
     );
@@ -127,6 +116,13 @@ export async function call<T>(
       throw new IdentityProviderError(
         'EntraRequestRejected',
         `EntraRequestRejected (${status}): ${detail}`,
+        false,
+      );
+    // The tenant refused the engine's own credential (secret, certificate): waiting will not help.
+    if (/invalid_client|unauthorized_client|AADSTS7000|AADSTS700027/.test(detail))
+      throw new IdentityProviderError(
+        'EntraAccessDenied',
+        `EntraAccessDenied: the tenant refused the engine's credential (${detail})`,
         false,
       );
     throw new IdentityProviderError('EntraUnavailable', `EntraUnavailable: ${detail}`, true);

@@ -8,7 +8,7 @@ import type { ProviderReport } from '../../domain/ports';
 import type { IdentityProvider, Ports } from '../ports';
 import { EntraAudit } from './audit';
 import { EntraClients } from './clients';
-import type { EntraSettings } from './collector';
+import type { EntraSettings } from './settings';
 import { EntraConnection } from './connection';
 import { EntraAccounts, EntraFactors, EntraRoles, EntraSessions } from './containment';
 import { checkEntraTenant } from './doctor';

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { decodeProtectedHeader, importX509, jwtVerify } from 'jose';
 import * as path from 'node:path';
 
 export interface EntraUser {
@@ -31,6 +32,13 @@ export interface EntraUser {
   forceChangePasswordNextSignIn: boolean;
   signInSessionsValidFromDateTime: string;
   methods: { id: string; type: string; createdDateTime: string }[];
+}
+
+/** The engine's app registration: a client secret, or a certificate (PEM) it signs assertions with. */
+export interface EngineApp {
+  id: string;
+  secret?: string;
+  certificate?: string;
 }
 
 /** A password credential; Graph returns `secretText` only from addPassword. */
@@ -115,14 +123,14 @@ export class FakeEntraTenant {
     /** Graph and the identity platform (the authority host), on one HTTPS origin. */
     readonly url: string,
     readonly tenantId: string,
-    private readonly engine: { id: string; secret: string },
+    private readonly engine: EngineApp,
   ) {}
 
   get loginUrl(): string {
     return this.url;
   }
 
-  static async start(tenantId: string, engine: { id: string; secret: string }): Promise<FakeEntraTenant> {
+  static async start(tenantId: string, engine: EngineApp): Promise<FakeEntraTenant> {
     let fake!: FakeEntraTenant; // eslint-disable-line prefer-const -- assigned once the servers listen
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
       let body = '';
@@ -280,7 +288,7 @@ export class FakeEntraTenant {
       });
     }
     if (url.pathname === `/${t}/oauth2/v2.0/token` && method === 'POST')
-      return this.token(new URLSearchParams(body), answer);
+      return void this.token(new URLSearchParams(body), answer);
 
     // Graph v1.0: the engine's bearer token only.
     const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
@@ -486,7 +494,7 @@ export class FakeEntraTenant {
   }
 
   /** The identity platform's token endpoint: client credentials (the engine), password and refresh (users). */
-  private token(form: URLSearchParams, answer: (status: number, json?: unknown) => void) {
+  private async token(form: URLSearchParams, answer: (status: number, json?: unknown) => void) {
     const grant = form.get('grant_type');
     const registered = [...this.applications.values(), ...this.servicePrincipals.values()].filter(
       (a) => a.appId === form.get('client_id'),
@@ -514,7 +522,12 @@ export class FakeEntraTenant {
       return answer(200, { token_type: 'Bearer', expires_in: 3599, access_token: value });
     }
     if (grant === 'client_credentials') {
-      if (form.get('client_id') !== this.engine.id || form.get('client_secret') !== this.engine.secret)
+      const viaCertificate =
+        form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+      const authenticated = viaCertificate
+        ? await this.assertionValid(form.get('client_assertion') ?? '', form.get('client_id'))
+        : Boolean(this.engine.secret) && form.get('client_secret') === this.engine.secret;
+      if (form.get('client_id') !== this.engine.id || !authenticated)
         return answer(401, {
           error: 'invalid_client',
           error_description: 'AADSTS7000215: Invalid client secret provided.',
@@ -601,6 +614,28 @@ export class FakeEntraTenant {
       access_token: mint('access', 3600),
       refresh_token: mint('refresh', 90 * 24 * 3600),
     });
+  }
+
+  /**
+   * A certificate credential: a JWT the app signed with its private key, naming itself (iss, sub)
+   * and this token endpoint (aud), checked against the certificate registered for it.
+   */
+  private async assertionValid(assertion: string, clientId: string | null): Promise<boolean> {
+    if (!this.engine.certificate || !clientId) return false;
+    try {
+      const { alg } = decodeProtectedHeader(assertion);
+      const key = await importX509(this.engine.certificate, alg ?? 'RS256');
+      const { payload } = await jwtVerify(assertion, key, {
+        issuer: clientId,
+        subject: clientId,
+        audience: `${this.loginUrl}/${this.tenantId}/oauth2/v2.0/token`,
+        // As Entra, a little clock skew is forgiven (MSAL sets nbf a second after iat).
+        clockTolerance: 300,
+      });
+      return Boolean(payload.jti);
+    } catch {
+      return false;
+    }
   }
 
   private view(u: EntraUser) {
