@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ConfigError, loadConfig } from './config';
 
 const base = { AUTH_MODE: 'dev' };
@@ -77,5 +80,36 @@ describe('Entra ID credentials', () => {
       loadConfig({ ...entra, ENTRA_CLIENT_SECRET: 's', ENTRA_CLIENT_CERTIFICATE_FILE: 'app.pem' }),
     ).toThrow(/exactly one credential/);
     expect(() => loadConfig({ ...entra, ENTRA_MANAGED_IDENTITY: 'yes' })).toThrow(ConfigError);
+  });
+});
+
+describe('Okta credentials', () => {
+  const okta = { ...base, OKTA_ORG_URL: 'https://acme.okta.com' };
+  it('takes an API token or a service app with its key file, exactly one', () => {
+    const keyFile = path.join(os.tmpdir(), `okta-key-${process.pid}.pem`);
+    fs.writeFileSync(keyFile, '-----BEGIN RSA PRIVATE KEY-----\nx\n-----END RSA PRIVATE KEY-----\n');
+    expect(loadConfig({ ...okta, OKTA_API_TOKEN: 't' }).okta).toMatchObject({ apiToken: 't' });
+    const app = loadConfig({ ...okta, OKTA_CLIENT_ID: '0oa1', OKTA_PRIVATE_KEY_FILE: keyFile }).okta;
+    expect(app?.apiToken).toBeUndefined();
+    expect(app?.oauth).toMatchObject({
+      clientId: '0oa1',
+      scopes: expect.arrayContaining(['okta.users.manage']),
+    });
+    expect(
+      loadConfig({
+        ...okta,
+        OKTA_CLIENT_ID: '0oa1',
+        OKTA_PRIVATE_KEY_FILE: keyFile,
+        OKTA_SCOPES: 'okta.logs.read okta.users.read',
+      }).okta?.oauth?.scopes,
+    ).toEqual(['okta.logs.read', 'okta.users.read']);
+    expect(() => loadConfig(okta)).toThrow(/exactly one credential/);
+    expect(() =>
+      loadConfig({ ...okta, OKTA_API_TOKEN: 't', OKTA_CLIENT_ID: '0oa1', OKTA_PRIVATE_KEY_FILE: keyFile }),
+    ).toThrow(/exactly one credential/);
+    expect(() => loadConfig({ ...okta, OKTA_CLIENT_ID: '0oa1' })).toThrow(/go together/);
+    expect(() =>
+      loadConfig({ ...okta, OKTA_CLIENT_ID: '0oa1', OKTA_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }),
+    ).toThrow(/cannot read/);
   });
 });

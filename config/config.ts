@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { DetectionSource } from '../detection/sources';
 import { EVENT_PROVIDERS } from '../detection/events';
 import type { EntraSettings } from '../providers/entra/settings';
+import type { OktaConnectorSettings } from '../providers/okta/connection';
+import { OKTA_ENGINE_SCOPES } from '../providers/okta/settings';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
 import { PLAYBOOKS, type PlaybookName, type ProtectedPrincipal } from '../domain/incident';
@@ -42,7 +44,7 @@ export interface EngineConfig {
    * users with the same token; OKTA_INTROSPECTION_CLIENT_ID names a client suspect tokens are
    * introspected with.
    */
-  okta?: { orgUrl: string; apiToken: string; introspectionClientId?: string };
+  okta?: OktaConnectorSettings;
   /** Entra ID app (AuditLog.Read.All) whose sign-ins `entra:` detectors pull. */
   entra?: EntraSettings;
   /**
@@ -159,7 +161,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
   }
   const oktaUrl = get('OKTA_ORG_URL');
   const oktaToken = get('OKTA_API_TOKEN');
-  if (oktaUrl && !oktaToken) throw new ConfigError('OKTA_ORG_URL is set but OKTA_API_TOKEN is not');
+  const oktaApp = parseOktaServiceApp(get);
+  if (oktaUrl && Boolean(oktaToken) === Boolean(oktaApp))
+    throw new ConfigError(
+      'OKTA_ORG_URL needs exactly one credential: OKTA_API_TOKEN, or a service app (OKTA_CLIENT_ID with OKTA_PRIVATE_KEY_FILE)',
+    );
   const entraTenant = get('ENTRA_TENANT_ID');
   const entraClient = get('ENTRA_CLIENT_ID');
   const entraSecret = get('ENTRA_CLIENT_SECRET');
@@ -187,10 +193,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     keycloak,
     lab,
     okta:
-      oktaUrl && oktaToken
+      oktaUrl && (oktaToken || oktaApp)
         ? {
             orgUrl: oktaUrl,
-            apiToken: oktaToken,
+            ...(oktaToken ? { apiToken: oktaToken } : { oauth: oktaApp }),
             ...(get('OKTA_INTROSPECTION_CLIENT_ID')
               ? { introspectionClientId: get('OKTA_INTROSPECTION_CLIENT_ID') }
               : {}),
@@ -665,4 +671,28 @@ function parseOnOff(name: string, value: string | undefined): boolean {
   if (value === undefined || value === '' || value === 'off') return false;
   if (value === 'on') return true;
   throw new ConfigError(`${name} must be 'on' or 'off', not '${value}'`);
+}
+
+/** The engine's Okta service app: client id and private key file together, or neither. */
+function parseOktaServiceApp(get: (name: string) => string | undefined): OktaConnectorSettings['oauth'] {
+  const clientId = get('OKTA_CLIENT_ID');
+  const keyFile = get('OKTA_PRIVATE_KEY_FILE');
+  if (!clientId && !keyFile) return undefined;
+  if (!clientId || !keyFile)
+    throw new ConfigError(
+      'OKTA_CLIENT_ID and OKTA_PRIVATE_KEY_FILE go together (the service app and its key)',
+    );
+  let privateKey: string;
+  try {
+    privateKey = readFileSync(keyFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `OKTA_PRIVATE_KEY_FILE: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code})`,
+    );
+  }
+  const scopes =
+    get('OKTA_SCOPES')
+      ?.split(/[\s,]+/)
+      .filter(Boolean) ?? OKTA_ENGINE_SCOPES;
+  return { clientId, privateKey, scopes, ...(get('OKTA_KEY_ID') ? { keyId: get('OKTA_KEY_ID') } : {}) };
 }

@@ -3,13 +3,17 @@
  * ascending, then always the `Link: rel="next"` URL Okta returns — also when the page is empty, as
  * that link is where new events will appear. The cursor is that URL, kept by the detector workflow.
  */
+import * as okta from '@okta/okta-sdk-nodejs';
 import { IdentityProviderError } from '../ports';
+import { oktaClientConfig, type OktaServiceApp } from './connection';
 
 export interface OktaSettings {
   /** https://<org>.okta.com */
   orgUrl: string;
-  /** An API token (sent as `SSWS <token>`); never logged, never in workflow history. */
-  apiToken: string;
+  /** An API token (sent as `SSWS <token>`); never logged, never in workflow history… */
+  apiToken?: string;
+  /** …or the engine's OAuth service app (its access token, from the official SDK, as `Bearer`). */
+  oauth?: OktaServiceApp;
 }
 
 export interface OktaCursor {
@@ -25,16 +29,52 @@ export interface OktaPage {
 }
 
 export class OktaSystemLog {
-  constructor(private readonly settings: OktaSettings) {}
+  /** The SDK client that gets (and caches) the service app's access token; OAuth only. */
+  private readonly oauth?: {
+    getAccessToken(): Promise<{ access_token: string; token_type?: string }>;
+    clearCachedAccessToken(): void;
+  };
+
+  constructor(private readonly settings: OktaSettings) {
+    if (settings.oauth)
+      this.oauth = (
+        new okta.Client(
+          oktaClientConfig(settings) as ConstructorParameters<typeof okta.Client>[0],
+        ) as unknown as {
+          oauth: NonNullable<OktaSystemLog['oauth']>;
+        }
+      ).oauth;
+  }
+
+  /** SSWS with the API token, or Bearer with the service app's access token. */
+  private async authorization(): Promise<string> {
+    if (!this.oauth) return `SSWS ${this.settings.apiToken}`;
+    try {
+      const token = await this.oauth.getAccessToken();
+      if (token.token_type && token.token_type !== 'Bearer')
+        throw new Error(
+          `the service app gets ${token.token_type} tokens: make it not require DPoP for the collector`,
+        );
+      return `Bearer ${token.access_token}`;
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 200);
+      throw new IdentityProviderError(
+        'OktaAccessDenied',
+        `OktaAccessDenied: no access token for the engine's service app (${message})`,
+        /5\d\d|ECONNREFUSED|fetch failed/.test(message),
+      );
+    }
+  }
 
   async pull(cursor: OktaCursor, limit: number): Promise<OktaPage> {
     const url = cursor.next
       ? this.sameOrigin(cursor.next)
       : `${this.settings.orgUrl.replace(/\/$/, '')}/api/v1/logs?since=${encodeURIComponent(cursor.since)}&limit=${limit}&sortOrder=ASCENDING`;
+    const authorization = await this.authorization();
     let res: Response;
     try {
       res = await fetch(url, {
-        headers: { authorization: `SSWS ${this.settings.apiToken}`, accept: 'application/json' },
+        headers: { authorization, accept: 'application/json' },
         signal: AbortSignal.timeout(30_000),
       });
     } catch (err) {
@@ -52,10 +92,13 @@ export class OktaSystemLog {
       );
     }
     if (res.status === 401 || res.status === 403) {
+      // An expired or revoked access token: the next pull asks for a new one.
+      this.oauth?.clearCachedAccessToken();
       throw new IdentityProviderError(
         'OktaAccessDenied',
-        `OktaAccessDenied (${res.status}): the API token cannot read the System Log (okta.logs.read)`,
-        false,
+        `OktaAccessDenied (${res.status}): the engine's credential cannot read the System Log (okta.logs.read)`,
+        // An access token may just have expired: the retry gets a new one. An API token stays refused.
+        res.status === 401 && Boolean(this.oauth),
       );
     }
     if (!res.ok) {

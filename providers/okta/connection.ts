@@ -7,14 +7,37 @@
 import * as okta from '@okta/okta-sdk-nodejs';
 import type { Principal } from '../../domain/incident';
 import { describeFailure, IdentityProviderError } from '../ports';
+import type { OktaServiceApp } from './settings';
+
+export type { OktaServiceApp } from './settings';
 
 export interface OktaConnectorSettings {
   /** https://<org>.okta.com */
   orgUrl: string;
-  /** An API token (SSWS) of an admin whose roles cover what the engine does; never logged. */
-  apiToken: string;
+  /**
+   * One of the two: an API token (SSWS) of an admin whose roles cover what the engine does (never
+   * logged)…
+   */
+  apiToken?: string;
+  /** …or an OAuth 2.0 service app (private_key_jwt), Okta's recommended way: scoped, no human owner. */
+  oauth?: OktaServiceApp;
   /** A client the engine may introspect tokens with (suspect tokens proven dead); optional. */
   introspectionClientId?: string;
+}
+
+/** The SDK's client settings for either credential. */
+export function oktaClientConfig(settings: OktaConnectorSettings) {
+  return settings.oauth
+    ? {
+        orgUrl: settings.orgUrl,
+        authorizationMode: 'PrivateKey',
+        clientId: settings.oauth.clientId,
+        privateKey: settings.oauth.privateKey,
+        keyId: settings.oauth.keyId,
+        // The SDK reads its scopes as one space-separated string.
+        scopes: settings.oauth.scopes.join(' '),
+      }
+    : { orgUrl: settings.orgUrl, token: settings.apiToken, authorizationMode: 'SSWS' };
 }
 
 /** The User resource fields the engine reads. */
@@ -32,9 +55,7 @@ export class OktaConnection {
 
   constructor(readonly settings: OktaConnectorSettings) {
     this.client = new okta.Client({
-      orgUrl: settings.orgUrl,
-      token: settings.apiToken,
-      authorizationMode: 'SSWS',
+      ...oktaClientConfig(settings),
       // Rate limits are the activity's to wait out (its retry honours X-Rate-Limit-Reset).
       requestExecutor: new okta.RequestExecutor(),
       // No cached reads: a retry must see the org as it is now.

@@ -41,6 +41,7 @@ export async function checkOktaOrg(
       ).then((c) => c.next()),
     ),
   ]);
+  if (ok.settings.oauth) return scopeReport(ok, ports, tenant, usersRead ?? logsRead);
   let roles: string[] = [];
   let rolesRead: string | undefined;
   try {
@@ -88,6 +89,67 @@ export async function checkOktaOrg(
           status: 'missing',
           detail: `the token owner holds ${roles.join(', ') || 'no admin role'}`,
           grant: needs.grant,
+        };
+  };
+  return { provider: 'okta', tenant, checkedAt: new Date().toISOString(), ports: PORTS.map(check) };
+}
+
+/** The OAuth scopes each port's calls need (a service app acts with the scopes its token was granted). */
+const SCOPES: Record<PortName, string[]> = {
+  'audit-source': ['okta.users.read', 'okta.logs.read'],
+  'account-containment': ['okta.users.manage'],
+  'sessions-and-tokens': ['okta.users.manage'],
+  factors: ['okta.users.manage'],
+  'roles-and-grants': ['okta.roles.manage'],
+  'client-credentials': ['okta.apps.manage'],
+  'signing-keys': [],
+};
+
+/**
+ * The service app's report: the scopes its access token was granted, per port. Okta also requires
+ * an admin role assigned to the app that covers them; the doctor does not read that role.
+ */
+async function scopeReport(
+  ok: OktaConnection,
+  ports: Ports,
+  tenant: string,
+  readFailure: string | undefined,
+): Promise<ProviderReport> {
+  let granted: string[] = [];
+  let failure = readFailure;
+  try {
+    const oauth = (ok.client as unknown as { oauth: { getAccessToken(): Promise<{ scope?: string }> } })
+      .oauth;
+    granted = ((await oauth.getAccessToken()).scope ?? '').split(' ').filter(Boolean);
+  } catch (err) {
+    failure ??= (err as Error).message.slice(0, 200);
+  }
+  const check = (port: PortName): PortCheck => {
+    if (!ports[port])
+      return {
+        port,
+        status: 'not-supported',
+        detail: `not supported by okta: the okta connector has no ${port} port yet`,
+      };
+    if (failure)
+      return {
+        port,
+        status: 'missing',
+        detail: `the service app's access failed: ${failure}`,
+        grant: `grant the app ${SCOPES[port].join(', ')}`,
+      };
+    const missing = SCOPES[port].filter((scope) => !granted.includes(scope));
+    return missing.length
+      ? {
+          port,
+          status: 'missing',
+          detail: `the service app's token lacks ${missing.join(', ')}`,
+          grant: `grant the app ${missing.join(', ')} (and an admin role that covers them)`,
+        }
+      : {
+          port,
+          status: 'ok',
+          detail: `the service app holds ${SCOPES[port].join(', ')} (its admin role is not read)`,
         };
   };
   return { provider: 'okta', tenant, checkedAt: new Date().toISOString(), ports: PORTS.map(check) };

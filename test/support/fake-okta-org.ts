@@ -11,6 +11,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeJwt, decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 
 type Status = 'ACTIVE' | 'SUSPENDED' | 'PASSWORD_EXPIRED' | 'RECOVERY' | 'DEPROVISIONED' | 'LOCKED_OUT';
 
@@ -62,6 +63,20 @@ interface OktaApp {
   secrets: { id: string; value: string; status: 'ACTIVE' | 'INACTIVE'; created: string }[];
 }
 
+/** The OAuth scopes that allow a Management API call (any one of them). */
+function scopeFor(method: string, pathname: string): string[] {
+  const read = method === 'GET';
+  const family = (name: string) =>
+    read ? [`okta.${name}.read`, `okta.${name}.manage`] : [`okta.${name}.manage`];
+  if (pathname.startsWith('/api/v1/logs')) return ['okta.logs.read'];
+  if (/^\/api\/v1\/users\/[^/]+\/roles/.test(pathname)) return family('roles');
+  if (pathname.startsWith('/api/v1/users')) return family('users');
+  if (pathname.startsWith('/api/v1/apps')) return family('apps');
+  if (pathname.startsWith('/api/v1/api-tokens')) return family('apiTokens');
+  if (pathname.startsWith('/api/v1/sessions')) return family('sessions');
+  return ['okta.unknown'];
+}
+
 const id = (prefix: string) => `${prefix}${randomBytes(9).toString('base64url').replace(/[-_]/g, 'x')}`;
 
 export class FakeOktaOrg {
@@ -83,6 +98,14 @@ export class FakeOktaOrg {
   readonly requests: { method: string; path: string; status: number }[] = [];
   /** The next N management API requests answer 429 (X-Rate-Limit-Reset `resetInSeconds` later). */
   throttle = { times: 0, resetInSeconds: 1 };
+
+  /** OAuth service apps (private_key_jwt) by client id: their public key and the scopes granted. */
+  readonly serviceApps = new Map<string, { publicKey: string; scopes: string[] }>();
+  /** Access tokens issued to service apps: each calls the Management API within its scopes. */
+  private readonly serviceTokens = new Map<
+    string,
+    { clientId: string; scopes: string[]; expiresAt: number }
+  >();
 
   /** The admin whose API token the engine holds (`/api/v1/users/me`); Super Administrator by default. */
   readonly tokenOwner: OktaOrgUser;
@@ -169,6 +192,13 @@ export class FakeOktaOrg {
     return value;
   }
 
+  /** A service app that authenticates with a signed JWT (its public key, PEM) and holds `scopes`. */
+  addServiceAppWithKey(publicKey: string, scopes: string[]): string {
+    const clientId = id('0oa');
+    this.serviceApps.set(clientId, { publicKey, scopes });
+    return clientId;
+  }
+
   userByLogin(login: string): OktaOrgUser | undefined {
     return [...this.users.values()].find((u) => u.profile.login.toLowerCase() === login.toLowerCase());
   }
@@ -219,8 +249,12 @@ export class FakeOktaOrg {
     // The Authentication and OAuth 2.0 APIs: how a user (or an attacker with the password) signs in.
     if (url.pathname === '/api/v1/authn' && method === 'POST')
       return this.authn(JSON.parse(raw || '{}'), answer, error);
-    if (url.pathname === '/oauth2/v1/token' && method === 'POST')
-      return this.token(new URLSearchParams(raw), answer, req.headers.authorization);
+    if (url.pathname === '/oauth2/v1/token' && method === 'POST') {
+      const form = new URLSearchParams(raw);
+      if (form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer')
+        return this.serviceToken(form, `http://${req.headers.host}/oauth2/v1/token`, answer);
+      return this.token(form, answer, req.headers.authorization);
+    }
     if (url.pathname === '/oauth2/v1/introspect' && method === 'POST') {
       const form = new URLSearchParams(raw);
       if (!this.clients.has(form.get('client_id') ?? '')) return answer(401, { error: 'invalid_client' });
@@ -229,7 +263,25 @@ export class FakeOktaOrg {
     }
 
     const ssws = /^SSWS (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!ssws || (ssws !== this.apiToken && !this.apiTokens.has(ssws)))
+    const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const service = bearer ? this.serviceTokens.get(bearer) : undefined;
+    if (bearer) {
+      if (!service || service.expiresAt <= Date.now())
+        return error(401, 'E0000011', 'Invalid token provided');
+      const needed = scopeFor(method, url.pathname);
+      if (!needed.some((scope) => service.scopes.includes(scope)))
+        return answer(
+          403,
+          {
+            errorCode: 'E0000006',
+            errorSummary: 'You do not have permission to perform the requested action',
+          },
+          { 'www-authenticate': `Bearer error="insufficient_scope", scope="${needed[0]}"` },
+        );
+      // A service app is no user: `me` names nobody.
+      if (url.pathname.startsWith('/api/v1/users/me'))
+        return error(404, 'E0000007', 'Not found: Resource not found: me (User)');
+    } else if (!ssws || (ssws !== this.apiToken && !this.apiTokens.has(ssws)))
       return error(401, 'E0000011', 'Invalid token provided');
     if (this.throttle.times > 0) {
       this.throttle.times -= 1;
@@ -505,6 +557,53 @@ export class FakeOktaOrg {
       'E0000022',
       `The endpoint does not support the provided HTTP method (${method} ${url.pathname})`,
     );
+  }
+
+  /**
+   * The org authorization server's client-credentials grant for a service app: a JWT it signed
+   * (iss = sub = its client id, aud = this token endpoint) verified with its registered key; every
+   * scope asked for must be granted to it, or Okta refuses them all.
+   */
+  private async serviceToken(
+    form: URLSearchParams,
+    endpoint: string,
+    answer: (status: number, body?: unknown) => void,
+  ) {
+    const assertion = form.get('client_assertion') ?? '';
+    let clientId: string;
+    try {
+      clientId = String(decodeJwt(assertion).iss);
+      const app = this.serviceApps.get(clientId);
+      if (!app) throw new Error('unknown client');
+      const key = await importSPKI(app.publicKey, decodeProtectedHeader(assertion).alg ?? 'RS256');
+      await jwtVerify(assertion, key, {
+        issuer: clientId,
+        subject: clientId,
+        audience: endpoint,
+        clockTolerance: 5,
+      });
+    } catch {
+      return answer(401, {
+        error: 'invalid_client',
+        error_description: 'The client_assertion token is invalid.',
+      });
+    }
+    const asked = (form.get('scope') ?? '').split(' ').filter(Boolean);
+    const granted = this.serviceApps.get(clientId)!.scopes;
+    const refused = asked.filter((scope) => !granted.includes(scope));
+    if (!asked.length || refused.length)
+      return answer(400, {
+        error: 'invalid_scope',
+        error_description: `The following scopes are not allowed: ${refused.join(' ') || '(none asked)'}`,
+      });
+    const value = randomBytes(32).toString('base64url');
+    this.serviceTokens.set(value, { clientId, scopes: asked, expiresAt: Date.now() + 3600_000 });
+    return answer(200, {
+      token_type: 'Bearer',
+      expires_in: 3600,
+      access_token: value,
+      scope: asked.join(' '),
+    });
   }
 
   /** Okta's Authentication API: a primary authentication with username and password. */
