@@ -393,3 +393,32 @@ it('detection on Entra sign-ins: a failed-password burst then a success opens th
     await stopDetector(worker.client, source, 'test done');
   }
 });
+
+it('privilege escalation on Entra ID through a PIM eligible assignment: not called contained while it stands', async () => {
+  const grantee = tenant.addUser(`pim.${randomUUID().slice(0, 6)}@contoso.example`, `Pw-${randomUUID()}`);
+  const grantor = tenant.addUser(`adm.${randomUUID().slice(0, 6)}@contoso.example`, `Pw-${randomUUID()}`);
+  // Eligible, not active: the grantee can activate Global Administrator whenever they like.
+  tenant.makeEligible(grantee.id, 'Global Administrator');
+  const opened = await api.call(
+    'POST',
+    '/incidents',
+    {
+      playbook: 'privilege-escalation',
+      principal: { provider: 'entra', realm: TENANT, username: grantee.userPrincipalName },
+      severity: 'critical',
+      summary: `Global Administrator made eligible for ${grantee.userPrincipalName}`,
+      escalation: { role: 'Global Administrator', container: 'realm', grantedBy: grantor.userPrincipalName },
+    },
+    RESPONDER,
+  );
+  expect(opened.status).toBe(201);
+  const id: string = opened.body.incidentId;
+  const state = await api.untilPhase(id, ['containment-unverified']);
+  expect(state.containedAt).toBeUndefined();
+  expect(state.verification?.checks.find((c) => c.name === 'grant-reverted')).toMatchObject({
+    ok: false,
+    detail: 'role still mapped',
+  });
+  expect(tenant.roleEligibilities.size).toBeGreaterThan(0);
+  await api.call('POST', `/incidents/${id}/close`, { reason: 'test done' }, RESPONDER);
+});

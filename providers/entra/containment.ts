@@ -198,8 +198,12 @@ export class EntraAccounts implements AccountContainment {
             .get(),
         )) as { value?: { status?: { errorCode?: number } }[] }
       ).value ?? [];
+    // An eligible (PIM) assignment counts: its holder can activate the role at any moment.
     const roleMapped = grant
-      ? (await listRoleAssignments(this.ok, principal, user.id)).some((a) => matchesRole(a, grant.role))
+      ? [
+          ...(await listRoleAssignments(this.ok, principal, user.id)),
+          ...(await listRoleAssignments(this.ok, principal, user.id, 'roleEligibilitySchedules')),
+        ].some((a) => matchesRole(a, grant.role))
       : undefined;
     return {
       enabled: user.accountEnabled !== false,
@@ -353,10 +357,11 @@ async function listRoleAssignments(
   ok: EntraConnection,
   principal: Principal,
   userId: string,
+  kind: 'roleAssignments' | 'roleEligibilitySchedules' = 'roleAssignments',
 ): Promise<RoleAssignment[]> {
   const page = (await call(principal, () =>
     ok.graph
-      .api('/roleManagement/directory/roleAssignments')
+      .api(`/roleManagement/directory/${kind}`)
       .filter(`principalId eq '${userId}'`)
       .expand('roleDefinition')
       .get(),
@@ -365,8 +370,10 @@ async function listRoleAssignments(
 }
 
 /**
- * Entra ID `roles-and-grants`: directory role assignments (tenant-wide scope), named by display name
- * or definition id. PIM eligibility is not read yet: an eligible assignment survives.
+ * Entra ID `roles-and-grants`: active directory role assignments (tenant-wide scope), named by
+ * display name or definition id. An eligible (PIM) assignment is not removed (put back, it would
+ * have to be eligible again, not active): `inspect` counts it as still mapped, so the incident is not
+ * called contained while one stands, and a person removes it in PIM.
  */
 export class EntraRoles implements RolesAndGrants {
   constructor(private readonly ok: EntraConnection) {}

@@ -88,6 +88,11 @@ export class FakeEntraTenant {
     string,
     { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string }
   >();
+  /** Eligible (PIM) assignments: activatable at will by their principal (unifiedRoleEligibilitySchedule). */
+  readonly roleEligibilities = new Map<
+    string,
+    { id: string; principalId: string; roleDefinitionId: string; directoryScopeId: string }
+  >();
   /** Built-in role definitions by template id (the ids Entra documents for them). */
   readonly roleDefinitions = new Map<string, string>([
     ['62e90394-69f5-4237-9190-012177145e10', 'Global Administrator'],
@@ -214,6 +219,13 @@ export class FakeEntraTenant {
     const roleDefinitionId = [...this.roleDefinitions].find(([, n]) => n === displayName)![0];
     const id = randomBytes(12).toString('base64url');
     this.roleAssignments.set(id, { id, principalId: userId, roleDefinitionId, directoryScopeId: '/' });
+  }
+
+  /** Makes a user eligible (PIM) for a built-in role by display name, tenant-wide. */
+  makeEligible(userId: string, displayName: string): void {
+    const roleDefinitionId = [...this.roleDefinitions].find(([, n]) => n === displayName)![0];
+    const id = randomBytes(12).toString('base64url');
+    this.roleEligibilities.set(id, { id, principalId: userId, roleDefinitionId, directoryScopeId: '/' });
   }
 
   rolesOf(userId: string): string[] {
@@ -379,6 +391,26 @@ export class FakeEntraTenant {
         value: this.signIns.filter(
           (s) => (!userId || s.userId === userId) && (!ge || String(s.createdDateTime) >= ge),
         ),
+      });
+    }
+    if (url.pathname === '/v1.0/roleManagement/directory/roleEligibilitySchedules' && method === 'GET') {
+      const principalId = /principalId eq '([^']+)'/.exec(url.searchParams.get('$filter') ?? '')?.[1];
+      return answer(200, {
+        value: [...this.roleEligibilities.values()]
+          .filter((a) => !principalId || a.principalId === principalId)
+          .map((a) => ({
+            ...a,
+            memberType: 'Direct',
+            status: 'Provisioned',
+            ...(url.searchParams.get('$expand') === 'roleDefinition'
+              ? {
+                  roleDefinition: {
+                    id: a.roleDefinitionId,
+                    displayName: this.roleDefinitions.get(a.roleDefinitionId),
+                  },
+                }
+              : {}),
+          })),
       });
     }
     if (url.pathname === '/v1.0/roleManagement/directory/roleAssignments' && method === 'GET') {
