@@ -34,3 +34,12 @@ export interface ProviderReport {
 export function reportOk(report: ProviderReport): boolean {
   return report.ports.every((p) => p.status === 'ok' || p.status === 'not-supported');
 }
+
+/** The check for a port a connector does not implement: named, never left out of a report. */
+export function notSupportedCheck(provider: string, port: PortName): PortCheck {
+  return {
+    port,
+    status: 'not-supported',
+    detail: `not supported by ${provider}: the ${provider} connector has no ${port} port yet`,
+  };
+}

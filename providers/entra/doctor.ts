@@ -3,7 +3,13 @@
  * application permissions in the engine's own Graph token (its `roles` claim), compared with what
  * each port's writes need.
  */
-import { PORTS, type PortCheck, type PortName, type ProviderReport } from '../../domain/ports';
+import {
+  notSupportedCheck,
+  PORTS,
+  type PortCheck,
+  type PortName,
+  type ProviderReport,
+} from '../../domain/ports';
 import type { Ports } from '../ports';
 import { call, type EntraConnection } from './connection';
 
@@ -39,12 +45,7 @@ export async function checkEntraTenant(
     failure = (err as Error).message.slice(0, 200);
   }
   const check = (port: PortName): PortCheck => {
-    if (!ports[port])
-      return {
-        port,
-        status: 'not-supported',
-        detail: `not supported by entra: the entra connector has no ${port} port yet`,
-      };
+    if (!ports[port]) return notSupportedCheck('entra', port);
     if (failure)
       return {
         port,

@@ -96,13 +96,7 @@ export class KeycloakClients implements ClientCredentials {
   /** The client's secret and certificate (dates and fingerprints only) and its service account. */
   async describeClient(principal: Principal, clientId: string): Promise<ClientDescription> {
     const { admin, realm, call } = this.kc.realmContext(principal);
-    const [client] = await call(() => admin.clients.find({ clientId, realm }));
-    if (!client?.id)
-      throw new IdentityProviderError(
-        'KeycloakNotFound',
-        `KeycloakNotFound: client '${clientId}' in realm '${realm}'`,
-        false,
-      );
+    const client = await this.client(principal, clientId);
     const credentials: ClientDescription['credentials'] = [];
     const createdS = Number(client.attributes?.[SECRET_CREATED] ?? 0);
     const authentication = clientAuthentication(client.clientAuthenticatorType, client.attributes);
@@ -127,13 +121,7 @@ export class KeycloakClients implements ClientCredentials {
     opts: { since: string },
   ): Promise<ActionOutcome> {
     const { admin, realm, call } = this.kc.realmContext(principal);
-    const [client] = await call(() => admin.clients.find({ clientId, realm }));
-    if (!client?.id)
-      throw new IdentityProviderError(
-        'KeycloakNotFound',
-        `KeycloakNotFound: client '${clientId}' in realm '${realm}'`,
-        false,
-      );
+    const client = await this.client(principal, clientId);
     if ((client.notBefore ?? 0) * 1000 >= Date.parse(opts.since) - 1000) {
       return {
         action: 'revokeClientTokens',
@@ -148,6 +136,19 @@ export class KeycloakClients implements ClientCredentials {
       changed: true,
       detail: `every token issued to '${clientId}' before ${new Date(notBefore * 1000).toISOString()} is refused`,
     };
+  }
+
+  /** The client `clientId` names in the principal's realm, or KeycloakNotFound. */
+  private async client(principal: Principal, clientId: string) {
+    const { admin, realm, call } = this.kc.realmContext(principal);
+    const [client] = await call(() => admin.clients.find({ clientId, realm }));
+    if (!client?.id)
+      throw new IdentityProviderError(
+        'KeycloakNotFound',
+        `KeycloakNotFound: client '${clientId}' in realm '${realm}'`,
+        false,
+      );
+    return client as typeof client & { id: string };
   }
 }
 

@@ -3,7 +3,13 @@
  * the API token's owner (an SSWS token acts with the roles of the admin who made it), compared with
  * what each port's writes need. Writes cannot be tried without changing something.
  */
-import { PORTS, type PortCheck, type PortName, type ProviderReport } from '../../domain/ports';
+import {
+  notSupportedCheck,
+  PORTS,
+  type PortCheck,
+  type PortName,
+  type ProviderReport,
+} from '../../domain/ports';
 import type { Ports } from '../ports';
 import { call, type OktaConnection } from './connection';
 import { collect } from './containment';
@@ -57,12 +63,7 @@ export async function checkOktaOrg(
     rolesRead = (err as Error).message.slice(0, 200);
   }
   const check = (port: PortName): PortCheck => {
-    if (!ports[port])
-      return {
-        port,
-        status: 'not-supported',
-        detail: `not supported by okta: the okta connector has no ${port} port yet`,
-      };
+    if (!ports[port]) return notSupportedCheck('okta', port);
     if (port === 'audit-source') {
       const failed = usersRead ?? logsRead;
       return failed
@@ -125,12 +126,7 @@ async function scopeReport(
     failure ??= (err as Error).message.slice(0, 200);
   }
   const check = (port: PortName): PortCheck => {
-    if (!ports[port])
-      return {
-        port,
-        status: 'not-supported',
-        detail: `not supported by okta: the okta connector has no ${port} port yet`,
-      };
+    if (!ports[port]) return notSupportedCheck('okta', port);
     if (failure)
       return {
         port,
