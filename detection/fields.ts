@@ -18,10 +18,19 @@ function key(obj: Raw, name: string): unknown {
   return undefined;
 }
 
+/** Paths split once: parsers ask for the same few hundred paths on every record. */
+const SEGMENTS = new Map<string, string[]>();
+
 /** Value at a dotted path, case-insensitive per segment. */
 export function get(obj: unknown, path: string): unknown {
+  let parts = SEGMENTS.get(path);
+  if (!parts) {
+    parts = path.split('.');
+    // Paths are the parsers' own constants; the bound only guards a caller that builds them.
+    if (SEGMENTS.size < 10_000) SEGMENTS.set(path, parts);
+  }
   let cur: unknown = obj;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (!isRecord(cur)) return undefined;
     cur = key(cur, part);
   }
@@ -70,6 +79,11 @@ export function isoTime(value: unknown): string | undefined {
     return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
   }
   if (typeof value !== 'string') return undefined;
+  // Already canonical (most vendors send this): nothing to convert — unless it rolls over (Feb 30).
+  if (CANONICAL.test(value)) {
+    const t = Date.parse(value);
+    return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  }
   let s = value.trim();
   const us = usDate(s);
   if (us) return us;
@@ -80,6 +94,9 @@ export function isoTime(value: unknown): string | undefined {
   const d = new Date(s);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/** ISO-8601 UTC with milliseconds, exactly as Date.prototype.toISOString writes it (4-digit years). */
+const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** Azure Monitor's US-style times: M/D/YYYY h:mm:ss [AM|PM] [+hh:mm] (UTC when no offset). */
 function usDate(s: string): string | undefined {

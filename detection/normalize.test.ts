@@ -213,3 +213,14 @@ describe('Keycloak log lines', () => {
     expect(event).toMatchObject({ vendorType: 'LOGIN', sourceIp: '198.51.100.7' });
   });
 });
+
+describe('times', () => {
+  it('takes canonical ISO times as they are, and rolls an impossible day over as Date does', () => {
+    const { isoTime } = jest.requireActual<typeof import('./fields')>('./fields');
+    expect(isoTime('2026-11-29T02:14:00.123Z')).toBe('2026-11-29T02:14:00.123Z');
+    expect(isoTime('2026-02-30T00:00:00.000Z')).toBe('2026-03-02T00:00:00.000Z');
+    expect(isoTime('2026-13-01T00:00:00.000Z')).toBeUndefined();
+    expect(isoTime('2026-11-29T02:14:00Z')).toBe('2026-11-29T02:14:00.000Z');
+    expect(isoTime('2026-11-29 02:14:00')).toBe('2026-11-29T02:14:00.000Z');
+  });
+});

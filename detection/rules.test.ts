@@ -473,14 +473,22 @@ describe('bounded detection state', () => {
     expect(Object.keys(d.state.lastLogin)).toEqual([]);
   });
 
-  it('keeps at most MAX_KEYS entries per map, dropping the oldest', () => {
+  it('keeps at most MAX_KEYS entries per map, dropping the oldest (a tenth of the room freed at once)', () => {
     const d = new Detector(DEFAULT_DETECTION_CONFIG);
     const now = T0 + 3_600_000;
     for (let i = 0; i < MAX_KEYS + 10; i++)
       d.state.sessions[`s${i}`] = { t: now - (MAX_KEYS + 10 - i), ip: 'x' };
     d.prune(now);
-    expect(Object.keys(d.state.sessions)).toHaveLength(MAX_KEYS);
+    const kept = Object.keys(d.state.sessions);
+    expect(kept).toHaveLength(MAX_KEYS - MAX_KEYS / 10);
+    // The oldest went, the newest stayed.
     expect(d.state.sessions.s0).toBeUndefined();
+    expect(d.state.sessions[`s${MAX_KEYS / 10 + 9}`]).toBeUndefined();
+    expect(d.state.sessions[`s${MAX_KEYS / 10 + 10}`]).toBeDefined();
     expect(d.state.sessions[`s${MAX_KEYS + 9}`]).toBeDefined();
+    // Below the cap, nothing is dropped.
+    d.state.sessions.fresh = { t: now, ip: 'y' };
+    d.prune(now);
+    expect(Object.keys(d.state.sessions)).toHaveLength(MAX_KEYS - MAX_KEYS / 10 + 1);
   });
 });

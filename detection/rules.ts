@@ -648,7 +648,10 @@ export class Detector {
     }
     // Aged by the detector's clock, and bounded: the oldest go first past MAX_KEYS per map.
     const forget = <T extends { t: number }>(m: Record<string, T>, age: number) => {
-      for (const [k, v] of Object.entries(m)) if (now - v.t > age || v.t > now) delete m[k];
+      for (const k in m) {
+        const v = m[k];
+        if (now - v.t > age || v.t > now) delete m[k];
+      }
       capKeys(m, (v) => v.t);
     };
     forget(this.state.lastLogin, c.memoryMs);
@@ -712,11 +715,16 @@ export function userKeyOf(p: AlertPrincipal): string {
 /** Keys one state map keeps at most (users, addresses, sessions): the state a detector carries stays bounded. */
 export const MAX_KEYS = 50_000;
 
+/**
+ * Past MAX_KEYS, the oldest go until a tenth of the room is free again: the sort that finds them
+ * then runs once per many prunes, not at every prune of a map that stays full.
+ */
 function capKeys<T>(m: Record<string, T>, time: (v: T) => number): void {
   const keys = Object.keys(m);
   if (keys.length <= MAX_KEYS) return;
-  keys.sort((a, b) => time(m[a]) - time(m[b]));
-  for (const k of keys.slice(0, keys.length - MAX_KEYS)) delete m[k];
+  const times = new Map(keys.map((k) => [k, time(m[k])]));
+  keys.sort((a, b) => times.get(a)! - times.get(b)!);
+  for (const k of keys.slice(0, keys.length - (MAX_KEYS - MAX_KEYS / 10))) delete m[k];
 }
 
 function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {
@@ -725,10 +733,20 @@ function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {
   return (Array.isArray(hits) ? hits : []).filter((h) => now - h.t <= windowMs && h.t <= now);
 }
 
-/** Adds a hit to the window under `key`, drops what fell out of it, and returns the window. */
+/**
+ * Adds a hit to the window under `key`, drops what fell out of it, and returns the window. The
+ * window is kept in place while nothing fell out (the usual case): no copy per event.
+ */
 function slide(map: Record<string, Hit[]>, key: string, hit: Hit, windowMs: number, now: number): Hit[] {
-  const hits = live(map[key], windowMs, now);
-  if (!hits.some((h) => h.id === hit.id)) hits.push(hit);
+  const current = Object.hasOwn(map, key) && Array.isArray(map[key]) ? map[key] : undefined;
+  let expired = false;
+  let duplicate = false;
+  for (const h of current ?? []) {
+    if (now - h.t > windowMs || h.t > now) expired = true;
+    else if (h.id === hit.id) duplicate = true;
+  }
+  const hits = !current ? [] : expired ? live(current, windowMs, now) : current;
+  if (!duplicate) hits.push(hit);
   map[key] = hits;
   return hits;
 }
