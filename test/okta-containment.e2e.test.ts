@@ -170,10 +170,17 @@ it('identifies an Okta user by id or login, and nobody by a name no account has'
       username: 'nobody@acme.example',
     }),
   ).toBeUndefined();
-  // Okta resolves `me` to the API token's owner, the engine's own admin: never a principal.
+  // Okta resolves `me` to the API token's owner, the engine's own admin: never a principal, by any name.
   expect(
     await provider.ports['audit-source']!.identify({ provider: 'okta', realm: ORG, username: 'me' }),
   ).toBeUndefined();
+  const owner = { provider: 'okta' as const, realm: ORG, username: org.tokenOwner.profile.login };
+  expect(await provider.ports['audit-source']!.identify(owner)).toBeUndefined();
+  await expect(provider.ports['account-containment']!.disableAccount(owner)).rejects.toMatchObject({
+    type: 'OktaEngineAccount',
+    retryable: false,
+  });
+  expect(org.tokenOwner.status).toBe('ACTIVE');
 });
 
 it('the doctor reads the token owner roles: a Super Administrator may contain; a read-only admin may not', async () => {

@@ -37,7 +37,11 @@ export class OktaAudit implements AuditSource {
         aliases: [user.id, ...(email && email !== login ? [email] : [])],
       };
     } catch (err) {
-      if (err instanceof IdentityProviderError && err.type === 'OktaUserNotFound') return undefined;
+      if (
+        err instanceof IdentityProviderError &&
+        ['OktaUserNotFound', 'OktaEngineAccount'].includes(err.type)
+      )
+        return undefined;
       throw err;
     }
   }

@@ -80,7 +80,28 @@ export class OktaConnection {
         `OktaUserNotFound: user '${principal.username}' not in the Okta org`,
         false,
       );
+    if (user.id === (await this.tokenOwner(principal)))
+      throw new IdentityProviderError(
+        'OktaEngineAccount',
+        `OktaEngineAccount: '${principal.username}' owns the engine's API token: the engine does not act on its own admin (it would lock itself out mid-incident); contain it by hand`,
+        false,
+      );
     return user;
+  }
+
+  private owner?: Promise<string | undefined>;
+
+  /** The API token's owner (by id, read once); a service app is no user. */
+  private tokenOwner(principal: Principal): Promise<string | undefined> {
+    if (this.settings.oauth) return Promise.resolve(undefined);
+    this.owner ??= call(principal, () => this.client.userApi.getUser({ userId: 'me' })).then(
+      (me) => (me as OktaUser).id,
+      (err: unknown) => {
+        this.owner = undefined; // asked again next time
+        throw err;
+      },
+    );
+    return this.owner;
   }
 }
 
