@@ -5,8 +5,8 @@
  * throttling (429, Retry-After) is retried by Temporal.
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { IdentityProviderError, parseRetryAfter } from '../ports';
-import { entraCredential, type EntraSettings } from './settings';
+import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
+import { credentialRefused, entraCredential, type EntraSettings } from './settings';
 
 export type { EntraSettings } from './settings';
 
@@ -128,9 +128,9 @@ export class EntraSignIns {
       this.token = token;
       return token.token;
     } catch (err) {
-      // The credential's own message names the tenant and app, never the secret.
-      const message = (err as Error).message.split('\n')[0].slice(0, 200);
-      const refused = /invalid_client|unauthorized_client|AADSTS7000|AADSTS700027/.test(message);
+      // The credential's own message names the tenant and app; token-shaped values are masked anyway.
+      const message = describeFailure(err).split('\n')[0].slice(0, 200);
+      const refused = credentialRefused(message);
       throw new IdentityProviderError(
         refused ? 'EntraAccessDenied' : 'EntraUnavailable',
         `${refused ? "EntraAccessDenied: the tenant refused the engine's credential" : 'EntraUnavailable: no token for Graph'} (${message})`,

@@ -15,7 +15,7 @@ import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-grap
 import type { Principal } from '../../domain/incident';
 import { peekClaims } from '../oidc';
 import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
-import { entraCredential, type EntraSettings } from './settings';
+import { credentialRefused, entraCredential, type EntraSettings } from './settings';
 
 /** The user fields the engine reads ($select: Graph returns few by default). */
 export const USER_FIELDS =
@@ -119,7 +119,7 @@ export async function call<T>(
         false,
       );
     // The tenant refused the engine's own credential (secret, certificate): waiting will not help.
-    if (/invalid_client|unauthorized_client|AADSTS7000|AADSTS700027/.test(detail))
+    if (credentialRefused(detail))
       throw new IdentityProviderError(
         'EntraAccessDenied',
         `EntraAccessDenied: the tenant refused the engine's credential (${detail})`,

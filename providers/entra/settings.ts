@@ -50,3 +50,8 @@ export function entraCredential(settings: EntraSettings): TokenCredential {
     throw new Error('Entra ID: give a client secret, a certificate file or the managed identity');
   return new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret, options);
 }
+
+/** The tenant refused the engine's own credential (bad secret, unknown key or app): waiting will not help. */
+export function credentialRefused(message: string): boolean {
+  return /invalid_client|unauthorized_client|AADSTS7000/.test(message);
+}

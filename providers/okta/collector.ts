@@ -4,7 +4,7 @@
  * that link is where new events will appear. The cursor is that URL, kept by the detector workflow.
  */
 import * as okta from '@okta/okta-sdk-nodejs';
-import { IdentityProviderError } from '../ports';
+import { describeFailure, IdentityProviderError } from '../ports';
 import { oktaClientConfig, type OktaServiceApp } from './connection';
 
 export interface OktaSettings {
@@ -57,7 +57,7 @@ export class OktaSystemLog {
         );
       return `Bearer ${token.access_token}`;
     } catch (err) {
-      const message = (err as Error).message.slice(0, 200);
+      const message = describeFailure(err).slice(0, 200);
       throw new IdentityProviderError(
         'OktaAccessDenied',
         `OktaAccessDenied: no access token for the engine's service app (${message})`,
