@@ -9,6 +9,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
 import { normalizeBatch, RecordSyntaxError, splitRecords } from './normalize';
+import { VENDOR_CATALOGS } from './catalogs';
 
 const ctx = { receivedAt: '2026-11-29T02:14:00.000Z' };
 const DATA = path.resolve(__dirname, '..', 'test', 'fixtures', 'idp-events');
@@ -48,6 +49,13 @@ function seeds(): [EventProvider, Record<string, unknown>][] {
     walk(path.join(DATA, folder));
     out.push(...found.map((r) => [provider, r] as [EventProvider, Record<string, unknown>]));
   }
+  // Vendors without public samples here (Duo, OneLogin, Microsoft 365), and every vendor's catalog
+  // shapes: up to 20 records built from each catalog, spread over it.
+  for (const vendor of VENDOR_CATALOGS) {
+    const step = Math.max(1, Math.floor(vendor.catalog.length / 20));
+    for (let i = 0; i < vendor.catalog.length; i += step)
+      out.push([vendor.provider, vendor.record(vendor.catalog[i])]);
+  }
   // The lab records Keycloak's shapes (and MFA_PUSH, a login event with a result detail).
   const keycloak = out.filter(([p]) => p === 'keycloak').map(([, r]) => r);
   if (keycloak.length) {
@@ -65,6 +73,8 @@ const CATEGORIES = new Set([
   'account-change',
   'privilege-change',
   'credential-change',
+  'risk',
+  'policy-change',
   'other',
 ]);
 

@@ -130,9 +130,11 @@ describe('normalized fields', () => {
 
   it('splits Google activities into one event per inner event', () => {
     const events = all('google-workspace', 'google');
+    // Google disabled the account because its password leaked: a risk verdict, passed through.
     expect(events.find((e) => e.vendorType === 'login:account_disabled_password_leak')).toMatchObject({
-      category: 'account-change',
-      activity: 'disable',
+      category: 'risk',
+      activity: 'detected',
+      risk: { level: 'high' },
       target: { name: 'foo@elastic.co' },
     });
     // One activity with several inner events gives several events, each with its own id.

@@ -11,6 +11,9 @@ import { parseGoogle } from './parsers/google';
 import { parseKeycloak } from './parsers/keycloak';
 import { parseOkta } from './parsers/okta';
 import { parseLab } from './parsers/lab';
+import { parseDuo } from './parsers/duo';
+import { parseOneLogin } from './parsers/onelogin';
+import { parseM365 } from './parsers/m365';
 
 const PARSERS: Record<EventProvider, Parser> = {
   keycloak: parseKeycloak,
@@ -18,6 +21,9 @@ const PARSERS: Record<EventProvider, Parser> = {
   entra: parseEntra,
   auth0: parseAuth0,
   google: parseGoogle,
+  duo: parseDuo,
+  onelogin: parseOneLogin,
+  m365: parseM365,
   lab: parseLab,
 };
 

@@ -2,71 +2,109 @@
  * Google Workspace Reports API activities (login, admin, user_accounts). One activity can carry
  * several events; each becomes its own normalized event.
  */
-import { GENERIC, identityEvent, IdentityEvent, Outcome } from '../events';
-import { arr, EventRejected, get, isRecord, str, own } from '../fields';
+import { C, Classified, GENERIC, identityEvent, IdentityEvent, Outcome, RiskLevel } from '../events';
+import type { Catalog, CatalogEntry, VendorCatalog } from '../catalog';
+import { byType } from '../catalog';
+import { arr, EventRejected, get, isRecord, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
-type Classified = Parameters<typeof identityEvent>[1];
+const entry = (type: string, classified: Classified, extra: Partial<CatalogEntry> = {}): CatalogEntry => ({
+  type,
+  classified,
+  ...extra,
+});
 
-const NAMES: Record<string, { classified: Classified; outcome?: 'success' | 'failure' }> = {
-  login_success: { classified: { category: 'authentication', activity: 'logon' }, outcome: 'success' },
-  login_failure: { classified: { category: 'authentication', activity: 'logon' }, outcome: 'failure' },
-  login_challenge: { classified: { category: 'authentication', activity: 'mfa', mfaResult: 'challenged' } },
-  login_verification: {
-    classified: { category: 'authentication', activity: 'mfa', mfaResult: 'challenged' },
-  },
-  logout: { classified: { category: 'authentication', activity: 'logoff' }, outcome: 'success' },
-  '2sv_enroll': {
-    classified: { category: 'credential-change', activity: 'factor-enrolled', credentialType: '2sv' },
-    outcome: 'success',
-  },
-  '2sv_disable': { classified: { category: 'account-change', activity: 'mfa-disabled' }, outcome: 'success' },
-  password_edit: {
-    classified: { category: 'account-change', activity: 'password-change' },
-    outcome: 'success',
-  },
-  account_disabled_password_leak: {
-    classified: { category: 'account-change', activity: 'disable' },
-    outcome: 'success',
-  },
-  account_disabled_hijacked: {
-    classified: { category: 'account-change', activity: 'disable' },
-    outcome: 'success',
-  },
-  account_disabled_generic: {
-    classified: { category: 'account-change', activity: 'disable' },
-    outcome: 'success',
-  },
-  CREATE_USER: { classified: { category: 'account-change', activity: 'create' }, outcome: 'success' },
-  DELETE_USER: { classified: { category: 'account-change', activity: 'delete' }, outcome: 'success' },
-  SUSPEND_USER: { classified: { category: 'account-change', activity: 'disable' }, outcome: 'success' },
-  UNSUSPEND_USER: { classified: { category: 'account-change', activity: 'enable' }, outcome: 'success' },
-  CHANGE_PASSWORD: {
-    classified: { category: 'account-change', activity: 'password-reset' },
-    outcome: 'success',
-  },
-  GRANT_ADMIN_PRIVILEGE: {
-    classified: { category: 'privilege-change', activity: 'grant', privilege: 'super-admin' },
-    outcome: 'success',
-  },
-  REVOKE_ADMIN_PRIVILEGE: {
-    classified: { category: 'privilege-change', activity: 'revoke', privilege: 'super-admin' },
-    outcome: 'success',
-  },
-  ASSIGN_ROLE: { classified: { category: 'privilege-change', activity: 'grant' }, outcome: 'success' },
-  UNASSIGN_ROLE: { classified: { category: 'privilege-change', activity: 'revoke' }, outcome: 'success' },
-  ADD_GROUP_MEMBER: { classified: { category: 'privilege-change', activity: 'grant' }, outcome: 'success' },
-  REMOVE_GROUP_MEMBER: {
-    classified: { category: 'privilege-change', activity: 'revoke' },
-    outcome: 'success',
-  },
-  TURN_OFF_2_STEP_VERIFICATION: {
-    classified: { category: 'account-change', activity: 'mfa-disabled' },
-    outcome: 'success',
-  },
+/**
+ * Reports API event names (developers.google.com/admin-sdk/reports/v1/appendix/activity) of the
+ * login, user_accounts, admin, token and rules applications; the same name means the same thing in
+ * each application that emits it.
+ */
+export const GOOGLE_CATALOG: Catalog = [
+  entry('login_success', C.logon()),
+  entry('login_failure', C.logon()),
+  entry('login_challenge', C.mfa('challenged')),
+  entry('login_verification', C.mfa('challenged')),
+  entry('logout', C.auth('logoff')),
+  entry('suspicious_login', C.risk('detected')),
+  entry('suspicious_login_less_secure_app', C.risk('detected')),
+  entry('suspicious_programmatic_login', C.risk('detected')),
+  entry('gov_attack_warning', C.risk('detected')),
+  entry('risky_sensitive_action_allowed', C.risk('detected')),
+  entry('risky_sensitive_action_blocked', C.risk('detected')),
+  entry('account_disabled_hijacked', C.risk('confirmed-compromised')),
+  entry('account_disabled_password_leak', C.risk('detected')),
+  entry('account_disabled_generic', C.account('disable')),
+  entry('account_disabled_spamming', C.account('disable')),
+  entry('account_disabled_spamming_through_relay', C.account('disable')),
+  entry('2sv_enroll', C.credential('factor-enrolled', '2sv')),
+  entry('2sv_disable', C.account('mfa-disabled')),
+  entry('titanium_enroll', C.credential('factor-enrolled', 'advanced-protection')),
+  entry('titanium_unenroll', C.account('mfa-disabled')),
+  entry('password_edit', C.account('password-change')),
+  entry('recovery_email_edit', C.credential('factor-enrolled', 'recovery-email')),
+  entry('recovery_phone_edit', C.credential('factor-enrolled', 'recovery-phone')),
+  entry('recovery_secret_qa_edit', C.credential('factor-enrolled', 'recovery-question')),
+  entry('CREATE_USER', C.account('create')),
+  entry('DELETE_USER', C.account('delete')),
+  entry('SUSPEND_USER', C.account('disable')),
+  entry('UNSUSPEND_USER', C.account('enable')),
+  entry('CHANGE_PASSWORD', C.account('password-reset')),
+  entry('TURN_OFF_2_STEP_VERIFICATION', C.account('mfa-disabled')),
+  entry('UNENROLL_USER_FROM_TITANIUM', C.account('mfa-disabled')),
+  entry('GRANT_ADMIN_PRIVILEGE', C.grant('super-admin')),
+  entry('REVOKE_ADMIN_PRIVILEGE', C.revoke('super-admin')),
+  entry('GRANT_DELEGATED_ADMIN_PRIVILEGES', C.grant()),
+  entry('ASSIGN_ROLE', C.grant()),
+  entry('UNASSIGN_ROLE', C.revoke()),
+  entry('ADD_GROUP_MEMBER', C.grant()),
+  entry('REMOVE_GROUP_MEMBER', C.revoke()),
+  entry('CREATE_ROLE', C.policy('changed', 'custom admin role')),
+  entry('ADD_PRIVILEGE', C.policy('changed', 'custom admin role')),
+  entry('ENFORCE_STRONG_AUTHENTICATION', C.policy('changed', '2-step verification enforcement')),
+  entry('ENFORCE_STRONG_AUTHENTICATION', C.policy('mfa-weakened', '2-step verification enforcement'), {
+    when: 'NEW_VALUE false',
+    example: { parameters: [{ name: 'NEW_VALUE', value: 'false' }] },
+  }),
+  entry('ALLOW_STRONG_AUTHENTICATION', C.policy('changed', '2-step verification')),
+  entry('ALLOW_STRONG_AUTHENTICATION', C.policy('mfa-weakened', '2-step verification'), {
+    when: 'NEW_VALUE false',
+    example: { parameters: [{ name: 'NEW_VALUE', value: 'false' }] },
+  }),
+  entry('CHANGE_ALLOWED_TWO_STEP_VERIFICATION_METHODS', C.policy('changed', '2-step verification methods')),
+  entry('CHANGE_SSO_SETTINGS', C.credential('idp-trust-changed')),
+  entry('CREATE_SSO_PROFILE', C.credential('idp-trust-changed')),
+  entry('UPDATE_SSO_PROFILE', C.credential('idp-trust-changed')),
+  entry('TOGGLE_SSO_ENABLED', C.credential('idp-trust-changed')),
+  entry('AUTHORIZE_API_CLIENT_ACCESS', C.credential('consent-granted', 'domain-wide-delegation')),
+  entry('ADD_TO_TRUSTED_OAUTH2_APPS', C.credential('consent-granted', 'trusted-app')),
+  entry('ADD_APPLICATION', C.credential('app-created', 'marketplace')),
+  entry('ADD_APPLICATION_TO_WHITELIST', C.credential('app-created', 'marketplace')),
+  entry('authorize', C.credential('consent-granted', 'oauth')),
+  entry('rule_trigger', C.risk('detected')),
+  entry('rule_match', C.risk('detected')),
+];
+
+const NAMES = byType(GOOGLE_CATALOG);
+const FAILED = new Set(['login_failure']);
+const RISKY: Record<string, RiskLevel> = {
+  gov_attack_warning: 'critical',
+  account_disabled_hijacked: 'critical',
+  suspicious_login: 'high',
+  suspicious_programmatic_login: 'high',
+  suspicious_login_less_secure_app: 'medium',
+  account_disabled_password_leak: 'high',
+  risky_sensitive_action_allowed: 'high',
+  risky_sensitive_action_blocked: 'medium',
 };
 
+/** A parameter's value from the API's list shape or the flattened map log pipelines emit. */
 function param(event: unknown, name: string): string | undefined {
+  const params = get(event, 'parameters');
+  if (isRecord(params)) {
+    const v = get(params, name);
+    if (Array.isArray(v)) return v.join(',');
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+  }
   const p = arr(event, 'parameters').find((x) => isRecord(x) && str(x, 'name') === name);
   if (!isRecord(p)) return undefined;
   const multi = get(p, 'multiValue');
@@ -77,10 +115,37 @@ function param(event: unknown, name: string): string | undefined {
   );
 }
 
+function classify(name: string, event: unknown): Classified {
+  if (
+    /^(ENFORCE|ALLOW)_STRONG_AUTHENTICATION$/.test(name) &&
+    /^false$/i.test(param(event, 'NEW_VALUE') ?? '')
+  )
+    return C.policy('mfa-weakened', '2-step verification');
+  return NAMES.get(name) ?? GENERIC;
+}
+
+function riskOf(name: string, event: unknown): { level: RiskLevel; detail?: string } | undefined {
+  const known = RISKY[name];
+  if (known) return { level: known, detail: name };
+  if (/^true$/i.test(param(event, 'is_suspicious') ?? ''))
+    return { level: 'high', detail: 'Google marked the login suspicious' };
+  if (name === 'rule_trigger' || name === 'rule_match') {
+    const severity = (param(event, 'severity') ?? '').toLowerCase();
+    const level: RiskLevel = severity === 'high' ? 'high' : severity === 'low' ? 'low' : 'medium';
+    return { level, detail: param(event, 'rule_name') };
+  }
+  return undefined;
+}
+
 export const parseGoogle: Parser = (raw, ctx) => {
   requireObject(raw, 'google');
   const rawEvents = get(raw, 'events');
-  const events = Array.isArray(rawEvents) ? rawEvents : isRecord(rawEvents) ? [rawEvents] : [];
+  // Array.from: a sparse array's holes become events too (map would leave holes in the result).
+  const events: unknown[] = Array.isArray(rawEvents)
+    ? Array.from(rawEvents)
+    : isRecord(rawEvents)
+      ? [rawEvents]
+      : [];
   if (!str(raw, 'id.applicationName') && events.length === 0) {
     throw new EventRejected('not a Google Workspace activity: expected id.applicationName and events');
   }
@@ -103,14 +168,17 @@ export const parseGoogle: Parser = (raw, ctx) => {
   }
   return events.map((event, index): IdentityEvent => {
     const name = str(event, 'name') ?? 'unknown';
-    const known = own(NAMES, name);
     const targetEmail = param(event, 'USER_EMAIL') ?? param(event, 'affected_email_address');
-    let classified = known?.classified ?? GENERIC;
+    let classified = classify(name, event);
     if (classified.category === 'privilege-change' && !classified.privilege) {
       classified = { ...classified, privilege: param(event, 'ROLE_NAME') ?? param(event, 'GROUP_EMAIL') };
     }
     const challenge = param(event, 'login_challenge_status');
-    let outcome: Outcome = known?.outcome ?? 'unknown';
+    let outcome: Outcome = FAILED.has(name)
+      ? 'failure'
+      : NAMES.has(name) && classified.category !== 'risk'
+        ? 'success'
+        : 'unknown';
     if (name === 'login_challenge' || name === 'login_verification') {
       outcome = /passed/i.test(challenge ?? '')
         ? 'success'
@@ -118,6 +186,12 @@ export const parseGoogle: Parser = (raw, ctx) => {
           ? 'failure'
           : 'unknown';
     }
+    const scopeText = param(event, 'scope') ?? param(event, 'API_SCOPES') ?? param(event, 'OAUTH2_SCOPES');
+    const clientName =
+      param(event, 'app_name') ??
+      param(event, 'client_id') ??
+      param(event, 'API_CLIENT_NAME') ??
+      param(event, 'APPLICATION_NAME');
     return identityEvent(
       {
         ...base,
@@ -126,8 +200,35 @@ export const parseGoogle: Parser = (raw, ctx) => {
         outcome,
         reason: param(event, 'login_failure_type') ?? challenge,
         target: targetEmail ? { name: targetEmail, type: 'user' } : base.actor,
+        risk: riskOf(name, event),
+        scopes: scopeText ? scopeText.split(/[\s,]+/).filter(Boolean) : undefined,
+        client: clientName,
       },
       classified,
     );
   });
+};
+
+export const GOOGLE: VendorCatalog = {
+  provider: 'google',
+  source: 'Google Workspace Reports API activity events (developers.google.com/admin-sdk/reports)',
+  catalog: GOOGLE_CATALOG,
+  record: (entry) => ({
+    kind: 'admin#reports#activity',
+    id: {
+      time: '2026-11-30T02:14:00.000Z',
+      uniqueQualifier: `catalog-${entry.type}`,
+      applicationName: 'admin',
+      customerId: 'C0cafe',
+    },
+    actor: { email: 'admin@example.com', profileId: '1' },
+    ipAddress: '198.51.100.7',
+    events: [
+      {
+        name: entry.type,
+        parameters: [{ name: 'USER_EMAIL', value: 'alice@example.com' }],
+        ...entry.example,
+      },
+    ],
+  }),
 };

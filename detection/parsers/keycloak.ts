@@ -2,7 +2,8 @@
  * Keycloak: login events and admin events as the admin REST API returns them (what the collector
  * pulls), and the same events as server log lines (`type=LOGIN_ERROR, realmId=…`), plain or ECS JSON.
  */
-import { GENERIC, identityEvent, IdentityEvent } from '../events';
+import { C, GENERIC, identityEvent, IdentityEvent } from '../events';
+import type { Catalog, CatalogEntry, VendorCatalog } from '../catalog';
 import { EventRejected, get, isRecord, num, obj, str, own } from '../fields';
 import { eventTime, ParseContext, Parser } from './common';
 
@@ -31,9 +32,16 @@ const LOGIN_EVENTS: Record<string, Classified> = {
   REMOVE_CREDENTIAL: { category: 'credential-change', activity: 'factor-removed' },
 };
 
-function classifyLogin(type: string, details: Record<string, unknown>): Classified {
+/** Brute-force detection's own events (Keycloak 24+) and the errors that mean "locked out". */
+const LOCKOUT_EVENTS = new Set(['USER_DISABLED_BY_PERMANENT_LOCKOUT', 'USER_DISABLED_BY_TEMPORARY_LOCKOUT']);
+const LOCKOUT_ERROR = /^user_temporarily_disabled$/;
+
+function classifyLogin(type: string, details: Record<string, unknown>, error?: string): Classified {
+  if (LOCKOUT_EVENTS.has(type)) return C.account('lock');
   const base = own(LOGIN_EVENTS, type.replace(/_ERROR$/, ''));
   if (!base) return GENERIC;
+  if (base.category === 'authentication' && base.activity === 'logon' && error && LOCKOUT_ERROR.test(error))
+    return { ...base, lockedOut: true };
   if (base.category === 'credential-change' && !base.credentialType) {
     return { ...base, credentialType: str(details, 'credential_type') };
   }
@@ -68,7 +76,7 @@ function loginEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEv
       client: str(rec, 'clientId'),
       rawRef: ctx.rawRef,
     },
-    classifyLogin(type, details),
+    classifyLogin(type, details, error),
   );
 }
 
@@ -112,18 +120,35 @@ function classifyAdmin(op: string, resource: string, path: string, representatio
     };
   }
   if (resource === 'USER') {
+    if (/\/credentials\/[^/]+$/.test(path) && op === 'DELETE')
+      return { category: 'credential-change', activity: 'factor-removed' };
     if (op === 'CREATE') return { category: 'account-change', activity: 'create' };
     if (op === 'DELETE') return { category: 'account-change', activity: 'delete' };
     if (path.endsWith('/reset-password')) return { category: 'account-change', activity: 'password-reset' };
     if (op === 'UPDATE' && representation && /"enabled"\s*:\s*false/.test(representation)) {
       return { category: 'account-change', activity: 'disable' };
     }
-    if (/\/credentials\/[^/]+$/.test(path) && op === 'DELETE')
-      return { category: 'credential-change', activity: 'factor-removed' };
     return { category: 'account-change', activity: 'update' };
   }
   if (resource === 'CLIENT' && /client-secret/.test(path))
     return { category: 'credential-change', activity: 'client-secret-changed' };
+  if (resource === 'CLIENT' && op === 'CREATE') return C.credential('app-created');
+  if (
+    resource === 'REALM' &&
+    op === 'UPDATE' &&
+    representation &&
+    /"bruteForceProtected"\s*:\s*false/.test(representation)
+  )
+    return C.policy('protection-disabled', 'brute force detection');
+  if (
+    resource === 'AUTH_EXECUTION' &&
+    op === 'UPDATE' &&
+    representation &&
+    /"requirement"\s*:\s*"DISABLED"/.test(representation)
+  )
+    return C.policy('mfa-weakened', 'authentication flow');
+  if (resource === 'AUTH_FLOW' || resource === 'AUTH_EXECUTION' || resource === 'AUTH_EXECUTION_FLOW')
+    return C.policy('changed', 'authentication flow');
   if (resource === 'IDENTITY_PROVIDER' && (op === 'CREATE' || op === 'UPDATE')) {
     return { category: 'credential-change', activity: 'idp-trust-changed' };
   }
@@ -227,4 +252,121 @@ export const parseKeycloak: Parser = (raw, ctx) => {
   throw new EventRejected(
     'not a Keycloak event: expected a login event (type, time), an admin event (operationType) or a log record (message)',
   );
+};
+
+const admin = (
+  op: string,
+  resource: string,
+  classified: Classified,
+  extra: Partial<CatalogEntry> = {},
+): CatalogEntry => ({
+  type: `ADMIN_${op}_${resource}`,
+  classified,
+  ...extra,
+});
+
+/** Keycloak's event types (org.keycloak.events.EventType) and admin events (resource × operation). */
+export const KEYCLOAK_CATALOG: Catalog = [
+  ...Object.entries(LOGIN_EVENTS).flatMap(([type, classified]): CatalogEntry[] => [
+    { type, classified },
+    ...(classified.category === 'authentication' ? [{ type: `${type}_ERROR`, classified }] : []),
+  ]),
+  {
+    type: 'LOGIN_ERROR',
+    when: 'error user_temporarily_disabled (brute-force lockout)',
+    classified: C.logon({ lockedOut: true }),
+    example: { error: 'user_temporarily_disabled' },
+  },
+  { type: 'USER_DISABLED_BY_PERMANENT_LOCKOUT', classified: C.account('lock') },
+  { type: 'USER_DISABLED_BY_TEMPORARY_LOCKOUT', classified: C.account('lock') },
+  admin('CREATE', 'REALM_ROLE_MAPPING', C.grant(), {
+    example: { representation: '[{"name":"realm-admin"}]' },
+  }),
+  admin('DELETE', 'REALM_ROLE_MAPPING', C.revoke(), {
+    example: { representation: '[{"name":"realm-admin"}]' },
+  }),
+  admin('CREATE', 'CLIENT_ROLE_MAPPING', C.grant(), {
+    example: { representation: '[{"name":"manage-users"}]' },
+  }),
+  admin('CREATE', 'GROUP_MEMBERSHIP', C.grant(), {
+    example: { resourcePath: 'users/u-alice/groups/admins' },
+  }),
+  admin('DELETE', 'GROUP_MEMBERSHIP', C.revoke(), {
+    example: { resourcePath: 'users/u-alice/groups/admins' },
+  }),
+  admin('CREATE', 'USER', C.account('create')),
+  admin('DELETE', 'USER', C.account('delete')),
+  admin('UPDATE', 'USER', C.account('update')),
+  admin('UPDATE', 'USER', C.account('disable'), {
+    when: 'enabled set to false',
+    example: { representation: '{"enabled":false}' },
+  }),
+  admin('ACTION', 'USER', C.account('password-reset'), {
+    when: 'path ends /reset-password',
+    example: { resourcePath: 'users/u-alice/reset-password' },
+  }),
+  admin('DELETE', 'USER', C.credential('factor-removed'), {
+    when: 'path is a credential',
+    example: { resourcePath: 'users/u-alice/credentials/c-1' },
+  }),
+  admin('CREATE', 'CLIENT', C.credential('app-created'), { example: { resourcePath: 'clients/c-new' } }),
+  admin('ACTION', 'CLIENT', C.credential('client-secret-changed'), {
+    when: 'path is the client secret',
+    example: { resourcePath: 'clients/c-1/client-secret' },
+  }),
+  admin('CREATE', 'IDENTITY_PROVIDER', C.credential('idp-trust-changed'), {
+    example: { resourcePath: 'identity-provider/instances/evil' },
+  }),
+  admin('UPDATE', 'IDENTITY_PROVIDER', C.credential('idp-trust-changed'), {
+    example: { resourcePath: 'identity-provider/instances/evil' },
+  }),
+  admin('UPDATE', 'REALM', C.policy('protection-disabled', 'brute force detection'), {
+    when: 'bruteForceProtected set to false',
+    example: { resourcePath: '', representation: '{"bruteForceProtected":false}' },
+  }),
+  admin('UPDATE', 'AUTH_EXECUTION', C.policy('mfa-weakened', 'authentication flow'), {
+    when: 'an execution set to DISABLED',
+    example: {
+      resourcePath: 'authentication/flows/browser/executions',
+      representation: '{"requirement":"DISABLED","providerId":"auth-otp-form"}',
+    },
+  }),
+  admin('UPDATE', 'AUTH_FLOW', C.policy('changed', 'authentication flow'), {
+    example: { resourcePath: 'authentication/flows/f-1' },
+  }),
+];
+
+export const KEYCLOAK: VendorCatalog = {
+  provider: 'keycloak',
+  source:
+    'Keycloak event types (org.keycloak.events.EventType) and admin events (ResourceType × OperationType)',
+  catalog: KEYCLOAK_CATALOG,
+  record: (entry) => {
+    const adminType = /^ADMIN_(CREATE|UPDATE|DELETE|ACTION)_(.+)$/.exec(entry.type);
+    if (adminType) {
+      return {
+        id: `catalog-${entry.type}-${entry.when ?? ''}`,
+        time: 1795926840000,
+        realmId: 'lab',
+        operationType: adminType[1],
+        resourceType: adminType[2],
+        resourcePath: 'users/u-alice',
+        authDetails: { userId: 'u-admin', ipAddress: '198.51.100.7', clientId: 'admin-cli' },
+        ...entry.example,
+      };
+    }
+    return {
+      id: `catalog-${entry.type}-${entry.when ?? ''}`,
+      time: 1795926840000,
+      type: entry.type,
+      realmId: 'lab',
+      clientId: 'app',
+      userId: 'u-alice',
+      ipAddress: '198.51.100.7',
+      sessionId: 's-1',
+      details: { username: 'alice' },
+      ...(entry.type.endsWith('_ERROR') ? { error: 'invalid_user_credentials' } : {}),
+      ...entry.example,
+    };
+  },
 };
