@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { isIPv4, isIPv6 } from 'node:net';
 import maxmind, { Reader, Response } from 'maxmind';
 import type { IdentityEvent } from './events';
+import { anonymizerOfAsn } from './networks';
 
 interface CityRecord {
   city?: string;
@@ -156,7 +157,7 @@ export class GeoIp {
 
   /** Fills in what the vendor left out; what the vendor said wins. */
   enrich(e: IdentityEvent): IdentityEvent {
-    if (e.geo?.lat !== undefined && e.network?.asn !== undefined) return e;
+    if (e.geo?.lat !== undefined && e.network?.asn !== undefined) return withHosting(e);
     const info = this.lookup(e.sourceIp);
     if (!info) return e;
     const geo =
@@ -169,7 +170,20 @@ export class GeoIp {
             lon: info.lon,
           };
     const network =
-      e.network?.asn !== undefined || info.asn === undefined ? e.network : { asn: info.asn, org: info.asOrg };
-    return { ...e, geo, network };
+      e.network?.asn !== undefined || info.asn === undefined
+        ? e.network
+        : {
+            asn: info.asn,
+            org: info.asOrg,
+            ...(e.network?.anonymizer ? { anonymizer: e.network.anonymizer } : {}),
+          };
+    return withHosting({ ...e, geo, network });
   }
+}
+
+/** A network the vendor did not flag, whose autonomous system is a hosting, VPN or Tor operator's. */
+function withHosting(e: IdentityEvent): IdentityEvent {
+  const n = e.network;
+  const kind = n && !n.anonymizer ? anonymizerOfAsn(n.asn) : undefined;
+  return kind ? { ...e, network: { ...n, anonymizer: kind } } : e;
 }

@@ -4,7 +4,7 @@
  * detector can persist it and resume after a restart with no lost window.
  */
 import type { Severity } from '../domain/incident';
-import type { IdentityEvent } from './events';
+import { Anonymizer, IdentityEvent, riskAtLeast, RiskLevel } from './events';
 import { stableHash } from './hash';
 import { REALM_SUBJECT } from '../domain/incident';
 
@@ -24,7 +24,16 @@ export type RuleName =
   | 'persistence-after-suspicious-login'
   | 'watchlist-match'
   | 'client-secret-misuse'
-  | 'forged-token';
+  | 'forged-token'
+  | 'persistence'
+  | 'impersonation'
+  | 'vendor-risk'
+  | 'vendor-compromise'
+  | 'lockout-burst'
+  | 'anonymizer-sign-in'
+  | 'phishable-flow'
+  | 'token-theft'
+  | 'mfa-policy-weakened';
 
 export interface DetectionConfig {
   failedLoginBurst: { threshold: number; windowMs: number };
@@ -44,6 +53,25 @@ export interface DetectionConfig {
   clientSource: { minBaselineLogins: number };
   /** Privileges (roles, groups) that count as administrative. */
   privilegedPattern: string;
+  /**
+   * Account lockouts: `distinctUsers` accounts locked in a tenant, or one account locked `perUser`
+   * times, within the window.
+   */
+  lockoutBurst: { distinctUsers: number; perUser: number; windowMs: number };
+  /**
+   * Vendor risk passed through: risk detections at or above `minLevel`; a risk level attached to a
+   * sign-in or other event at or above `minEventLevel`.
+   */
+  vendorRisk: { minLevel: RiskLevel; minEventLevel: RiskLevel };
+  /** OAuth scopes and permissions that make a consent or app grant persistence on their own. */
+  persistence: { powerfulScopes: string };
+  /** Which anonymizing networks a successful sign-in raises an alert for. */
+  anonymizer: { kinds: Anonymizer[] };
+  /**
+   * The rules added with vendor catalog coverage (the detector workflow turns them on through a
+   * patch, so detectors started before them replay as they ran).
+   */
+  coverage?: boolean;
   persistenceWindowMs: number;
   /** An alert for the same rule and key is not repeated within this time. */
   dedupMs: number;
@@ -61,7 +89,16 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   newCountry: { minBaselineLogins: 5 },
   clientSource: { minBaselineLogins: 5 },
   forgedToken: { distinctUsers: 3, windowMs: 10 * MIN, armAfterMs: 12 * 60 * MIN },
-  privilegedPattern: 'admin|owner|super|root|realm-management|manage-|global administrator|privileged',
+  privilegedPattern:
+    'admin|owner|super|root|realm-management|manage-|global administrator|privileged|impersonation',
+  lockoutBurst: { distinctUsers: 5, perUser: 3, windowMs: 30 * MIN },
+  vendorRisk: { minLevel: 'medium', minEventLevel: 'high' },
+  persistence: {
+    powerfulScopes:
+      '^(Directory|RoleManagement|Application|AppRoleAssignment|Mail|MailboxSettings|Files|Sites|User|Group|Policy)\\.ReadWrite|^full_access_as_app$|^Mail\\.Read$|^(create|update|delete):|^okta\\.(users|apps|roles|groups|authorizationServers|idps|policies|factors)\\.manage$|^https://(mail\\.google\\.com/|www\\.googleapis\\.com/auth/(admin\\.directory|gmail\\.(modify|send|settings)|drive$|cloud-platform))|^\\*$',
+  },
+  anonymizer: { kinds: ['tor', 'vpn', 'proxy', 'hosting'] },
+  coverage: true,
   persistenceWindowMs: 24 * 60 * MIN,
   dedupMs: 15 * MIN,
   memoryMs: 30 * 24 * 60 * MIN,
@@ -117,6 +154,8 @@ export interface DetectionState {
   /** Per confidential client: the addresses its secret was used from. */
   clientSources?: Record<string, { seen: string[]; logins: number; t: number }>;
   suspiciousSince: Record<string, number>;
+  /** Account lockouts per tenant (with the user) and per user. */
+  lockouts?: Record<string, Hit[]>;
   grantors: Record<string, string[]>;
   lastAlert: Record<string, number>;
   /**
@@ -223,6 +262,7 @@ export class Detector {
     ) {
       this.credentialChange(e, t, emit);
     }
+    if (this.config.coverage) this.coverage(e, t, emit);
     if (++this.processed % 1000 === 0) this.prune(now ?? t);
     if (raised.length && this.state.watchlist) this.raiseOnWeakIndicators(e, t, raised);
     return raised;
@@ -280,6 +320,10 @@ export class Detector {
       this.unknownSession(e, t, emit);
       return;
     }
+    if (e.activity === 'token-reuse') {
+      if (this.config.coverage) this.tokenTheft(e, emit);
+      return;
+    }
     if (e.activity !== 'logon' && e.activity !== 'token-refresh' && e.activity !== 'token-exchange') return;
 
     if (e.outcome === 'failure' && e.activity === 'logon') {
@@ -307,7 +351,12 @@ export class Detector {
       return;
     }
 
-    if (e.outcome !== 'success' || !uk || !user) return;
+    if (e.outcome !== 'success' || !uk || !user) {
+      // A stolen session or token used and refused (or with no outcome) still says it was stolen.
+      if (this.config.coverage && uk && user && e.activity !== 'logon')
+        this.sessionReuse(e, t, user, uk, emit, false);
+      return;
+    }
     if (e.factor === 'client-credentials') this.clientSource(e, t, user, emit);
 
     // A success right after a burst: the password was probably guessed.
@@ -541,21 +590,31 @@ export class Detector {
     }
   }
 
-  private sessionReuse(e: IdentityEvent, t: number, user: AlertPrincipal, uk: string, emit: Emit): void {
+  private sessionReuse(
+    e: IdentityEvent,
+    t: number,
+    user: AlertPrincipal,
+    uk: string,
+    emit: Emit,
+    learn = true,
+  ): void {
     if (!e.sessionId) return;
     const key = `${e.provider}|${e.tenant ?? ''}|${e.sessionId}`;
-    const seen = this.state.sessions[key];
+    const seen = Object.hasOwn(this.state.sessions, key) ? this.state.sessions[key] : undefined;
+    if (!seen && !learn) return;
     if (!seen) {
       this.state.sessions[key] = { ip: e.sourceIp, ua: e.userAgent, t };
       return;
     }
-    seen.t = t;
+    if (learn) seen.t = t;
     const newIp = Boolean(e.sourceIp && seen.ip && e.sourceIp !== seen.ip);
     const newAgent = Boolean(e.userAgent && seen.ua && e.userAgent !== seen.ua);
     // A session first seen without an address or agent (Keycloak's own events carry no agent)
     // learns them from the next event that has them.
-    seen.ip ??= e.sourceIp;
-    seen.ua ??= e.userAgent;
+    if (learn) {
+      seen.ip ??= e.sourceIp;
+      seen.ua ??= e.userAgent;
+    }
     if (newIp && newAgent) {
       emit({
         rule: 'session-reuse',
@@ -563,7 +622,7 @@ export class Detector {
         key: `${uk}|${e.sessionId}`,
         principal: user,
         sourceIp: e.sourceIp,
-        summary: `session of ${user.username} used from a new IP (${e.sourceIp}, was ${seen.ip}) and a new user agent`,
+        summary: `session of ${user.username} used from a new IP (${e.sourceIp}, was ${seen.ip}) and a new user agent${e.outcome === 'success' ? '' : ` (${e.outcome === 'failure' ? 'refused' : 'outcome unknown'})`}`,
         eventIds: [e.id],
       });
     }
@@ -600,7 +659,12 @@ export class Detector {
     const user = userOf(e);
     if (!user) return;
     const uk = userKeyOf(user);
-    if (e.category === 'account-change') {
+    const allFactors =
+      this.config.coverage &&
+      e.category === 'credential-change' &&
+      e.activity === 'factor-removed' &&
+      e.credentialType === 'all';
+    if (e.category === 'account-change' || allFactors) {
       emit({
         rule: 'mfa-disabled',
         severity: 'medium',
@@ -623,6 +687,256 @@ export class Detector {
         eventIds: [e.id],
       });
     }
+  }
+
+  /** The rules that read one event on its own, or vendor verdicts (config.coverage). */
+  private coverage(e: IdentityEvent, t: number, emit: Emit): void {
+    if (e.category === 'risk') this.vendorRisk(e, emit);
+    else if (
+      e.risk &&
+      riskAtLeast(e.risk.level, this.config.vendorRisk.minEventLevel) &&
+      e.outcome !== 'failure'
+    )
+      this.vendorRisk(e, emit);
+    if (e.category === 'policy-change') this.policyWeakened(e, emit);
+    else if (e.category === 'credential-change') this.persistence(e, emit);
+    else if (e.category === 'account-change' && e.activity === 'impersonate') this.impersonation(e, emit);
+    if (
+      (e.category === 'account-change' && e.activity === 'lock' && e.outcome !== 'failure') ||
+      (e.category === 'authentication' && e.lockedOut)
+    ) {
+      this.lockout(e, t, emit);
+    }
+    if (e.category === 'authentication' && e.activity === 'logon' && e.outcome === 'success')
+      this.signInFrom(e, emit);
+  }
+
+  /** The vendor's own verdict: risk detections, threat detection, user reports, risky sign-ins. */
+  private vendorRisk(e: IdentityEvent, emit: Emit): void {
+    const user = userOf(e);
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    const detail = e.risk?.detail ? ` (${e.risk.detail})` : '';
+    const who = user?.username ?? e.sourceIp ?? 'the tenant';
+    if (e.category === 'risk' && (e.activity === 'confirmed-compromised' || e.activity === 'user-reported')) {
+      emit({
+        rule: 'vendor-compromise',
+        severity: e.activity === 'confirmed-compromised' ? 'critical' : 'high',
+        key: user ? userKeyOf(user) : `${tenant}|${e.vendorType}`,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary:
+          e.activity === 'confirmed-compromised'
+            ? `${e.provider} says ${who} is compromised${detail}`
+            : `${who} reported activity on their account as not theirs (${e.vendorType})`,
+        eventIds: [e.id],
+      });
+      return;
+    }
+    if (e.category === 'risk' && e.activity === 'dismissed') return;
+    const level = e.risk?.level ?? (e.category === 'risk' ? 'high' : undefined);
+    const min =
+      e.category === 'risk' ? this.config.vendorRisk.minLevel : this.config.vendorRisk.minEventLevel;
+    if (!level || !riskAtLeast(level, min)) return;
+    emit({
+      rule: 'vendor-risk',
+      severity: level === 'none' ? 'low' : level,
+      key: `${user ? userKeyOf(user) : tenant}|${e.category === 'risk' ? e.vendorType : 'event-risk'}`,
+      principal: user,
+      sourceIp: e.sourceIp,
+      summary: `${e.provider} rates ${e.category === 'risk' ? 'a detection' : `a ${e.vendorType} event`} for ${who} ${level} risk${detail}`,
+      eventIds: [e.id],
+    });
+  }
+
+  /** MFA, sign-on or attack-protection policy turned off or weakened. */
+  private policyWeakened(e: IdentityEvent & { category: 'policy-change' }, emit: Emit): void {
+    if (e.activity === 'changed' || e.outcome === 'failure') return;
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    const actor = e.actor?.name ?? e.actor?.id ?? 'unknown';
+    emit({
+      rule: 'mfa-policy-weakened',
+      severity: 'high',
+      key: `${tenant}|${e.policy ?? e.vendorType}`,
+      principal: e.actor?.name
+        ? { provider: e.provider, tenant: e.tenant, username: e.actor.name }
+        : undefined,
+      sourceIp: e.sourceIp,
+      summary: `${e.activity === 'protection-disabled' ? 'attack protection disabled' : 'MFA weakened'}: ${e.policy ?? e.vendorType} by ${actor}`,
+      eventIds: [e.id],
+    });
+  }
+
+  /**
+   * What an attacker leaves to come back: new apps and consents to powerful scopes, API tokens,
+   * IdP trust, app credentials, MFA bypass, a factor an admin enrolled for someone else, a stored
+   * secret read by someone else. Alerted on their own, not only after a suspicious login.
+   */
+  private persistence(e: IdentityEvent & { category: 'credential-change' }, emit: Emit): void {
+    if (e.outcome === 'failure') return;
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    const actor = e.actor?.name ?? e.actor?.id;
+    const target = e.target?.name ?? e.target?.id;
+    const sameId = Boolean(e.actor?.id && e.actor.id === e.target?.id);
+    const other = Boolean(actor && target && actor.toLowerCase() !== target.toLowerCase() && !sameId);
+    const powerful = new RegExp(this.config.persistence.powerfulScopes, 'i');
+    const strongScopes = (e.scopes ?? []).filter((s) => powerful.test(s));
+    let severity: Severity | undefined;
+    let what: string;
+    switch (e.activity) {
+      case 'api-token-created':
+      case 'idp-trust-changed':
+      case 'bypass-created':
+        severity = 'high';
+        what =
+          e.activity === 'api-token-created'
+            ? 'API token created'
+            : e.activity === 'bypass-created'
+              ? 'MFA bypass created'
+              : 'identity provider or federation trust changed';
+        break;
+      case 'consent-granted':
+        if (strongScopes.length || /domain-wide|management-api/.test(e.credentialType ?? ''))
+          severity = 'high';
+        what = `consent granted to ${e.client ?? 'an app'}${strongScopes.length ? ` for ${strongScopes.slice(0, 5).join(', ')}` : e.credentialType ? ` (${e.credentialType})` : ''}`;
+        break;
+      case 'app-created':
+        severity = 'medium';
+        what = `application created${e.client ? ` (${e.client})` : ''}`;
+        break;
+      case 'client-secret-changed':
+        severity = 'medium';
+        what = `credential added to an application${e.client ? ` (${e.client})` : ''}`;
+        break;
+      case 'factor-enrolled':
+        if (other && e.actor?.type !== 'system') severity = 'medium';
+        what = `MFA factor enrolled for ${target} by ${actor}`;
+        break;
+      case 'secret-viewed':
+        if (!target || other) severity = 'medium';
+        what = `stored secret read${target ? ` for ${target}` : ''}`;
+        break;
+      default:
+        return;
+    }
+    if (!severity) return;
+    emit({
+      rule: 'persistence',
+      severity,
+      key: `${tenant}|${e.activity}|${target ?? e.client ?? ''}`,
+      principal: actor ? { provider: e.provider, tenant: e.tenant, username: actor } : undefined,
+      sourceIp: e.sourceIp,
+      summary: `${what}${actor && e.activity !== 'factor-enrolled' ? ` by ${actor}` : ''} (${e.vendorType})`,
+      eventIds: [e.id],
+    });
+  }
+
+  /** One person acting as another (OneLogin assume user, Okta impersonation). */
+  private impersonation(e: IdentityEvent, emit: Emit): void {
+    const actor = e.actor?.name ?? e.actor?.id;
+    const target = e.target?.name ?? e.target?.id;
+    if (
+      !actor ||
+      !target ||
+      actor === target ||
+      (e.actor?.id !== undefined && e.actor.id === e.target?.id) ||
+      e.outcome === 'failure'
+    )
+      return;
+    emit({
+      rule: 'impersonation',
+      severity: 'medium',
+      key: `${e.provider}|${e.tenant ?? ''}|${actor}|${target}`,
+      principal: { provider: e.provider, tenant: e.tenant, username: target },
+      sourceIp: e.sourceIp,
+      summary: `${actor} acted as ${target} (${e.vendorType})`,
+      eventIds: [e.id],
+    });
+  }
+
+  /** Lockouts: many accounts in a tenant (a spray or a lockout attack), or one account again and again. */
+  private lockout(e: IdentityEvent, t: number, emit: Emit): void {
+    const c = this.config.lockoutBurst;
+    const user = userOf(e);
+    const tenant = `${e.provider}|${e.tenant ?? ''}`;
+    const map = (this.state.lockouts ??= {});
+    const inTenant = slide(
+      map,
+      `tenant|${tenant}`,
+      { t, id: e.id, user: user?.username.toLowerCase(), ip: e.sourceIp },
+      c.windowMs,
+      t,
+    );
+    const users = new Set(inTenant.map((h) => h.user).filter(Boolean));
+    if (users.size >= c.distinctUsers) {
+      emit({
+        rule: 'lockout-burst',
+        severity: 'high',
+        key: `tenant|${tenant}`,
+        sourceIp: e.sourceIp,
+        summary: `${users.size} accounts locked out on ${e.provider} ${e.tenant ?? ''} within ${minutes(c.windowMs)}`,
+        eventIds: inTenant.map((h) => h.id),
+      });
+    }
+    if (!user) return;
+    const uk = userKeyOf(user);
+    const mine = slide(map, `user|${uk}`, { t, id: e.id, ip: e.sourceIp }, c.windowMs, t);
+    if (mine.length >= c.perUser) {
+      emit({
+        rule: 'lockout-burst',
+        severity: 'medium',
+        key: uk,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${user.username} locked out ${mine.length} times within ${minutes(c.windowMs)}`,
+        eventIds: mine.map((h) => h.id),
+      });
+    }
+  }
+
+  /** A successful sign-in through an anonymizing network or a phishable flow. */
+  private signInFrom(e: IdentityEvent, emit: Emit): void {
+    const user = userOf(e);
+    if (!user || e.actor?.type === 'service') return;
+    const uk = userKeyOf(user);
+    const hidden = e.network?.anonymizer;
+    if (hidden && this.config.anonymizer.kinds.includes(hidden)) {
+      emit({
+        rule: 'anonymizer-sign-in',
+        severity: hidden === 'tor' ? 'high' : 'medium',
+        key: `${uk}|${hidden}`,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${user.username} signed in through ${hidden === 'hosting' ? `a hosting network${e.network?.org ? ` (${e.network.org})` : ''}` : `a ${hidden === 'tor' ? 'Tor exit' : hidden}`} from ${e.sourceIp ?? 'an unknown address'}`,
+        eventIds: [e.id],
+      });
+    }
+    if (e.flow === 'device-code' || e.flow === 'legacy' || e.flow === 'ropc') {
+      emit({
+        rule: 'phishable-flow',
+        severity: e.flow === 'device-code' ? 'medium' : 'low',
+        key: `${uk}|${e.flow}`,
+        principal: user,
+        sourceIp: e.sourceIp,
+        summary: `${user.username} signed in with ${e.flow === 'device-code' ? 'the device code flow (a common phishing path)' : e.flow === 'ropc' ? 'a password grant (no MFA)' : 'legacy authentication (no MFA)'}${e.client ? ` to ${e.client}` : ''}`,
+        eventIds: [e.id],
+      });
+    }
+  }
+
+  /** The vendor saw a token or session reused: refresh-token replay, a session roaming to another client. */
+  private tokenTheft(e: IdentityEvent, emit: Emit): void {
+    const user = userOf(e);
+    emit({
+      rule: 'token-theft',
+      severity: 'high',
+      key: user
+        ? `${userKeyOf(user)}|${e.vendorType}`
+        : `${e.provider}|${e.tenant ?? ''}|${e.sessionId ?? e.id}`,
+      principal: user,
+      sourceIp: e.sourceIp,
+      summary: `${e.provider} saw a token or session of ${user?.username ?? 'an unknown user'} reused (${e.vendorType})${e.sourceIp ? ` from ${e.sourceIp}` : ''}`,
+      eventIds: [e.id],
+    });
   }
 
   /** Drops windows and memories that can no longer matter, bounding the state. */
@@ -664,6 +978,11 @@ export class Detector {
       if (kept.length) this.state.unknownSessions![k] = kept;
       else delete this.state.unknownSessions![k];
     }
+    for (const [k, hits] of Object.entries(this.state.lockouts ?? {})) {
+      const kept = live(hits, c.lockoutBurst.windowMs, now);
+      if (kept.length) this.state.lockouts![k] = kept;
+      else delete this.state.lockouts![k];
+    }
     for (const [k, t] of Object.entries(this.state.suspiciousSince))
       if (now - t > c.persistenceWindowMs || t > now) delete this.state.suspiciousSince[k];
     for (const [k, t] of Object.entries(this.state.lastAlert))
@@ -700,6 +1019,11 @@ const SUSPICIOUS = new Set<RuleName>([
   'new-country',
   'new-network',
   'session-reuse',
+  'vendor-risk',
+  'vendor-compromise',
+  'anonymizer-sign-in',
+  'phishable-flow',
+  'token-theft',
 ]);
 
 function userOf(e: IdentityEvent): AlertPrincipal | undefined {

@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  patched,
   makeContinueAsNewFunc,
   setHandler,
   upsertSearchAttributes,
@@ -44,7 +45,10 @@ const EVENTS_PER_RUN = 20_000;
 
 export async function detector(input: DetectorInput): Promise<void> {
   let tuning = input.config;
-  let engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning }, input.carried?.state);
+  // The single-event and vendor-verdict rules of the catalog coverage: off for detectors replaying
+  // a history from before them, so their recorded alerts (and routing activities) stay as they were.
+  const coverage = patched('detection-coverage');
+  let engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage }, input.carried?.state);
   let moveTo: string | undefined;
   const seen: Record<string, number> = input.carried?.seen ?? {};
   const alerts: RecordedAlert[] = input.carried?.alerts ?? [];
@@ -142,7 +146,7 @@ export async function detector(input: DetectorInput): Promise<void> {
     if (!source.pull && req.pull) cursor = firstCursor(source, Date.now() - (req.pull.lookbackMs ?? 0));
     source.pull = req.pull;
     tuning = req.config;
-    engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning }, engine.state);
+    engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage }, engine.state);
     if (req.taskQueue !== workflowInfo().taskQueue) moveTo = req.taskQueue;
     return { changed };
   });
