@@ -74,10 +74,8 @@ export const RULE_DOCS: RuleDoc[] = [
   },
   {
     rule: 'mfa-disabled',
-    what: "MFA turned off for an account, or all of an account's factors reset",
-    reads: (c) =>
-      is('account-change', 'mfa-disabled')(c) ||
-      (c.category === 'credential-change' && c.activity === 'factor-removed' && c.credentialType === 'all'),
+    what: 'MFA turned off for an account, all of its factors reset, or a factor removed by someone else',
+    reads: (c) => is('account-change', 'mfa-disabled')(c) || is('credential-change', 'factor-removed')(c),
     settings: () => '—',
   },
   {
@@ -124,7 +122,7 @@ export const RULE_DOCS: RuleDoc[] = [
   },
   {
     rule: 'persistence',
-    what: 'new app, consent to powerful scopes, API token, IdP/federation trust, app credential, MFA bypass, factor enrolled by an admin for someone else, a stored secret read',
+    what: 'new app, consent to powerful scopes, API token, IdP/federation trust, app credential, MFA bypass, factor enrolled by an admin for someone else, a stored secret read, MFA passed with a bypass',
     reads: (c) =>
       is(
         'credential-change',
@@ -136,7 +134,8 @@ export const RULE_DOCS: RuleDoc[] = [
         'bypass-created',
         'factor-enrolled',
         'secret-viewed',
-      )(c),
+      )(c) ||
+      (c.category === 'authentication' && c.activity === 'mfa' && /bypass/.test(c.factor ?? '')),
     settings: () => 'persistence.powerfulScopes (see below)',
   },
   {

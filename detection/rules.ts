@@ -173,6 +173,13 @@ export interface Indicators {
   asns?: number[];
 }
 
+const SEVERITY_BELOW: Record<Severity, Severity> = {
+  low: 'low',
+  medium: 'low',
+  high: 'medium',
+  critical: 'high',
+};
+
 const SEVERITY_ABOVE: Record<Severity, Severity> = {
   low: 'medium',
   medium: 'high',
@@ -312,6 +319,17 @@ export class Detector {
         }
       } else if (e.mfaResult === 'approved' || e.outcome === 'success') {
         this.acceptedAfterFatigue(e, t, user, uk, emit);
+        if (this.config.coverage && /bypass/i.test(e.factor ?? '')) {
+          emit({
+            rule: 'persistence',
+            severity: 'medium',
+            key: `${uk}|bypass-used`,
+            principal: user,
+            sourceIp: e.sourceIp,
+            summary: `${user.username} passed MFA with a bypass (${e.vendorType})`,
+            eventIds: [e.id],
+          });
+        }
       }
       return;
     }
@@ -659,11 +677,15 @@ export class Detector {
     const user = userOf(e);
     if (!user) return;
     const uk = userKeyOf(user);
-    const allFactors =
-      this.config.coverage &&
-      e.category === 'credential-change' &&
-      e.activity === 'factor-removed' &&
-      e.credentialType === 'all';
+    const removedFactor =
+      this.config.coverage && e.category === 'credential-change' && e.activity === 'factor-removed';
+    const byOther = Boolean(
+      e.actor?.name &&
+      user.username.toLowerCase() !== e.actor.name.toLowerCase() &&
+      !(e.actor.id && e.actor.id === e.target?.id) &&
+      e.actor.type !== 'system',
+    );
+    const allFactors = removedFactor && (e.credentialType === 'all' || byOther);
     if (e.category === 'account-change' || allFactors) {
       emit({
         rule: 'mfa-disabled',
@@ -692,11 +714,7 @@ export class Detector {
   /** The rules that read one event on its own, or vendor verdicts (config.coverage). */
   private coverage(e: IdentityEvent, t: number, emit: Emit): void {
     if (e.category === 'risk') this.vendorRisk(e, emit);
-    else if (
-      e.risk &&
-      riskAtLeast(e.risk.level, this.config.vendorRisk.minEventLevel) &&
-      e.outcome !== 'failure'
-    )
+    else if (e.risk && riskAtLeast(e.risk.level, this.config.vendorRisk.minEventLevel))
       this.vendorRisk(e, emit);
     if (e.category === 'policy-change') this.policyWeakened(e, emit);
     else if (e.category === 'credential-change') this.persistence(e, emit);
@@ -737,13 +755,17 @@ export class Detector {
     const min =
       e.category === 'risk' ? this.config.vendorRisk.minLevel : this.config.vendorRisk.minEventLevel;
     if (!level || !riskAtLeast(level, min)) return;
+    // A risky attempt that failed (blocked by policy, MFA refused) still says the password is known:
+    // one level lower.
+    const failed = e.category !== 'risk' && e.outcome === 'failure';
+    const severity: Severity = level === 'none' ? 'low' : failed ? SEVERITY_BELOW[level] : level;
     emit({
       rule: 'vendor-risk',
-      severity: level === 'none' ? 'low' : level,
+      severity,
       key: `${user ? userKeyOf(user) : tenant}|${e.category === 'risk' ? e.vendorType : 'event-risk'}`,
       principal: user,
       sourceIp: e.sourceIp,
-      summary: `${e.provider} rates ${e.category === 'risk' ? 'a detection' : `a ${e.vendorType} event`} for ${who} ${level} risk${detail}`,
+      summary: `${e.provider} rates ${e.category === 'risk' ? 'a detection' : `a ${failed ? 'refused ' : ''}${e.vendorType} event`} for ${who} ${level} risk${detail}`,
       eventIds: [e.id],
     });
   }

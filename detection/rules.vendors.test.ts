@@ -341,7 +341,52 @@ const CASES: Case[] = [
   ),
   // mfa-disabled
   C('mfa-disabled', 'okta', 'user.mfa.factor.reset_all', true, 'all factors reset'),
-  C('mfa-disabled', 'okta', 'user.mfa.factor.deactivate', false, 'one factor deactivated'),
+  C('mfa-disabled', 'okta', 'user.mfa.factor.deactivate', true, "an admin deactivating a user's factor"),
+  C('mfa-disabled', 'okta', 'user.mfa.factor.deactivate', false, 'a user deactivating their own factor', {
+    patch: { actor: { id: '00u-alice', alternateId: 'alice@example.com', type: 'User' } },
+  }),
+  C('mfa-disabled', 'entra', entra('Admin deleted security info'), true, "an admin deleting a user's method"),
+  C('persistence', 'duo', 'authentication:bypass_user', true, 'MFA passed with a bypass code'),
+  C('persistence', 'duo', 'authentication:user_approved', false, 'an approved push'),
+  C('vendor-risk', 'okta', 'user.authentication.auth_via_mfa', true, 'FastPass declined a phishing attempt', {
+    when: 'FAILURE',
+    patch: { outcome: { result: 'FAILURE', reason: 'FastPass declined phishing attempt' } },
+  }),
+  C('vendor-risk', 'google', 'account_disabled_spamming', true, 'Google suspended the account for spam'),
+  C('mfa-policy-weakened', 'google', 'CHANGE_APPLICATION_SETTING', true, 'strong password enforcement off', {
+    when: 'turned off',
+  }),
+  C('mfa-policy-weakened', 'google', 'CHANGE_APPLICATION_SETTING', false, 'a calendar setting changed', {
+    patch: {
+      events: [
+        {
+          name: 'CHANGE_APPLICATION_SETTING',
+          parameters: [
+            { name: 'SETTING_NAME', value: 'Calendar sharing' },
+            { name: 'NEW_VALUE', value: 'false' },
+          ],
+        },
+      ],
+    },
+  }),
+  C(
+    'mfa-policy-weakened',
+    'auth0',
+    'sapi PATCH /api/v2/risk-assessments/settings',
+    true,
+    'risk assessment off',
+    {
+      when: 'enabled false',
+    },
+  ),
+  C('vendor-risk', 'google', 'login_success', true, 'a flattened login Google marks suspicious', {
+    patch: {
+      events: null,
+      name: 'login_success',
+      type: 'login',
+      parameters: { is_suspicious: true, login_type: 'google_password' },
+    },
+  }),
   C('mfa-disabled', 'entra', entra('Disable Strong Authentication'), true, 'per-user MFA disabled'),
   C('mfa-disabled', 'entra', entra('Update user'), true, 'StrongAuthenticationRequirement emptied', {
     when: 'Strong',

@@ -225,6 +225,15 @@ const SAPI: SapiRoute[] = [
   },
   {
     method: 'patch',
+    path: /^\/api\/v2\/risk-assessments\/settings$/,
+    shown: '/api/v2/risk-assessments/settings',
+    when: 'body.enabled false',
+    body: { enabled: false },
+    classify: (body) =>
+      off(body) ? C.policy('protection-disabled', 'risk assessment') : C.policy('changed', 'risk assessment'),
+  },
+  {
+    method: 'patch',
     path: /^\/api\/v2\/actions\/triggers\/[^/]+\/bindings$/,
     shown: '/api/v2/actions/triggers/{trigger}/bindings',
     classify: () => C.policy('changed', 'actions'),

@@ -33,9 +33,10 @@ export const GOOGLE_CATALOG: Catalog = [
   entry('risky_sensitive_action_blocked', C.risk('detected')),
   entry('account_disabled_hijacked', C.risk('confirmed-compromised')),
   entry('account_disabled_password_leak', C.risk('detected')),
-  entry('account_disabled_generic', C.account('disable')),
-  entry('account_disabled_spamming', C.account('disable')),
-  entry('account_disabled_spamming_through_relay', C.account('disable')),
+  // Google suspends an account it believes is in someone else's hands (spam sent from it).
+  entry('account_disabled_generic', C.risk('detected')),
+  entry('account_disabled_spamming', C.risk('detected')),
+  entry('account_disabled_spamming_through_relay', C.risk('detected')),
   entry('2sv_enroll', C.credential('factor-enrolled', '2sv')),
   entry('2sv_disable', C.account('mfa-disabled')),
   entry('titanium_enroll', C.credential('factor-enrolled', 'advanced-protection')),
@@ -71,6 +72,17 @@ export const GOOGLE_CATALOG: Catalog = [
     example: { parameters: [{ name: 'NEW_VALUE', value: 'false' }] },
   }),
   entry('CHANGE_ALLOWED_TWO_STEP_VERIFICATION_METHODS', C.policy('changed', '2-step verification methods')),
+  entry('CHANGE_APPLICATION_SETTING', C.policy('changed')),
+  entry('CHANGE_APPLICATION_SETTING', C.policy('protection-disabled'), {
+    when: 'a password, 2-step verification, Advanced Protection or login challenge setting turned off',
+    example: {
+      parameters: [
+        { name: 'SETTING_NAME', value: 'Password Management - Enforce strong password' },
+        { name: 'NEW_VALUE', value: 'false' },
+      ],
+    },
+  }),
+  entry('ADD_TRUSTED_DOMAINS', C.policy('changed', 'trusted domains')),
   entry('CHANGE_SSO_SETTINGS', C.credential('idp-trust-changed')),
   entry('CREATE_SSO_PROFILE', C.credential('idp-trust-changed')),
   entry('UPDATE_SSO_PROFILE', C.credential('idp-trust-changed')),
@@ -95,6 +107,9 @@ const RISKY: Record<string, RiskLevel> = {
   account_disabled_password_leak: 'high',
   risky_sensitive_action_allowed: 'high',
   risky_sensitive_action_blocked: 'medium',
+  account_disabled_spamming: 'high',
+  account_disabled_spamming_through_relay: 'high',
+  account_disabled_generic: 'medium',
 };
 
 /** A parameter's value from the API's list shape or the flattened map log pipelines emit. */
@@ -121,8 +136,17 @@ function classify(name: string, event: unknown): Classified {
     /^false$/i.test(param(event, 'NEW_VALUE') ?? '')
   )
     return C.policy('mfa-weakened', '2-step verification');
+  if (
+    name === 'CHANGE_APPLICATION_SETTING' &&
+    SECURITY_SETTING.test(param(event, 'SETTING_NAME') ?? '') &&
+    /^(false|off|disabled?|0)$/i.test(param(event, 'NEW_VALUE') ?? '')
+  )
+    return C.policy('protection-disabled', param(event, 'SETTING_NAME'));
   return NAMES.get(name) ?? GENERIC;
 }
+
+const SECURITY_SETTING =
+  /password|2-step|two.?step|strong auth|advanced protection|login challenge|less secure|session control/i;
 
 function riskOf(name: string, event: unknown): { level: RiskLevel; detail?: string } | undefined {
   const known = RISKY[name];
@@ -141,11 +165,14 @@ export const parseGoogle: Parser = (raw, ctx) => {
   requireObject(raw, 'google');
   const rawEvents = get(raw, 'events');
   // Array.from: a sparse array's holes become events too (map would leave holes in the result).
+  // Pipelines that flatten an activity put one event's name, type and parameters at the top.
   const events: unknown[] = Array.isArray(rawEvents)
     ? Array.from(rawEvents)
     : isRecord(rawEvents)
       ? [rawEvents]
-      : [];
+      : str(raw, 'name')
+        ? [raw]
+        : [];
   if (!str(raw, 'id.applicationName') && events.length === 0) {
     throw new EventRejected('not a Google Workspace activity: expected id.applicationName and events');
   }

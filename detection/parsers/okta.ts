@@ -82,7 +82,7 @@ export const OKTA_CATALOG: Catalog = [
   { type: 'app.oauth2.credentials.lifecycle.create', classified: C.credential('client-secret-changed') },
   { type: 'app.oauth2.credentials.lifecycle.activate', classified: C.credential('client-secret-changed') },
   { type: 'app.oauth2.client_secret.rotate', classified: C.credential('client-secret-changed') },
-  { type: 'app.app_instance.change_pw.reveal', classified: C.credential('secret-viewed') },
+  { type: 'application.user_membership.show_password', classified: C.credential('secret-viewed') },
   { type: 'system.idp.lifecycle.create', classified: C.credential('idp-trust-changed') },
   { type: 'system.idp.lifecycle.update', classified: C.credential('idp-trust-changed') },
   { type: 'system.idp.lifecycle.activate', classified: C.credential('idp-trust-changed') },
@@ -171,8 +171,7 @@ const EXACT = byType(OKTA_CATALOG);
 
 /** Level of the vendor's risk/threat words Okta ships in debugData (strings, JSON or `{k=v}`). */
 function oktaRisk(raw: Raw): { level: RiskLevel; state?: string; detail?: string } | undefined {
-  const debug = obj(raw, 'debugContext.debugData');
-  if (!debug) return undefined;
+  const debug = obj(raw, 'debugContext.debugData') ?? {};
   let level: RiskLevel | undefined;
   let detail: string | undefined;
   const riskText = str(debug, 'risk');
@@ -190,6 +189,8 @@ function oktaRisk(raw: Raw): { level: RiskLevel; state?: string; detail?: string
       /* not JSON: ignored, the record is kept */
     }
   }
+  if (/phish/i.test(str(raw, 'outcome.reason') ?? ''))
+    return { level: 'high', detail: str(raw, 'outcome.reason') };
   const threat = /^true$/i.test(str(debug, 'threatSuspected') ?? '');
   if (threat)
     return {
