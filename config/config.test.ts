@@ -113,3 +113,48 @@ describe('Okta credentials', () => {
     ).toThrow(/cannot read/);
   });
 });
+
+describe('DETECTION_RULES', () => {
+  it('merges per-rule settings over the defaults, one nested object at a time', () => {
+    const config = loadConfig({
+      ...base,
+      DETECTION_RULES: JSON.stringify({
+        lockoutBurst: { distinctUsers: 8 },
+        vendorRisk: { minEventLevel: 'medium' },
+      }),
+    });
+    expect(config.detectionRules).toEqual({
+      lockoutBurst: { distinctUsers: 8, perUser: 3, windowMs: 30 * 60_000 },
+      vendorRisk: { minLevel: 'medium', minEventLevel: 'medium' },
+    });
+  });
+
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['an unknown rule', '{"lockoutBursts":{}}', /unknown setting 'lockoutBursts'/],
+    ['an unknown nested setting', '{"lockoutBurst":{"users":3}}', /unknown setting 'lockoutBurst.users'/],
+    [
+      'a negative threshold',
+      '{"failedLoginBurst":{"threshold":-1}}',
+      /failedLoginBurst.threshold must be a positive number/,
+    ],
+    [
+      'a risk level that does not exist',
+      '{"vendorRisk":{"minLevel":"severe"}}',
+      /vendorRisk.minLevel must be one of/,
+    ],
+    [
+      'a pattern that does not compile',
+      '{"privilegedPattern":"admin("}',
+      /privilegedPattern is not a regular expression/,
+    ],
+    [
+      'an unknown anonymizer',
+      '{"anonymizer":{"kinds":["tor","satellite"]}}',
+      /anonymizer.kinds must be a list of/,
+    ],
+    ['the patch switch', '{"coverage":false}', /unknown setting 'coverage'/],
+  ])('refuses %s with a clear message', (_name, value, message) => {
+    expect(() => loadConfig({ ...base, DETECTION_RULES: value })).toThrow(message);
+  });
+});

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../detection/sources';
 import { EVENT_PROVIDERS } from '../detection/events';
+import { DetectionConfig, detectionTuning } from '../detection/rules';
 import type { EntraSettings } from '../providers/entra/settings';
 import type { OktaConnectorSettings } from '../providers/okta/connection';
 import { OKTA_ENGINE_SCOPES } from '../providers/okta/settings';
@@ -89,6 +90,8 @@ export interface EngineConfig {
   auth?: OidcAuth | { mode: 'dev' };
   /** Identity sources with a detector; `pull` makes it poll the provider (Keycloak, Okta). */
   detectionSources: DetectionSource[];
+  /** DETECTION_RULES: rule thresholds and windows over the defaults (docs/detection-coverage.md). */
+  detectionRules?: Partial<DetectionConfig>;
   /** Required by the worker and the API (PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, or PAYLOAD_ENCRYPTION=off). */
   payloads?: PayloadProtection;
   /**
@@ -232,6 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     ingestSources: parseIngestSources(get('INGEST_HMAC_SECRETS')),
     auth: parseAuth(get, get('API_HOST') ?? '127.0.0.1'),
     detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
+    detectionRules: parseDetectionRules(get('DETECTION_RULES')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
     protectedPrincipals: parseProtectedPrincipals(get('PROTECTED_PRINCIPALS'), keycloak?.clientId),
     principalKeySecret: parsePrincipalKeySecret(
@@ -343,6 +347,21 @@ function parseUserChallenge(
       '',
     ),
   };
+}
+
+function parseDetectionRules(raw: string | undefined): Partial<DetectionConfig> | undefined {
+  if (!raw?.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('DETECTION_RULES is not JSON');
+  }
+  try {
+    return detectionTuning(parsed);
+  } catch (err) {
+    throw new ConfigError(`DETECTION_RULES: ${(err as Error).message}`);
+  }
 }
 
 function parsePlaybookPolicies(raw: string | undefined): EngineConfig['playbookPolicies'] {

@@ -1124,3 +1124,64 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
 function alertId(rule: string, key: string, eventId: string): string {
   return `${rule}-${stableHash(`${rule}|${key}|${eventId}`)}`;
 }
+
+const RISK_LEVELS: readonly RiskLevel[] = ['none', 'low', 'medium', 'high', 'critical'];
+const ANONYMIZERS: readonly Anonymizer[] = ['tor', 'vpn', 'proxy', 'hosting'];
+
+/**
+ * A deployment's rule settings (`DETECTION_RULES`), checked and merged over the defaults: every key
+ * must be a known setting and every value of the default's type, so a typo is an error at start-up,
+ * never a threshold silently left at its default. Returns the settings to hand the detector.
+ */
+export function detectionTuning(input: unknown): Partial<DetectionConfig> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new Error('must be a JSON object of rule settings');
+  const out: Record<string, unknown> = {};
+  const defaults = DEFAULT_DETECTION_CONFIG as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(input)) {
+    if (key === 'coverage' || !Object.hasOwn(defaults, key))
+      throw new Error(
+        `unknown setting '${key}' (known: ${Object.keys(defaults)
+          .filter((k) => k !== 'coverage')
+          .join(', ')})`,
+      );
+    out[key] = checked(key, defaults[key], value);
+  }
+  return out as Partial<DetectionConfig>;
+}
+
+function checked(path: string, fallback: unknown, value: unknown): unknown {
+  if (typeof fallback === 'number') {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+      throw new Error(`${path} must be a positive number (got ${JSON.stringify(value)})`);
+    return value;
+  }
+  if (typeof fallback === 'string') {
+    if (typeof value !== 'string') throw new Error(`${path} must be a string`);
+    if (RISK_LEVELS.includes(fallback as RiskLevel)) {
+      if (!RISK_LEVELS.includes(value as RiskLevel))
+        throw new Error(`${path} must be one of ${RISK_LEVELS.join(', ')}`);
+      return value;
+    }
+    try {
+      new RegExp(value, 'i');
+    } catch (err) {
+      throw new Error(`${path} is not a regular expression: ${(err as Error).message}`);
+    }
+    return value;
+  }
+  if (Array.isArray(fallback)) {
+    if (!Array.isArray(value) || value.some((v) => !ANONYMIZERS.includes(v as Anonymizer)))
+      throw new Error(`${path} must be a list of ${ANONYMIZERS.join(', ')}`);
+    return value;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`${path} must be an object`);
+  const merged: Record<string, unknown> = { ...(fallback as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(value)) {
+    if (!Object.hasOwn(merged, k))
+      throw new Error(`unknown setting '${path}.${k}' (known: ${Object.keys(merged).join(', ')})`);
+    merged[k] = checked(`${path}.${k}`, merged[k], v);
+  }
+  return merged;
+}

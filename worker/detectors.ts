@@ -52,7 +52,7 @@ const RECONFIGURE_WAIT_MS = 10_000;
 
 export async function ensureDetectors(client: Client, config: EngineConfig): Promise<void> {
   for (const source of config.detectionSources) {
-    const id = await ensureDetector(client, config.temporal.taskQueue, source);
+    const id = await ensureDetector(client, config.temporal.taskQueue, source, config.detectionRules);
     console.log(`worker: detector ${id} running`);
   }
 }
