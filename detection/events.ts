@@ -199,9 +199,51 @@ export type Classified =
   | Pick<PolicyChangeEvent, 'category' | 'activity' | 'policy'>
   | Pick<GenericIdentityEvent, 'category' | 'activity'>;
 
-/** Builds an event from the fields every provider has and its classification. */
+/**
+ * Builds an event from the fields every provider has and its classification. Written out field by
+ * field (no spread): every event gets the same shape, which keeps building and reading them fast.
+ */
 export function identityEvent(base: EventBase, classified: Classified): IdentityEvent {
-  return { ...base, ...classified, ocsfClass: OCSF[classified.category] } as IdentityEvent;
+  const c = classified as {
+    factor?: string;
+    mfaResult?: MfaResult;
+    lockedOut?: boolean;
+    privilege?: string;
+    credentialType?: string;
+    policy?: string;
+  };
+  const e = {
+    id: base.id,
+    provider: base.provider,
+    tenant: base.tenant,
+    time: base.time,
+    timeSource: base.timeSource,
+    vendorType: base.vendorType,
+    outcome: base.outcome,
+    reason: base.reason,
+    actor: base.actor,
+    target: base.target,
+    sourceIp: base.sourceIp,
+    userAgent: base.userAgent,
+    geo: base.geo,
+    network: base.network,
+    risk: base.risk,
+    flow: base.flow,
+    scopes: base.scopes,
+    sessionId: base.sessionId,
+    client: base.client,
+    rawRef: base.rawRef,
+    category: classified.category,
+    activity: classified.activity,
+    ocsfClass: OCSF[classified.category],
+  } as Record<string, unknown>;
+  if (c.factor !== undefined) e.factor = c.factor;
+  if (c.mfaResult !== undefined) e.mfaResult = c.mfaResult;
+  if (c.lockedOut !== undefined) e.lockedOut = c.lockedOut;
+  if (c.privilege !== undefined) e.privilege = c.privilege;
+  if (c.credentialType !== undefined) e.credentialType = c.credentialType;
+  if (c.policy !== undefined) e.policy = c.policy;
+  return e as unknown as IdentityEvent;
 }
 
 export const GENERIC: Classified = { category: 'other', activity: 'other' };

@@ -3,6 +3,7 @@
  * sends both `Level` and `level`, `CreatedDateTime` and `createdDateTime`), so lookups try the exact
  * key first and fall back to a case-insensitive match.
  */
+import * as crypto from 'node:crypto';
 import { createHash } from 'node:crypto';
 
 export type Raw = Record<string, unknown>;
@@ -115,10 +116,12 @@ function usDate(s: string): string | undefined {
 }
 
 export function rawRef(raw: unknown): string {
-  return createHash('sha256')
-    .update(typeof raw === 'string' ? raw : JSON.stringify(raw))
-    .digest('hex');
+  const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+  // crypto.hash (Node ≥ 20.12): one call, no Hash object per record; createHash where it is missing.
+  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
 }
+
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** Thrown by a parser for a record it cannot use; the ingest reports it with its index. */
 export class EventRejected extends Error {

@@ -137,8 +137,25 @@ export class GeoIp {
     return GeoIp.loading;
   }
 
+  /**
+   * Answers per address: identity logs repeat the same addresses (a user's office, home, phone), so
+   * each is looked up once. Bounded: emptied when full, which costs one lookup per address again.
+   */
+  private readonly cache = new Map<string, IpInfo | null>();
+
   lookup(ip: string | undefined): IpInfo | undefined {
     if (!ip) return undefined;
+    const cached = this.cache.get(ip);
+    if (cached !== undefined) return cached ?? undefined;
+    const info = this.find(ip);
+    if (this.cache.size >= GeoIp.CACHE_SIZE) this.cache.clear();
+    this.cache.set(ip, info ?? null);
+    return info;
+  }
+
+  static readonly CACHE_SIZE = 100_000;
+
+  private find(ip: string): IpInfo | undefined {
     const v4 = isIPv4(ip);
     if (!v4 && !isIPv6(ip)) return undefined;
     // DB-IP's city files use flat keys, not MaxMind's nested City shape.

@@ -270,7 +270,7 @@ export class Detector {
       this.credentialChange(e, t, emit);
     }
     if (this.config.coverage) this.coverage(e, t, emit);
-    if (++this.processed % 1000 === 0) this.prune(now ?? t);
+    if (++this.processed % 1000 === 0) this.housekeeping(now ?? t);
     if (raised.length && this.state.watchlist) this.raiseOnWeakIndicators(e, t, raised);
     return raised;
   }
@@ -963,6 +963,28 @@ export class Detector {
 
   /** Drops windows and memories that can no longer matter, bounding the state. */
   prune(now: number): void {
+    this.pruneWindows(now);
+    this.pruneMemories(now);
+  }
+
+  private lastMemoryPrune?: { t: number; processed: number };
+
+  /**
+   * Every 1,000 events the windows are trimmed; the long memories (30 days of sessions, baselines,
+   * last logins: one entry per user) only once per 10 minutes of the detector's clock or 5,000
+   * events, whichever comes first — walking them is the expensive part, and they age in days.
+   * Between two walks a map holds at most MAX_KEYS plus the 5,000 events since.
+   */
+  private housekeeping(now: number): void {
+    this.pruneWindows(now);
+    const last = this.lastMemoryPrune;
+    if (!last || now - last.t >= 10 * MIN || now < last.t || this.processed - last.processed >= 5_000) {
+      this.pruneMemories(now);
+      this.lastMemoryPrune = { t: now, processed: this.processed };
+    }
+  }
+
+  private pruneWindows(now: number): void {
     const c = this.config;
     const longest = Math.max(
       c.failedLoginBurst.windowMs,
@@ -976,51 +998,45 @@ export class Detector {
       this.state.failuresByTenant,
       this.state.mfaByUser,
     ]) {
-      for (const [k, hits] of Object.entries(map)) {
-        const kept = live(hits, longest, now);
-        if (kept.length) map[k] = kept;
-        else delete map[k];
-      }
+      trim(map, longest, now);
     }
+    if (this.state.unknownSessions) trim(this.state.unknownSessions, c.forgedToken.windowMs, now);
+    if (this.state.lockouts) trim(this.state.lockouts, c.lockoutBurst.windowMs, now);
+    let suspicious = 0;
+    for (const k in this.state.suspiciousSince) {
+      const t = this.state.suspiciousSince[k];
+      if (now - t > c.persistenceWindowMs || t > now) delete this.state.suspiciousSince[k];
+      else suspicious++;
+    }
+    let alerts = 0;
+    for (const k in this.state.lastAlert) {
+      const t = this.state.lastAlert[k];
+      if (now - t > c.dedupMs || t > now) delete this.state.lastAlert[k];
+      else alerts++;
+    }
+    if (suspicious > MAX_KEYS) capKeys(this.state.suspiciousSince, (t) => t);
+    if (alerts > MAX_KEYS) capKeys(this.state.lastAlert, (t) => t);
+    for (const k in this.state.watchlist ?? {})
+      if (now > this.state.watchlist![k].until) delete this.state.watchlist![k];
+  }
+
+  private pruneMemories(now: number): void {
+    const c = this.config;
     // Aged by the detector's clock, and bounded: the oldest go first past MAX_KEYS per map.
     const forget = <T extends { t: number }>(m: Record<string, T>, age: number) => {
+      let kept = 0;
       for (const k in m) {
         const v = m[k];
         if (now - v.t > age || v.t > now) delete m[k];
+        else kept++;
       }
-      capKeys(m, (v) => v.t);
+      if (kept > MAX_KEYS) capKeys(m, (v) => v.t);
     };
     forget(this.state.lastLogin, c.memoryMs);
     forget(this.state.countries, c.memoryMs);
     forget(this.state.networks, c.memoryMs);
     forget(this.state.sessions, c.memoryMs);
     if (this.state.clientSources) forget(this.state.clientSources, c.memoryMs);
-    for (const [k, hits] of Object.entries(this.state.unknownSessions ?? {})) {
-      const kept = live(hits, c.forgedToken.windowMs, now);
-      if (kept.length) this.state.unknownSessions![k] = kept;
-      else delete this.state.unknownSessions![k];
-    }
-    for (const [k, hits] of Object.entries(this.state.lockouts ?? {})) {
-      const kept = live(hits, c.lockoutBurst.windowMs, now);
-      if (kept.length) this.state.lockouts![k] = kept;
-      else delete this.state.lockouts![k];
-    }
-    for (const [k, t] of Object.entries(this.state.suspiciousSince))
-      if (now - t > c.persistenceWindowMs || t > now) delete this.state.suspiciousSince[k];
-    for (const [k, t] of Object.entries(this.state.lastAlert))
-      if (now - t > c.dedupMs || t > now) delete this.state.lastAlert[k];
-    capKeys(this.state.suspiciousSince, (t) => t);
-    capKeys(this.state.lastAlert, (t) => t);
-    for (const map of [
-      this.state.failuresByUser,
-      this.state.failuresByIp,
-      this.state.failuresByTenant,
-      this.state.mfaByUser,
-    ]) {
-      capKeys(map, (hits) => hits[hits.length - 1]?.t ?? 0);
-    }
-    for (const [k, w] of Object.entries(this.state.watchlist ?? {}))
-      if (now > w.until) delete this.state.watchlist![k];
   }
 
   private watched(key: string, t: number): { incidentId: string } | undefined {
@@ -1071,6 +1087,29 @@ function capKeys<T>(m: Record<string, T>, time: (v: T) => number): void {
   const times = new Map(keys.map((k) => [k, time(m[k])]));
   keys.sort((a, b) => times.get(a)! - times.get(b)!);
   for (const k of keys.slice(0, keys.length - (MAX_KEYS - MAX_KEYS / 10))) delete m[k];
+}
+
+/**
+ * Drops what fell out of every window of `map` (replacing a window only when something did) and
+ * keeps at most MAX_KEYS windows, the most recently hit.
+ */
+function trim(map: Record<string, Hit[]>, windowMs: number, now: number): void {
+  let count = 0;
+  for (const k in map) {
+    const hits = map[k];
+    let expired = !Array.isArray(hits);
+    if (!expired) for (const h of hits) if (now - h.t > windowMs || h.t > now) expired = true;
+    if (!expired) {
+      count++;
+      continue;
+    }
+    const kept = live(hits, windowMs, now);
+    if (kept.length) {
+      map[k] = kept;
+      count++;
+    } else delete map[k];
+  }
+  if (count > MAX_KEYS) capKeys(map, (hits) => hits[hits.length - 1]?.t ?? 0);
 }
 
 function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {

@@ -349,7 +349,6 @@ export const parseAuth0: Parser = (raw, ctx) => {
         id: str(raw, 'log_id') ?? str(data, 'log_id', '_id') ?? ctx.rawRef,
         provider: 'auth0',
         tenant: str(data, 'hostname', 'tenant_name'),
-        ...eventTime(ctx, get(data, 'date')),
         vendorType: management
           ? `${type} ${(str(data, 'details.request.method') ?? '').toUpperCase()} ${str(data, 'details.request.path') ?? ''}`.trim()
           : type,
@@ -377,6 +376,7 @@ export const parseAuth0: Parser = (raw, ctx) => {
         sessionId: str(data, 'session_id', 'details.session_id'),
         client: str(data, 'client_id', 'client_name'),
         rawRef: ctx.rawRef,
+        ...eventTime(ctx, get(data, 'date')),
       },
       classified.category === 'credential-change' && scopes.some((s) => POWER.test(s))
         ? { ...classified, credentialType: 'management-api' }

@@ -274,7 +274,6 @@ function signIn(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
       id: str(props, 'id') ?? ctx.rawRef,
       provider: 'entra',
       tenant: tenantOf(raw, props),
-      ...eventTime(ctx, get(raw, 'time'), get(props, 'createdDateTime'), get(raw, 'createdDateTime')),
       vendorType,
       outcome:
         errorCode === undefined
@@ -305,6 +304,7 @@ function signIn(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
       sessionId: str(props, 'sessionId', 'correlationId') ?? str(raw, 'correlationId'),
       client: str(props, 'appDisplayName', 'appId', 'resourceDisplayName'),
       rawRef: ctx.rawRef,
+      ...eventTime(ctx, get(raw, 'time'), get(props, 'createdDateTime'), get(raw, 'createdDateTime')),
     },
     classified,
   );
@@ -381,7 +381,6 @@ function audit(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
       id: str(props, 'id') ?? ctx.rawRef,
       provider: 'entra',
       tenant: tenantOf(raw, props),
-      ...eventTime(ctx, get(raw, 'time'), get(props, 'activityDateTime'), get(raw, 'activityDateTime')),
       vendorType: `${vendorType}:${activity}`,
       outcome: /^success/i.test(result ?? '')
         ? 'success'
@@ -408,6 +407,7 @@ function audit(raw: Raw, props: Raw, ctx: ParseContext, vendorType: string) {
       sourceIp: str(initiatedUser, 'ipAddress') ?? str(raw, 'callerIpAddress'),
       scopes: classified.category === 'credential-change' ? scopes : undefined,
       rawRef: ctx.rawRef,
+      ...eventTime(ctx, get(raw, 'time'), get(props, 'activityDateTime'), get(raw, 'activityDateTime')),
     },
     classified,
   );
@@ -434,14 +434,6 @@ function riskEvent(raw: Raw, p: Raw, ctx: ParseContext, vendorType: string) {
       id: str(p, 'id') ?? ctx.rawRef,
       provider: 'entra',
       tenant: tenantOf(raw, p),
-      ...eventTime(
-        ctx,
-        get(raw, 'time'),
-        get(p, 'detectedDateTime'),
-        get(p, 'riskLastUpdatedDateTime'),
-        get(p, 'activityDateTime'),
-        get(raw, 'CreatedDateTime'),
-      ),
       vendorType,
       outcome: 'unknown',
       reason: str(p, 'riskEventType', 'riskDetail', 'riskLevel'),
@@ -459,6 +451,14 @@ function riskEvent(raw: Raw, p: Raw, ctx: ParseContext, vendorType: string) {
       network: hidden ? { anonymizer: hidden } : undefined,
       risk: entraRisk(p) ?? { level: 'low', state: state || undefined },
       rawRef: ctx.rawRef,
+      ...eventTime(
+        ctx,
+        get(raw, 'time'),
+        get(p, 'detectedDateTime'),
+        get(p, 'riskLastUpdatedDateTime'),
+        get(p, 'activityDateTime'),
+        get(raw, 'CreatedDateTime'),
+      ),
     },
     classified,
   );
@@ -493,7 +493,6 @@ export const parseEntra: Parser = (raw, ctx) => {
         id: str(p, 'id') ?? ctx.rawRef,
         provider: 'entra',
         tenant: tenantOf(raw, p),
-        ...eventTime(ctx, get(raw, 'time'), get(p, 'activityDateTime'), get(raw, 'CreatedDateTime')),
         vendorType: category,
         outcome: 'unknown',
         actor: str(p, 'userPrincipalName')
@@ -504,6 +503,7 @@ export const parseEntra: Parser = (raw, ctx) => {
           : undefined,
         sourceIp: str(p, 'ipAddress') ?? str(raw, 'callerIpAddress'),
         rawRef: ctx.rawRef,
+        ...eventTime(ctx, get(raw, 'time'), get(p, 'activityDateTime'), get(raw, 'CreatedDateTime')),
       },
       GENERIC,
     ),

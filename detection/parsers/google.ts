@@ -5,7 +5,7 @@
 import { C, Classified, GENERIC, identityEvent, IdentityEvent, Outcome, RiskLevel } from '../events';
 import type { Catalog, CatalogEntry, VendorCatalog } from '../catalog';
 import { byType } from '../catalog';
-import { arr, EventRejected, get, isRecord, str } from '../fields';
+import { EventRejected, get, isRecord, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
 const entry = (type: string, classified: Classified, extra: Partial<CatalogEntry> = {}): CatalogEntry => ({
@@ -112,51 +112,70 @@ const RISKY: Record<string, RiskLevel> = {
   account_disabled_generic: 'medium',
 };
 
-/** A parameter's value from the API's list shape or the flattened map log pipelines emit. */
-function param(event: unknown, name: string): string | undefined {
-  const params = get(event, 'parameters');
-  if (isRecord(params)) {
-    const v = get(params, name);
-    if (Array.isArray(v)) return v.join(',');
-    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+type Params = Map<string, string>;
+
+const scalar = (v: unknown): string | undefined =>
+  Array.isArray(v)
+    ? v.join(',')
+    : typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : undefined;
+
+/**
+ * An event's parameters, read once into a map (names folded to lower case): from the API's list
+ * shape (`{name, value|intValue|boolValue|multiValue}`) or the flattened map log pipelines emit.
+ */
+function paramsOf(event: unknown): Params {
+  const out: Params = new Map();
+  const params = isRecord(event) ? event.parameters : undefined;
+  if (Array.isArray(params)) {
+    for (const p of params) {
+      if (!isRecord(p) || typeof p.name !== 'string') continue;
+      const v = scalar(p.multiValue) ?? scalar(p.value) ?? scalar(p.intValue) ?? scalar(p.boolValue);
+      if (v !== undefined && v.trim() !== '') out.set(p.name.toLowerCase(), v.trim());
+    }
+  } else if (isRecord(params)) {
+    for (const k in params) {
+      const v = scalar(params[k]);
+      if (v !== undefined && v.trim() !== '') out.set(k.toLowerCase(), v.trim());
+    }
   }
-  const p = arr(event, 'parameters').find((x) => isRecord(x) && str(x, 'name') === name);
-  if (!isRecord(p)) return undefined;
-  const multi = get(p, 'multiValue');
-  if (Array.isArray(multi)) return multi.join(',');
-  return (
-    str(p, 'value', 'intValue') ??
-    (typeof get(p, 'boolValue') === 'boolean' ? String(get(p, 'boolValue')) : undefined)
-  );
+  return out;
 }
 
-function classify(name: string, event: unknown): Classified {
+function param(params: Params, name: string): string | undefined {
+  return params.get(name.toLowerCase());
+}
+
+function classify(name: string, params: Params): Classified {
   if (
     /^(ENFORCE|ALLOW)_STRONG_AUTHENTICATION$/.test(name) &&
-    /^false$/i.test(param(event, 'NEW_VALUE') ?? '')
+    /^false$/i.test(param(params, 'NEW_VALUE') ?? '')
   )
     return C.policy('mfa-weakened', '2-step verification');
   if (
     name === 'CHANGE_APPLICATION_SETTING' &&
-    SECURITY_SETTING.test(param(event, 'SETTING_NAME') ?? '') &&
-    /^(false|off|disabled?|0)$/i.test(param(event, 'NEW_VALUE') ?? '')
+    SECURITY_SETTING.test(param(params, 'SETTING_NAME') ?? '') &&
+    /^(false|off|disabled?|0)$/i.test(param(params, 'NEW_VALUE') ?? '')
   )
-    return C.policy('protection-disabled', param(event, 'SETTING_NAME'));
+    return C.policy('protection-disabled', param(params, 'SETTING_NAME'));
   return NAMES.get(name) ?? GENERIC;
 }
 
 const SECURITY_SETTING =
   /password|2-step|two.?step|strong auth|advanced protection|login challenge|less secure|session control/i;
 
-function riskOf(name: string, event: unknown): { level: RiskLevel; detail?: string } | undefined {
+function riskOf(name: string, params: Params): { level: RiskLevel; detail?: string } | undefined {
   const known = RISKY[name];
   if (known) return { level: known, detail: name };
-  if (/^true$/i.test(param(event, 'is_suspicious') ?? ''))
+  if (/^true$/i.test(param(params, 'is_suspicious') ?? ''))
     return { level: 'high', detail: 'Google marked the login suspicious' };
   if (name === 'rule_trigger' || name === 'rule_match') {
-    const severity = (param(event, 'severity') ?? '').toLowerCase();
+    const severity = (param(params, 'severity') ?? '').toLowerCase();
     const level: RiskLevel = severity === 'high' ? 'high' : severity === 'low' ? 'low' : 'medium';
-    return { level, detail: param(event, 'rule_name') };
+    return { level, detail: param(params, 'rule_name') };
   }
   return undefined;
 }
@@ -178,29 +197,42 @@ export const parseGoogle: Parser = (raw, ctx) => {
   }
   const app = str(raw, 'id.applicationName') ?? 'unknown';
   const actorEmail = str(raw, 'actor.email');
-  const base = {
-    provider: 'google' as const,
-    tenant: str(raw, 'id.customerId') ?? str(raw, 'ownerDomain'),
-    ...eventTime(ctx, get(raw, 'id.time')),
-    actor:
-      actorEmail || str(raw, 'actor.profileId')
-        ? { id: str(raw, 'actor.profileId'), name: actorEmail, type: 'user' as const }
-        : undefined,
-    sourceIp: str(raw, 'ipAddress'),
-    rawRef: ctx.rawRef,
-  };
+  const tenant = str(raw, 'id.customerId') ?? str(raw, 'ownerDomain');
+  const actor =
+    actorEmail || str(raw, 'actor.profileId')
+      ? { id: str(raw, 'actor.profileId'), name: actorEmail, type: 'user' as const }
+      : undefined;
+  const sourceIp = str(raw, 'ipAddress');
+  const { time, timeSource } = eventTime(ctx, get(raw, 'id.time'));
   const idPrefix = `${str(raw, 'id.time') ?? ''}/${str(raw, 'id.uniqueQualifier') ?? ctx.rawRef}/${app}`;
   if (events.length === 0) {
-    return [identityEvent({ ...base, id: idPrefix, vendorType: app, outcome: 'unknown' }, GENERIC)];
+    return [
+      identityEvent(
+        {
+          id: idPrefix,
+          provider: 'google',
+          tenant,
+          time,
+          timeSource,
+          vendorType: app,
+          outcome: 'unknown',
+          actor,
+          sourceIp,
+          rawRef: ctx.rawRef,
+        },
+        GENERIC,
+      ),
+    ];
   }
   return events.map((event, index): IdentityEvent => {
     const name = str(event, 'name') ?? 'unknown';
-    const targetEmail = param(event, 'USER_EMAIL') ?? param(event, 'affected_email_address');
-    let classified = classify(name, event);
+    const params = paramsOf(event);
+    const targetEmail = param(params, 'USER_EMAIL') ?? param(params, 'affected_email_address');
+    let classified = classify(name, params);
     if (classified.category === 'privilege-change' && !classified.privilege) {
-      classified = { ...classified, privilege: param(event, 'ROLE_NAME') ?? param(event, 'GROUP_EMAIL') };
+      classified = { ...classified, privilege: param(params, 'ROLE_NAME') ?? param(params, 'GROUP_EMAIL') };
     }
-    const challenge = param(event, 'login_challenge_status');
+    const challenge = param(params, 'login_challenge_status');
     let outcome: Outcome = FAILED.has(name)
       ? 'failure'
       : NAMES.has(name) && classified.category !== 'risk'
@@ -213,23 +245,29 @@ export const parseGoogle: Parser = (raw, ctx) => {
           ? 'failure'
           : 'unknown';
     }
-    const scopeText = param(event, 'scope') ?? param(event, 'API_SCOPES') ?? param(event, 'OAUTH2_SCOPES');
+    const scopeText = param(params, 'scope') ?? param(params, 'API_SCOPES') ?? param(params, 'OAUTH2_SCOPES');
     const clientName =
-      param(event, 'app_name') ??
-      param(event, 'client_id') ??
-      param(event, 'API_CLIENT_NAME') ??
-      param(event, 'APPLICATION_NAME');
+      param(params, 'app_name') ??
+      param(params, 'client_id') ??
+      param(params, 'API_CLIENT_NAME') ??
+      param(params, 'APPLICATION_NAME');
     return identityEvent(
       {
-        ...base,
         id: `${idPrefix}/${index}`,
+        provider: 'google',
+        tenant,
+        time,
+        timeSource,
         vendorType: `${app}:${name}`,
         outcome,
-        reason: param(event, 'login_failure_type') ?? challenge,
-        target: targetEmail ? { name: targetEmail, type: 'user' } : base.actor,
-        risk: riskOf(name, event),
+        reason: param(params, 'login_failure_type') ?? challenge,
+        actor,
+        target: targetEmail ? { name: targetEmail, type: 'user' } : actor,
+        sourceIp,
+        risk: riskOf(name, params),
         scopes: scopeText ? scopeText.split(/[\s,]+/).filter(Boolean) : undefined,
         client: clientName,
+        rawRef: ctx.rawRef,
       },
       classified,
     );

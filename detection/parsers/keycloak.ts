@@ -61,7 +61,6 @@ function loginEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEv
       id: str(rec, 'id') ?? ctx.rawRef,
       provider: 'keycloak',
       tenant: str(rec, 'realmId', 'realmName'),
-      ...eventTime(ctx, get(rec, 'time'), get(rec, '@timestamp')),
       vendorType: type,
       outcome: failed ? 'failure' : 'success',
       reason: error,
@@ -75,6 +74,7 @@ function loginEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEv
       sessionId: str(rec, 'sessionId') ?? str(details, 'code_id'),
       client: str(rec, 'clientId'),
       rawRef: ctx.rawRef,
+      ...eventTime(ctx, get(rec, 'time'), get(rec, '@timestamp')),
     },
     classifyLogin(type, details, error),
   );
@@ -92,7 +92,6 @@ function adminEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEv
       id: str(rec, 'id') ?? ctx.rawRef,
       provider: 'keycloak',
       tenant: str(rec, 'realmId', 'realmName'),
-      ...eventTime(ctx, get(rec, 'time')),
       vendorType: `ADMIN_${op}_${resource || 'RESOURCE'}`,
       outcome: str(rec, 'error') ? 'failure' : 'success',
       reason: str(rec, 'error'),
@@ -101,6 +100,7 @@ function adminEvent(rec: Record<string, unknown>, ctx: ParseContext): IdentityEv
       sourceIp: str(auth, 'ipAddress'),
       client: str(auth, 'clientId'),
       rawRef: ctx.rawRef,
+      ...eventTime(ctx, get(rec, 'time')),
     },
     classified,
   );
@@ -232,10 +232,10 @@ function logLine(line: string, ctx: ParseContext, timestamp?: unknown): Identity
     {
       id: ctx.rawRef,
       provider: 'keycloak',
-      ...eventTime(ctx, timestamp, /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/.exec(line)?.[1]),
       vendorType: 'SERVER_LOG',
       outcome: 'unknown',
       rawRef: ctx.rawRef,
+      ...eventTime(ctx, timestamp, /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/.exec(line)?.[1]),
     },
     GENERIC,
   );

@@ -100,12 +100,6 @@ export const parseM365: Parser = (raw, ctx) => {
         id: str(raw, 'Id') ?? ctx.rawRef,
         provider: 'm365',
         tenant: str(raw, 'OrganizationId'),
-        ...eventTime(
-          ctx,
-          /Z|[+-]\d\d:?\d\d$/.test(str(raw, 'CreationTime') ?? '')
-            ? get(raw, 'CreationTime')
-            : `${str(raw, 'CreationTime') ?? ''}Z`,
-        ),
         vendorType: `${workload || 'unknown'}:${operation}`,
         outcome:
           operation === 'UserLoginFailed' || /^fail/i.test(status)
@@ -126,6 +120,12 @@ export const parseM365: Parser = (raw, ctx) => {
         scopes: classified.category === 'credential-change' ? scopes : undefined,
         client: str(raw, 'ApplicationId'),
         rawRef: ctx.rawRef,
+        ...eventTime(
+          ctx,
+          /Z|[+-]\d\d:?\d\d$/.test(str(raw, 'CreationTime') ?? '')
+            ? get(raw, 'CreationTime')
+            : `${str(raw, 'CreationTime') ?? ''}Z`,
+        ),
       },
       classified,
     ),
