@@ -206,6 +206,7 @@ export function emptyState(): DetectionState {
 export class Detector {
   readonly state: DetectionState;
   private readonly privileged: RegExp;
+  private readonly powerful: RegExp;
   private processed = 0;
 
   constructor(
@@ -214,6 +215,7 @@ export class Detector {
   ) {
     this.state = state ?? emptyState();
     this.privileged = new RegExp(config.privilegedPattern, 'i');
+    this.powerful = new RegExp(config.persistence.powerfulScopes, 'i');
   }
 
   /**
@@ -800,8 +802,7 @@ export class Detector {
     const target = e.target?.name ?? e.target?.id;
     const sameId = Boolean(e.actor?.id && e.actor.id === e.target?.id);
     const other = Boolean(actor && target && actor.toLowerCase() !== target.toLowerCase() && !sameId);
-    const powerful = new RegExp(this.config.persistence.powerfulScopes, 'i');
-    const strongScopes = (e.scopes ?? []).filter((s) => powerful.test(s));
+    const strongScopes = (e.scopes ?? []).filter((s) => this.powerful.test(s));
     let severity: Severity | undefined;
     let what: string;
     switch (e.activity) {

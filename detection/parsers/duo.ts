@@ -240,8 +240,10 @@ function authentication(raw: Raw, ctx: ParseContext) {
 function administrator(raw: Raw, ctx: ParseContext) {
   const action = str(raw, 'action') ?? 'unknown';
   const descriptionValue = get(raw, 'description');
-  const description =
-    typeof descriptionValue === 'string' ? descriptionValue : JSON.stringify(descriptionValue ?? '');
+  // Only the first 4 kB is read for what changed: the patterns stay linear on any input.
+  const description = (
+    typeof descriptionValue === 'string' ? descriptionValue : JSON.stringify(descriptionValue ?? '')
+  ).slice(0, 4096);
   const classified = adminClass(action, description);
   const object = str(raw, 'object');
   return identityEvent(

@@ -321,13 +321,9 @@ export function entraAuditClass(activity: string, targets: Raw[]): Classified {
   const changed = (p: RegExp) => props.filter((m) => p.test(str(m, 'displayName') ?? ''));
   if (/^update user$/i.test(name)) {
     const mfa = changed(/^StrongAuthentication(Requirement|Method)$/i);
-    if (
-      mfa.some(
-        (m) =>
-          /^\s*(\[\s*\]|""|)\s*$/.test(str(m, 'newValue') ?? '') &&
-          !/^\s*(\[\s*\]|)\s*$/.test(str(m, 'oldValue') ?? ''),
-      )
-    )
+    // Emptied: `[]`, `""` or nothing now, something before (whitespace removed first: linear).
+    const empty = (v: string | undefined) => ['', '[]', '""'].includes((v ?? '').replace(/\s+/g, ''));
+    if (mfa.some((m) => empty(str(m, 'newValue')) && !empty(str(m, 'oldValue'))))
       return C.account('mfa-disabled');
   }
   if (/^update conditional access policy$/i.test(name)) {

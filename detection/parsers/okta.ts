@@ -174,7 +174,7 @@ function oktaRisk(raw: Raw): { level: RiskLevel; state?: string; detail?: string
   const debug = obj(raw, 'debugContext.debugData') ?? {};
   let level: RiskLevel | undefined;
   let detail: string | undefined;
-  const riskText = str(debug, 'risk');
+  const riskText = str(debug, 'risk')?.slice(0, 2048);
   if (riskText) {
     level = riskLevel(/level=(\w+)/i.exec(riskText)?.[1]);
     detail = /reasons=([^}]*?)(?:, level=|})/i.exec(riskText)?.[1]?.trim();

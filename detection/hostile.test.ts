@@ -1,0 +1,40 @@
+/**
+ * Parsers on hostile field values: every string of a record replaced by 60 kB built to make a
+ * backtracking pattern go quadratic (long runs of spaces, repeated keywords and quotes). Each
+ * record must still be parsed or rejected; a parser whose pattern backtracks would hang here.
+ */
+import { VENDOR_CATALOGS } from './catalogs';
+import { EventRejected } from './fields';
+import { normalizeRecord } from './normalize';
+
+const HOSTILE = [
+  `${' '.repeat(60_000)}x`,
+  '"enforce'.repeat(7_500),
+  'reasons=a, '.repeat(5_500),
+  `[${' '.repeat(60_000)}`,
+  '"state":'.repeat(7_500),
+  `"${'enforce '.repeat(7_500)}`,
+];
+
+function replaceStrings(v: unknown, s: string): unknown {
+  if (typeof v === 'string') return s;
+  if (Array.isArray(v)) return v.map((x) => replaceStrings(x, s));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, replaceStrings(x, s)]));
+  return v;
+}
+
+describe.each(VENDOR_CATALOGS.map((v) => [v.provider, v] as const))('%s', (_p, vendor) => {
+  // The entries whose classification reads field values (and the first, for the common path).
+  const entries = vendor.catalog.filter((e, i) => i === 0 || e.when);
+  it.each(HOSTILE.map((h, i) => [i, h] as const))('hostile strings #%s', (_i, hostile) => {
+    for (const entry of entries) {
+      const raw = replaceStrings(vendor.record(entry), hostile);
+      try {
+        normalizeRecord(vendor.provider, raw, { receivedAt: '2026-11-30T02:14:00.000Z' });
+      } catch (err) {
+        expect(err).toBeInstanceOf(EventRejected);
+      }
+    }
+  });
+});
