@@ -59,10 +59,10 @@ describe('vendor samples', () => {
   });
 });
 
-describe('normalized fields', () => {
-  const all = (folder: string, provider: EventProvider) =>
-    files(path.join(DATA, folder)).flatMap((f) => normalizeBatch(provider, records(f, provider), ctx).events);
+const all = (folder: string, provider: EventProvider) =>
+  files(path.join(DATA, folder)).flatMap((f) => normalizeBatch(provider, records(f, provider), ctx).events);
 
+describe('normalized fields', () => {
   it('reads a Keycloak LOGIN_ERROR log line as a failed logon with user, IP and reason', () => {
     const events = all('keycloak', 'keycloak');
     const failed = events.find(
@@ -224,5 +224,40 @@ describe('times', () => {
     expect(isoTime('2026-13-01T00:00:00.000Z')).toBeUndefined();
     expect(isoTime('2026-11-29T02:14:00Z')).toBe('2026-11-29T02:14:00.000Z');
     expect(isoTime('2026-11-29 02:14:00')).toBe('2026-11-29T02:14:00.000Z');
+  });
+});
+
+describe("vendors' own verdicts, from the real samples", () => {
+  it("carries Okta's risk (debugData.risk and logOnlySecurityData) and its AS from securityContext", () => {
+    const events = all('okta', 'okta');
+    const high = events.filter((e) => e.risk?.level === 'high');
+    expect(high.map((e) => e.vendorType).sort()).toEqual([
+      'user.authentication.verify',
+      'user.session.start',
+    ]);
+    expect(high.find((e) => e.vendorType === 'user.session.start')).toMatchObject({
+      risk: { detail: 'Anomalous Location, Anomalous Device' },
+      network: { asn: 14618, org: 'amazon data services nova' },
+    });
+    expect(events.filter((e) => e.risk?.level === 'low').length).toBeGreaterThan(0);
+  });
+
+  it('classifies Entra risk detections and risky users as risk, with level, state and the anonymized IP', () => {
+    const events = all(path.join('entra', 'identity_protection'), 'entra');
+    const detections = events.filter((e) => e.vendorType === 'UserRiskEvents');
+    expect(detections.length).toBeGreaterThan(0);
+    for (const e of detections) {
+      expect(e).toMatchObject({ category: 'risk', activity: 'detected', risk: { state: 'atRisk' } });
+      expect(['low', 'medium', 'high']).toContain(e.risk?.level);
+    }
+    // An anonymized-IP detection says so on the network; the others do not.
+    const anonymized = detections.filter((e) => e.risk?.detail?.includes('anonymizedIPAddress'));
+    expect(anonymized.length).toBeGreaterThan(0);
+    for (const e of anonymized) expect(e.network).toEqual({ anonymizer: 'vpn' });
+    for (const e of detections.filter((d) => !anonymized.includes(d))) expect(e.network).toBeUndefined();
+    expect(events.find((e) => e.vendorType === 'RiskyUsers')).toMatchObject({
+      category: 'risk',
+      risk: { level: 'medium', state: 'atRisk' },
+    });
   });
 });

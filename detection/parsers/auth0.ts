@@ -49,6 +49,13 @@ const CODES: [string, Classified & { failed?: boolean }][] = [
   ['fertft', fail(C.auth('token-refresh'))],
   // Refresh-token rotation saw a used token presented again: Auth0 revokes the family.
   ['ferrt', fail(C.auth('token-reuse'))],
+  ['mfar', C.mfa('challenged')],
+  ['cs', C.mfa('challenged', 'passwordless-code')],
+  ['cls', C.mfa('challenged', 'passwordless-link')],
+  ['fdeac', fail(C.auth('token-exchange'))],
+  ['fdeaz', fail(C.auth('token-exchange'))],
+  ['fdecc', fail(C.auth('token-exchange'))],
+  ['fd', fail(C.auth('token-exchange'))],
   ['gd_send_pn', C.mfa('challenged', 'push')],
   ['gd_send_sms', C.mfa('challenged', 'sms')],
   ['gd_send_voice', C.mfa('challenged', 'voice')],

@@ -191,6 +191,12 @@ function oktaRisk(raw: Raw): { level: RiskLevel; state?: string; detail?: string
   }
   if (/phish/i.test(str(raw, 'outcome.reason') ?? ''))
     return { level: 'high', detail: str(raw, 'outcome.reason') };
+  // Okta's behaviour detection: an impossible-speed move is a medium risk on its own.
+  const behaviors = str(debug, 'behaviors')?.slice(0, 2048) ?? '';
+  if (/Velocity(?: Behavior)?=POSITIVE/i.test(behaviors) && (!level || level === 'none' || level === 'low')) {
+    level = 'medium';
+    detail = detail ? `${detail}, velocity` : 'Okta behavior: velocity';
+  }
   const threat = /^true$/i.test(str(debug, 'threatSuspected') ?? '');
   if (threat)
     return {
