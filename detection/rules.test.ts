@@ -115,6 +115,29 @@ describe('password spray', () => {
     expect(rules(run(events))).toContain('distributed-password-spray');
     expect(rules(run(events.slice(0, 19)))).not.toContain('distributed-password-spray');
   });
+
+  it('counts a spray from 140,000 addresses in one window without failing (no argument spread over them)', () => {
+    const d = new Detector(DEFAULT_DETECTION_CONFIG);
+    const raised: DetectionAlert[] = [];
+    for (let i = 0; i < 140_000; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      raised.push(...d.process(auth(`u${i % 50_000}`, 'failure', i / 200, { sourceIp: ip })));
+    }
+    expect(rules(raised)).toContain('distributed-password-spray');
+  });
+
+  it('forgets failures that left the tenant window, also across a restart from the saved state', () => {
+    const d = new Detector(DEFAULT_DETECTION_CONFIG);
+    const early = Array.from({ length: 19 }, (_, u) =>
+      auth(`u${u}`, 'failure', u, { sourceIp: `192.0.2.${u % 10}` }),
+    );
+    for (const e of early) d.process(e);
+    const restarted = new Detector(DEFAULT_DETECTION_CONFIG, JSON.parse(JSON.stringify(d.state)));
+    // The 20th account fails 31 min later: the first 19 are out of the 30-min window by then.
+    const late = auth('u19', 'failure', 31 * 60, { sourceIp: '192.0.2.9' });
+    expect(rules(restarted.process(late))).not.toContain('distributed-password-spray');
+    expect(rules(d.process(late))).not.toContain('distributed-password-spray');
+  });
 });
 
 describe('MFA fatigue', () => {

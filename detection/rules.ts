@@ -277,6 +277,13 @@ export class Detector {
     return raised;
   }
 
+  /** Whether `rule` already alerted for `key` within the dedup time: then its evidence is not even gathered. */
+  private quiet(rule: RuleName, key: string, t: number): boolean {
+    const k = `${rule}|${key}`;
+    const last = Object.hasOwn(this.state.lastAlert, k) ? this.state.lastAlert[k] : undefined;
+    return last !== undefined && t - last < this.config.dedupMs;
+  }
+
   /** An event carrying a watched user agent or autonomous system makes its alerts one level worse. */
   private raiseOnWeakIndicators(e: IdentityEvent, t: number, raised: DetectionAlert[]): void {
     const hits = [
@@ -511,8 +518,13 @@ export class Detector {
     const user = userOf(e)?.username ?? '?';
     const ip = e.sourceIp!;
     const fromIp = slide(this.state.failuresByIp, ip, { t, id: e.id, user }, c.passwordSpray.windowMs, t);
-    const perUser = countBy(fromIp, (h) => h.user ?? '?');
+    // Fewer failures than accounts needed, or alerted already: nothing to count.
+    const perUser =
+      fromIp.length >= c.passwordSpray.distinctUsers && !this.quiet('password-spray', `ip|${ip}`, t)
+        ? countBy(fromIp, (h) => h.user ?? '?')
+        : undefined;
     if (
+      perUser &&
       perUser.size >= c.passwordSpray.distinctUsers &&
       average(perUser) <= c.passwordSpray.maxTriesPerUser
     ) {
@@ -527,22 +539,60 @@ export class Detector {
     }
     const tenant = `${e.provider}|${e.tenant ?? ''}`;
     const d = c.distributedSpray;
-    const inTenant = slide(this.state.failuresByTenant, tenant, { t, id: e.id, user, ip }, d.windowMs, t);
-    const users = new Set(inTenant.map((h) => h.user));
-    const perIp = countBy(inTenant, (h) => h.ip ?? '?');
+    const window = this.tenantWindow(tenant, { t, id: e.id, user, ip }, d.windowMs, t);
+    const { users, ips } = window;
     if (
       users.size >= d.distinctUsers &&
-      perIp.size >= d.distinctIps &&
-      Math.max(...perIp.values()) <= d.maxTriesPerIp
+      ips.size >= d.distinctIps &&
+      !this.quiet('distributed-password-spray', `tenant|${tenant}`, t)
     ) {
-      emit({
-        rule: 'distributed-password-spray',
-        severity: 'high',
-        key: `tenant|${tenant}`,
-        summary: `distributed password spray on ${e.provider} ${e.tenant ?? ''}: ${users.size} accounts from ${perIp.size} IPs within ${minutes(d.windowMs)}`,
-        eventIds: inTenant.map((h) => h.id),
-      });
+      let most = 0;
+      for (const n of ips.values()) if (n > most) most = n;
+      if (most <= d.maxTriesPerIp) {
+        emit({
+          rule: 'distributed-password-spray',
+          severity: 'high',
+          key: `tenant|${tenant}`,
+          summary: `distributed password spray on ${e.provider} ${e.tenant ?? ''}: ${users.size} accounts from ${ips.size} IPs within ${minutes(d.windowMs)}`,
+          eventIds: window.hits.map((h) => h.id),
+        });
+      }
     }
+  }
+
+  /**
+   * A tenant's failures in the distributed-spray window, kept in time order with running counts per
+   * account and per address, so a failure costs the hits it adds and expires, not a walk of the
+   * whole window (a tenant under attack holds thousands). The counts are derived, never persisted:
+   * after a restart, or when housekeeping replaced the window, they are rebuilt once from it.
+   */
+  private readonly tenantCounts = new Map<string, CountedWindow>();
+
+  private tenantWindow(key: string, hit: Hit, windowMs: number, now: number): CountedWindow {
+    const map = this.state.failuresByTenant;
+    let hits = Object.hasOwn(map, key) && Array.isArray(map[key]) ? map[key] : undefined;
+    let w = this.tenantCounts.get(key);
+    if (!hits || !w || w.hits !== hits) {
+      hits = (hits ?? []).filter((h) => now - h.t <= windowMs && h.t <= now).sort((a, b) => a.t - b.t);
+      map[key] = hits;
+      w = { hits, users: new Map(), ips: new Map() };
+      for (const h of hits) count(w, h, 1);
+      this.tenantCounts.set(key, w);
+    }
+    // Expired hits leave from the front (the window is in time order)…
+    let expired = 0;
+    while (expired < hits.length && now - hits[expired].t > windowMs) count(w, hits[expired++], -1);
+    if (expired) hits.splice(0, expired);
+    // …and the new one goes in at its time (nearly always the end), unless it is already there.
+    let at = hits.length;
+    while (at > 0 && hits[at - 1].t > hit.t) at--;
+    for (let k = at - 1; k >= 0 && hits[k].t === hit.t; k--) if (hits[k].id === hit.id) return w;
+    if (now - hit.t <= windowMs) {
+      hits.splice(at, 0, hit);
+      count(w, hit, 1);
+    }
+    if (this.tenantCounts.size > MAX_KEYS) this.tenantCounts.clear();
+    return w;
   }
 
   private travel(e: IdentityEvent, t: number, user: AlertPrincipal, uk: string, emit: Emit): void {
@@ -1135,6 +1185,22 @@ function slide(map: Record<string, Hit[]>, key: string, hit: Hit, windowMs: numb
   if (!duplicate) hits.push(hit);
   map[key] = hits;
   return hits;
+}
+
+interface CountedWindow {
+  hits: Hit[];
+  users: Map<string | undefined, number>;
+  ips: Map<string, number>;
+}
+
+function count(w: CountedWindow, h: Hit, by: 1 | -1): void {
+  const bump = <K>(m: Map<K, number>, k: K) => {
+    const n = (m.get(k) ?? 0) + by;
+    if (n > 0) m.set(k, n);
+    else m.delete(k);
+  };
+  bump(w.users, h.user);
+  bump(w.ips, h.ip ?? '?');
 }
 
 function countBy(hits: Hit[], by: (h: Hit) => string): Map<string, number> {
