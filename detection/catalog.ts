@@ -19,6 +19,11 @@ export interface CatalogEntry {
 
 export type Catalog = readonly CatalogEntry[];
 
+/** One catalog row: a type, its class, and (optionally) its condition, example or vendor name. */
+export function entry(type: string, classified: Classified, extra: Partial<CatalogEntry> = {}): CatalogEntry {
+  return { type, classified, ...extra };
+}
+
 /** Entries without a condition, by type, for the parser's lookup. */
 export function byType(catalog: Catalog, fold = false): Map<string, Classified> {
   const m = new Map<string, Classified>();

@@ -7,7 +7,8 @@ import type { CatalogEntry } from './catalog';
 import { VENDOR_CATALOGS } from './catalogs';
 import type { Classified } from './events';
 import { ANONYMIZER_ASNS } from './networks';
-import { RULE_DOCS, routeOf } from './rule-docs';
+import { RULE_DOCS } from './rule-docs';
+import { ROUTES } from './routing';
 import { DEFAULT_DETECTION_CONFIG } from './rules';
 
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -46,7 +47,7 @@ export function coverageMarkdown(): string {
     '|---|---|---|---|',
     ...RULE_DOCS.map(
       (r) =>
-        `| \`${r.rule}\`${r.window ? ' (window)' : ''} | ${cell(r.what)} | ${cell(r.settings(c))} | ${routeOf(r.rule) === 'alert-only' ? 'alert only' : `\`${routeOf(r.rule)}\``} |`,
+        `| \`${r.rule}\`${r.window ? ' (window)' : ''} | ${cell(r.what)} | ${cell(r.settings(c))} | ${ROUTES[r.rule] === 'alert-only' ? 'alert only' : `\`${ROUTES[r.rule]}\``} |`,
     ),
     '',
     `Always: an alert for the same rule and key is not repeated within ${c.dedupMs / 60_000} min (\`dedupMs\`); sessions, baselines and last logins are forgotten after ${c.memoryMs / 86_400_000} days (\`memoryMs\`).`,

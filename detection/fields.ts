@@ -4,7 +4,6 @@
  * key first and fall back to a case-insensitive match.
  */
 import * as crypto from 'node:crypto';
-import { createHash } from 'node:crypto';
 
 export type Raw = Record<string, unknown>;
 
@@ -118,7 +117,7 @@ function usDate(s: string): string | undefined {
 export function rawRef(raw: unknown): string {
   const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
   // crypto.hash (Node ≥ 20.12): one call, no Hash object per record; createHash where it is missing.
-  return oneShot ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text).digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;

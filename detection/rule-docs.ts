@@ -4,7 +4,6 @@
  */
 import type { Classified } from './events';
 import type { DetectionConfig, RuleName } from './rules';
-import { ROUTES } from './routing';
 
 export interface RuleDoc {
   rule: RuleName;
@@ -213,7 +212,3 @@ export const RULE_DOCS: RuleDoc[] = [
     settings: () => 'indicators from post-incident reviews',
   },
 ];
-
-export function routeOf(rule: RuleName): string {
-  return ROUTES[rule];
-}

@@ -250,10 +250,8 @@ export class Detector {
     const t = now === undefined ? dated : Math.min(dated, now);
     const raised: DetectionAlert[] = [];
     const emit = (a: Omit<DetectionAlert, 'id' | 'time'>) => {
-      const dedupKey = `${a.rule}|${a.key}`;
-      const last = this.state.lastAlert[dedupKey];
-      if (last !== undefined && t - last < this.config.dedupMs) return;
-      this.state.lastAlert[dedupKey] = t;
+      if (this.quiet(a.rule, a.key, t)) return;
+      this.state.lastAlert[`${a.rule}|${a.key}`] = t;
       const alert = { ...a, time: e.time, id: alertId(a.rule, a.key, e.id) };
       if (alert.principal && SUSPICIOUS.has(alert.rule))
         this.state.suspiciousSince[userKeyOf(alert.principal)] = t;
@@ -707,8 +705,7 @@ export class Detector {
     if (grantor && !known.includes(grantor)) known.push(grantor);
     if (!e.privilege || !this.privileged.test(e.privilege)) return;
     const target = e.target?.name ?? e.target?.id;
-    const sameId = Boolean(e.actor?.id && e.actor.id === e.target?.id);
-    const self = sameId || Boolean(grantor && target && grantor === target.toLowerCase());
+    const self = samePerson(e);
     const grantee: AlertPrincipal | undefined = target
       ? { provider: e.provider, tenant: e.tenant, username: target }
       : undefined;
@@ -731,12 +728,7 @@ export class Detector {
     const uk = userKeyOf(user);
     const removedFactor =
       this.config.coverage && e.category === 'credential-change' && e.activity === 'factor-removed';
-    const byOther = Boolean(
-      e.actor?.name &&
-      user.username.toLowerCase() !== e.actor.name.toLowerCase() &&
-      !(e.actor.id && e.actor.id === e.target?.id) &&
-      e.actor.type !== 'system',
-    );
+    const byOther = onAnother(e) && e.actor?.type !== 'system';
     const allFactors = removedFactor && (e.credentialType === 'all' || byOther);
     if (e.category === 'account-change' || allFactors) {
       emit({
@@ -850,8 +842,7 @@ export class Detector {
     const tenant = `${e.provider}|${e.tenant ?? ''}`;
     const actor = e.actor?.name ?? e.actor?.id;
     const target = e.target?.name ?? e.target?.id;
-    const sameId = Boolean(e.actor?.id && e.actor.id === e.target?.id);
-    const other = Boolean(actor && target && actor.toLowerCase() !== target.toLowerCase() && !sameId);
+    const other = onAnother(e);
     const strongScopes = (e.scopes ?? []).filter((s) => this.powerful.test(s));
     let severity: Severity | undefined;
     let what: string;
@@ -907,14 +898,7 @@ export class Detector {
   private impersonation(e: IdentityEvent, emit: Emit): void {
     const actor = e.actor?.name ?? e.actor?.id;
     const target = e.target?.name ?? e.target?.id;
-    if (
-      !actor ||
-      !target ||
-      actor === target ||
-      (e.actor?.id !== undefined && e.actor.id === e.target?.id) ||
-      e.outcome === 'failure'
-    )
-      return;
+    if (!actor || !target || !onAnother(e) || e.outcome === 'failure') return;
     emit({
       rule: 'impersonation',
       severity: 'medium',
@@ -1114,6 +1098,19 @@ const SUSPICIOUS = new Set<RuleName>([
   'phishable-flow',
   'token-theft',
 ]);
+
+/** The actor and the target are one person: the same id, or the same name (any case). */
+function samePerson(e: IdentityEvent): boolean {
+  if (e.actor?.id && e.actor.id === e.target?.id) return true;
+  const actor = (e.actor?.name ?? e.actor?.id)?.toLowerCase();
+  const target = (e.target?.name ?? e.target?.id)?.toLowerCase();
+  return Boolean(actor && target && actor === target);
+}
+
+/** Someone acted on another person's account: both named, and not the same person. */
+function onAnother(e: IdentityEvent): boolean {
+  return Boolean((e.actor?.name ?? e.actor?.id) && (e.target?.name ?? e.target?.id)) && !samePerson(e);
+}
 
 function userOf(e: IdentityEvent): AlertPrincipal | undefined {
   const party = e.category === 'authentication' ? (e.target ?? e.actor) : (e.target ?? e.actor);

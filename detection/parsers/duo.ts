@@ -5,7 +5,7 @@
  */
 import { C, Classified, GENERIC, identityEvent, RiskLevel } from '../events';
 import type { Catalog, CatalogEntry, VendorCatalog } from '../catalog';
-import { byType } from '../catalog';
+import { byType, entry } from '../catalog';
 import { EventRejected, get, num, Raw, str } from '../fields';
 import { eventTime, ParseContext, Parser, requireObject } from './common';
 
@@ -60,11 +60,8 @@ export const DUO_AUTH_CATALOG: Catalog = [
   { type: 'enrollment', classified: C.credential('factor-enrolled'), example: { event_type: 'enrollment' } },
 ];
 
-const admin = (action: string, classified: Classified, extra: Partial<CatalogEntry> = {}): CatalogEntry => ({
-  type: `administrator:${action}`,
-  classified,
-  ...extra,
-});
+const admin = (action: string, classified: Classified, extra: Partial<CatalogEntry> = {}): CatalogEntry =>
+  entry(`administrator:${action}`, classified, extra);
 
 const WEAKENING =
   /bypass|allow access without 2fa|without_2fa|no_2fa|allow_unenrolled|"[^"]*(enforce|require|enabled|saml|sso)[^"]*"\s*:\s*(false|"(disabled|off|optional|false)")/i;

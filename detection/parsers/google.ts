@@ -3,16 +3,10 @@
  * several events; each becomes its own normalized event.
  */
 import { C, Classified, GENERIC, identityEvent, IdentityEvent, Outcome, RiskLevel } from '../events';
-import type { Catalog, CatalogEntry, VendorCatalog } from '../catalog';
-import { byType } from '../catalog';
+import type { Catalog, VendorCatalog } from '../catalog';
+import { byType, entry } from '../catalog';
 import { EventRejected, get, isRecord, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
-
-const entry = (type: string, classified: Classified, extra: Partial<CatalogEntry> = {}): CatalogEntry => ({
-  type,
-  classified,
-  ...extra,
-});
 
 /**
  * Reports API event names (developers.google.com/admin-sdk/reports/v1/appendix/activity) of the

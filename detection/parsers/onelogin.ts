@@ -5,7 +5,7 @@
  */
 import { C, Classified, GENERIC, identityEvent, riskLevel } from '../events';
 import type { Catalog, CatalogEntry, VendorCatalog } from '../catalog';
-import { byType } from '../catalog';
+import { byType, entry } from '../catalog';
 import { EventRejected, get, num, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
@@ -14,13 +14,7 @@ const id = (
   name: string,
   classified: Classified,
   extra: Partial<CatalogEntry> = {},
-): CatalogEntry => ({
-  type: String(n),
-  classified,
-  when: extra.when,
-  example: extra.example,
-  name,
-});
+): CatalogEntry => entry(String(n), classified, { ...extra, name });
 
 /** Event type ids and OneLogin's names for them (GET /api/1/events/types). */
 export const ONELOGIN_CATALOG: Catalog = [
