@@ -38,3 +38,15 @@ describe.each(VENDOR_CATALOGS.map((v) => [v.provider, v] as const))('%s', (_p, v
     }
   });
 });
+
+describe('secrets in Duo credential actions', () => {
+  it('keeps the description of bypass and secret-key actions out of the event', () => {
+    const duo = VENDOR_CATALOGS.find((v) => v.provider === 'duo')!;
+    for (const action of ['bypass_create', 'bypass_view', 'integration_skey_view']) {
+      const entry = duo.catalog.find((e) => e.type === `administrator:${action}`)!;
+      const raw = { ...duo.record(entry), description: '{"bypass_codes": ["123456789"], "skey": "s3cret"}' };
+      const [e] = normalizeRecord('duo', raw, { receivedAt: '2026-11-30T02:14:00.000Z' });
+      expect(JSON.stringify(e)).not.toMatch(/123456789|s3cret/);
+    }
+  });
+});

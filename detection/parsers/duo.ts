@@ -250,7 +250,9 @@ function administrator(raw: Raw, ctx: ParseContext) {
       tenant: str(raw, 'host', 'account_id'),
       vendorType: `administrator:${action}`,
       outcome: /error|fail/i.test(action) ? 'failure' : 'success',
-      reason: description.slice(0, 200) || undefined,
+      // Never the description of a credential action: it could carry what was created or shown.
+      reason:
+        classified.category === 'credential-change' ? undefined : description.slice(0, 200) || undefined,
       actor: str(raw, 'username') ? { name: str(raw, 'username'), type: 'admin' } : undefined,
       target: object
         ? { name: object, type: /^(admin|user|bypass|phone|hardkey)/.test(action) ? 'user' : 'unknown' }
