@@ -79,11 +79,8 @@ export function isoTime(value: unknown): string | undefined {
     return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
   }
   if (typeof value !== 'string') return undefined;
-  // Already canonical (most vendors send this): nothing to convert — unless it rolls over (Feb 30).
-  if (CANONICAL.test(value)) {
-    const t = Date.parse(value);
-    return Number.isNaN(t) ? undefined : new Date(t).toISOString();
-  }
+  const utc = isoUtc(value);
+  if (utc !== undefined) return utc;
   let s = value.trim();
   const us = usDate(s);
   if (us) return us;
@@ -95,8 +92,28 @@ export function isoTime(value: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** ISO-8601 UTC with milliseconds, exactly as Date.prototype.toISOString writes it (4-digit years). */
-const CANONICAL = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the shape nearly every vendor sends. */
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/;
+
+/**
+ * The common case without Date: an ISO UTC time whose fields are all in range is already its own
+ * canonical form, with the fraction cut or padded to milliseconds. Anything else (another shape, or
+ * a field out of range, which Date rolls over or refuses) is left to the general path.
+ */
+function isoUtc(s: string): string | undefined {
+  const m = ISO_UTC.exec(s);
+  if (!m) return undefined;
+  const year = +m[1];
+  const month = +m[2];
+  const day = +m[3];
+  if (month < 1 || month > 12 || day < 1 || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) return undefined;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS[month - 1])) return undefined;
+  const fraction = m[7] === undefined ? '000' : m[7].length >= 3 ? m[7].slice(0, 3) : m[7].padEnd(3, '0');
+  return `${s.slice(0, 19)}.${fraction}Z`;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Azure Monitor's US-style times: M/D/YYYY h:mm:ss [AM|PM] [+hh:mm] (UTC when no offset). */
 function usDate(s: string): string | undefined {

@@ -74,6 +74,32 @@ class AsnTable {
     );
   }
 
+  /** IPv4 ranges as plain 32-bit numbers: no BigInt per lookup for the common family. */
+  private v4?: { start: Uint32Array; end: Uint32Array };
+
+  findV4(n: number): { asn: number; org: string } | undefined {
+    if (!this.v4) {
+      const start = new Uint32Array(this.orgs.length);
+      const end = new Uint32Array(this.orgs.length);
+      for (let i = 0; i < start.length; i++) {
+        if (this.endHi[i] !== 0n || this.endLo[i] > 0xffffffffn) return this.find(BigInt(n));
+        start[i] = Number(this.startLo[i]);
+        end[i] = Number(this.endLo[i]);
+      }
+      this.v4 = { start, end };
+    }
+    const { start, end } = this.v4;
+    let a = 0;
+    let b = start.length - 1;
+    while (a <= b) {
+      const mid = (a + b) >>> 1;
+      if (start[mid] > n) b = mid - 1;
+      else if (end[mid] < n) a = mid + 1;
+      else return { asn: this.asns[mid], org: this.orgs[mid] };
+    }
+    return undefined;
+  }
+
   find(v: bigint): { asn: number; org: string } | undefined {
     const hi = v >> 64n;
     const lo = BigInt.asUintN(64, v);
@@ -160,7 +186,7 @@ export class GeoIp {
     if (!v4 && !isIPv6(ip)) return undefined;
     // DB-IP's city files use flat keys, not MaxMind's nested City shape.
     const city = (v4 ? this.v4 : this.v6).get(ip) as unknown as CityRecord | null;
-    const as = v4 ? this.asn4.find(BigInt(ipv4Number(ip))) : this.asn6.find(ipv6Number(ip));
+    const as = v4 ? this.asn4.findV4(ipv4Number(ip)) : this.asn6.find(ipv6Number(ip));
     if (!city && !as) return undefined;
     return {
       country: city?.country_code || undefined,

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
 import { normalizeBatch, RecordSyntaxError, splitRecords } from './normalize';
 import { VENDOR_CATALOGS } from './catalogs';
+import { isoTime } from './fields';
 
 const ctx = { receivedAt: '2026-11-29T02:14:00.000Z' };
 const DATA = path.resolve(__dirname, '..', 'test', 'fixtures', 'idp-events');
@@ -243,6 +244,27 @@ describe('ingest properties', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+
+  it('reads an ISO UTC time by hand exactly as Date reads it, out-of-range fields included', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        two(14),
+        two(33),
+        two(25),
+        two(61),
+        two(61),
+        fc.option(fc.stringMatching(/^[0-9]{1,9}$/), { nil: undefined }),
+        (y, mo, d, h, mi, s, fraction) => {
+          const text = `${y}-${mo}-${d}T${h}:${mi}:${s}${fraction === undefined ? '' : `.${fraction}`}Z`;
+          const date = new Date(text.replace(/(\.\d{3})\d+/, '$1'));
+          expect(isoTime(text)).toBe(Number.isNaN(date.getTime()) ? undefined : date.toISOString());
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 });

@@ -72,6 +72,12 @@ export interface DetectionConfig {
    * patch, so detectors started before them replay as they ran).
    */
   coverage?: boolean;
+  /**
+   * Housekeeping paced by the size of the state (a walk of N keys at most every N/2 events) rather
+   * than every 1,000 events; the detector workflow turns it on through a patch, since pruning at
+   * other moments can change which over-full or future-dated entries a rule still sees.
+   */
+  pacedHousekeeping?: boolean;
   persistenceWindowMs: number;
   /** An alert for the same rule and key is not repeated within this time. */
   dedupMs: number;
@@ -99,6 +105,7 @@ export const DEFAULT_DETECTION_CONFIG: DetectionConfig = {
   },
   anonymizer: { kinds: ['tor', 'vpn', 'proxy', 'hosting'] },
   coverage: true,
+  pacedHousekeeping: true,
   persistenceWindowMs: 24 * 60 * MIN,
   dedupMs: 15 * MIN,
   memoryMs: 30 * 24 * 60 * MIN,
@@ -270,7 +277,7 @@ export class Detector {
       this.credentialChange(e, t, emit);
     }
     if (this.config.coverage) this.coverage(e, t, emit);
-    if (++this.processed % 1000 === 0) this.housekeeping(now ?? t);
+    if (++this.processed >= this.nextHousekeeping) this.housekeeping(now ?? t);
     if (raised.length && this.state.watchlist) this.raiseOnWeakIndicators(e, t, raised);
     return raised;
   }
@@ -1002,25 +1009,32 @@ export class Detector {
     this.pruneMemories(now);
   }
 
-  private lastMemoryPrune?: { t: number; processed: number };
+  private lastMemoryPrune?: { t: number; processed: number; walked: number };
+  private nextHousekeeping = 1000;
 
   /**
    * Every 1,000 events the windows are trimmed; the long memories (30 days of sessions, baselines,
    * last logins: one entry per user) only once per 10 minutes of the detector's clock or 5,000
    * events, whichever comes first — walking them is the expensive part, and they age in days.
-   * Between two walks a map holds at most MAX_KEYS plus the 5,000 events since.
+   * Paced (`pacedHousekeeping`), a walk that found N keys waits N/2 events more (at least 1,000 for
+   * windows, 5,000 for memories): the walks cost a bounded amount per event however large the state,
+   * and between two walks a map grows by at most half of what it held after the last.
    */
   private housekeeping(now: number): void {
-    this.pruneWindows(now);
+    const paced = this.config.pacedHousekeeping === true;
+    const windows = this.pruneWindows(now);
+    this.nextHousekeeping = this.processed + (paced ? Math.max(1000, windows >> 1) : 1000);
     const last = this.lastMemoryPrune;
-    if (!last || now - last.t >= 10 * MIN || now < last.t || this.processed - last.processed >= 5_000) {
-      this.pruneMemories(now);
-      this.lastMemoryPrune = { t: now, processed: this.processed };
+    const every = paced && last ? Math.max(5_000, last.walked >> 1) : 5_000;
+    if (!last || now - last.t >= 10 * MIN || now < last.t || this.processed - last.processed >= every) {
+      this.lastMemoryPrune = { t: now, processed: this.processed, walked: this.pruneMemories(now) };
     }
   }
 
-  private pruneWindows(now: number): void {
+  /** Returns how many keys it walked. */
+  private pruneWindows(now: number): number {
     const c = this.config;
+    let walked = 0;
     const longest = Math.max(
       c.failedLoginBurst.windowMs,
       c.passwordSpray.windowMs,
@@ -1033,10 +1047,10 @@ export class Detector {
       this.state.failuresByTenant,
       this.state.mfaByUser,
     ]) {
-      trim(map, longest, now);
+      walked += trim(map, longest, now);
     }
-    if (this.state.unknownSessions) trim(this.state.unknownSessions, c.forgedToken.windowMs, now);
-    if (this.state.lockouts) trim(this.state.lockouts, c.lockoutBurst.windowMs, now);
+    if (this.state.unknownSessions) walked += trim(this.state.unknownSessions, c.forgedToken.windowMs, now);
+    if (this.state.lockouts) walked += trim(this.state.lockouts, c.lockoutBurst.windowMs, now);
     let suspicious = 0;
     for (const k in this.state.suspiciousSince) {
       const t = this.state.suspiciousSince[k];
@@ -1053,9 +1067,11 @@ export class Detector {
     if (alerts > MAX_KEYS) capKeys(this.state.lastAlert, (t) => t);
     for (const k in this.state.watchlist ?? {})
       if (now > this.state.watchlist![k].until) delete this.state.watchlist![k];
+    return walked + suspicious + alerts;
   }
 
-  private pruneMemories(now: number): void {
+  /** Returns how many keys it kept. */
+  private pruneMemories(now: number): number {
     const c = this.config;
     // Aged by the detector's clock, and bounded: the oldest go first past MAX_KEYS per map.
     const forget = <T extends { t: number }>(m: Record<string, T>, age: number) => {
@@ -1066,12 +1082,15 @@ export class Detector {
         else kept++;
       }
       if (kept > MAX_KEYS) capKeys(m, (v) => v.t);
+      return kept;
     };
-    forget(this.state.lastLogin, c.memoryMs);
-    forget(this.state.countries, c.memoryMs);
-    forget(this.state.networks, c.memoryMs);
-    forget(this.state.sessions, c.memoryMs);
-    if (this.state.clientSources) forget(this.state.clientSources, c.memoryMs);
+    return (
+      forget(this.state.lastLogin, c.memoryMs) +
+      forget(this.state.countries, c.memoryMs) +
+      forget(this.state.networks, c.memoryMs) +
+      forget(this.state.sessions, c.memoryMs) +
+      (this.state.clientSources ? forget(this.state.clientSources, c.memoryMs) : 0)
+    );
   }
 
   private watched(key: string, t: number): { incidentId: string } | undefined {
@@ -1141,7 +1160,7 @@ function capKeys<T>(m: Record<string, T>, time: (v: T) => number): void {
  * Drops what fell out of every window of `map` (replacing a window only when something did) and
  * keeps at most MAX_KEYS windows, the most recently hit.
  */
-function trim(map: Record<string, Hit[]>, windowMs: number, now: number): void {
+function trim(map: Record<string, Hit[]>, windowMs: number, now: number): number {
   let count = 0;
   for (const k in map) {
     const hits = map[k];
@@ -1158,6 +1177,7 @@ function trim(map: Record<string, Hit[]>, windowMs: number, now: number): void {
     } else delete map[k];
   }
   if (count > MAX_KEYS) capKeys(map, (hits) => hits[hits.length - 1]?.t ?? 0);
+  return count;
 }
 
 function live(hits: Hit[] | undefined, windowMs: number, now: number): Hit[] {

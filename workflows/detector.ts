@@ -48,7 +48,12 @@ export async function detector(input: DetectorInput): Promise<void> {
   // The single-event and vendor-verdict rules of the catalog coverage: off for detectors replaying
   // a history from before them, so their recorded alerts (and routing activities) stay as they were.
   const coverage = patched('detection-coverage');
-  let engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage }, input.carried?.state);
+  // Housekeeping paced by the state's size, likewise only for histories recorded with it.
+  const pacedHousekeeping = patched('detection-paced-housekeeping');
+  let engine = new Detector(
+    { ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage, pacedHousekeeping },
+    input.carried?.state,
+  );
   let moveTo: string | undefined;
   const seen: Record<string, number> = input.carried?.seen ?? {};
   const alerts: RecordedAlert[] = input.carried?.alerts ?? [];
@@ -146,7 +151,10 @@ export async function detector(input: DetectorInput): Promise<void> {
     if (!source.pull && req.pull) cursor = firstCursor(source, Date.now() - (req.pull.lookbackMs ?? 0));
     source.pull = req.pull;
     tuning = req.config;
-    engine = new Detector({ ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage }, engine.state);
+    engine = new Detector(
+      { ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage, pacedHousekeeping },
+      engine.state,
+    );
     if (req.taskQueue !== workflowInfo().taskQueue) moveTo = req.taskQueue;
     return { changed };
   });
