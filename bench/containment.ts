@@ -7,6 +7,7 @@
  */
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Connection } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import { connectClient } from '../client/connect';
 import { KeycloakProvider } from '../providers/keycloak/connector';
 import { createApp } from '../api/app';
@@ -16,6 +17,9 @@ import { benchServers } from './servers';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
 import { LogNotifier } from '../activities/notifier';
+
+type ITimestamp = { seconds?: number | Long | null; nanos?: number | null };
+type Long = { toNumber(): number };
 
 const runs = Number(process.argv[2] ?? 20);
 
@@ -36,11 +40,14 @@ async function main(): Promise<void> {
 
   const engine: number[] = [];
   const direct: number[] = [];
+  const profiles: Profile[] = [];
+  const directProfiles: Profile[] = [];
   for (let i = 0; i < runs + 1; i++) {
     // Through the engine: REST → Temporal workflow → evidence → containment → verification.
     const a = await kc.createUser('bench');
     await kc.login(a);
     const t0 = performance.now();
+    const t0Wall = Date.now();
     const res = await fetch(`${api}/incidents`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-actor': 'bench' },
@@ -53,13 +60,25 @@ async function main(): Promise<void> {
     });
     const { incidentId } = (await res.json()) as { incidentId: string };
     for (;;) {
-      const state = (await (await fetch(`${api}/incidents/${incidentId}`)).json()) as {
-        phase: string;
-        containedAt?: string;
-      };
+      const asked = Date.now();
+      const res = await fetch(`${api}/incidents/${incidentId}`);
+      const state = (await res.json()) as { phase: string; containedAt?: string };
+      if (Date.now() - asked > 1000) {
+        // A read that stalled: when, how long, and what the workflow's history shows around it.
+        const h = await client.workflow.getHandle(incidentId).fetchHistory();
+        const around = (h.events ?? [])
+          .map((e) => `${ms(e.eventTime) - asked} ms ${String(e.eventType)}`)
+          .join(', ');
+        console.log(
+          `slow read: ${Date.now() - asked} ms, status ${res.status}; history relative to the read: ${around}`,
+        );
+      }
       // Verified containment; the lifecycle then moves on to investigation at once.
       if (state.containedAt) break;
-      if (state.phase === 'containment-unverified') throw new Error(`run ${i}: containment not verified`);
+      if (state.phase === 'containment-unverified')
+        throw new Error(
+          `run ${i}: containment not verified: ${JSON.stringify(state, null, 1).slice(0, 6000)}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
     const engineMs = performance.now() - t0;
@@ -70,23 +89,34 @@ async function main(): Promise<void> {
     const p: Principal = { provider: 'keycloak', realm: REALM, username: b.username };
     const t1 = performance.now();
     const { ports } = provider;
-    await ports['audit-source'].snapshot(p, 7 * 24 * 3600_000);
-    await ports['account-containment'].requireReauthentication(p);
-    await ports['sessions-and-tokens'].revokeSessions(p);
-    await ports['sessions-and-tokens'].revokeOfflineAccess(p);
-    await ports['account-containment'].disableAccount(p);
+    const step = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+      const at = performance.now();
+      const out = await call();
+      directSteps[name] = (directSteps[name] ?? 0) + performance.now() - at;
+      return out;
+    };
+    const directSteps: Record<string, number> = {};
+    await step('snapshotEvidence', () => ports['audit-source'].snapshot(p, 7 * 24 * 3600_000));
+    await step('requireReauthentication', () => ports['account-containment'].requireReauthentication(p));
+    await step('revokeSessions', () => ports['sessions-and-tokens'].revokeSessions(p));
+    await step('revokeOfflineAccess', () => ports['sessions-and-tokens'].revokeOfflineAccess(p));
+    await step('disableAccount', () => ports['account-containment'].disableAccount(p));
     const containedAt = new Date().toISOString();
-    await ports['account-containment'].verifyContainment(p, {
-      containedAt,
-      accountDisabled: true,
-      suspectTokens: [],
-    });
+    await step('verifyContainment', () =>
+      ports['account-containment'].verifyContainment(p, {
+        containedAt,
+        accountDisabled: true,
+        suspectTokens: [],
+      }),
+    );
     const directMs = performance.now() - t1;
 
     if (i > 0) {
       // the first run warms connections, token caches and the workflow cache
       engine.push(engineMs);
       direct.push(directMs);
+      directProfiles.push(directSteps);
+      profiles.push(profile(await client.workflow.getHandle(incidentId).fetchHistory(), t0Wall, engineMs));
     }
     await fetch(`${api}/incidents/${incidentId}/close`, {
       method: 'POST',
@@ -114,11 +144,81 @@ async function main(): Promise<void> {
     `engine overhead at the median: ${(e.median - d.median).toFixed(0)} ms (${(e.median / d.median).toFixed(2)}x)`,
   );
 
+  printProfile("where an incident's time goes (median over the runs, ms, from its event history):", profiles);
+  printProfile('the direct calls, each (median, ms):', directProfiles);
+
   await app.close();
   worker.shutdown();
   await running;
   await connection.close();
   await servers.stop();
+}
+
+/** Where one incident's time went, from its event history (ms). */
+type Profile = Record<string, number>;
+
+const ms = (t: ITimestamp | null | undefined) =>
+  t
+    ? (typeof t.seconds === 'object' && t.seconds ? t.seconds.toNumber() : Number(t.seconds ?? 0)) * 1000 +
+      Math.floor((t.nanos ?? 0) / 1e6)
+    : NaN;
+
+/**
+ * Splits one run into: the API until the workflow started, each activity's time in the task queue
+ * and running (by activity type, up to the containment verification), workflow tasks (the
+ * workflow's own code and the round trip to the worker), and the poll noticing the result.
+ */
+function profile(history: temporal.api.history.v1.IHistory, t0: number, totalMs: number): Profile {
+  const events = history.events ?? [];
+  const type = (e: (typeof events)[number]) => String(e.eventType);
+  const start = ms(events[0]?.eventTime);
+  const p: Profile = { 'API until the workflow started': start - t0 };
+  const scheduled = new Map<string, { name: string; at: number }>();
+  const started = new Map<string, number>();
+  let wfTask: number | undefined;
+  let end = start;
+  for (const e of events) {
+    const at = ms(e.eventTime);
+    const t = type(e);
+    if (t.endsWith('WORKFLOW_TASK_SCHEDULED') || t === '5') wfTask = at;
+    else if ((t.endsWith('WORKFLOW_TASK_COMPLETED') || t === '7') && wfTask !== undefined) {
+      p['workflow tasks'] = (p['workflow tasks'] ?? 0) + at - wfTask;
+      wfTask = undefined;
+    } else if (e.activityTaskScheduledEventAttributes) {
+      scheduled.set(String(e.eventId), {
+        name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?',
+        at,
+      });
+    } else if (e.activityTaskStartedEventAttributes) {
+      const id = String(e.activityTaskStartedEventAttributes.scheduledEventId);
+      const s = scheduled.get(id);
+      if (s) p[`${s.name}: queued`] = (p[`${s.name}: queued`] ?? 0) + at - s.at;
+      started.set(id, at);
+    } else if (e.activityTaskCompletedEventAttributes) {
+      const id = String(e.activityTaskCompletedEventAttributes.scheduledEventId);
+      const s = scheduled.get(id);
+      const from = started.get(id);
+      if (s && from !== undefined) p[`${s.name}: running`] = (p[`${s.name}: running`] ?? 0) + at - from;
+      end = at;
+      if (s?.name === 'verifyContainment') break;
+    }
+  }
+  const accounted = Object.entries(p).reduce((n, [k, v]) => (k.startsWith('API') ? n : n + v), 0);
+  p['between tasks (history writes, dispatch)'] = end - start - accounted;
+  p['after verification until the poll saw it'] = t0 + totalMs - end;
+  return p;
+}
+
+function printProfile(title: string, profiles: Profile[]): void {
+  const keys = [...new Set(profiles.flatMap((p) => Object.keys(p)))];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  console.log(`\n${title}`);
+  for (const k of keys)
+    console.log(
+      `  ${k.padEnd(48)} ${median(profiles.map((p) => p[k] ?? 0))
+        .toFixed(0)
+        .padStart(6)}`,
+    );
 }
 
 main().catch((err) => {

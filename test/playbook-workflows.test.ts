@@ -232,10 +232,37 @@ function until(handle: Awaited<ReturnType<typeof start>>, ok: (s: IncidentState)
   }, 'the incident to get there');
 }
 
-/** The stolen password first, then sessions, offline access, and the account. */
+/** The stolen password first, then sessions and offline access (together), and the account. */
 const CONTAINMENT = ['requireReauthentication', 'revokeSessions', 'revokeOfflineAccess', 'disableAccount'];
 
-const providerCalls = () =>
+/**
+ * The provider calls in order; sessions and offline access run at once, so whichever of the two
+ * started first is listed in CONTAINMENT's order.
+ */
+const providerCalls = () => {
+  const list = rawProviderCalls();
+  for (let i = 0; i + 1 < list.length; i++) {
+    if (list[i] === 'revokeOfflineAccess' && list[i + 1] === 'revokeSessions') {
+      list[i] = 'revokeSessions';
+      list[i + 1] = 'revokeOfflineAccess';
+    }
+  }
+  return list;
+};
+
+/** Activity names scheduled by the same workflow task (run at once), from the incident's history. */
+async function scheduledTogether(handle: Awaited<ReturnType<typeof start>>): Promise<string[][]> {
+  const byTask = new Map<string, string[]>();
+  for (const e of (await handle.fetchHistory()).events ?? []) {
+    const a = e.activityTaskScheduledEventAttributes;
+    if (!a) continue;
+    const task = String(a.workflowTaskCompletedEventId);
+    byTask.set(task, [...(byTask.get(task) ?? []), a.activityType?.name ?? '?']);
+  }
+  return [...byTask.values()];
+}
+
+const rawProviderCalls = () =>
   calls.filter(
     (c) =>
       ![
@@ -267,6 +294,12 @@ describe('compromised-credential', () => {
     const state = await until(handle, (s) => s.containedAt !== undefined);
     expect(providerCalls().slice(0, 4)).toEqual(CONTAINMENT);
     expect(state.approvals.filter((a) => a.action !== 'reinstateAccount')).toEqual([]);
+    // Sessions and offline access are cut at once, after the password and before the account.
+    const batches = await scheduledTogether(handle);
+    expect(batches).toContainEqual(['revokeSessions', 'revokeOfflineAccess']);
+    expect(batches).toContainEqual(['requireReauthentication']);
+    expect(batches).toContainEqual(['disableAccount']);
+    expect(state.actions.slice(0, 4).map((a) => a.action)).toEqual(CONTAINMENT);
     await handle.terminate('test done');
   });
 

@@ -371,8 +371,7 @@ async function addToScope(
     incident.publish();
     return;
   }
-  await cutAccess(incident, principal);
-  await incident.act('disableAccount', `disable the account of ${who}`, { principal });
+  await cutAccess(incident, principal, { disable: true });
   entry.containedAt = new Date().toISOString();
   entry.disabled = didDisable(state, principal.username);
   const verification = await verify(incident, {

@@ -66,8 +66,7 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
 
     if (contain) {
       incident.enterPhase('contain', `cut every way into ${who}`);
-      await cutAccess(incident, principal);
-      await incident.act('disableAccount', `disable the account of ${who}`);
+      await cutAccess(incident, principal, { disable: true });
       const containedAt = new Date().toISOString();
       incident.enterPhase('verify', `check that containment of ${who} holds`);
       const verification = await verify(incident, {

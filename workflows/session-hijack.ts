@@ -109,8 +109,7 @@ async function escalateOnEvidence(
   }
 
   incident.enterPhase('contain', `contain the whole account of ${who}`);
-  await cutAccess(incident, principal);
-  await incident.act('disableAccount', `disable the account of ${who}`);
+  await cutAccess(incident, principal, { disable: true });
   const containedAt = new Date().toISOString();
   incident.enterPhase('verify', `check that containment of ${who} holds`);
   const verification = await verify(incident, {

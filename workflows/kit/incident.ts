@@ -213,23 +213,74 @@ export class Incident {
         ...extra,
         principal,
       });
-      this.state.actions.push({ ...target, action, status: 'done', at: new Date().toISOString(), outcome });
-      this.log('action', `${summary}: ${outcome.detail}`);
-      // What an action wrote to the evidence chain is anchored here, in history, like every entry.
-      if (outcome.evidence) this.addEvidence(outcome.evidence, `${action} recorded`);
-      return outcome;
+      return this.done(action, summary, target, outcome, new Date().toISOString());
     } catch (err) {
-      const error = failureText(err);
-      this.state.actions.push({ ...target, action, status: 'failed', at: new Date().toISOString(), error });
-      this.log('action', `${summary} FAILED: ${error}`);
-      // A port the provider lacks is a finding of the incident: a gap a person must close by hand.
-      if (failureType(err) === 'PortNotSupported') {
-        this.unsupported.add(action);
-        this.log('note', `finding: ${action} for ${principal.username} ${error}; do it by hand`);
-      }
-      this.publish();
-      return undefined;
+      return this.failed(action, summary, principal, err, new Date().toISOString());
     }
+  }
+
+  private done(
+    action: ProviderAction,
+    summary: string,
+    target: { target?: string },
+    outcome: ActionOutcome,
+    at: string,
+  ): ActionOutcome {
+    this.state.actions.push({ ...target, action, status: 'done', at, outcome });
+    this.log('action', `${summary}: ${outcome.detail}`);
+    // What an action wrote to the evidence chain is anchored here, in history, like every entry.
+    if (outcome.evidence) this.addEvidence(outcome.evidence, `${action} recorded`);
+    return outcome;
+  }
+
+  private failed(
+    action: ProviderAction,
+    summary: string,
+    principal: Principal,
+    err: unknown,
+    at: string,
+  ): undefined {
+    const error = failureText(err);
+    this.state.actions.push({ ...this.targetOf(principal), action, status: 'failed', at, error });
+    this.log('action', `${summary} FAILED: ${error}`);
+    // A port the provider lacks is a finding of the incident: a gap a person must close by hand.
+    if (failureType(err) === 'PortNotSupported') {
+      this.unsupported.add(action);
+      this.log('note', `finding: ${action} for ${principal.username} ${error}; do it by hand`);
+    }
+    this.publish();
+    return undefined;
+  }
+
+  /**
+   * Runs independent actions at once (each its own activity, each with its retries) and records
+   * their outcomes in the order given, whatever order they finish in, as `act` would one by one.
+   * Only for steps no other step waits on and that do not write to the evidence chain (appends to
+   * one chain from two workers at once would race).
+   */
+  async actTogether(
+    steps: { action: ProviderAction; summary: string; extra?: Partial<ActionInput> }[],
+  ): Promise<(ActionOutcome | undefined)[]> {
+    const results = await Promise.all(
+      steps.map(({ action, summary, extra = {} }) =>
+        run(action, summary, {
+          since: this.state.openedAt,
+          evidenceId: this.state.evidenceId,
+          ...extra,
+          principal: extra.principal ?? this.principal,
+        }).then(
+          (outcome) => ({ ok: true as const, outcome, at: new Date().toISOString() }),
+          (err: unknown) => ({ ok: false as const, err, at: new Date().toISOString() }),
+        ),
+      ),
+    );
+    return steps.map(({ action, summary, extra = {} }, i) => {
+      const result = results[i];
+      const principal = extra.principal ?? this.principal;
+      return result.ok
+        ? this.done(action, summary, this.targetOf(principal), result.outcome, result.at)
+        : this.failed(action, summary, principal, result.err, result.at);
+    });
   }
 
   /** `{ target }` for a principal other than the incident's own (how action records name it). */

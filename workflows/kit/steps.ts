@@ -260,12 +260,16 @@ const CONFIRM_CONTAINMENT: ApprovalPolicy = {
 };
 
 /**
- * Every way in but the account itself: the stolen password first (replaced by one nobody knows,
- * a new password and second factor required), then sessions, offline tokens and consents — so no
- * session can be made with the known password between the cuts, and no state hands the account
- * to whoever holds it.
+ * Every way in: the stolen password first (replaced by one nobody knows, a new password and second
+ * factor required), then sessions, offline tokens and consents at once, then the account itself when
+ * `disable` — so no session can be made with the known password between the cuts, and no state
+ * hands the account to whoever holds it.
  */
-export async function cutAccess(incident: Incident, principal: Principal): Promise<void> {
+export async function cutAccess(
+  incident: Incident,
+  principal: Principal,
+  opts: { disable?: boolean } = {},
+): Promise<void> {
   const who = principalLabel(principal);
   const passwordFirst = patched('stolen-password-first');
   if (passwordFirst) {
@@ -275,6 +279,21 @@ export async function cutAccess(incident: Incident, principal: Principal): Promi
       { principal },
     );
   }
+  if (passwordFirst && patched('concurrent-containment')) {
+    // With the password replaced, sessions and offline tokens depend on nothing but it: at once.
+    // Not the account itself: a logout and a disable both write the user's record, and Keycloak
+    // keeps whichever lands last whole (the account was seen enabled again) — one after the other.
+    await incident.actTogether([
+      { action: 'revokeSessions', summary: `revoke all sessions of ${who}`, extra: { principal } },
+      {
+        action: 'revokeOfflineAccess',
+        summary: `revoke offline tokens and consents of ${who}`,
+        extra: { principal },
+      },
+    ]);
+    if (opts.disable) await incident.act('disableAccount', `disable the account of ${who}`, { principal });
+    return;
+  }
   await incident.act('revokeSessions', `revoke all sessions of ${who}`, { principal });
   await incident.act('revokeOfflineAccess', `revoke offline tokens and consents of ${who}`, { principal });
   if (!passwordFirst) {
@@ -283,4 +302,5 @@ export async function cutAccess(incident: Incident, principal: Principal): Promi
       principal,
     });
   }
+  if (opts.disable) await incident.act('disableAccount', `disable the account of ${who}`, { principal });
 }
