@@ -12,7 +12,9 @@ db="${TEMPORAL_DB:-$here/.runtime/temporal.db}"
 args=(server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" --log-level warn
   --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal
   --dynamic-config-value frontend.enableExecuteMultiOperation=true
-  --dynamic-config-value frontend.enableUpdateWorkflowExecution=true)
+  --dynamic-config-value frontend.enableUpdateWorkflowExecution=true
+  --dynamic-config-value matching.numTaskqueueReadPartitions=1
+  --dynamic-config-value matching.numTaskqueueWritePartitions=1)
 if [ "$db" != "memory" ]; then mkdir -p "$(dirname "$db")"; args+=(--db-filename "$db"); fi
 [ "${TEMPORAL_HEADLESS:-}" = "1" ] && args+=(--headless)
 codec="${TEMPORAL_UI_CODEC_ENDPOINT-http://127.0.0.1:${API_PORT:-3000}/codec}"

@@ -83,9 +83,29 @@ describe('Keycloak rate limiting', () => {
   const isLogout = (method: string, p: string) =>
     method === 'POST' && /\/admin\/realms\/corp\/users\/[^/]+\/logout$/.test(p);
 
-  it('turns 429 Retry-After into a retryable failure with that delay', async () => {
+  it('waits out a short Retry-After inside the call, then goes on', async () => {
     const proxy = await FaultProxy.start(env.keycloak.url, [
-      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '3' } },
+      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '2' } },
+    ]);
+    try {
+      const user = await kc.createUser('throttled');
+      await kc.login(user);
+      const principal: Principal = { provider: 'keycloak', realm: REALM, username: user.username };
+      const outcome = await new MockActivityEnvironment().run(activities(proxy.url).revokeSessions, {
+        principal,
+      });
+      expect(outcome).toMatchObject({ action: 'revokeSessions', changed: true });
+      const logouts = proxy.hits.filter((h) => isLogout(h.method, h.path));
+      expect(logouts.map((h) => h.faulted)).toEqual([true, false]);
+      expect(logouts[1].at - logouts[0].at).toBeGreaterThanOrEqual(2000);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  it('turns a long Retry-After into a retryable failure with that delay', async () => {
+    const proxy = await FaultProxy.start(env.keycloak.url, [
+      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '30' } },
     ]);
     try {
       const user = await kc.createUser('throttled');
@@ -94,15 +114,16 @@ describe('Keycloak rate limiting', () => {
         .run(activities(proxy.url).revokeSessions, { principal })
         .catch((e) => e);
       expect(err).toBeInstanceOf(ApplicationFailure);
-      expect(err).toMatchObject({ type: 'KeycloakThrottled', nonRetryable: false, nextRetryDelay: 3000 });
+      expect(err).toMatchObject({ type: 'KeycloakThrottled', nonRetryable: false, nextRetryDelay: 30000 });
     } finally {
       await proxy.stop();
     }
   });
 
   it('waits the Retry-After before the activity retries, and the incident still completes', async () => {
+    // Longer than a call waits in place: the activity fails and Temporal retries it after 6 s.
     const proxy = await FaultProxy.start(env.keycloak.url, [
-      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '3' } },
+      { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '6' } },
     ]);
     const config = testConfig();
     config.keycloak!.baseUrl = proxy.url;
@@ -123,7 +144,7 @@ describe('Keycloak rate limiting', () => {
       expect(throttled.faulted).toBe(true);
       expect(retried.faulted).toBe(false);
       // The retry came no sooner than Keycloak asked (the default backoff would retry after 1 s).
-      expect(retried.at - throttled.at).toBeGreaterThanOrEqual(3000);
+      expect(retried.at - throttled.at).toBeGreaterThanOrEqual(6000);
       await api.call('POST', `/incidents/${opened.body.incidentId}/close`, { reason: 'test done' }, 'alice');
     } finally {
       await api.stop();

@@ -154,50 +154,75 @@ export async function call<T>(
   fn: () => Promise<T>,
   opts: { notFoundIsDone?: boolean } = {},
 ): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof IdentityProviderError) throw err;
-    const status = httpStatus(err);
-    const where = `realm '${principal.realm}'`;
-    if (status === 404 && opts.notFoundIsDone) return undefined as T;
-    if (status === 429 || status === 503) {
+  for (let waited = 0; ; waited++) {
+    try {
+      return await fn();
+    } catch (err) {
+      // A short Retry-After is waited out here: the request goes again when the limit allows it,
+      // instead of failing the activity and coming back through Temporal's retry a beat later.
+      const status = httpStatus(err);
       const retryAfter = parseRetryAfter(retryAfterHeader(err));
-      throw new IdentityProviderError(
-        'KeycloakThrottled',
-        `KeycloakThrottled: Keycloak answered ${status} for ${where}${retryAfter !== undefined ? `; retry after ${retryAfter} ms` : ''}`,
-        true,
-        retryAfter,
-      );
+      if (
+        (status === 429 || status === 503) &&
+        retryAfter !== undefined &&
+        retryAfter <= MAX_WAIT_IN_PLACE_MS &&
+        waited < WAITS_IN_PLACE
+      ) {
+        // A little jitter, so callers refused in the same window do not all come back at once.
+        await new Promise((r) => setTimeout(r, retryAfter + Math.floor(Math.random() * 50)));
+        continue;
+      }
+      if (status === 404 && opts.notFoundIsDone) return undefined as T;
+      throw keycloakFailure(principal, err);
     }
-    if (status === 401 || status === 403) {
-      throw new IdentityProviderError(
-        'KeycloakAccessDenied',
-        `KeycloakAccessDenied: the engine's service account was refused (${status}) in ${where}; grant it the realm-management roles listed in the README`,
-        false,
-      );
-    }
-    if (status === 404) {
-      throw new IdentityProviderError(
-        'KeycloakNotFound',
-        `KeycloakNotFound: ${describeFailure(err)} in ${where}`,
-        false,
-      );
-    }
-    if (status !== undefined && status >= 400 && status < 500) {
-      throw new IdentityProviderError(
-        'KeycloakRequestRejected',
-        `KeycloakRequestRejected (${status}) in ${where}: ${describeFailure(err)}`,
-        false,
-      );
-    }
-    // 5xx, connection refused, timeouts: the provider may come back.
-    throw new IdentityProviderError(
-      'KeycloakUnavailable',
-      `KeycloakUnavailable for ${where}: ${describeFailure(err)}`,
+  }
+}
+
+/** How long a Retry-After may be to be waited out inside one call, and how many times. */
+const MAX_WAIT_IN_PLACE_MS = 5_000;
+const WAITS_IN_PLACE = 5;
+
+/** What a failed Keycloak call means, as an IdentityProviderError that says what to do. */
+function keycloakFailure(principal: Principal, err: unknown): IdentityProviderError {
+  if (err instanceof IdentityProviderError) return err;
+  const status = httpStatus(err);
+  const where = `realm '${principal.realm}'`;
+  if (status === 429 || status === 503) {
+    const retryAfter = parseRetryAfter(retryAfterHeader(err));
+    return new IdentityProviderError(
+      'KeycloakThrottled',
+      `KeycloakThrottled: Keycloak answered ${status} for ${where}${retryAfter !== undefined ? `; retry after ${retryAfter} ms` : ''}`,
       true,
+      retryAfter,
     );
   }
+  if (status === 401 || status === 403) {
+    return new IdentityProviderError(
+      'KeycloakAccessDenied',
+      `KeycloakAccessDenied: the engine's service account was refused (${status}) in ${where}; grant it the realm-management roles listed in the README`,
+      false,
+    );
+  }
+  if (status === 404) {
+    return new IdentityProviderError(
+      'KeycloakNotFound',
+      `KeycloakNotFound: ${describeFailure(err)} in ${where}`,
+      false,
+    );
+  }
+  if (status !== undefined && status >= 400 && status < 500) {
+    return new IdentityProviderError(
+      'KeycloakRequestRejected',
+      `KeycloakRequestRejected (${status}) in ${where}: ${describeFailure(err)}`,
+      false,
+    );
+  }
+  // 5xx, connection refused, timeouts: the provider may come back.
+  return new IdentityProviderError(
+    'KeycloakUnavailable',
+    `KeycloakUnavailable for ${where}: ${describeFailure(err)}`,
+    true,
+  );
 }
 
 function httpStatus(err: unknown): number | undefined {

@@ -10,11 +10,15 @@ const base: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   // Activities heartbeat every 2 s (activities/heartbeat.ts): a dead worker is noticed in 10 s.
   heartbeatTimeout: '10 seconds',
+  // Retries are bounded by time, not by count: an identity provider that rate-limits answers
+  // 429 with a Retry-After of a second or so, and twenty attempts would be spent in twenty seconds
+  // of throttling (a burst of incidents failed that way). Fifteen minutes is what twenty attempts
+  // with this backoff take through an outage.
+  scheduleToCloseTimeout: '15 minutes',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
-    maximumAttempts: 20,
   },
 };
 
@@ -46,5 +50,6 @@ export const runDetection = summarised<DetectionActivities>();
  */
 export const runPull = summarised<DetectionActivities>({
   ...base,
+  scheduleToCloseTimeout: undefined,
   retry: { ...base.retry, maximumAttempts: 3 },
 });
