@@ -98,6 +98,21 @@ describe('REST input validation', () => {
     expect(res.body.message).toContain('decision');
   });
 
+  it('answers a read no worker answers with 503 in seconds, not a hang', async () => {
+    // Nobody polls this API's task queue: the incident starts and waits for a worker.
+    const opened = await api.call('POST', '/incidents', { ...valid, summary: 'no worker' }, 'alice');
+    expect(opened.status).toBe(202); // started; no worker confirmed it
+    const started = Date.now();
+    const res = await api.call('GET', `/incidents/${opened.body.incidentId}`);
+    const took = Date.now() - started;
+    expect(res.status).toBe(503);
+    expect(res.body.error).toBe('WorkerNotAnswering');
+    expect(res.body.message).toMatch(/no worker answered for incident .+ within 5 s/);
+    // Two bounded tries of 2.5 s; the client's own default would have waited 10 s and then failed.
+    expect(took).toBeGreaterThanOrEqual(4_500);
+    expect(took).toBeLessThan(9_000);
+  });
+
   it('serves its OpenAPI document and health', async () => {
     const doc = await api.call('GET', '/openapi.json');
     expect(doc.status).toBe(200);

@@ -2,8 +2,8 @@
  * Incidents are Temporal workflows: this service starts or joins them (update-with-start), reads
  * them (query, visibility) and sends responders' decisions to them (updates with validators).
  */
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { verifyIncidentEvidence } from '../../evidence/store';
 import { buildReview, ReviewReport } from '../../domain/review';
@@ -49,6 +49,22 @@ function causeText(err: Error): string {
   while ((e as { cause?: Error }).cause) e = (e as { cause?: Error }).cause;
   return (e?.message ?? err.message).slice(0, 500);
 }
+
+/** How long one read of an incident's state waits for the worker, and how many times it asks. */
+const READ_DEADLINE_MS = 2_500;
+const READ_TRIES = 2;
+
+/** A query that ran out of time: the client's deadline or the server's query timeout. */
+function timedOut(err: unknown): boolean {
+  const cause = (err as { cause?: unknown })?.cause ?? err;
+  const code = (cause as { code?: number })?.code ?? (err as { code?: number })?.code;
+  return (
+    code === GRPC_DEADLINE_EXCEEDED ||
+    /deadline exceeded|query timed out/i.test(String((err as Error)?.message))
+  );
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
 
 @Injectable()
 export class IncidentsService {
@@ -126,7 +142,7 @@ export class IncidentsService {
     runId?: string,
   ): Promise<IncidentState & { execution: { runId: string; status: string } }> {
     const handle = this.temporal.workflow.getHandle(incidentId, runId);
-    const [state, description] = await Promise.all([handle.query(incidentStateQuery), handle.describe()]);
+    const [state, description] = await Promise.all([this.readState(handle), handle.describe()]);
     const execution = { runId: description.runId, status: description.status.name };
     if (state.status === 'open' && description.status.name !== 'RUNNING') {
       // The workflow ended without closing the incident (failed, terminated, timed out): say so.
@@ -138,6 +154,29 @@ export class IncidentsService {
       return { ...state, status, failure, execution };
     }
     return { ...state, execution };
+  }
+
+  /**
+   * The incident's state from its workflow (a query the worker answers). A read never hangs on a
+   * worker that does not answer: each try is bounded, a second try goes as a new query task, and
+   * then the answer is a 503 saying so — the incident itself goes on either way.
+   */
+  private async readState(handle: WorkflowHandle): Promise<IncidentState> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.temporal.connection.withDeadline(Date.now() + READ_DEADLINE_MS, () =>
+          handle.query(incidentStateQuery),
+        );
+      } catch (err) {
+        if (!timedOut(err)) throw err;
+        if (attempt >= READ_TRIES) {
+          throw new ServiceUnavailableException({
+            error: 'WorkerNotAnswering',
+            message: `no worker answered for incident ${handle.workflowId} within ${(READ_TRIES * READ_DEADLINE_MS) / 1000} s (is a worker running on its task queue?); the incident goes on, read it again`,
+          });
+        }
+      }
+    }
   }
 
   async decide(incidentId: string, body: DecideApprovalBody, actor: string, origin?: RequestOrigin) {
@@ -161,7 +200,7 @@ export class IncidentsService {
   /** Proposes an account of the incident's realm for its scope; answers with the approval to decide. */
   async addPrincipal(incidentId: string, body: AddPrincipalBody, actor: string, origin?: RequestOrigin) {
     const handle = this.temporal.workflow.getHandle(incidentId);
-    const { principal: own } = await handle.query(incidentStateQuery);
+    const { principal: own } = await this.readState(handle);
     const principal: Principal = { provider: own.provider, realm: own.realm, username: body.username };
     return handle.executeUpdate(addPrincipalUpdate, {
       args: [{ principal, principalKey: principalKey(principal), reason: body.reason, actor, origin }],
@@ -194,7 +233,7 @@ export class IncidentsService {
 
   /** The investigation report (from the evidence store), or 404 while none has been written. */
   async investigation(incidentId: string) {
-    const state = await this.temporal.workflow.getHandle(incidentId).query(incidentStateQuery);
+    const state = await this.readState(this.temporal.workflow.getHandle(incidentId));
     const hash = state.investigation?.reportHash;
     if (!hash) {
       throw new NotFoundException({
@@ -210,7 +249,7 @@ export class IncidentsService {
    * review, a draft built from the current state (marked `draft: true`).
    */
   async review(incidentId: string): Promise<ReviewReport & { draft?: boolean }> {
-    const state = await this.temporal.workflow.getHandle(incidentId).query(incidentStateQuery);
+    const state = await this.readState(this.temporal.workflow.getHandle(incidentId));
     const written = [...state.evidence].reverse().find((e) => e.kind === 'post-incident-review');
     if (written) return (await this.evidenceStore.read(written.objectHash)) as ReviewReport;
     const { verification } = await verifyIncidentEvidence(
@@ -224,7 +263,7 @@ export class IncidentsService {
 
   async evidence(incidentId: string, runId?: string) {
     const handle = this.temporal.workflow.getHandle(incidentId, runId);
-    const [state, description] = await Promise.all([handle.query(incidentStateQuery), handle.describe()]);
+    const [state, description] = await Promise.all([this.readState(handle), handle.describe()]);
     const { manifest, verification } = await verifyIncidentEvidence(
       this.evidenceStore,
       state.evidenceId,
