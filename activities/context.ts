@@ -26,10 +26,21 @@ export interface ActivityDeps {
   recoveryChecks?: Record<string, string>;
   /** "Was this you?" links to users (USER_CHALLENGE_*). */
   userChallenge?: { secret: string; webhookUrl?: string; publicApiUrl: string };
+  /**
+   * Investigations this worker runs at once (default 4). They read a lot from the identity
+   * provider; bounded, a burst of incidents gets its containment through before the investigations
+   * of the accounts already contained compete with it.
+   */
+  investigationConcurrency?: number;
 }
 
 export class ActivityContext {
-  constructor(readonly deps: ActivityDeps) {}
+  /** Slots for investigations (see ActivityDeps.investigationConcurrency). */
+  readonly investigations: Slots;
+
+  constructor(readonly deps: ActivityDeps) {
+    this.investigations = new Slots(deps.investigationConcurrency ?? 4);
+  }
 
   /** The connector for `p`'s provider, or a non-retryable ProviderNotConfigured. */
   provider(p: Principal): IdentityProvider {
@@ -84,4 +95,25 @@ function idempotencyKey(): string {
   const info = activityInfo();
   const run = info.workflowExecution;
   return `${run?.workflowId ?? 'standalone'}/${run?.runId ?? '-'}/${info.activityId}`;
+}
+
+/** At most `size` holders at once; the others wait in arrival order. */
+export class Slots {
+  private busy = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly size: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.busy >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.busy++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next)
+        next(); // the slot passes straight to the next waiter
+      else this.busy--;
+    }
+  }
 }

@@ -27,20 +27,29 @@ export function eradicationActivities(ctx: ActivityContext) {
       return { ...recorded, evidence: ref };
     });
 
+  const investigate = async (
+    input: InvestigateInput,
+  ): Promise<{ ref: EvidenceRef; summary: InvestigationSummary }> => {
+    const pre = input.snapshotHash
+      ? ((await ctx.deps.evidence.read(input.snapshotHash)) as PrincipalSnapshot)
+      : undefined;
+    const window = { since: input.since, until: input.until };
+    const report = await asActivityFailure(() =>
+      ctx.port(input.principal, 'audit-source').investigate(input.principal, window, pre, {
+        tokenForgerySuspected: input.tokenForgerySuspected,
+      }),
+    );
+    const ref = await ctx.record(input.evidenceId, 'investigation-report', report);
+    return { ref, summary: { ...window, findings: report.findings, reportHash: ref.objectHash } };
+  };
+
   return {
-    /** Read-only investigation; the full report goes to the evidence chain, a summary to the workflow. */
+    /**
+     * Read-only investigation; the full report goes to the evidence chain, a summary to the workflow.
+     * A few at a time per worker (ActivityDeps.investigationConcurrency), so containment comes first.
+     */
     async investigate(input: InvestigateInput): Promise<{ ref: EvidenceRef; summary: InvestigationSummary }> {
-      const pre = input.snapshotHash
-        ? ((await ctx.deps.evidence.read(input.snapshotHash)) as PrincipalSnapshot)
-        : undefined;
-      const window = { since: input.since, until: input.until };
-      const report = await asActivityFailure(() =>
-        ctx.port(input.principal, 'audit-source').investigate(input.principal, window, pre, {
-          tokenForgerySuspected: input.tokenForgerySuspected,
-        }),
-      );
-      const ref = await ctx.record(input.evidenceId, 'investigation-report', report);
-      return { ref, summary: { ...window, findings: report.findings, reportHash: ref.objectHash } };
+      return ctx.investigations.run(() => investigate(input));
     },
 
     /** Applies the approved remedies; every change, with before and after, goes to the evidence chain. */

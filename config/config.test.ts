@@ -154,7 +154,21 @@ describe('DETECTION_RULES', () => {
       /anonymizer.kinds must be a list of/,
     ],
     ['the patch switch', '{"coverage":false}', /unknown setting 'coverage'/],
+    ['the housekeeping patch switch', '{"pacedHousekeeping":false}', /unknown setting 'pacedHousekeeping'/],
   ])('refuses %s with a clear message', (_name, value, message) => {
     expect(() => loadConfig({ ...base, DETECTION_RULES: value })).toThrow(message);
+  });
+});
+
+describe('INVESTIGATIONS_PER_WORKER', () => {
+  it('sets how many investigations a worker runs at once', () => {
+    expect(loadConfig({ ...base, INVESTIGATIONS_PER_WORKER: '2' }).investigationConcurrency).toBe(2);
+    expect(loadConfig(base).investigationConcurrency).toBeUndefined();
+  });
+
+  it.each(['0', '-1', '1.5', 'many', '257'])('refuses %s', (value) => {
+    expect(() => loadConfig({ ...base, INVESTIGATIONS_PER_WORKER: value })).toThrow(
+      /INVESTIGATIONS_PER_WORKER must be a whole number from 1 to 256/,
+    );
   });
 });

@@ -73,6 +73,8 @@ export interface EngineConfig {
   userChallenge?: { secret: string; webhookUrl?: string; publicApiUrl: string };
   /** Recovery integrity checks playbooks may name (RECOVERY_CHECKS `name=url,…`). */
   recoveryChecks?: Record<string, string>;
+  /** Investigations one worker runs at once (INVESTIGATIONS_PER_WORKER, default 4): containment first. */
+  investigationConcurrency?: number;
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
   api: {
     host: string;
@@ -223,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
+    investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),
     playbookPolicies: parsePlaybookPolicies(get('PLAYBOOK_POLICIES')),
     userChallenge: parseUserChallenge(get, port),
     api: {
@@ -311,6 +314,14 @@ function parseMillis(name: string, value: string | undefined): number | undefine
   if (!Number.isInteger(ms) || ms < 0)
     throw new ConfigError(`${name} must be a whole number of ms >= 0, not '${value}'`);
   return ms;
+}
+
+function parseSlots(name: string, value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256)
+    throw new ConfigError(`${name} must be a whole number from 1 to 256, not '${value}'`);
+  return n;
 }
 
 function parseLab(mode: string | undefined, portText: string | undefined): EngineConfig['lab'] {

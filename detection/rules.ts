@@ -1256,16 +1256,19 @@ const ANONYMIZERS: readonly Anonymizer[] = ['tor', 'vpn', 'proxy', 'hosting'];
  * must be a known setting and every value of the default's type, so a typo is an error at start-up,
  * never a threshold silently left at its default. Returns the settings to hand the detector.
  */
+/** Settings the detector workflow sets through patches, never a deployment. */
+const PATCH_SWITCHES = new Set(['coverage', 'pacedHousekeeping']);
+
 export function detectionTuning(input: unknown): Partial<DetectionConfig> {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw new Error('must be a JSON object of rule settings');
   const out: Record<string, unknown> = {};
   const defaults = DEFAULT_DETECTION_CONFIG as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(input)) {
-    if (key === 'coverage' || !Object.hasOwn(defaults, key))
+    if (PATCH_SWITCHES.has(key) || !Object.hasOwn(defaults, key))
       throw new Error(
         `unknown setting '${key}' (known: ${Object.keys(defaults)
-          .filter((k) => k !== 'coverage')
+          .filter((k) => !PATCH_SWITCHES.has(k))
           .join(', ')})`,
       );
     out[key] = checked(key, defaults[key], value);

@@ -62,6 +62,7 @@ export function activitiesFor(
       notifier: new FanOutNotifier(notifiers),
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
+      investigationConcurrency: config.investigationConcurrency,
     }),
     ...createDetectionActivities({
       client,

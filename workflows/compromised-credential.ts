@@ -16,7 +16,7 @@ import {
 } from '../domain/incident';
 import { CompromisedCredentialPolicy, resolveCompromisedCredentialPolicy } from '../domain/policy';
 import { IncidentInput, searchAttributes } from './definitions';
-import { run, runDetection } from './kit/activities';
+import { runDetection, runInvestigation } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { approved, approveThenAct, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
@@ -132,7 +132,7 @@ async function afterContainment(
     new Date(Date.parse(state.openedAt) - policy.investigationLookbackMs).toISOString();
   let findings: Finding[] = [];
   try {
-    const { ref, summary } = await run('investigate', `investigate ${who} since ${since}`, {
+    const { ref, summary } = await runInvestigation('investigate', `investigate ${who} since ${since}`, {
       evidenceId: state.evidenceId,
       principal: input.principal,
       since,

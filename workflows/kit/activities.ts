@@ -42,6 +42,11 @@ function summarised<A extends object>(options: ActivityOptions = base) {
 
 /** Runs a playbook activity (identity-provider actions, evidence, notifications). */
 export const run = summarised<Activities>();
+/**
+ * Runs an investigation: a worker runs only a few at once (containment comes first in a burst), so
+ * one may wait its turn; heartbeats still tell a dead worker from a queue.
+ */
+export const runInvestigation = summarised<Activities>({ ...base, startToCloseTimeout: '30 minutes' });
 /** Runs a detection activity (collector pulls, alert routing). */
 export const runDetection = summarised<DetectionActivities>();
 /**

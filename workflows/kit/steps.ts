@@ -13,7 +13,7 @@ import {
 import { describeFinding } from '../../domain/review';
 import type { IncidentInput } from '../definitions';
 import type { ApprovalPolicy } from '../../domain/policy';
-import { run } from './activities';
+import { run, runInvestigation } from './activities';
 import { awaitApproval, goesAhead } from './approvals';
 import { failureText, Incident } from './incident';
 
@@ -49,12 +49,16 @@ export async function investigatePrincipal(
   worth: (f: Finding) => boolean,
 ): Promise<void> {
   try {
-    const { ref, summary } = await run('investigate', `investigate ${principal.username} since ${since}`, {
-      evidenceId: incident.state.evidenceId,
-      principal,
-      since,
-      until: new Date().toISOString(),
-    });
+    const { ref, summary } = await runInvestigation(
+      'investigate',
+      `investigate ${principal.username} since ${since}`,
+      {
+        evidenceId: incident.state.evidenceId,
+        principal,
+        since,
+        until: new Date().toISOString(),
+      },
+    );
     incident.state.investigation = summary;
     incident.addEvidence(ref, `investigation report: ${summary.findings.length} finding(s)`);
     for (const f of summary.findings.filter(worth)) incident.log('note', `finding: ${describeFinding(f)}`);
