@@ -267,6 +267,9 @@ async function duplicatedActions(kc: KeycloakTestClient, users: TestUser[]): Pro
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const servers = await benchServers();
+  // INVESTIGATIONS_PER_WORKER as the worker reads it (to compare bounds on the same servers).
+  if (process.env.INVESTIGATIONS_PER_WORKER)
+    servers.config.investigationConcurrency = Number(process.env.INVESTIGATIONS_PER_WORKER);
   const client = await connectClient(servers.config);
   await ensureSearchAttributes(client.connection as Connection, 'default');
   const kc = new KeycloakTestClient(servers.keycloakUrl);

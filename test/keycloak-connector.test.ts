@@ -103,6 +103,30 @@ describe('Keycloak rate limiting', () => {
     }
   });
 
+  it('takes a 409 on an account update for a colliding write and retries, not a refusal', async () => {
+    const isUserUpdate = (method: string, p: string) =>
+      method === 'PUT' && /\/admin\/realms\/corp\/users\/[^/]+$/.test(p);
+    const proxy = await FaultProxy.start(env.keycloak.url, [
+      { match: isUserUpdate, times: 1, status: 409, headers: {} },
+    ]);
+    try {
+      const user = await kc.createUser('conflicted');
+      const principal: Principal = { provider: 'keycloak', realm: REALM, username: user.username };
+      const run = () =>
+        new MockActivityEnvironment().run(activities(proxy.url).requireReauthentication, { principal });
+      const err = await run().catch((e) => e);
+      expect(err).toBeInstanceOf(ApplicationFailure);
+      expect(err).toMatchObject({ type: 'KeycloakConflict', nonRetryable: false });
+      // The retry applies it.
+      await expect(run()).resolves.toMatchObject({ action: 'requireReauthentication', changed: true });
+      expect((await kc.user(user.id)).requiredActions).toEqual(
+        expect.arrayContaining(['UPDATE_PASSWORD', 'CONFIGURE_TOTP']),
+      );
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('turns a long Retry-After into a retryable failure with that delay', async () => {
     const proxy = await FaultProxy.start(env.keycloak.url, [
       { match: isLogout, times: 1, status: 429, headers: { 'retry-after': '30' } },

@@ -54,14 +54,16 @@ export class KeycloakAccounts implements AccountContainment {
     const sinceMs = opts.since ? Date.parse(opts.since) : undefined;
     const replaced = sinceMs !== undefined && missing.length === 0 && (password?.createdDate ?? 0) >= sinceMs;
     if (!replaced) {
-      await call(() =>
-        admin.users.update(
-          { id, realm },
-          {
-            requiredActions: [...have, ...missing],
-            credentials: [{ type: 'password', value: unguessablePassword(), temporary: false }],
-          },
-        ),
+      await call(
+        () =>
+          admin.users.update(
+            { id, realm },
+            {
+              requiredActions: [...have, ...missing],
+              credentials: [{ type: 'password', value: unguessablePassword(), temporary: false }],
+            },
+          ),
+        { conflictIsTransient: true },
       );
     }
     const factors = credentials.filter((c) => OTP_TYPES.has((c.type ?? '').toLowerCase()));
@@ -93,7 +95,7 @@ export class KeycloakAccounts implements AccountContainment {
         detail: `${principal.username} was already enabled`,
       };
     }
-    await call(() => admin.users.update({ id, realm }, { enabled: true }));
+    await call(() => admin.users.update({ id, realm }, { enabled: true }), { conflictIsTransient: true });
     return { action: 'restoreAccount', changed: true, detail: `re-enabled ${principal.username}` };
   }
 
@@ -106,7 +108,7 @@ export class KeycloakAccounts implements AccountContainment {
         detail: `${principal.username} was already disabled`,
       };
     }
-    await call(() => admin.users.update({ id, realm }, { enabled: false }));
+    await call(() => admin.users.update({ id, realm }, { enabled: false }), { conflictIsTransient: true });
     return { action: 'disableAccount', changed: true, detail: `disabled ${principal.username}` };
   }
 
@@ -140,7 +142,7 @@ export class KeycloakAccounts implements AccountContainment {
         detail: `${principal.username} was already enabled`,
       };
     }
-    await call(() => admin.users.update({ id, realm }, { enabled: true }));
+    await call(() => admin.users.update({ id, realm }, { enabled: true }), { conflictIsTransient: true });
     return {
       action: 'reinstateAccount',
       changed: true,

@@ -22,7 +22,7 @@ export interface KeycloakSettings {
 export const REQUEST_TIMEOUT_MS = 10_000;
 
 /** One Keycloak call named after the principal it is for (errors then name its realm). */
-export type Call = <T>(fn: () => Promise<T>, opts?: { notFoundIsDone?: boolean }) => Promise<T>;
+export type Call = <T>(fn: () => Promise<T>, opts?: CallOptions) => Promise<T>;
 
 /** What acting on one account needs: its realm's clients, the account, and calls named after it. */
 export interface UserContext extends RealmContext {
@@ -149,10 +149,21 @@ export class KeycloakConnection {
  * Runs one Keycloak call and turns its failure into an IdentityProviderError that says what to do:
  * rate limits and outages are retryable (honouring Retry-After), permission problems are not.
  */
+export interface CallOptions {
+  notFoundIsDone?: boolean;
+  /**
+   * A 409 is a transient conflict, not a refusal: for updates that change neither username nor
+   * email, where Keycloak's "User exists with same username or email" can only mean concurrent
+   * writes colliding in its store (seen with 50 containments at once). Retried; the action reads
+   * before it writes, so the retry applies it once.
+   */
+  conflictIsTransient?: boolean;
+}
+
 export async function call<T>(
   principal: Principal,
   fn: () => Promise<T>,
-  opts: { notFoundIsDone?: boolean } = {},
+  opts: CallOptions = {},
 ): Promise<T> {
   for (let waited = 0; ; waited++) {
     try {
@@ -173,6 +184,13 @@ export async function call<T>(
         continue;
       }
       if (status === 404 && opts.notFoundIsDone) return undefined as T;
+      if (status === 409 && opts.conflictIsTransient) {
+        throw new IdentityProviderError(
+          'KeycloakConflict',
+          `KeycloakConflict: Keycloak reported a conflicting write in realm '${principal.realm}'; retrying`,
+          true,
+        );
+      }
       throw keycloakFailure(principal, err);
     }
   }
