@@ -145,10 +145,7 @@ export class KeycloakConnection {
   }
 }
 
-/**
- * Runs one Keycloak call and turns its failure into an IdentityProviderError that says what to do:
- * rate limits and outages are retryable (honouring Retry-After), permission problems are not.
- */
+/** How a call treats answers that are not failures for it. */
 export interface CallOptions {
   notFoundIsDone?: boolean;
   /**
@@ -160,6 +157,10 @@ export interface CallOptions {
   conflictIsTransient?: boolean;
 }
 
+/**
+ * Runs one Keycloak call and turns its failure into an IdentityProviderError that says what to do:
+ * rate limits and outages are retryable (honouring Retry-After), permission problems are not.
+ */
 export async function call<T>(
   principal: Principal,
   fn: () => Promise<T>,
@@ -171,27 +172,23 @@ export async function call<T>(
     } catch (err) {
       // A short Retry-After is waited out here: the request goes again when the limit allows it,
       // instead of failing the activity and coming back through Temporal's retry a beat later.
-      const status = httpStatus(err);
-      const retryAfter = parseRetryAfter(retryAfterHeader(err));
+      const failure = keycloakFailure(principal, err, opts);
+      if (failure === undefined) return undefined as T; // not found, and that means done
+      const wait = failure.retryAfterMs;
+      // (An error a nested call already mapped has had its waits.)
+      const fresh = !(err instanceof IdentityProviderError);
       if (
-        (status === 429 || status === 503) &&
-        retryAfter !== undefined &&
-        retryAfter <= MAX_WAIT_IN_PLACE_MS &&
+        fresh &&
+        failure.type === 'KeycloakThrottled' &&
+        wait !== undefined &&
+        wait <= MAX_WAIT_IN_PLACE_MS &&
         waited < WAITS_IN_PLACE
       ) {
         // A little jitter, so callers refused in the same window do not all come back at once.
-        await new Promise((r) => setTimeout(r, retryAfter + Math.floor(Math.random() * 50)));
+        await new Promise((r) => setTimeout(r, wait + Math.floor(Math.random() * 50)));
         continue;
       }
-      if (status === 404 && opts.notFoundIsDone) return undefined as T;
-      if (status === 409 && opts.conflictIsTransient) {
-        throw new IdentityProviderError(
-          'KeycloakConflict',
-          `KeycloakConflict: Keycloak reported a conflicting write in realm '${principal.realm}'; retrying`,
-          true,
-        );
-      }
-      throw keycloakFailure(principal, err);
+      throw failure;
     }
   }
 }
@@ -200,11 +197,26 @@ export async function call<T>(
 const MAX_WAIT_IN_PLACE_MS = 5_000;
 const WAITS_IN_PLACE = 5;
 
-/** What a failed Keycloak call means, as an IdentityProviderError that says what to do. */
-function keycloakFailure(principal: Principal, err: unknown): IdentityProviderError {
+/**
+ * What a failed Keycloak call means, as an IdentityProviderError that says what to do; undefined
+ * for a 404 the caller takes as done.
+ */
+function keycloakFailure(
+  principal: Principal,
+  err: unknown,
+  opts: CallOptions,
+): IdentityProviderError | undefined {
   if (err instanceof IdentityProviderError) return err;
   const status = httpStatus(err);
   const where = `realm '${principal.realm}'`;
+  if (status === 404 && opts.notFoundIsDone) return undefined;
+  if (status === 409 && opts.conflictIsTransient) {
+    return new IdentityProviderError(
+      'KeycloakConflict',
+      `KeycloakConflict: Keycloak reported a conflicting write in ${where}; retrying`,
+      true,
+    );
+  }
   if (status === 429 || status === 503) {
     const retryAfter = parseRetryAfter(retryAfterHeader(err));
     return new IdentityProviderError(

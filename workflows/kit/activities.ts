@@ -44,9 +44,14 @@ function summarised<A extends object>(options: ActivityOptions = base) {
 export const run = summarised<Activities>();
 /**
  * Runs an investigation: a worker runs only a few at once (containment comes first in a burst), so
- * one may wait its turn; heartbeats still tell a dead worker from a queue.
+ * one may wait its turn; heartbeats still tell a dead worker from a queue. The schedule-to-close
+ * bound is raised with it (it caps start-to-close), leaving room for retries after a long wait.
  */
-export const runInvestigation = summarised<Activities>({ ...base, startToCloseTimeout: '30 minutes' });
+export const runInvestigation = summarised<Activities>({
+  ...base,
+  startToCloseTimeout: '30 minutes',
+  scheduleToCloseTimeout: '45 minutes',
+});
 /** Runs a detection activity (collector pulls, alert routing). */
 export const runDetection = summarised<DetectionActivities>();
 /**

@@ -207,16 +207,21 @@ export class Incident {
     const principal = extra.principal ?? this.principal;
     const target = this.targetOf(principal);
     try {
-      const outcome = await run(action, summary, {
-        since: this.state.openedAt,
-        evidenceId: this.state.evidenceId,
-        ...extra,
-        principal,
-      });
+      const outcome = await run(action, summary, this.actionInput(extra));
       return this.done(action, summary, target, outcome, new Date().toISOString());
     } catch (err) {
       return this.failed(action, summary, principal, err, new Date().toISOString());
     }
+  }
+
+  /** An action's input: the incident's window and evidence chain, on its principal unless told otherwise. */
+  private actionInput(extra: Partial<ActionInput>): ActionInput {
+    return {
+      since: this.state.openedAt,
+      evidenceId: this.state.evidenceId,
+      ...extra,
+      principal: extra.principal ?? this.principal,
+    };
   }
 
   private done(
@@ -263,12 +268,7 @@ export class Incident {
   ): Promise<(ActionOutcome | undefined)[]> {
     const results = await Promise.all(
       steps.map(({ action, summary, extra = {} }) =>
-        run(action, summary, {
-          since: this.state.openedAt,
-          evidenceId: this.state.evidenceId,
-          ...extra,
-          principal: extra.principal ?? this.principal,
-        }).then(
+        run(action, summary, this.actionInput(extra)).then(
           (outcome) => ({ ok: true as const, outcome, at: new Date().toISOString() }),
           (err: unknown) => ({ ok: false as const, err, at: new Date().toISOString() }),
         ),
