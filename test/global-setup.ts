@@ -1,5 +1,6 @@
 /**
- * Once per test run: a real Temporal dev server and a real Keycloak (reused when TEMPORAL_ADDRESS /
+ * Once per test run: a real Temporal (the dev server, or with IR_TEMPORAL=cluster go.temporal.io/server
+ * on PostgreSQL from scripts/temporal-cluster.sh) and a real Keycloak (reused when TEMPORAL_ADDRESS /
  * KEYCLOAK_URL point at running ones), search attributes registered, the workflow bundle built.
  */
 import { Connection } from '@temporalio/client';
@@ -7,7 +8,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startKeycloak, startTemporal } from '../scripts/runtime/services';
+import { startKeycloak, startTemporal, startTemporalCluster } from '../scripts/runtime/services';
 import { FAILURE_CONVERTER_PATH } from '../codec/data-converter';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { TEST_ENV_FILE, TestEnv } from './support/env';
@@ -21,13 +22,19 @@ export default async function globalSetup(): Promise<void> {
   const [temporal, keycloak] = await Promise.all([
     process.env.TEMPORAL_ADDRESS
       ? Promise.resolve({ url: process.env.TEMPORAL_ADDRESS })
-      : startTemporal({
-          port: 27233,
-          uiPort: 28233,
-          db: 'memory',
-          headless: true,
-          logFile: path.join(logDir, 'temporal.log'),
-        }),
+      : process.env.IR_TEMPORAL === 'cluster'
+        ? startTemporalCluster({
+            port: 27433,
+            pgPort: 25433,
+            logFile: path.join(logDir, 'temporal-cluster.log'),
+          })
+        : startTemporal({
+            port: 27233,
+            uiPort: 28233,
+            db: 'memory',
+            headless: true,
+            logFile: path.join(logDir, 'temporal.log'),
+          }),
     process.env.KEYCLOAK_URL
       ? Promise.resolve({ url: process.env.KEYCLOAK_URL })
       : startKeycloak({

@@ -3,7 +3,7 @@
  * Both are real servers provisioned by this project's scripts; nothing is mocked.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { openSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
@@ -76,6 +76,36 @@ export async function startTemporal(opts: {
   );
   // The first run may build the Temporal CLI with Go (minutes); later runs start in seconds.
   await waitFor('Temporal dev server', () => portOpen('127.0.0.1', opts.port), 20 * 60_000, child);
+  return { url, pid: child.pid };
+}
+
+/**
+ * The production-shaped Temporal (scripts/temporal-cluster.sh): go.temporal.io/server on its own
+ * PostgreSQL, from a fresh database each time. Ready once the frontend answers and `default` exists.
+ */
+export async function startTemporalCluster(opts: {
+  port: number;
+  pgPort: number;
+  logFile: string;
+}): Promise<StartedService> {
+  const url = `127.0.0.1:${opts.port}`;
+  if (await portOpen('127.0.0.1', opts.port)) return { url };
+  const child = launch(
+    'temporal-cluster.sh',
+    {
+      TEMPORAL_PORT: String(opts.port),
+      TEMPORAL_PG_PORT: String(opts.pgPort),
+      TEMPORAL_CLUSTER_DIR: 'fresh',
+    },
+    opts.logFile,
+  );
+  // The first run builds the server with Go (minutes); it prints "ready" once `default` exists.
+  await waitFor(
+    'Temporal server on PostgreSQL',
+    async () => readFileSync(opts.logFile, 'utf8').includes(`temporal-cluster: ready on ${url}`),
+    20 * 60_000,
+    child,
+  );
   return { url, pid: child.pid };
 }
 

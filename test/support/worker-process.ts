@@ -70,6 +70,11 @@ export class WorkerProcess {
     child.stderr!.resume();
   }
 
+  /** The running worker's process id (its Temporal identity is `<pid>@<host>`). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** SIGKILL: no shutdown, no flushing, in-flight tasks abandoned. */
   async kill9(): Promise<void> {
     const child = this.child;
