@@ -5,7 +5,7 @@
 import type { EngineConfig } from '../config/config';
 import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { addIndicatorsUpdate, detectorId } from '../workflows/detector-api';
+import { addIndicatorsUpdate, detectorId, detectorShards } from '../workflows/detector-api';
 import type { DetectionSource, PullCursor, RoutedAlert } from '../detection/sources';
 export type { PullCursor, RoutedAlert };
 import { joinOpenIncident, openOrJoinIncident } from '../client/incidents';
@@ -51,6 +51,8 @@ export interface DetectionActivityDeps {
   protectedPrincipals?: EngineConfig['protectedPrincipals'];
   /** The connectors that know each provider's accounts: an alert's principal is named canonically. */
   providers?: Partial<Record<ProviderName, IdentityProvider | undefined>>;
+  /** DETECTION_SHARDS: a sharded source's indicators go to each of its detectors. */
+  detectionShards?: number;
 }
 
 export interface PulledEvents {
@@ -98,33 +100,38 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
     }): Promise<{ published: boolean; watched?: number; asns?: number[] }> {
       if (!input.ips.length && !input.clients?.length && !input.userAgents?.length)
         return { published: false };
-      const id = detectorId({
-        provider: input.provider as DetectionSource['provider'],
-        tenant: input.tenant,
-      });
+      const source = { provider: input.provider as DetectionSource['provider'], tenant: input.tenant };
+      // The source's own detector (it pulls, or takes unsharded pushes), and its shards if sharded.
+      const ids = [
+        ...new Set(
+          [undefined, ...detectorShards(deps.detectionShards)].map((shard) => detectorId(source, shard)),
+        ),
+      ];
       // The attacker's networks, from the offline ASN table.
       const geo = await GeoIp.shared();
       const asns = [
         ...new Set(input.ips.map((ip) => geo.lookup(ip)?.asn).filter((a): a is number => a !== undefined)),
       ];
-      try {
-        const { watched } = await deps.client.workflow.getHandle(id).executeUpdate(addIndicatorsUpdate, {
-          args: [
-            {
-              ips: input.ips,
-              clients: input.clients,
-              userAgents: input.userAgents,
-              asns,
-              until: input.until,
-              incidentId: input.incidentId,
-            },
-          ],
-        });
-        return { published: true, watched, asns };
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { published: false };
-        throw err;
+      const request = {
+        ips: input.ips,
+        clients: input.clients,
+        userAgents: input.userAgents,
+        asns,
+        until: input.until,
+        incidentId: input.incidentId,
+      };
+      let watched: number | undefined;
+      for (const id of ids) {
+        try {
+          const answer = await deps.client.workflow
+            .getHandle(id)
+            .executeUpdate(addIndicatorsUpdate, { args: [request] });
+          watched = Math.max(watched ?? 0, answer.watched);
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
       }
+      return watched === undefined ? { published: false } : { published: true, watched, asns };
     },
 
     async routeAlert(alert: DetectionAlert, events: IdentityEvent[] = []): Promise<RoutedAlert> {

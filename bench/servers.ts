@@ -10,7 +10,7 @@ import type { EngineConfig } from '../config/config';
 import { startKeycloak, startTemporal, stopService } from '../scripts/runtime/services';
 import { ENGINE_CLIENT } from '../test/support/keycloak';
 
-export async function benchServers() {
+export async function benchServers(opts: { keycloak?: boolean } = {}) {
   const work = mkdtempSync(path.join(os.tmpdir(), 'ir-bench-'));
   const temporal = process.env.TEMPORAL_ADDRESS
     ? { url: process.env.TEMPORAL_ADDRESS }
@@ -23,12 +23,14 @@ export async function benchServers() {
       });
   const keycloak = process.env.KEYCLOAK_URL
     ? { url: process.env.KEYCLOAK_URL }
-    : await startKeycloak({
-        port: 28080,
-        managementPort: 29000,
-        dataDir: path.join(work, 'kc'),
-        logFile: path.join(work, 'kc.log'),
-      });
+    : opts.keycloak === false
+      ? { url: 'http://127.0.0.1:9' } // not needed (ingest); nothing listens there
+      : await startKeycloak({
+          port: 28080,
+          managementPort: 29000,
+          dataDir: path.join(work, 'kc'),
+          logFile: path.join(work, 'kc.log'),
+        });
   const config: EngineConfig = {
     temporal: { address: temporal.url, namespace: 'default', taskQueue: `bench-${Date.now()}` },
     keycloak: { baseUrl: keycloak.url, clientId: ENGINE_CLIENT.id, clientSecret: ENGINE_CLIENT.secret },

@@ -160,6 +160,19 @@ describe('DETECTION_RULES', () => {
   });
 });
 
+describe('DETECTION_SHARDS', () => {
+  it('sets how many detectors a pushed tenant is split over', () => {
+    expect(loadConfig({ ...base, DETECTION_SHARDS: '16' }).detectionShards).toBe(16);
+    expect(loadConfig(base).detectionShards).toBeUndefined();
+  });
+
+  it.each(['0', '1.5', 'all', '65'])('refuses %s', (value) => {
+    expect(() => loadConfig({ ...base, DETECTION_SHARDS: value })).toThrow(
+      /DETECTION_SHARDS must be a whole number from 1 to 64/,
+    );
+  });
+});
+
 describe('INVESTIGATIONS_PER_WORKER', () => {
   it('sets how many investigations a worker runs at once', () => {
     expect(loadConfig({ ...base, INVESTIGATIONS_PER_WORKER: '2' }).investigationConcurrency).toBe(2);

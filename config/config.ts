@@ -94,6 +94,12 @@ export interface EngineConfig {
   detectionSources: DetectionSource[];
   /** DETECTION_RULES: rule thresholds and windows over the defaults (docs/detection-coverage.md). */
   detectionRules?: Partial<DetectionConfig>;
+  /**
+   * Pushed events of a tenant split over this many principal-shard detectors plus one tenant-wide
+   * detector (DETECTION_SHARDS, 1–64; default 1: one detector per tenant). Changing it starts a new
+   * set of detectors with empty windows.
+   */
+  detectionShards?: number;
   /** Required by the worker and the API (PAYLOAD_KEYS / PAYLOAD_KEYS_FILE, or PAYLOAD_ENCRYPTION=off). */
   payloads?: PayloadProtection;
   /**
@@ -239,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     auth: parseAuth(get, get('API_HOST') ?? '127.0.0.1'),
     detectionSources: withLabSource(parseSources(get('DETECTION_SOURCES')), lab),
     detectionRules: parseDetectionRules(get('DETECTION_RULES')),
+    detectionShards: parseShards(get('DETECTION_SHARDS')),
     payloads: parsePayloads(get('PAYLOAD_KEYS'), get('PAYLOAD_KEYS_FILE'), get('PAYLOAD_ENCRYPTION')),
     protectedPrincipals: parseProtectedPrincipals(get('PROTECTED_PRINCIPALS'), keycloak?.clientId),
     principalKeySecret: parsePrincipalKeySecret(
@@ -314,6 +321,14 @@ function parseMillis(name: string, value: string | undefined): number | undefine
   if (!Number.isInteger(ms) || ms < 0)
     throw new ConfigError(`${name} must be a whole number of ms >= 0, not '${value}'`);
   return ms;
+}
+
+function parseShards(value: string | undefined): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new ConfigError(`DETECTION_SHARDS must be a whole number from 1 to 64, not '${value}'`);
+  return n;
 }
 
 function parseSlots(name: string, value: string | undefined): number | undefined {

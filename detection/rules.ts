@@ -78,6 +78,13 @@ export interface DetectionConfig {
    * other moments can change which over-full or future-dated entries a rule still sees.
    */
   pacedHousekeeping?: boolean;
+  /**
+   * A tenant's detection split over several detectors (DETECTION_SHARDS): `principal` runs the rules
+   * whose state is one account's (each shard sees all events of its accounts); `tenant` runs those
+   * that count across accounts (sprays, lockout bursts, forged tokens, privilege grants) on the
+   * events `tenantWideEvent` selects. Unset: one detector runs every rule.
+   */
+  scope?: 'principal' | 'tenant';
   persistenceWindowMs: number;
   /** An alert for the same rule and key is not repeated within this time. */
   dedupMs: number;
@@ -268,15 +275,12 @@ export class Detector {
     const watching = (this.state.watchingSince ??= {});
     const tenantKey = `${e.provider}|${e.tenant ?? ''}`;
     if (!Object.hasOwn(watching, tenantKey)) watching[tenantKey] = t;
-    if (e.category === 'authentication') this.authentication(e, t, emit);
-    else if (e.category === 'privilege-change') this.privilegeChange(e, emit);
-    else if (
-      e.category === 'credential-change' ||
-      (e.category === 'account-change' && e.activity === 'mfa-disabled')
-    ) {
-      this.credentialChange(e, t, emit);
-    }
-    if (this.config.coverage) this.coverage(e, t, emit);
+    if (this.config.scope === 'tenant') this.tenantWide(e, t, emit);
+    else if (e.category === 'authentication') this.authentication(e, t, emit);
+    else if (e.category === 'privilege-change') {
+      if (this.config.scope !== 'principal') this.privilegeChange(e, emit);
+    } else if (isCredentialChange(e)) this.credentialChange(e, t, emit);
+    if (this.config.coverage && this.config.scope !== 'tenant') this.coverage(e, t, emit);
     if (++this.processed >= this.nextHousekeeping) this.housekeeping(now ?? t);
     if (raised.length && this.state.watchlist) this.raiseOnWeakIndicators(e, t, raised);
     return raised;
@@ -349,7 +353,7 @@ export class Detector {
     }
 
     if (e.activity === 'token-use') {
-      this.unknownSession(e, t, emit);
+      if (this.config.scope !== 'principal') this.unknownSession(e, t, emit);
       return;
     }
     if (e.activity === 'token-reuse') {
@@ -379,7 +383,7 @@ export class Detector {
           });
         }
       }
-      if (e.sourceIp) this.spray(e, t, emit);
+      if (e.sourceIp && this.config.scope !== 'principal') this.spray(e, t, emit);
       return;
     }
 
@@ -420,7 +424,15 @@ export class Detector {
         eventIds: [e.id],
       });
     }
-    // A success from an IP that was spraying: this account fell to the spray.
+    if (this.config.scope !== 'principal') this.sprayVictim(e, t, user, uk, emit);
+    this.acceptedAfterFatigue(e, t, user, uk, emit);
+    if (e.activity === 'logon') this.travel(e, t, user, uk, emit);
+    this.sessionReuse(e, t, user, uk, emit);
+  }
+
+  /** A success from an IP that was spraying: this account fell to the spray. */
+  private sprayVictim(e: IdentityEvent, t: number, user: AlertPrincipal, uk: string, emit: Emit): void {
+    const c = this.config;
     if (e.activity === 'logon' && e.sourceIp) {
       const fromIp = live(this.state.failuresByIp[e.sourceIp], c.passwordSpray.windowMs, t);
       const users = new Set(fromIp.map((f) => f.user));
@@ -436,9 +448,32 @@ export class Detector {
         });
       }
     }
-    this.acceptedAfterFatigue(e, t, user, uk, emit);
-    if (e.activity === 'logon') this.travel(e, t, user, uk, emit);
-    this.sessionReuse(e, t, user, uk, emit);
+  }
+
+  /**
+   * The rules that count across accounts, for the tenant-wide detector of a sharded source: sprays
+   * and their victims, forged tokens (with the sessions the tenant issued), privilege grants, and
+   * tenant lockout bursts. The per-account rules run in the principal shards.
+   */
+  private tenantWide(e: IdentityEvent, t: number, emit: Emit): void {
+    if (e.category === 'privilege-change') return this.privilegeChange(e, emit);
+    if (this.config.coverage && isLockout(e)) this.lockout(e, t, emit);
+    if (isCredentialChange(e)) return this.credentialChange(e, t, emit);
+    if (e.category !== 'authentication') return;
+    const user = userOf(e);
+    if (e.activity === 'token-use') return this.unknownSession(e, t, emit);
+    if (e.activity === 'logon' && e.outcome === 'failure') {
+      if (e.sourceIp) this.spray(e, t, emit);
+      return;
+    }
+    if (e.outcome !== 'success' || !user) return;
+    if (e.sessionId) {
+      // The tenant issued this session: a later refusal for it is not a forged token.
+      const key = `${e.provider}|${e.tenant ?? ''}|${e.sessionId}`;
+      if (!Object.hasOwn(this.state.sessions, key))
+        this.state.sessions[key] = { ip: e.sourceIp, ua: e.userAgent, t };
+    }
+    this.sprayVictim(e, t, user, userKeyOf(user), emit);
   }
 
   /**
@@ -733,6 +768,7 @@ export class Detector {
     const user = userOf(e);
     if (!user) return;
     const uk = userKeyOf(user);
+    if (this.config.scope === 'tenant') return this.afterSuspicion(e, t, user, uk, emit);
     const removedFactor =
       this.config.coverage && e.category === 'credential-change' && e.activity === 'factor-removed';
     const byOther = onAnother(e) && e.actor?.type !== 'system';
@@ -748,6 +784,14 @@ export class Detector {
         eventIds: [e.id],
       });
     }
+    this.afterSuspicion(e, t, user, uk, emit);
+  }
+
+  /**
+   * A credential change soon after a suspicious login is persistence. A sharded source's tenant-wide
+   * detector raises it for the suspicion it saw itself (a spray's victim); the shard for the rest.
+   */
+  private afterSuspicion(e: IdentityEvent, t: number, user: AlertPrincipal, uk: string, emit: Emit): void {
     const since = this.state.suspiciousSince[uk];
     if (since !== undefined && t - since <= this.config.persistenceWindowMs && e.outcome !== 'failure') {
       emit({
@@ -770,12 +814,7 @@ export class Detector {
     if (e.category === 'policy-change') this.policyWeakened(e, emit);
     else if (e.category === 'credential-change') this.persistence(e, emit);
     else if (e.category === 'account-change' && e.activity === 'impersonate') this.impersonation(e, emit);
-    if (
-      (e.category === 'account-change' && e.activity === 'lock' && e.outcome !== 'failure') ||
-      (e.category === 'authentication' && e.lockedOut)
-    ) {
-      this.lockout(e, t, emit);
-    }
+    if (isLockout(e)) this.lockout(e, t, emit);
     if (e.category === 'authentication' && e.activity === 'logon' && e.outcome === 'success')
       this.signInFrom(e, emit);
   }
@@ -923,13 +962,17 @@ export class Detector {
     const user = userOf(e);
     const tenant = `${e.provider}|${e.tenant ?? ''}`;
     const map = (this.state.lockouts ??= {});
-    const inTenant = slide(
-      map,
-      `tenant|${tenant}`,
-      { t, id: e.id, user: user?.username.toLowerCase(), ip: e.sourceIp },
-      c.windowMs,
-      t,
-    );
+    // A sharded source counts the tenant in its tenant-wide detector, each account in its shard.
+    const inTenant =
+      this.config.scope === 'principal'
+        ? []
+        : slide(
+            map,
+            `tenant|${tenant}`,
+            { t, id: e.id, user: user?.username.toLowerCase(), ip: e.sourceIp },
+            c.windowMs,
+            t,
+          );
     const users = new Set(inTenant.map((h) => h.user).filter(Boolean));
     if (users.size >= c.distinctUsers) {
       emit({
@@ -941,7 +984,7 @@ export class Detector {
         eventIds: inTenant.map((h) => h.id),
       });
     }
-    if (!user) return;
+    if (!user || this.config.scope === 'tenant') return;
     const uk = userKeyOf(user);
     const mine = slide(map, `user|${uk}`, { t, id: e.id, ip: e.sourceIp }, c.windowMs, t);
     if (mine.length >= c.perUser) {
@@ -1129,6 +1172,40 @@ function samePerson(e: IdentityEvent): boolean {
 /** Someone acted on another person's account: both named, and not the same person. */
 function onAnother(e: IdentityEvent): boolean {
   return Boolean((e.actor?.name ?? e.actor?.id) && (e.target?.name ?? e.target?.id)) && !samePerson(e);
+}
+
+function isCredentialChange(e: IdentityEvent): boolean {
+  return (
+    e.category === 'credential-change' || (e.category === 'account-change' && e.activity === 'mfa-disabled')
+  );
+}
+
+function isLockout(e: IdentityEvent): boolean {
+  return (
+    (e.category === 'account-change' && e.activity === 'lock' && e.outcome !== 'failure') ||
+    (e.category === 'authentication' && e.lockedOut === true)
+  );
+}
+
+/**
+ * Whether a sharded source's tenant-wide detector needs this event (config `scope: 'tenant'`):
+ * sign-ins and token uses (sprays, their victims, the sessions a forged token lacks), privilege
+ * grants, lockouts, and credential changes (persistence after a spray's success). Every event also goes to the principal shard of its account.
+ */
+export function tenantWideEvent(e: IdentityEvent): boolean {
+  return (
+    e.category === 'authentication' ||
+    e.category === 'privilege-change' ||
+    isLockout(e) ||
+    // A credential change after a suspicion the tenant-wide detector raised (a spray's victim).
+    isCredentialChange(e)
+  );
+}
+
+/** The account a sharded source routes an event by (its principal shard); none for tenant-level events. */
+export function shardKeyOf(e: IdentityEvent): string | undefined {
+  const user = userOf(e);
+  return user ? userKeyOf(user) : undefined;
 }
 
 function userOf(e: IdentityEvent): AlertPrincipal | undefined {

@@ -74,6 +74,7 @@ export function activitiesFor(
       playbookPolicies: config.playbookPolicies,
       protectedPrincipals: config.protectedPrincipals,
       providers,
+      detectionShards: config.detectionShards,
     }),
   });
 }

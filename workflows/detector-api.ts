@@ -4,7 +4,13 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { IdentityEvent } from '../detection/events';
-import type { DetectionAlert, DetectionConfig, DetectionState } from '../detection/rules';
+import {
+  shardKeyOf,
+  tenantWideEvent,
+  type DetectionAlert,
+  type DetectionConfig,
+  type DetectionState,
+} from '../detection/rules';
 import type { DetectionSource, PullCursor, RoutedAlert } from '../detection/sources';
 
 export type { DetectionSource };
@@ -15,7 +21,13 @@ export interface DetectorInput {
   /** Events per run before continue-as-new (default 20,000). */
   eventsPerRun?: number;
   carried?: DetectorCarried;
+  /** One detector of a sharded source (DETECTION_SHARDS): which rules it runs. */
+  shard?: DetectorShard;
 }
+
+/** `principal` shard `index` of `of`, or the source's tenant-wide detector. */
+export type DetectorShard =
+  { scope: 'principal'; index: number; of: number } | { scope: 'tenant'; of: number };
 
 export interface RecordedAlert extends DetectionAlert {
   routed?: RoutedAlert;
@@ -89,6 +101,45 @@ export interface IndicatorsRequest {
 /** Indicators from a post-incident review, watched by this source's detector. */
 export const addIndicatorsUpdate = defineUpdate<{ watched: number }, [IndicatorsRequest]>('addIndicators');
 
-export function detectorId(source: Pick<DetectionSource, 'provider' | 'tenant'>): string {
-  return `detector-${source.provider}-${source.tenant}`;
+export function detectorId(
+  source: Pick<DetectionSource, 'provider' | 'tenant'>,
+  shard?: DetectorShard,
+): string {
+  const base = `detector-${source.provider}-${source.tenant}`;
+  if (!shard || shard.of <= 1) return base;
+  return shard.scope === 'tenant' ? `${base}-tenant-of${shard.of}` : `${base}-p${shard.index}of${shard.of}`;
+}
+
+/** Every detector a source's pushed events go to with `shards` shards (one when unsharded). */
+export function detectorShards(shards = 1): (DetectorShard | undefined)[] {
+  if (shards <= 1) return [undefined];
+  return [
+    { scope: 'tenant', of: shards },
+    ...Array.from({ length: shards }, (_, index) => ({ scope: 'principal' as const, index, of: shards })),
+  ];
+}
+
+/**
+ * A push's events split over a source's detectors: each to its account's principal shard (events
+ * naming no account by their address), those that count across accounts to the tenant-wide detector
+ * too. Unsharded: all to the one detector. Order within each part is the push's.
+ */
+export function partitionEvents(
+  events: IdentityEvent[],
+  shards = 1,
+): { shard: DetectorShard | undefined; events: IdentityEvent[] }[] {
+  if (shards <= 1) return [{ shard: undefined, events }];
+  const parts = detectorShards(shards).map((shard) => ({ shard, events: [] as IdentityEvent[] }));
+  for (const e of events) {
+    if (tenantWideEvent(e)) parts[0].events.push(e);
+    parts[1 + shardOf(shardKeyOf(e) ?? e.sourceIp ?? e.id, shards)].events.push(e);
+  }
+  return parts;
+}
+
+/** The principal shard of an account key (FNV-1a): stable across processes and restarts. */
+export function shardOf(key: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shards;
 }

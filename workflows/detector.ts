@@ -50,8 +50,9 @@ export async function detector(input: DetectorInput): Promise<void> {
   const coverage = patched('detection-coverage');
   // Housekeeping paced by the state's size, likewise only for histories recorded with it.
   const pacedHousekeeping = patched('detection-paced-housekeeping');
+  const scope = input.shard?.scope;
   let engine = new Detector(
-    { ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage, pacedHousekeeping },
+    { ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage, pacedHousekeeping, scope },
     input.carried?.state,
   );
   let moveTo: string | undefined;
@@ -152,7 +153,7 @@ export async function detector(input: DetectorInput): Promise<void> {
     source.pull = req.pull;
     tuning = req.config;
     engine = new Detector(
-      { ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage, pacedHousekeeping },
+      { ...DEFAULT_DETECTION_CONFIG, ...tuning, coverage, pacedHousekeeping, scope },
       engine.state,
     );
     if (req.taskQueue !== workflowInfo().taskQueue) moveTo = req.taskQueue;
@@ -188,6 +189,7 @@ export async function detector(input: DetectorInput): Promise<void> {
         source,
         config: tuning,
         eventsPerRun: input.eventsPerRun,
+        shard: input.shard,
         carried: { state: engine.state, seen, cursor, alerts, counters, health },
       });
     }

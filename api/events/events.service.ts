@@ -12,6 +12,8 @@ import type { DetectionAlert } from '../../detection/rules';
 import {
   detectorId,
   detectorStatusQuery,
+  partitionEvents,
+  type DetectorShard,
   ingestEventsUpdate,
   IngestReceipt,
   RecordedAlert,
@@ -87,20 +89,29 @@ export class EventsService {
       rejected,
       alerts: [],
     };
+    const shards = this.config.detectionShards ?? 1;
     for (const [tenant, { events, indexes }] of byTenant) {
       // A tenant the configuration names gets its detector on first push; others only an existing one.
       const mayStart = configured.has(tenant) || source !== undefined;
-      for (let i = 0; i < events.length; i += CHUNK) {
-        const receipt = await this.send(provider, tenant, events.slice(i, i + CHUNK), mayStart);
-        if (!receipt) {
-          const reason = `no detector for ${provider} tenant '${tenant.slice(0, 100)}': name it in DETECTION_SOURCES`;
-          for (const index of new Set(indexes)) rejected.push({ index, reason });
-          break;
-        }
-        result.accepted += receipt.accepted;
-        result.duplicates += receipt.duplicates;
-        result.alerts.push(...receipt.alerts);
+      // Sharded: each event to its account's principal shard, and those that count across accounts
+      // to the tenant-wide detector too; the shards take their parts at once, each in order.
+      const parts = partitionEvents(events, shards);
+      const receipts = await Promise.all(
+        parts.map((p) => this.sendAll(provider, tenant, p.shard, p.events, mayStart)),
+      );
+      if (receipts.some((r) => r === undefined)) {
+        const reason = `no detector for ${provider} tenant '${tenant.slice(0, 100)}': name it in DETECTION_SOURCES`;
+        for (const index of new Set(indexes)) rejected.push({ index, reason });
+        continue;
       }
+      receipts.forEach((r, i) => {
+        // Every event is in exactly one principal shard (or the one detector): count it there.
+        if (parts[i].shard?.scope !== 'tenant') {
+          result.accepted += r!.accepted;
+          result.duplicates += r!.duplicates;
+        }
+        result.alerts.push(...r!.alerts);
+      });
     }
     rejected.sort((a, b) => a.index - b.index);
     return result;
@@ -140,18 +151,39 @@ export class EventsService {
     return { alerts, unavailable };
   }
 
+  /** One detector's part of a push, in chunks and in order; undefined when it may not be started. */
+  private async sendAll(
+    provider: EventProvider,
+    tenant: string,
+    shard: DetectorShard | undefined,
+    events: IdentityEvent[],
+    mayStart: boolean,
+  ): Promise<IngestReceipt | undefined> {
+    const total: IngestReceipt = { accepted: 0, duplicates: 0, alerts: [] };
+    for (let i = 0; i < events.length; i += CHUNK) {
+      const receipt = await this.send(provider, tenant, shard, events.slice(i, i + CHUNK), mayStart);
+      if (!receipt) return undefined;
+      total.accepted += receipt.accepted;
+      total.duplicates += receipt.duplicates;
+      total.alerts.push(...receipt.alerts);
+    }
+    return total;
+  }
+
   /** Undefined when the tenant has no detector and this push may not start one. */
   private async send(
     provider: EventProvider,
     tenant: string,
+    shard: DetectorShard | undefined,
     events: IdentityEvent[],
     mayStart: boolean,
   ): Promise<IngestReceipt | undefined> {
     const source = { provider, tenant };
+    const workflowId = detectorId(source, shard);
     if (!mayStart) {
       try {
         return await this.temporal.workflow
-          .getHandle(detectorId(source))
+          .getHandle(workflowId)
           .executeUpdate(ingestEventsUpdate, { args: [events] });
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;
@@ -161,11 +193,17 @@ export class EventsService {
     return this.temporal.workflow.executeUpdateWithStart(ingestEventsUpdate, {
       args: [events],
       startWorkflowOperation: new WithStartWorkflowOperation<typeof detector>('detector', {
-        workflowId: detectorId(source),
+        workflowId,
         taskQueue: this.config.temporal.taskQueue,
-        args: [{ source }],
+        args: [{ source, shard }],
         workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `detector for ${provider} ${tenant}`,
+        staticSummary: `detector for ${provider} ${tenant}${
+          shard
+            ? shard.scope === 'tenant'
+              ? ` (tenant-wide rules of ${shard.of} shards)`
+              : ` (shard ${shard.index + 1} of ${shard.of})`
+            : ''
+        }`,
       }),
     });
   }
