@@ -22,7 +22,7 @@ import { GeoIp } from '../detection/geoip';
 import { LogNotifier } from '../activities/notifier';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
-import { detectorId, detectorShards } from '../workflows/detector-api';
+import { detectorId, detectorShards, detectorStatusQuery } from '../workflows/detector-api';
 import { benchServers } from './servers';
 
 const TOTAL = Number(process.argv[2] ?? 40_000);
@@ -163,7 +163,7 @@ async function inProcess(lines: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger(process.env.BENCH_LOG === 'WARN' ? 'WARN' : 'ERROR') });
   const servers = await benchServers({ keycloak: false });
   const client = await connectClient(servers.config);
   await ensureSearchAttributes(client.connection as Connection, 'default');
@@ -206,6 +206,19 @@ async function main(): Promise<void> {
     const achieved = (paced.accepted / paced.ms) * 1000;
     console.log(
       `     paced ${f(PACED_RATE)} events/s for ${PACED_S} s: achieved ${f(achieved)} events/s, push p50 ${f(pct(paced.latencies, 0.5))} ms, p99 ${f(pct(paced.latencies, 0.99))} ms, max ${f(Math.max(...paced.latencies))} ms; peak RSS (worker + API) ${f(peakRss / 2 ** 20)} MB`,
+    );
+    // Whether any detector's state outgrew what a run may carry (its oldest memories forgotten).
+    const trims: number[] = [];
+    let sizes: number[] = [];
+    for (const shard of detectorShards(shards)) {
+      const status = await client.workflow
+        .getHandle(detectorId({ provider: 'okta', tenant }, shard))
+        .query(detectorStatusQuery);
+      trims.push(status.counters.stateTrims ?? 0);
+      sizes = [...sizes, status.counters.received];
+    }
+    console.log(
+      `     events per detector${shards > 1 ? ' (tenant-wide first, then the shards)' : ''}: ${sizes.map((n) => f(n)).join(' / ')}; runs whose state was trimmed (over the 1.5 MB a run carries): ${trims.join(' / ')}`,
     );
     console.log(`ingest ratio (engine/in-process), ${shards} shard(s): ${(rate / floor).toFixed(2)}`);
     console.log(`paced ratio (achieved/offered), ${shards} shard(s): ${(achieved / PACED_RATE).toFixed(2)}`);

@@ -1046,6 +1046,26 @@ export class Detector {
     });
   }
 
+  /**
+   * Forgets the oldest `fraction` of every memory (first recorded first) and of every window, so the
+   * state fits what one workflow can carry (Temporal refuses a continue-as-new input over 2 MB). The
+   * watchlist stays. With sessions forgotten, a refusal for one of them would look like a forged
+   * token: that rule re-arms from `now`, as for a tenant first watched then.
+   */
+  trim(fraction: number, now: number): void {
+    const state = this.state as unknown as Record<string, unknown>;
+    for (const [name, map] of Object.entries(state)) {
+      if (name === 'watchlist' || name === 'watchingSince' || !map || typeof map !== 'object') continue;
+      const entries = map as Record<string, unknown>;
+      const keys = Object.keys(entries);
+      for (const key of keys.slice(0, Math.ceil(keys.length * fraction))) delete entries[key];
+      for (const value of Object.values(entries))
+        if (Array.isArray(value) && value.length > 100) value.splice(0, Math.ceil(value.length * fraction));
+    }
+    for (const tenant of Object.keys(this.state.watchingSince ?? {})) this.state.watchingSince![tenant] = now;
+    this.tenantCounts.clear();
+  }
+
   /** Drops windows and memories that can no longer matter, bounding the state. */
   prune(now: number): void {
     this.pruneWindows(now);

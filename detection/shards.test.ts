@@ -207,3 +207,37 @@ describe('sharded detection', () => {
     for (const shards of [4, 16]) expect(sharded(events, shards, now)).toEqual(expected);
   });
 });
+
+describe('a detector whose state outgrows what a run may carry', () => {
+  it('forgets its oldest quarter, keeps the watchlist, and re-arms the forged-token rule', () => {
+    const d = new Detector(CONFIG);
+    const now = T0 + 60 * 60_000;
+    for (let i = 0; i < 4000; i++)
+      d.process(
+        toEvent(
+          {
+            kind: 'success',
+            user: `u${i}`,
+            by: 'x',
+            ip: IPS[i % 5],
+            session: `s${i}`,
+            at: i * 100,
+            country: 'NO',
+          },
+          i,
+        ),
+        now,
+      );
+    d.addIndicators({ ips: ['192.0.2.1'] }, now + 3_600_000, 'incident-1');
+    const before = JSON.stringify(d.state).length;
+    expect(Object.keys(d.state.lastLogin)).toHaveLength(4000);
+
+    d.trim(0.25, now);
+    expect(Object.keys(d.state.lastLogin)).toHaveLength(3000);
+    expect(d.state.lastLogin['okta|corp|u0']).toBeUndefined(); // the oldest go first
+    expect(d.state.lastLogin['okta|corp|u3999']).toBeDefined();
+    expect(JSON.stringify(d.state).length).toBeLessThan(before * 0.8);
+    expect(Object.keys(d.state.watchlist!)).toEqual(['ip:192.0.2.1']);
+    expect(d.state.watchingSince).toEqual({ 'okta|corp': now });
+  });
+});

@@ -483,4 +483,42 @@ describe('long-running detectors', () => {
     expect(status.counters).toMatchObject({ received: 10, duplicates: 4, alerts: 1 });
     await worker.client.workflow.getHandle(handle.workflowId).terminate('test done');
   });
+
+  it('continues-as-new under a steady stream of alerts, carrying their routing to the next run', async () => {
+    const source = { provider: 'okta' as const, tenant: `can-${randomUUID().slice(0, 8)}` };
+    const handle = await worker.client.workflow.start('detector', {
+      workflowId: detectorId(source),
+      taskQueue: config.temporal.taskQueue,
+      args: [{ source, eventsPerRun: 20 }],
+    });
+    // Forty accounts each made a super administrator: an alert (privilege escalation) per event.
+    const signIn = (i: number) =>
+      JSON.stringify({
+        uuid: `${source.tenant}-${i}`,
+        published: new Date(Date.now() - 60_000 + i * 100).toISOString(),
+        eventType: 'user.account.privilege.grant',
+        outcome: { result: 'SUCCESS' },
+        actor: { id: 'admin1', alternateId: 'admin@acme.example', type: 'User' },
+        target: [{ id: `u${i}`, alternateId: `granted${i}@acme.example`, type: 'User' }],
+        client: { ipAddress: '198.51.100.10' },
+        debugContext: { debugData: { orgId: source.tenant, privilegeGranted: 'Super administrator' } },
+      });
+    const pushed = await ingest('okta', Array.from({ length: 40 }, (_, i) => signIn(i)).join('\n'));
+    expect(pushed.body.accepted).toBe(40);
+    const raised = pushed.body.alerts.length;
+    expect(raised).toBeGreaterThan(20);
+    // Every alert routed (none lost to a continue-as-new), across more than one run.
+    const status = await eventually(async () => {
+      const s = await worker.client.workflow.getHandle(handle.workflowId).query(detectorStatusQuery);
+      return s.recentAlerts.length === raised && s.recentAlerts.every((a) => a.routed) ? s : undefined;
+    }, 'every alert routed');
+    expect(status.counters.alerts).toBe(raised);
+    // The first run did not wait for its routing queue to empty: it handed the rest on.
+    const first = await worker.client.workflow
+      .getHandle(handle.workflowId, handle.firstExecutionRunId)
+      .fetchHistory();
+    const routedThere = (first.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes).length;
+    expect(routedThere).toBeLessThan(raised);
+    await worker.client.workflow.getHandle(handle.workflowId).terminate('test done');
+  });
 });

@@ -47,12 +47,21 @@ interface DetectorCarried {
   cursor?: PullCursor;
   alerts: RecordedAlert[];
   counters: DetectorCounters;
+  /** Alerts raised but not yet routed when the run ended (with their evidence events). */
+  toRoute?: PendingRoute[];
+}
+
+export interface PendingRoute {
+  alert: RecordedAlert;
+  events: IdentityEvent[];
 }
 
 export interface DetectorCounters {
   received: number;
   duplicates: number;
   alerts: number;
+  /** Times the carried state was over budget and its oldest quarter forgotten (shard the source). */
+  stateTrims?: number;
 }
 
 export interface IngestReceipt {

@@ -6,6 +6,7 @@
  */
 import {
   allHandlersFinished,
+  log,
   ApplicationFailure,
   condition,
   patched,
@@ -29,6 +30,7 @@ import {
   type DetectorCounters,
   type DetectorInput,
   type IngestReceipt,
+  type PendingRoute,
   type RecordedAlert,
 } from './detector-api';
 
@@ -40,6 +42,8 @@ const MAX_EVIDENCE_EVENTS = 50;
 const RECENT_ALERTS = 500;
 const SEEN_LIMIT = 100_000;
 const SEEN_HORIZON_MS = 24 * 60 * 60_000;
+/** Bytes (of JSON) a detector carries into its next run at most: under Temporal's 2 MB payload limit. */
+const CARRY_BUDGET = 1_500_000;
 /** History stays small: a fresh run after this many events (state carried over). */
 const EVENTS_PER_RUN = 20_000;
 
@@ -59,7 +63,15 @@ export async function detector(input: DetectorInput): Promise<void> {
   const seen: Record<string, number> = input.carried?.seen ?? {};
   const alerts: RecordedAlert[] = input.carried?.alerts ?? [];
   const counters: DetectorCounters = input.carried?.counters ?? { received: 0, duplicates: 0, alerts: 0 };
-  const toRoute: { alert: RecordedAlert; events: IdentityEvent[] }[] = [];
+  // Alerts go on to the next run with their routing pending, so a detector under a steady stream of
+  // alerts still continues-as-new (it had waited for the queue to empty: its history grew until
+  // Temporal's limit); and they are routed eight at a time.
+  const carryRoutes = patched('detector-carries-pending-routes');
+  const toRoute: PendingRoute[] = (input.carried?.toRoute ?? []).map((r) => ({
+    ...r,
+    // The same object as in `alerts` (the carried copies are separate): routing marks it there.
+    alert: alerts.find((a) => a.id === r.alert.id) ?? r.alert,
+  }));
   // The last events seen, so an alert can carry the events that triggered it as evidence.
   const recent = new Map<string, IdentityEvent>();
   // Ids of recent events that arrived by push: alerts they took part in are `pushed` evidence.
@@ -170,27 +182,40 @@ export async function detector(input: DetectorInput): Promise<void> {
     recentAlerts: alerts.slice(-100),
   }));
 
+  const due = () => eventsThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested || moveTo;
   for (;;) {
-    while (toRoute.length) {
-      const { alert, events } = toRoute.shift()!;
-      alert.routed = await runDetection(
-        'routeAlert',
-        `route ${alert.rule} alert: ${alert.summary}`,
-        alert,
-        events,
+    while (toRoute.length && !(carryRoutes && due())) {
+      await Promise.all(
+        toRoute.splice(0, carryRoutes ? 8 : 1).map(async ({ alert, events }) => {
+          alert.routed = await runDetection(
+            'routeAlert',
+            `route ${alert.rule} alert: ${alert.summary}`,
+            alert,
+            events,
+          );
+        }),
       );
     }
-    if (eventsThisRun >= eventsPerRun || workflowInfo().continueAsNewSuggested || moveTo) {
+    if (due()) {
       await condition(allHandlersFinished);
-      if (toRoute.length) continue;
+      if (toRoute.length && !carryRoutes) continue;
       forgetOldIds(seen, Date.now());
       engine.prune(Date.now());
+      fitCarried(engine, seen, alerts, counters, toRoute);
       return makeContinueAsNewFunc<typeof detector>(moveTo ? { taskQueue: moveTo } : {})({
         source,
         config: tuning,
         eventsPerRun: input.eventsPerRun,
         shard: input.shard,
-        carried: { state: engine.state, seen, cursor, alerts, counters, health },
+        carried: {
+          state: engine.state,
+          seen,
+          cursor,
+          alerts,
+          counters,
+          health,
+          ...(toRoute.length ? { toRoute } : {}),
+        },
       });
     }
     if (source.pull && cursor) {
@@ -277,6 +302,43 @@ function firstCursor(source: DetectionSource, from: number): PullCursor | undefi
     default:
       return undefined; // push-only providers
   }
+}
+
+/**
+ * What a detector carries into its next run must fit one Temporal payload (2 MB). A tenant too large
+ * for one detector (a few thousand active accounts) would otherwise fail its continue-as-new and stop
+ * detecting: instead the oldest memories are forgotten a quarter at a time until it fits, counted in
+ * `counters.stateTrims` and logged — the sign to shard the source (DETECTION_SHARDS).
+ */
+function fitCarried(
+  engine: Detector,
+  seen: Record<string, number>,
+  alerts: RecordedAlert[],
+  counters: DetectorCounters,
+  toRoute: PendingRoute[],
+): void {
+  const size = () =>
+    JSON.stringify(engine.state).length +
+    JSON.stringify(seen).length +
+    JSON.stringify(alerts).length +
+    JSON.stringify(toRoute).length;
+  const before = size();
+  let after = before;
+  let rounds = 0;
+  for (; after > CARRY_BUDGET && rounds < 12; rounds++) {
+    engine.trim(0.25, Date.now());
+    const ids = Object.keys(seen);
+    for (const id of ids.slice(0, Math.ceil(ids.length * 0.25))) delete seen[id];
+    if (alerts.length > 100) alerts.splice(0, alerts.length - 100);
+    // Pending alerts keep their routing, with fewer of their events as evidence.
+    for (const r of toRoute) if (r.events.length > 5) r.events = r.events.slice(-5);
+    after = size();
+  }
+  if (!rounds) return;
+  counters.stateTrims = (counters.stateTrims ?? 0) + 1;
+  log.warn(
+    `detector ${workflowInfo().workflowId}: state of ${before} bytes over the ${CARRY_BUDGET} a run may carry; forgot its oldest memories in ${rounds} quarter(s), now ${after}. Shard this source (DETECTION_SHARDS) to keep every account's memory.`,
+  );
 }
 
 function forgetOldIds(seen: Record<string, number>, now: number): void {
