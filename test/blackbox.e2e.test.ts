@@ -13,7 +13,7 @@ import { createServer, connect as netConnect, type AddressInfo, type Server } fr
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { browserLogin } from './support/browser-login';
-import { EngineProcess } from './support/engine-process';
+import { EngineProcess, freePort } from './support/engine-process';
 import { eventually } from './support/engine';
 import { readTestEnv } from './support/env';
 import { unfinishedPost } from './support/unfinished-post';
@@ -45,14 +45,6 @@ async function check(item: string, name: string, body: () => Promise<string>): P
 
 function expectThat(ok: boolean, what: string): void {
   if (!ok) throw new Error(what);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const taskQueue = `blackbox-${randomUUID()}`;

@@ -6,8 +6,7 @@
  * `npm test` and on go.temporal.io/server with PostgreSQL by `npm run test:cluster`.
  */
 import { Client, Connection } from '@temporalio/client';
-import { createServer, type AddressInfo } from 'node:net';
-import { EngineProcess } from './support/engine-process';
+import { EngineProcess, freePort } from './support/engine-process';
 import { eventually, testConfig } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient, REALM, type TestUser } from './support/keycloak';
@@ -15,14 +14,6 @@ import { WorkerProcess } from './support/worker-process';
 
 const INCIDENTS = 8;
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 interface Api {
   url: string;

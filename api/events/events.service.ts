@@ -35,6 +35,14 @@ export interface IngestResult {
   alerts: DetectionAlert[];
 }
 
+/** The detector a push's part goes to, and whether this push may start it. */
+interface Target {
+  provider: EventProvider;
+  tenant: string;
+  shard: DetectorShard | undefined;
+  mayStart: boolean;
+}
+
 @Injectable()
 export class EventsService {
   constructor(
@@ -97,7 +105,7 @@ export class EventsService {
       // to the tenant-wide detector too; the shards take their parts at once, each in order.
       const parts = partitionEvents(events, shards);
       const receipts = await Promise.all(
-        parts.map((p) => this.sendAll(provider, tenant, p.shard, p.events, mayStart)),
+        parts.map((p) => this.sendAll({ provider, tenant, shard: p.shard, mayStart }, p.events)),
       );
       if (receipts.some((r) => r === undefined)) {
         const reason = `no detector for ${provider} tenant '${tenant.slice(0, 100)}': name it in DETECTION_SOURCES`;
@@ -152,16 +160,10 @@ export class EventsService {
   }
 
   /** One detector's part of a push, in chunks and in order; undefined when it may not be started. */
-  private async sendAll(
-    provider: EventProvider,
-    tenant: string,
-    shard: DetectorShard | undefined,
-    events: IdentityEvent[],
-    mayStart: boolean,
-  ): Promise<IngestReceipt | undefined> {
+  private async sendAll(to: Target, events: IdentityEvent[]): Promise<IngestReceipt | undefined> {
     const total: IngestReceipt = { accepted: 0, duplicates: 0, alerts: [] };
     for (let i = 0; i < events.length; i += CHUNK) {
-      const receipt = await this.send(provider, tenant, shard, events.slice(i, i + CHUNK), mayStart);
+      const receipt = await this.send(to, events.slice(i, i + CHUNK));
       if (!receipt) return undefined;
       total.accepted += receipt.accepted;
       total.duplicates += receipt.duplicates;
@@ -172,11 +174,8 @@ export class EventsService {
 
   /** Undefined when the tenant has no detector and this push may not start one. */
   private async send(
-    provider: EventProvider,
-    tenant: string,
-    shard: DetectorShard | undefined,
+    { provider, tenant, shard, mayStart }: Target,
     events: IdentityEvent[],
-    mayStart: boolean,
   ): Promise<IngestReceipt | undefined> {
     const source = { provider, tenant };
     const workflowId = detectorId(source, shard);

@@ -3,6 +3,7 @@
  * through its environment, as a deployment runs it: what a black-box check talks to.
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -87,4 +88,13 @@ export class EngineProcess {
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
   }
+}
+
+/** A loopback port free right now (for a process the test starts). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
 }
