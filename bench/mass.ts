@@ -5,11 +5,16 @@
  * same through a rate limiter in front of Keycloak (429 with Retry-After past the allowed rate):
  * the rate the engine achieves against the allowed one, failed incidents, and destructive actions
  * Keycloak recorded more than once for one account (its admin events). Prints figures; asserts
- * nothing. Uses running servers when TEMPORAL_ADDRESS / KEYCLOAK_URL are set, else starts them.
+ * nothing. The API runs in a process of its own (as deployed: worker and API memory apart).
+ * Uses running servers when TEMPORAL_ADDRESS / KEYCLOAK_URL are set, else starts them.
  *
  *   npm run bench:mass -- [N=200] [concurrency=50] [limited N=60] [allowed requests/s=20]
  */
 import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Client, Connection } from '@temporalio/client';
@@ -17,7 +22,6 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { connectClient } from '../client/connect';
 import type { EngineConfig } from '../config/config';
 import { KeycloakProvider } from '../providers/keycloak/connector';
-import { createApp } from '../api/app';
 import type { Principal } from '../domain/incident';
 import { KeycloakTestClient, REALM, type TestUser } from '../test/support/keycloak';
 import { benchServers } from './servers';
@@ -72,7 +76,70 @@ interface EngineRun {
   ms: number;
   verified: number;
   failed: number;
-  memory: { rssMb: number; heapMb: number };
+  /** The worker's process (with the bench's own load generator) and the API's, apart. */
+  memory: { rssMb: number; heapMb: number; apiRssMb: number };
+}
+
+/** Resident memory of a process, from /proc (bytes; 0 once it is gone). */
+function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The production API entry point (dist/api/main.js) in its own process, configured like the worker. */
+async function startApi(
+  config: EngineConfig,
+): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  if (config.payloads?.mode !== 'encrypted') throw new Error('bench: payloads must be encrypted');
+  const child = spawn(process.execPath, [path.resolve(__dirname, '..', 'api', 'main.js')], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      TEMPORAL_NAMESPACE: config.temporal.namespace,
+      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+      KEYCLOAK_URL: config.keycloak?.baseUrl,
+      KEYCLOAK_CLIENT_ID: config.keycloak?.clientId,
+      KEYCLOAK_CLIENT_SECRET: config.keycloak?.clientSecret,
+      EVIDENCE_DIR: config.evidenceDir,
+      PAYLOAD_KEYS: config.payloads.keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(','),
+      PRINCIPAL_KEY_SECRET: config.principalKeySecret?.toString('utf8'),
+      AUTH_MODE: 'dev',
+      API_HOST: '127.0.0.1',
+      API_PORT: String(port),
+      API_RATE_LIMIT: 'off',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      output += c.toString();
+      if (output.includes('api: listening')) resolve();
+    });
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    child.once('exit', (code) => reject(new Error(`the API exited (${code}):\n${output}`)));
+  });
+  child.removeAllListeners('exit');
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /** Opens one incident per account through the API as a burst and waits until all are verified. */
@@ -85,15 +152,17 @@ async function engineRun(config: EngineConfig, client: Client, users: TestUser[]
     ...tuning,
   });
   const running = worker.run();
-  const app = await createApp(config, { logger: false });
-  await app.listen(0, '127.0.0.1');
-  const api = await app.getUrl();
+  // The API in a process of its own, as deployed, so worker and API memory are measured apart.
+  const apiProcess = await startApi(config);
+  const api = apiProcess.url;
   let peakRss = 0;
   let peakHeap = 0;
+  let peakApiRss = 0;
   const sample = setInterval(() => {
     const m = process.memoryUsage();
     peakRss = Math.max(peakRss, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed);
+    peakApiRss = Math.max(peakApiRss, rssOf(apiProcess.pid));
   }, 250);
   const queue = `TaskQueue = '${config.temporal.taskQueue}'`;
   const count = async (phases: string[]) =>
@@ -169,10 +238,15 @@ async function engineRun(config: EngineConfig, client: Client, users: TestUser[]
   console.log(
     `  opened ${users.length} incidents in ${openedMs.toFixed(0)} ms through the API (${unconfirmed} answered 202: started, not yet confirmed by a worker)`,
   );
-  await app.close();
+  await apiProcess.stop();
   worker.shutdown();
   await running;
-  return { ms, verified, failed, memory: { rssMb: peakRss / 2 ** 20, heapMb: peakHeap / 2 ** 20 } };
+  return {
+    ms,
+    verified,
+    failed,
+    memory: { rssMb: peakRss / 2 ** 20, heapMb: peakHeap / 2 ** 20, apiRssMb: peakApiRss / 2 ** 20 },
+  };
 }
 
 /** The same Keycloak calls as containment, made directly, for each account, at the same concurrency. */
@@ -291,7 +365,7 @@ async function main(): Promise<void> {
   );
   console.log(`  direct: ${f(directMs)} ms for the same calls, ${f(directRate, 1)} accounts/s`);
   console.log(
-    `  memory of the engine process (worker and API together) at peak: RSS ${f(engine.memory.rssMb)} MB, heap ${f(engine.memory.heapMb)} MB`,
+    `  memory at peak: worker process (with the bench's load generator) RSS ${f(engine.memory.rssMb)} MB, heap ${f(engine.memory.heapMb)} MB; API process RSS ${f(engine.memory.apiRssMb)} MB`,
   );
   console.log(`throughput ratio (engine/direct): ${(engineRate / directRate).toFixed(2)}`);
 
@@ -329,7 +403,7 @@ async function main(): Promise<void> {
   );
   console.log(`  failed incidents: ${LIMITED_N - limited.verified}`);
   console.log(
-    `  memory of the engine process at peak: RSS ${f(limited.memory.rssMb)} MB, heap ${f(limited.memory.heapMb)} MB`,
+    `  memory at peak: worker process RSS ${f(limited.memory.rssMb)} MB, heap ${f(limited.memory.heapMb)} MB; API process RSS ${f(limited.memory.apiRssMb)} MB`,
   );
   console.log(`rate ratio (achieved/allowed): ${(achieved / ALLOWED_PER_S).toFixed(2)}`);
 

@@ -39,7 +39,7 @@ export async function benchServers(opts: { keycloak?: boolean } = {}) {
     detectionSources: [],
     auth: { mode: 'dev' },
     // Measured as production runs: payloads encrypted.
-    principalKeySecret: randomBytes(32),
+    principalKeySecret: Buffer.from(randomBytes(32).toString('base64')), // a text secret, as the environment gives it
     payloads: { mode: 'encrypted', keys: [{ id: 'bench', key: randomBytes(32) }] },
   };
   return {
