@@ -11,7 +11,6 @@
  *   npm run bench:mass -- [N=200] [concurrency=50] [limited N=60] [allowed requests/s=20]
  */
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +23,8 @@ import type { EngineConfig } from '../config/config';
 import { KeycloakProvider } from '../providers/keycloak/connector';
 import type { Principal } from '../domain/incident';
 import { KeycloakTestClient, REALM, type TestUser } from '../test/support/keycloak';
+import { engineEnv } from '../test/support/engine-env';
+import { freePort } from '../test/support/engine-process';
 import { benchServers } from './servers';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { createWorker } from '../worker/worker';
@@ -94,26 +95,10 @@ function rssOf(pid: number): number {
 async function startApi(
   config: EngineConfig,
 ): Promise<{ url: string; pid: number; stop: () => Promise<void> }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as AddressInfo;
-      probe.close(() => resolve(free));
-    });
-  });
-  if (config.payloads?.mode !== 'encrypted') throw new Error('bench: payloads must be encrypted');
+  const port = await freePort();
   const child = spawn(process.execPath, [path.resolve(__dirname, '..', 'api', 'main.js')], {
     env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TEMPORAL_ADDRESS: config.temporal.address,
-      TEMPORAL_NAMESPACE: config.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-      KEYCLOAK_URL: config.keycloak?.baseUrl,
-      KEYCLOAK_CLIENT_ID: config.keycloak?.clientId,
-      KEYCLOAK_CLIENT_SECRET: config.keycloak?.clientSecret,
-      EVIDENCE_DIR: config.evidenceDir,
-      PAYLOAD_KEYS: config.payloads.keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(','),
-      PRINCIPAL_KEY_SECRET: config.principalKeySecret?.toString('utf8'),
+      ...engineEnv(config),
       AUTH_MODE: 'dev',
       API_HOST: '127.0.0.1',
       API_PORT: String(port),

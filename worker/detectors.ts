@@ -52,6 +52,9 @@ const RECONFIGURE_WAIT_MS = 10_000;
 
 export async function ensureDetectors(client: Client, config: EngineConfig): Promise<void> {
   for (const source of config.detectionSources) {
+    // A sharded push source's detectors start on its first push (one per shard); its unsharded
+    // detector would never receive an event.
+    if (!source.pull && (config.detectionShards ?? 1) > 1) continue;
     const id = await ensureDetector(client, config.temporal.taskQueue, source, config.detectionRules);
     console.log(`worker: detector ${id} running`);
   }

@@ -5,6 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
 import type { EngineConfig } from '../../config/config';
+import { engineEnv } from './engine-env';
 import { readTestEnv } from './env';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -17,20 +18,8 @@ export class WorkerProcess {
   constructor(private readonly config: EngineConfig) {}
 
   env(): NodeJS.ProcessEnv {
-    const c = this.config;
-    if (c.payloads?.mode !== 'encrypted') throw new Error('WorkerProcess: the test config must encrypt');
     return {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      TEMPORAL_ADDRESS: c.temporal.address,
-      TEMPORAL_NAMESPACE: c.temporal.namespace,
-      TEMPORAL_TASK_QUEUE: c.temporal.taskQueue,
-      KEYCLOAK_URL: c.keycloak?.baseUrl,
-      KEYCLOAK_CLIENT_ID: c.keycloak?.clientId,
-      KEYCLOAK_CLIENT_SECRET: c.keycloak?.clientSecret,
-      EVIDENCE_DIR: c.evidenceDir,
-      PAYLOAD_KEYS: c.payloads.keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(','),
-      PRINCIPAL_KEY_SECRET: c.principalKeySecret?.toString('utf8'),
+      ...engineEnv(this.config),
       WORKFLOW_BUNDLE_PATH: readTestEnv().workflowBundlePath,
       LOG_LEVEL: 'ERROR',
     };
