@@ -3,7 +3,7 @@
  * Both are real servers provisioned by this project's scripts; nothing is mocked.
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 
@@ -24,24 +24,56 @@ export async function portOpen(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** The last non-empty lines of a log, for a failure or progress line. */
+export function logTail(logFile: string | undefined, lines = 1): string {
+  if (!logFile || !existsSync(logFile)) return '';
+  const text = readFileSync(logFile, 'utf8').slice(-8192);
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-lines)
+    .join('\n');
+}
+
+/** Where a starting service's progress goes (nothing in the test suite, a line a while in `npm start`). */
+export type Progress = (line: string) => void;
+
 async function waitFor(
   what: string,
   check: () => Promise<boolean>,
   timeoutMs: number,
   child?: ChildProcess,
+  watch: { logFile?: string; progress?: Progress } = {},
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let nextNote = started + 15_000;
+  const seeLog = watch.logFile ? ` (log: ${watch.logFile})` : '';
+  const lastLines = () => {
+    const tail = logTail(watch.logFile, 5);
+    return tail ? `; last lines:\n${tail.replace(/^/gm, '    ')}` : '';
+  };
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null)
-      throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+      throw new Error(
+        `${what} exited with code ${child.exitCode} before it was ready${seeLog}${lastLines()}`,
+      );
     if (await check().catch(() => false)) return;
+    if (watch.progress && Date.now() >= nextNote) {
+      const last = logTail(watch.logFile).slice(0, 160);
+      watch.progress(
+        `${what}: still starting after ${Math.round((Date.now() - started) / 1000)} s${last ? ` — ${last}` : ''}`,
+      );
+      nextNote = Date.now() + 15_000;
+    }
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`${what} was not ready after ${Math.round(timeoutMs / 1000)} s`);
+  throw new Error(`${what} was not ready after ${Math.round(timeoutMs / 1000)} s${seeLog}${lastLines()}`);
 }
 
 function launch(script: string, env: Record<string, string>, logFile: string): ChildProcess {
-  const out = openSync(logFile, 'a');
+  const out = openSync(logFile, 'w'); // this start's output only: a failure's last lines are its own
   const child = spawn('bash', [path.join(ROOT, 'scripts', script)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
@@ -60,6 +92,7 @@ export async function startTemporal(opts: {
   logFile: string;
   /** Remote codec the Web UI calls to decrypt payloads (the API's /codec). */
   codecEndpoint?: string;
+  progress?: Progress;
 }): Promise<StartedService> {
   const url = `127.0.0.1:${opts.port}`;
   if (await portOpen('127.0.0.1', opts.port)) return { url };
@@ -75,7 +108,7 @@ export async function startTemporal(opts: {
     opts.logFile,
   );
   // The first run may build the Temporal CLI with Go (minutes); later runs start in seconds.
-  await waitFor('Temporal dev server', () => portOpen('127.0.0.1', opts.port), 20 * 60_000, child);
+  await waitFor('Temporal dev server', () => portOpen('127.0.0.1', opts.port), 20 * 60_000, child, opts);
   return { url, pid: child.pid };
 }
 
@@ -105,6 +138,7 @@ export async function startTemporalCluster(opts: {
     async () => readFileSync(opts.logFile, 'utf8').includes(`temporal-cluster: ready on ${url}`),
     20 * 60_000,
     child,
+    { logFile: opts.logFile },
   );
   return { url, pid: child.pid };
 }
@@ -114,6 +148,7 @@ export async function startKeycloak(opts: {
   managementPort: number;
   dataDir: string;
   logFile: string;
+  progress?: Progress;
 }): Promise<StartedService> {
   const url = `http://127.0.0.1:${opts.port}`;
   const ready = async () => (await fetch(`http://127.0.0.1:${opts.managementPort}/health/ready`)).ok;
@@ -128,8 +163,14 @@ export async function startKeycloak(opts: {
     opts.logFile,
   );
   // First run downloads Keycloak from Maven Central; start-up itself takes 20-60 s on 2 cores.
-  await waitFor('Keycloak', ready, 10 * 60_000, child);
-  await waitFor('Keycloak realm corp', async () => (await fetch(`${url}/realms/corp`)).ok, 60_000, child);
+  await waitFor('Keycloak', ready, 10 * 60_000, child, opts);
+  await waitFor(
+    'Keycloak realm corp',
+    async () => (await fetch(`${url}/realms/corp`)).ok,
+    60_000,
+    child,
+    opts,
+  );
   return { url, pid: child.pid };
 }
 
