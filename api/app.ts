@@ -1,13 +1,15 @@
 /**
  * The REST API as a Nest application, built here so main.ts and the tests start the same thing.
  */
-import { INestApplication, Logger, LogLevel, Module } from '@nestjs/common';
+import { INestApplication, LogLevel, Module } from '@nestjs/common';
 import { APP_GUARD, NestFactory } from '@nestjs/core';
 import { requireAuth, requirePayloadProtection, requirePrincipalKeySecret } from '../config/config';
 import { usePrincipalKeySecret } from '../domain/principal-key';
 import { warnIfPlaintext } from '../client/connect';
 import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
 import { rateLimiter } from './common/rate-limit';
+import { PinoNestLogger, requestLogging } from './common/logging';
+import { serviceLogger } from '../telemetry/log';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -21,7 +23,10 @@ import { CodecController, CODEC_BODY_LIMIT } from './codec/codec.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { IncidentsService } from './incidents/incidents.service';
-import { TemporalModule } from './temporal/temporal.module';
+import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
+import type { Client } from '@temporalio/client';
+import { ApiMetrics } from './metrics/metrics';
+import { API_METRICS, MetricsController } from './metrics/metrics.controller';
 
 export const BODY_LIMIT = '256kb';
 
@@ -33,7 +38,7 @@ export async function createApp(
   warnIfPlaintext(requirePayloadProtection(config), 'api');
   usePrincipalKeySecret(requirePrincipalKeySecret(config));
   if (auth.mode === 'dev') {
-    new Logger('auth').warn(
+    serviceLogger('api').warn(
       'AUTHENTICATION IS OFF (AUTH_MODE=dev): anyone who reaches this API can contain accounts. Never run this way outside a trial.',
     );
   }
@@ -46,15 +51,30 @@ export async function createApp(
       CodecController,
       HealthController,
       ProvidersController,
+      MetricsController,
     ],
-    providers: [IncidentsService, EventsService, { provide: APP_GUARD, useClass: AuthGuard }],
+    providers: [
+      IncidentsService,
+      EventsService,
+      { provide: APP_GUARD, useClass: AuthGuard },
+      {
+        provide: API_METRICS,
+        useFactory: (client: Client) => new ApiMetrics(client),
+        inject: [TEMPORAL_CLIENT],
+      },
+    ],
   })
   class AppModule {}
 
+  const log = serviceLogger('api');
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    logger: opts.logger ?? ['error', 'warn', 'log'],
+    logger: opts.logger === false ? false : new PinoNestLogger(log, opts.logger ?? ['error', 'warn']),
     bodyParser: false,
   });
+  // One line per request (not for in-process callers that asked for silence: tests, benches).
+  if (opts.logger !== false) app.use(requestLogging(log));
+  const metrics = app.get<ApiMetrics>(API_METRICS);
+  app.use(countRequests(metrics));
   // Event batches are read as text (JSON array or NDJSON) with their own, larger limit.
   if (config.api.trustProxy !== undefined) app.set('trust proxy', config.api.trustProxy);
   if (config.api.rateLimit) app.use(rateLimiter(config.api.rateLimit));
@@ -129,6 +149,23 @@ function corsFor(origins: string[]) {
       res.status(204).end();
       return;
     }
+    next();
+  };
+}
+
+/** Every request, by the route pattern it matched (never the raw path: ids stay out of labels). */
+function countRequests(metrics: ApiMetrics) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      const route = (req as Request & { route?: { path?: string } }).route?.path;
+      metrics.request(
+        req.method,
+        typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched',
+        res.statusCode,
+        (performance.now() - started) / 1000,
+      );
+    });
     next();
   };
 }

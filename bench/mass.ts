@@ -110,7 +110,7 @@ async function startApi(
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (c: Buffer) => {
       output += c.toString();
-      if (output.includes('api: listening')) resolve();
+      if (output.includes('listening on http')) resolve();
     });
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     child.once('exit', (code) => reject(new Error(`the API exited (${code}):\n${output}`)));

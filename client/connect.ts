@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { engineDataConverter } from '../codec/data-converter';
 import { EngineConfig, PayloadProtection, requirePayloadProtection } from '../config/config';
 import { temporalConnectionOptions } from './temporal-connection';
+import { serviceLogger } from '../telemetry/log';
 
 export async function connectClient(config: EngineConfig): Promise<Client> {
   const protection = requirePayloadProtection(config);
@@ -21,7 +22,7 @@ let warned = false;
 export function warnIfPlaintext(protection: PayloadProtection, who: string): void {
   if (protection.mode !== 'plaintext' || warned) return;
   warned = true;
-  console.warn(
-    `${who}: PAYLOAD ENCRYPTION IS OFF (PAYLOAD_ENCRYPTION=off): usernames, alerts and evidence references are stored in Temporal history in clear. Never run this way outside a trial.`,
+  serviceLogger(who).warn(
+    `PAYLOAD ENCRYPTION IS OFF (PAYLOAD_ENCRYPTION=off): usernames, alerts and evidence references are stored in Temporal history in clear. Never run this way outside a trial.`,
   );
 }

@@ -75,6 +75,12 @@ export interface EngineConfig {
   recoveryChecks?: Record<string, string>;
   /** Investigations one worker runs at once (INVESTIGATIONS_PER_WORKER, default 4): containment first. */
   investigationConcurrency?: number;
+  /**
+   * The worker's Prometheus endpoint (`/metrics`: the SDK's `temporal_` metrics and the engine's
+   * `ir_` ones): WORKER_METRICS_HOST (default 127.0.0.1) and WORKER_METRICS_PORT (default 9464;
+   * `off` for none). Undefined when off.
+   */
+  workerMetrics?: { host: string; port: number };
   /** `corsOrigins`: browser origins allowed to call the codec endpoint (the Temporal UI's). */
   api: {
     host: string;
@@ -232,6 +238,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),
+    workerMetrics: parseWorkerMetrics(get('WORKER_METRICS_HOST'), get('WORKER_METRICS_PORT')),
     playbookPolicies: parsePlaybookPolicies(get('PLAYBOOK_POLICIES')),
     userChallenge: parseUserChallenge(get, port),
     api: {
@@ -740,4 +747,17 @@ function parseOktaServiceApp(get: (name: string) => string | undefined): OktaCon
       ?.split(/[\s,]+/)
       .filter(Boolean) ?? OKTA_ENGINE_SCOPES;
   return { clientId, privateKey, scopes, ...(get('OKTA_KEY_ID') ? { keyId: get('OKTA_KEY_ID') } : {}) };
+}
+
+function parseWorkerMetrics(
+  host: string | undefined,
+  port: string | undefined,
+): EngineConfig['workerMetrics'] {
+  if (port === 'off') return undefined;
+  const n = Number(port ?? 9464);
+  if (!/^\d+$/.test(port ?? '9464') || n < 1 || n > 65535)
+    throw new ConfigError(`WORKER_METRICS_PORT '${port}' is not a port (or \`off\`)`);
+  const h = host ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]+$/.test(h)) throw new ConfigError(`WORKER_METRICS_HOST '${h}' is not a host address`);
+  return { host: h, port: n };
 }

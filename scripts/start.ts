@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   const runtime = path.join(ROOT, '.runtime');
   mkdirSync(runtime, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env };
+  // Readable lines in a terminal; production keeps the default JSON (LOG_FORMAT=json).
+  env.LOG_FORMAT ??= 'pretty';
   const lab = env.LAB_IDP === 'on';
   const localKeycloak = !lab && !env.KEYCLOAK_URL && !env.IR_CONFIG;
   if (lab) {
@@ -140,10 +142,10 @@ async function main(): Promise<void> {
     await ensureSearchAttributes(connection, env.TEMPORAL_NAMESPACE ?? 'default');
     await connection.close();
 
-    const worker = engineProcess('worker', env, /^worker: polling task queue/);
+    const worker = engineProcess('worker', env, /polling task queue/);
     children.push(worker.child);
     await worker.ready;
-    const api = engineProcess('api', env, /^api: listening on /);
+    const api = engineProcess('api', env, /listening on http/);
     children.push(api.child);
     await api.ready;
     for (const child of children) child.once('exit', (code) => void stop(code ?? 1));
@@ -154,6 +156,7 @@ async function main(): Promise<void> {
         '  Ready.',
         `  REST API      ${apiUrl}`,
         `  OpenAPI       ${apiUrl}/openapi.json  (browse: ${apiUrl}/docs)`,
+        `  Metrics       ${apiUrl}/metrics  (API)   http://${env.WORKER_METRICS_HOST ?? '127.0.0.1'}:${env.WORKER_METRICS_PORT ?? 9464}/metrics  (worker)`,
         `  Temporal UI   ${env.TEMPORAL_UI_URL}/namespaces/default/workflows`,
         `  Temporal      ${env.TEMPORAL_ADDRESS}`,
         ...(keycloak

@@ -32,7 +32,8 @@ async function as(who: string | undefined, method: string, route: string, body?:
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  const json = res.headers.get('content-type')?.includes('json');
+  return { status: res.status, body: text && json ? JSON.parse(text) : text || undefined };
 }
 
 const API_AUDIENCE = 'ir-api';
@@ -107,6 +108,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['POST', `/incidents/${ID}/principals`, { username: 'y', reason: 'x' }, 'responder'],
   ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
   ['GET', '/providers', undefined, 'viewer'],
+  ['GET', '/metrics', undefined, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'admin'],
 ];
 

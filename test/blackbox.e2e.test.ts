@@ -69,6 +69,7 @@ function engineEnv(extra: Record<string, string> = {}): Record<string, string> {
     AUTH_AUTHORIZED_PARTIES: APP_CLIENT,
     DETECTION_SOURCES: `okta:${PUSH_TENANT}:push`,
     API_RATE_LIMIT: 'off',
+    WORKER_METRICS_PORT: 'off',
     ...secrets,
     ...extra,
   };
@@ -121,9 +122,9 @@ beforeAll(async () => {
       WORKFLOW_BUNDLE_PATH: readTestEnv().workflowBundlePath,
       LOG_LEVEL: 'ERROR',
     }),
-    'worker: polling task queue',
+    'polling task queue',
   );
-  api = await EngineProcess.start('api/main.ts', engineEnv({ API_PORT: String(port) }), 'api: listening');
+  api = await EngineProcess.start('api/main.ts', engineEnv({ API_PORT: String(port) }), 'listening on http');
 });
 
 afterAll(async () => {
@@ -359,7 +360,7 @@ it('answers /health 503 when Temporal is unreachable (#11)', async () => {
         API_PORT: String(apiPort),
         TEMPORAL_ADDRESS: `127.0.0.1:${(relay.address() as AddressInfo).port}`,
       }),
-      'api: listening',
+      'listening on http',
     );
     try {
       const up = await fetch(`http://127.0.0.1:${apiPort}/health`);

@@ -55,7 +55,7 @@ it('two workers and two APIs: a worker killed mid-burst loses no incident and re
       };
       apis.push({
         url: `http://127.0.0.1:${port}`,
-        process: await EngineProcess.start('api/main.ts', env, 'api: listening'),
+        process: await EngineProcess.start('api/main.ts', env, 'listening on http'),
       });
     }
     for (let i = 0; i < INCIDENTS; i++) {

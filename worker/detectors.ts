@@ -6,6 +6,7 @@ import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/c
 import type { EngineConfig } from '../config/config';
 import type { DetectionConfig } from '../detection/rules';
 import { DetectionSource, detectorId, reconfigureDetectorUpdate } from '../workflows/detector';
+import { serviceLogger } from '../telemetry/log';
 
 export async function ensureDetector(
   client: Client,
@@ -36,11 +37,12 @@ export async function ensureDetector(
         .getHandle(workflowId)
         .executeUpdate(reconfigureDetectorUpdate, { args: [{ pull: source.pull, config, taskQueue }] }),
     );
-    if (changed) console.log(`worker: detector ${workflowId} reconfigured to this worker's settings`);
+    if (changed)
+      serviceLogger('worker').info(`detector ${workflowId} reconfigured to this worker's settings`);
   } catch (err) {
     // Nobody runs it (its task queue has no worker): start it afresh here, saying so.
-    console.warn(
-      `worker: detector ${workflowId} did not take the new configuration (${(err as Error).message}); restarting it on ${taskQueue}`,
+    serviceLogger('worker').warn(
+      `detector ${workflowId} did not take the new configuration (${(err as Error).message}); restarting it on ${taskQueue}`,
     );
     await stopDetector(client, source, 'restarted with the worker configuration');
     await start();
@@ -56,7 +58,7 @@ export async function ensureDetectors(client: Client, config: EngineConfig): Pro
     // detector would never receive an event.
     if (!source.pull && (config.detectionShards ?? 1) > 1) continue;
     const id = await ensureDetector(client, config.temporal.taskQueue, source, config.detectionRules);
-    console.log(`worker: detector ${id} running`);
+    serviceLogger('worker').info(`detector ${id} running`);
   }
 }
 

@@ -4,6 +4,8 @@
  * keep the failure's type and the message with every quoted value masked.
  */
 import { DefaultLogger, LogLevel, LogMetadata } from '@temporalio/worker';
+import type { Logger as PinoLogger } from 'pino';
+import { serviceLogger } from '../telemetry/log';
 
 export function redactQuoted(message: string): string {
   return message.replace(/'[^'\n]*'/g, "'…'").replace(/"[^"\n]*"/g, '"…"');
@@ -22,12 +24,26 @@ export function redactMeta(meta: LogMetadata | undefined): LogMetadata | undefin
   return out;
 }
 
-export function redactingLogger(level: LogLevel): DefaultLogger {
-  const plain = new DefaultLogger(level);
-  return new DefaultLogger(level, (entry) =>
-    plain.log(entry.level, redactQuoted(entry.message), redactMeta(entry.meta)),
-  );
+/**
+ * The SDK's (and activities' and workflows') log as JSON lines through pino: messages and failures
+ * redacted as above, the incident id lifted out of the workflow id, the SDK's own fields kept.
+ */
+export function redactingLogger(level: LogLevel, sink: PinoLogger = serviceLogger('worker')): DefaultLogger {
+  return new DefaultLogger(level, (entry) => {
+    const meta = redactMeta(entry.meta) ?? {};
+    const workflowId = typeof meta.workflowId === 'string' ? meta.workflowId : undefined;
+    const fields = workflowId?.startsWith('incident-') ? { ...meta, incidentId: workflowId } : meta;
+    sink[PINO_LEVEL[entry.level]](fields, redactQuoted(entry.message));
+  });
 }
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
 
 interface ErrorLike {
   name?: unknown;
@@ -48,4 +64,13 @@ function redactError(err: ErrorLike, depth = 0): Record<string, unknown> {
   if (err.cause !== undefined && isErrorLike(err.cause) && depth < 5)
     out.cause = redactError(err.cause, depth + 1);
   return out;
+}
+
+/** The SDK logger's level from LOG_LEVEL (either case); WARN when unset. */
+export function sdkLevel(value: string | undefined): LogLevel {
+  const v = (value ?? 'warn').toUpperCase();
+  if (v === 'FATAL') return 'ERROR';
+  if (!(v in PINO_LEVEL))
+    throw new Error(`LOG_LEVEL '${value}' is not one of trace, debug, info, warn, error`);
+  return v as LogLevel;
 }

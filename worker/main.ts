@@ -2,19 +2,31 @@
 import type { Connection } from '@temporalio/client';
 import { connectClient } from '../client/connect';
 import { S3EvidenceStore } from '../evidence/s3-store';
-import { LogLevel, Runtime } from '@temporalio/worker';
-import { redactingLogger } from './logger';
+import { Runtime } from '@temporalio/worker';
+import { redactingLogger, sdkLevel } from './logger';
+import { serviceLogger } from '../telemetry/log';
+import { workerMetricsExporter } from './metrics';
 import { loadConfig } from '../config/config';
 import { ensureDetectors } from './detectors';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 import { startDemoLab } from '../lab/demo';
 
+const log = serviceLogger('worker');
+
 async function main(): Promise<void> {
-  Runtime.install({ logger: redactingLogger((process.env.LOG_LEVEL as LogLevel | undefined) ?? 'WARN') });
   const config = loadConfig();
+  Runtime.install({
+    // LOG_LEVEL filters the SDK's lines (WARN when unset); the engine's own are kept from info.
+    logger: redactingLogger(sdkLevel(process.env.LOG_LEVEL), log),
+    ...(config.workerMetrics
+      ? { telemetryOptions: { metrics: workerMetricsExporter(config.workerMetrics) } }
+      : {}),
+  });
+  if (config.workerMetrics)
+    log.info(`metrics on http://${config.workerMetrics.host}:${config.workerMetrics.port}/metrics`);
   if (!config.keycloak && !config.lab)
-    console.warn('worker: KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');
+    log.warn('KEYCLOAK_URL is not set; Keycloak incidents will fail until it is');
   // The lab identity provider only when configured (LAB_IDP=on): never instead of Keycloak.
   const lab = config.lab
     ? await startDemoLab(config.lab, `http://${config.api.host}:${config.api.port}`)
@@ -27,10 +39,10 @@ async function main(): Promise<void> {
   const connection = client.connection as Connection;
   try {
     const added = await ensureSearchAttributes(connection, config.temporal.namespace);
-    if (added.length) console.log(`worker: registered search attributes ${added.join(', ')}`);
+    if (added.length) log.info(`registered search attributes ${added.join(', ')}`);
   } catch (err) {
-    console.warn(
-      `worker: could not register search attributes (${(err as Error).message}); register them as the README says`,
+    log.warn(
+      `could not register search attributes (${(err as Error).message}); register them as the README says`,
     );
   }
   // A bundle built ahead of time (WORKFLOW_BUNDLE_PATH) makes a restarted worker poll in about a
@@ -40,13 +52,13 @@ async function main(): Promise<void> {
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     lab: lab?.connector,
   });
-  console.log(`worker: polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
-  if (lab) console.log(`worker: ${lab.instructions}`);
+  log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
+  if (lab) log.info(lab.instructions);
   // Detectors are ensured once the worker runs: a running detector takes its new configuration
   // through an update that this worker answers.
   const running = worker.run();
   await ensureDetectors(client, config).catch((err: Error) =>
-    console.error(`worker: could not ensure detectors (${err.message})`),
+    log.error(`could not ensure detectors (${err.message})`),
   );
   try {
     await running;
@@ -57,6 +69,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  log.fatal(err instanceof Error ? err.message : String(err));
   process.exit(1);
 });

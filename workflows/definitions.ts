@@ -130,6 +130,8 @@ export const searchAttributes = {
   principal: defineSearchAttributeKey('IncidentPrincipal', SearchAttributeType.KEYWORD),
   playbook: defineSearchAttributeKey('IncidentPlaybook', SearchAttributeType.KEYWORD),
   pendingApprovals: defineSearchAttributeKey('PendingApprovals', SearchAttributeType.KEYWORD_LIST),
+  /** When the oldest approval still pending was requested (unset when none): the approval metrics. */
+  approvalsPendingSince: defineSearchAttributeKey('ApprovalsPendingSince', SearchAttributeType.DATETIME),
   /** Accounts added to the incident: alerts about them join it (client/incidents.ts). */
   relatedPrincipals: defineSearchAttributeKey('IncidentRelatedPrincipals', SearchAttributeType.KEYWORD_LIST),
 } as const;

@@ -20,6 +20,7 @@ import { DEFAULT_DETECTION_CONFIG, DetectionAlert, Detector } from '../detection
 import type { DetectionSource, PullCursor } from '../detection/sources';
 import { searchAttributes } from './definitions';
 import { run, runDetection, runPull } from './kit/activities';
+import { detectorMetrics } from './kit/metrics';
 import {
   addIndicatorsUpdate,
   detectorId,
@@ -124,6 +125,13 @@ export async function detector(input: DetectorInput): Promise<void> {
     counters.received += events.length - duplicates;
     counters.duplicates += duplicates;
     counters.alerts += raised.length;
+    detectorMetrics.batch(
+      workflowInfo().workflowId,
+      events.length - duplicates,
+      duplicates,
+      raised.length,
+      newest(events),
+    );
     eventsThisRun += events.length;
     return { accepted: events.length - duplicates, duplicates, alerts: raised };
   };
@@ -348,4 +356,11 @@ function forgetOldIds(seen: Record<string, number>, now: number): void {
     left.sort((a, b) => a[1] - b[1]);
     for (const [id] of left.slice(0, left.length - SEEN_LIMIT)) delete seen[id];
   }
+}
+
+/** The newest event time in a batch (ISO-8601 UTC strings compare as times). */
+function newest(events: IdentityEvent[]): string | undefined {
+  let last: string | undefined;
+  for (const e of events) if (e.time && (last === undefined || e.time > last)) last = e.time;
+  return last;
 }

@@ -1,10 +1,22 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req } from '@nestjs/common';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Post,
+  Query,
+  Req,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AuthedRequest, RequireRole } from '../auth/auth';
 import { z } from 'zod';
 import { EVENT_PROVIDERS, EventProvider } from '../../detection/events';
 import { ZodQuery } from '../common/validation';
 import { EventsService } from './events.service';
+import { ApiMetrics } from '../metrics/metrics';
+import { API_METRICS } from '../metrics/metrics.controller';
 
 export const EVENTS_BODY_LIMIT = '5mb';
 
@@ -20,7 +32,10 @@ const alertsQuery = z
 @ApiBearerAuth()
 @Controller()
 export class EventsController {
-  constructor(private readonly events: EventsService) {}
+  constructor(
+    private readonly events: EventsService,
+    @Inject(API_METRICS) private readonly metrics: ApiMetrics,
+  ) {}
 
   @Post('events')
   @RequireRole('ingest')
@@ -45,6 +60,7 @@ export class EventsController {
     if (text.trim() === '')
       throw new BadRequestException({ error: 'BadRequest', message: 'the request has no events' });
     const result = await this.events.ingest(provider as EventProvider, text, req.caller?.source);
+    this.metrics.ingest(provider, result.accepted, result.duplicates, result.rejected.length);
     if (result.accepted + result.duplicates === 0 && result.rejected.length > 0) {
       throw new BadRequestException({
         error: 'BadRequest',

@@ -16,6 +16,7 @@ import type { Principal } from '../../domain/incident';
 import { peekClaims } from '../oidc';
 import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
 import { credentialRefused, entraCredential, type EntraSettings } from './settings';
+import { observeIdpCall } from '../telemetry';
 
 /** The user fields the engine reads ($select: Graph returns few by default). */
 export const USER_FIELDS =
@@ -90,7 +91,11 @@ export async function call<T>(
   opts: { notFoundIsDone?: boolean } = {},
 ): Promise<T> {
   try {
-    return await fn();
+    return await observeIdpCall(
+      'entra',
+      fn,
+      (e) => e instanceof GraphError && [429, 503].includes(e.statusCode),
+    );
   } catch (err) {
     if (err instanceof IdentityProviderError) throw err;
     const status = err instanceof GraphError ? err.statusCode : undefined;

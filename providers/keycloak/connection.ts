@@ -9,6 +9,7 @@ import { REALM_SUBJECT, type Principal } from '../../domain/incident';
 import { describeFailure, IdentityProviderError, parseRetryAfter } from '../ports';
 import { RealmOidc } from '../oidc';
 import { KeycloakRealm } from './realm';
+import { observeIdpCall } from '../telemetry';
 
 export interface KeycloakSettings {
   baseUrl: string;
@@ -168,7 +169,7 @@ export async function call<T>(
 ): Promise<T> {
   for (let waited = 0; ; waited++) {
     try {
-      return await fn();
+      return await observeIdpCall('keycloak', fn, (e) => [429, 503].includes(httpStatus(e) ?? 0));
     } catch (err) {
       // A short Retry-After is waited out here: the request goes again when the limit allows it,
       // instead of failing the activity and coming back through Temporal's retry a beat later.

@@ -8,6 +8,7 @@ import * as okta from '@okta/okta-sdk-nodejs';
 import type { Principal } from '../../domain/incident';
 import { describeFailure, IdentityProviderError } from '../ports';
 import type { OktaServiceApp } from './settings';
+import { observeIdpCall } from '../telemetry';
 
 export type { OktaServiceApp } from './settings';
 
@@ -121,7 +122,7 @@ export async function call<T>(
   opts: { notFoundIsDone?: boolean } = {},
 ): Promise<T> {
   try {
-    return await fn();
+    return await observeIdpCall('okta', fn, (e) => (e as { status?: number }).status === 429);
   } catch (err) {
     if (err instanceof IdentityProviderError) throw err;
     const e = err as { status?: number; headers?: { get?: (n: string) => string | null }; message?: string };

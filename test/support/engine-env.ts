@@ -18,5 +18,8 @@ export function engineEnv(c: EngineConfig): Record<string, string | undefined> {
     EVIDENCE_DIR: c.evidenceDir,
     PAYLOAD_KEYS: c.payloads.keys.map((k) => `${k.id}:${k.key.toString('base64')}`).join(','),
     PRINCIPAL_KEY_SECRET: c.principalKeySecret?.toString('utf8'),
+    // Off unless asked for: every worker process would otherwise bind the default port.
+    WORKER_METRICS_HOST: c.workerMetrics?.host,
+    WORKER_METRICS_PORT: c.workerMetrics ? String(c.workerMetrics.port) : 'off',
   };
 }

@@ -42,7 +42,7 @@ export class WorkerProcess {
       );
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('worker: polling task queue')) {
+        if (output.includes('polling task queue')) {
           clearTimeout(timer);
           resolve();
         }

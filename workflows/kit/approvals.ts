@@ -7,6 +7,7 @@ import { condition } from '@temporalio/workflow';
 import { REALM_SUBJECT, type ActionName, type Approval } from '../../domain/incident';
 import { ApprovalPolicy, isAutoApproved, protectedPolicy, requiredApprovers } from '../../domain/policy';
 import type { Incident } from './incident';
+import { incidentMetrics } from './metrics';
 
 export type ApprovalResolution = NonNullable<Approval['resolution']>;
 
@@ -124,6 +125,7 @@ export async function awaitApproval(
 
 function finish(incident: Incident, approval: Approval, resolution: ApprovalResolution): ApprovalResolution {
   approval.resolution = resolution;
+  incidentMetrics.approval(approval.action, resolution, approval.requestedAt);
   incident.publish();
   return resolution;
 }

@@ -6,6 +6,7 @@
 import {
   ApplicationFailure,
   condition,
+  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -28,6 +29,7 @@ import {
   Severity,
   TimelineEntry,
 } from '../../domain/incident';
+import { incidentMetrics } from './metrics';
 import { refuseDecision } from '../../domain/policy';
 import type { Notification } from '../../activities/notifier';
 import type { ActionInput, Activities } from '../../activities';
@@ -84,6 +86,13 @@ export class Incident {
       { key: searchAttributes.principal, value: this.state.principalKey },
       { key: searchAttributes.playbook, value: this.state.playbook },
     ]);
+    if (!input.carried)
+      incidentMetrics.opened(
+        this.state.playbook,
+        this.state.severity,
+        this.state.openedAt,
+        firstEventTime(input.alert) ?? input.alert.raisedAt,
+      );
     this.publish();
     this.installHandlers();
   }
@@ -174,6 +183,7 @@ export class Incident {
 
   enterPhase(phase: Phase, message: string): void {
     this.state.phase = phase;
+    incidentMetrics.phase(this.state.playbook, phase, this.state.openedAt);
     this.log('phase', message);
     this.publish();
   }
@@ -311,11 +321,20 @@ export class Incident {
 
   /** Search attributes and the UI's "current details" follow the incident state. */
   publish(): void {
-    const pending = this.state.approvals.filter((a) => a.status === 'pending').map((a) => a.action);
+    const waiting = this.state.approvals.filter((a) => a.status === 'pending');
+    const pending = waiting.map((a) => a.action);
+    const since = waiting.reduce<string | undefined>(
+      (m, a) => (!m || a.requestedAt < m ? a.requestedAt : m),
+      undefined,
+    );
     upsertSearchAttributes([
       { key: searchAttributes.phase, value: this.state.phase },
       { key: searchAttributes.severity, value: this.state.severity },
       { key: searchAttributes.pendingApprovals, value: pending },
+      // (Histories from before this attribute replay without it.)
+      ...(patched('approvals-pending-since')
+        ? [{ key: searchAttributes.approvalsPendingSince, value: since ? new Date(since) : null }]
+        : []),
     ]);
     const last = this.state.timeline.slice(-5).map((t) => `- ${t.at} [${t.kind}] ${t.message}`);
     setCurrentDetails(
@@ -507,4 +526,14 @@ export function failureType(err: unknown): string | undefined {
 /** What went wrong, in one line: an activity failure's cause (the provider's message) when it has one. */
 export function failureText(err: unknown): string {
   return err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+}
+
+/** The earliest time among the events an alert carries (detections do; reported alerts may not). */
+function firstEventTime(alert: Alert): string | undefined {
+  let first: string | undefined;
+  for (const e of alert.events ?? []) {
+    const t = (e as { time?: unknown }).time;
+    if (typeof t === 'string' && (first === undefined || t < first)) first = t;
+  }
+  return first;
 }
