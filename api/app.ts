@@ -10,6 +10,7 @@ import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
 import { rateLimiter } from './common/rate-limit';
 import { PinoNestLogger, requestLogging } from './common/logging';
 import { serviceLogger } from '../telemetry/log';
+import { requestTracing, tracingEnabled } from '../telemetry/tracing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -71,6 +72,7 @@ export async function createApp(
     logger: opts.logger === false ? false : new PinoNestLogger(log, opts.logger ?? ['error', 'warn']),
     bodyParser: false,
   });
+  if (tracingEnabled()) app.use(requestTracing());
   // One line per request (not for in-process callers that asked for silence: tests, benches).
   if (opts.logger !== false) app.use(requestLogging(log));
   const metrics = app.get<ApiMetrics>(API_METRICS);

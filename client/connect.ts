@@ -7,6 +7,7 @@ import { engineDataConverter } from '../codec/data-converter';
 import { EngineConfig, PayloadProtection, requirePayloadProtection } from '../config/config';
 import { temporalConnectionOptions } from './temporal-connection';
 import { serviceLogger } from '../telemetry/log';
+import { clientTracingInterceptors } from '../telemetry/tracing';
 
 export async function connectClient(config: EngineConfig): Promise<Client> {
   const protection = requirePayloadProtection(config);
@@ -15,6 +16,7 @@ export async function connectClient(config: EngineConfig): Promise<Client> {
     connection,
     namespace: config.temporal.namespace,
     dataConverter: engineDataConverter(protection),
+    interceptors: clientTracingInterceptors(),
   });
 }
 

@@ -5,6 +5,8 @@
  * activity type) come with them; outside an activity (doctor, tests) nothing is recorded.
  */
 import { Context } from '@temporalio/activity';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { TRACER } from '../telemetry/tracing';
 
 export type IdpOutcome = 'ok' | 'throttled' | 'error';
 
@@ -14,15 +16,26 @@ export async function observeIdpCall<T>(
   fn: () => Promise<T>,
   throttled: (err: unknown) => boolean,
 ): Promise<T> {
-  const started = performance.now();
-  try {
-    const value = await fn();
-    record(provider, performance.now() - started, 'ok');
-    return value;
-  } catch (err) {
-    record(provider, performance.now() - started, throttled(err) ? 'throttled' : 'error');
-    throw err;
-  }
+  // A client span per call (a no-op unless tracing is on): the trace reaches the identity provider.
+  return trace
+    .getTracer(TRACER)
+    .startActiveSpan(`${provider} call`, { kind: SpanKind.CLIENT }, async (span) => {
+      span.setAttribute('ir.idp.provider', provider);
+      const started = performance.now();
+      try {
+        const value = await fn();
+        record(provider, performance.now() - started, 'ok');
+        return value;
+      } catch (err) {
+        const outcome = throttled(err) ? 'throttled' : 'error';
+        record(provider, performance.now() - started, outcome);
+        span.setAttribute('ir.idp.outcome', outcome);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
 }
 
 function record(provider: string, ms: number, outcome: IdpOutcome): void {

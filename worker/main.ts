@@ -5,6 +5,7 @@ import { S3EvidenceStore } from '../evidence/s3-store';
 import { Runtime } from '@temporalio/worker';
 import { redactingLogger, sdkLevel } from './logger';
 import { serviceLogger } from '../telemetry/log';
+import { startTracing } from '../telemetry/tracing';
 import { workerMetricsExporter } from './metrics';
 import { loadConfig } from '../config/config';
 import { ensureDetectors } from './detectors';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     // Evidence without a lock is not evidence: refuse to run rather than write it unprotected.
     await new S3EvidenceStore(config.evidenceS3).assertLocked();
   }
+  const tracing = startTracing('ir-worker');
+  if (tracing) log.info('tracing: spans go to the configured OTLP endpoint');
   const client = await connectClient(config);
   const connection = client.connection as Connection;
   try {
@@ -51,6 +54,7 @@ async function main(): Promise<void> {
   const worker = await createWorker(config, client, {
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     lab: lab?.connector,
+    tracing,
   });
   log.info(`polling task queue '${config.temporal.taskQueue}' on ${config.temporal.address}`);
   if (lab) log.info(lab.instructions);
@@ -65,6 +69,7 @@ async function main(): Promise<void> {
   } finally {
     await lab?.idp.stop();
     await connection.close();
+    await tracing?.shutdown();
   }
 }
 

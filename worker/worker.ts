@@ -27,6 +27,8 @@ import { engineDataConverter } from '../codec/data-converter';
 import { warnIfPlaintext } from '../client/connect';
 import { evidenceStoreFor, sealedTokensFor } from '../evidence/store';
 import { temporalConnectionOptions } from '../client/temporal-connection';
+import { OpenTelemetryPlugin } from '@temporalio/interceptors-opentelemetry';
+import type { Tracing } from '../telemetry/tracing';
 
 export function activitiesFor(
   config: EngineConfig,
@@ -85,10 +87,13 @@ export async function createWorker(
   {
     notifier,
     lab,
+    tracing,
     ...overrides
   }: Partial<WorkerOptions> & {
     connection?: NativeConnection;
     notifier?: Notifier;
+    /** OpenTelemetry (telemetry/tracing.ts): workflow and activity spans, the trace carried through. */
+    tracing?: Tracing;
     /** The lab identity provider's connector (LAB_IDP, exercises, tests). */
     lab?: LabIdentityProvider;
   } = {},
@@ -106,6 +111,13 @@ export async function createWorker(
     activities: activitiesFor(config, client, notifier, lab),
     dataConverter: engineDataConverter(protection),
     ...workflowSource,
+    ...(tracing
+      ? {
+          plugins: [
+            new OpenTelemetryPlugin({ resource: tracing.resource, spanProcessor: tracing.spanProcessor }),
+          ],
+        }
+      : {}),
     ...overrides,
   });
 }

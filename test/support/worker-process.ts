@@ -15,13 +15,18 @@ export class WorkerProcess {
   starts = 0;
   kills = 0;
 
-  constructor(private readonly config: EngineConfig) {}
+  constructor(
+    private readonly config: EngineConfig,
+    /** More environment (an empty WORKFLOW_BUNDLE_PATH makes the worker bundle its workflows itself). */
+    private readonly extra: NodeJS.ProcessEnv = {},
+  ) {}
 
   env(): NodeJS.ProcessEnv {
     return {
       ...engineEnv(this.config),
       WORKFLOW_BUNDLE_PATH: readTestEnv().workflowBundlePath,
       LOG_LEVEL: 'ERROR',
+      ...this.extra,
     };
   }
 

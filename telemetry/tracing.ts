@@ -1,0 +1,71 @@
+/**
+ * OpenTelemetry tracing, on when an OTLP endpoint is configured the standard way
+ * (OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT; OTEL_SERVICE_NAME and the
+ * other OTEL_* settings as the SDK reads them). One trace runs from the API request (continuing a
+ * caller's W3C `traceparent`) through the Temporal client, the workflow and its activities
+ * (@temporalio/interceptors-opentelemetry) to each identity-provider call (providers/telemetry.ts).
+ * Off, nothing is registered and the spans the code asks for are no-ops.
+ */
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
+import type { NextFunction, Request, Response } from 'express';
+
+export const TRACER = 'identity-incident-response';
+
+export function tracingEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+}
+
+export interface Tracing {
+  resource: Resource;
+  spanProcessor: SpanProcessor;
+  /** Flushes what is buffered and stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+let started: Tracing | undefined;
+
+/** Registers the process's tracer provider (once) when tracing is configured. */
+export function startTracing(service: string): Tracing | undefined {
+  if (started || !tracingEnabled()) return started;
+  const resource = new Resource({ 'service.name': process.env.OTEL_SERVICE_NAME ?? service });
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter());
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  provider.register(); // AsyncLocalStorage context and the W3C trace-context propagator
+  started = { resource, spanProcessor, shutdown: () => provider.shutdown() };
+  return started;
+}
+
+/** The Temporal client interceptor that carries the active trace into workflows it starts or updates. */
+export function clientTracingInterceptors() {
+  return started ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
+}
+
+/**
+ * A server span per API request, continuing the caller's `traceparent`, active while the request
+ * is handled (so the Temporal client's spans are its children). Named by route pattern, never by
+ * path; no headers or query strings are recorded.
+ */
+export function requestTracing() {
+  const tracer = trace.getTracer(TRACER);
+  return (req: Request, res: Response, next: NextFunction) => {
+    const parent = propagation.extract(context.active(), req.headers);
+    const span = tracer.startSpan(`HTTP ${req.method}`, { kind: SpanKind.SERVER }, parent);
+    span.setAttribute('http.request.method', req.method);
+    res.once('finish', () => {
+      const route = (req as Request & { route?: { path?: string } }).route?.path;
+      if (typeof route === 'string') {
+        span.updateName(`${req.method} ${req.baseUrl}${route}`);
+        span.setAttribute('http.route', `${req.baseUrl}${route}`);
+      }
+      span.setAttribute('http.response.status_code', res.statusCode);
+      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
+    context.with(trace.setSpan(parent, span), next);
+  };
+}
