@@ -4,6 +4,7 @@
  * refresh attempts. Token values stay in memory.
  */
 import * as oidc from 'openid-client';
+import { decodeJwt } from 'jose';
 
 export interface OidcClientSettings {
   /** Keycloak base URL, e.g. http://127.0.0.1:18080 */
@@ -129,12 +130,10 @@ export class RealmOidc {
 
 /** Reads a JWT's claims without verifying it: only to classify a token (refresh vs access, client). */
 export function peekClaims(token: string): Record<string, unknown> | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
   try {
-    return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8')) as Record<string, unknown>;
+    return decodeJwt(token) as Record<string, unknown>;
   } catch {
-    return undefined;
+    return undefined; // not a compact JWS, or its payload is not a JSON object
   }
 }
 
