@@ -9,6 +9,7 @@ import { warnIfPlaintext } from '../client/connect';
 import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
 import { rateLimiter } from './common/rate-limit';
 import { PinoNestLogger, requestLogging } from './common/logging';
+import { problem, sendProblem } from './common/problem';
 import { serviceLogger } from '../telemetry/log';
 import { requestTracing, tracingEnabled } from '../telemetry/tracing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -103,14 +104,14 @@ export async function createApp(
   // body-parser failures happen before Nest routes the request: answer them here, precisely.
   app.use((err: { type?: string } | undefined, req: Request, res: Response, next: NextFunction) => {
     if (err?.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'BadRequest', message: 'request body is not valid JSON' });
+      sendProblem(res, problem(400, 'BadRequest', 'request body is not valid JSON', req));
     } else if (err?.type === 'entity.too.large') {
       const limit = req.originalUrl.startsWith('/events')
         ? EVENTS_BODY_LIMIT
         : req.originalUrl.startsWith('/codec')
           ? CODEC_BODY_LIMIT
           : BODY_LIMIT;
-      res.status(413).json({ error: 'PayloadTooLarge', message: `request body is larger than ${limit}` });
+      sendProblem(res, problem(413, 'PayloadTooLarge', `request body is larger than ${limit}`, req));
     } else next(err);
   });
   app.useGlobalFilters(new ApiErrorFilter());

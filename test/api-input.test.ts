@@ -87,6 +87,54 @@ describe('REST input validation', () => {
     expect(missing.body.error).toBe('IncidentNotFound');
   });
 
+  it('answers every error as RFC 9457 problem details (application/problem+json)', async () => {
+    const cases: [string, RequestInit, number, string][] = [
+      [
+        '/incidents',
+        { method: 'POST', headers: { 'content-type': 'application/json', 'x-actor': 'a' }, body: '{' },
+        400,
+        'BadRequest',
+      ],
+      [
+        '/incidents',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-actor': 'a' },
+          body: JSON.stringify({ ...valid, severity: 'x' }),
+        },
+        400,
+        'BadRequest',
+      ],
+      ['/incidents/incident-000000000000000000000000?token=abc', {}, 404, 'IncidentNotFound'],
+      [
+        '/incidents',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-actor': 'a' },
+          body: JSON.stringify({ ...valid, summary: 'x'.repeat(400_000) }),
+        },
+        413,
+        'PayloadTooLarge',
+      ],
+      ['/no-such-route', {}, 404, 'NotFound'],
+    ];
+    for (const [route, init, status, error] of cases) {
+      const res = await fetch(`${api.url}${route}`, init);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        type: `urn:identity-incident-response:problem:${error}`,
+        status,
+        error,
+        instance: route.split('?')[0],
+      });
+      expect(typeof body.title).toBe('string');
+      expect(body.detail).toBe(body.message);
+      expect(String(body.detail).length).toBeGreaterThan(0);
+    }
+  });
+
   it('rejects a malformed approval decision with 400', async () => {
     const res = await api.call(
       'POST',

@@ -21,6 +21,7 @@ import { createRemoteJWKSet, jwtVerify, JWTPayload } from 'jose';
 import { ENGINE_ROLES, EngineConfig, IngestSource, OidcAuth, requireAuth } from '../../config/config';
 import { ENGINE_CONFIG } from '../temporal/temporal.module';
 import { checkIngestSignature, SIGNATURE_WINDOW_S } from './signed-ingest';
+import { problem, sendProblem } from '../common/problem';
 
 export const ROLES = ENGINE_ROLES;
 export type Role = (typeof ROLES)[number];
@@ -110,8 +111,11 @@ export function authenticateBeforeBody(config: EngineConfig, roleFor: (req: Requ
     check().then(
       () => next(),
       (err: unknown) => {
-        if (err instanceof HttpException) res.status(err.getStatus()).json(err.getResponse());
-        else next(err);
+        if (err instanceof HttpException) {
+          const body = err.getResponse() as { error?: string; message?: string } | string;
+          const { error, message } = typeof body === 'string' ? { error: err.name, message: body } : body;
+          sendProblem(res, problem(err.getStatus(), error ?? err.name, message ?? err.message, req));
+        } else next(err);
       },
     );
   };

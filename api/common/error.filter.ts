@@ -4,7 +4,8 @@
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { ApplicationFailure, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { problem, sendProblem } from './problem';
 import { PayloadKeyError } from '../../codec/payload-codec';
 
 /** Status for each refusal a workflow validator can raise. */
@@ -28,9 +29,20 @@ export class ApiErrorFilter implements ExceptionFilter {
 
   catch(err: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
     const { status, body } = this.toResponse(err);
     if (status >= 500) this.logger.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
-    res.status(status).json(body);
+    const { error, message, ...members } = body;
+    sendProblem(
+      res,
+      problem(
+        status,
+        typeof error === 'string' ? error : 'Error',
+        Array.isArray(message) ? message.join('; ') : String(message ?? ''),
+        req,
+        members,
+      ),
+    );
   }
 
   private toResponse(err: unknown): { status: number; body: Record<string, unknown> } {

@@ -7,10 +7,11 @@ function call(limiter: ReturnType<typeof rateLimiter>, ip: string) {
   const res = {
     setHeader: (k: string, v: string) => (headers[k] = v),
     status: (s: number) => ((status = s), res),
-    json: () => res,
+    type: () => res,
+    send: () => res,
   } as unknown as Response;
   let passed = false;
-  limiter({ ip, socket: {} } as Request, res, (() => (passed = true)) as NextFunction);
+  limiter({ ip, socket: {}, originalUrl: '/incidents' } as Request, res, (() => (passed = true)) as NextFunction);
   return { status: passed ? 200 : status, headers };
 }
 

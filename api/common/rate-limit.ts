@@ -4,6 +4,7 @@
  * several API replicas, put the shared limit in the proxy.
  */
 import type { NextFunction, Request, Response } from 'express';
+import { problem, sendProblem } from './problem';
 
 export interface RateLimit {
   /** Requests allowed per window, also the burst size. */
@@ -25,10 +26,15 @@ export function rateLimiter({ requests, windowMs }: RateLimit, now: () => number
     if (bucket.tokens < 1) {
       const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
       res.setHeader('Retry-After', String(retryAfter));
-      res.status(429).json({
-        error: 'TooManyRequests',
-        message: `more than ${requests} requests in ${windowMs / 1000} s from this address; retry after ${retryAfter} s`,
-      });
+      sendProblem(
+        res,
+        problem(
+          429,
+          'TooManyRequests',
+          `more than ${requests} requests in ${windowMs / 1000} s from this address; retry after ${retryAfter} s`,
+          req,
+        ),
+      );
       return;
     }
     bucket.tokens -= 1;
