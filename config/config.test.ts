@@ -185,3 +185,37 @@ describe('INVESTIGATIONS_PER_WORKER', () => {
     );
   });
 });
+
+describe('EVIDENCE_STORE=s3', () => {
+  const s3 = { ...base, EVIDENCE_STORE: 's3', S3_BUCKET: 'evidence' };
+
+  it('uses AWS S3 and the default credential chain when no endpoint or keys are given', () => {
+    const settings = loadConfig(s3).evidenceS3!;
+    expect(settings).toMatchObject({ bucket: 'evidence', region: 'us-east-1', lockMode: 'COMPLIANCE' });
+    expect(settings.endpoint).toBeUndefined();
+    expect(settings.accessKeyId).toBeUndefined();
+  });
+
+  it('takes an S3-compatible endpoint and static keys', () => {
+    const settings = loadConfig({
+      ...s3,
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+    }).evidenceS3!;
+    expect(settings).toMatchObject({
+      endpoint: 'http://127.0.0.1:9000',
+      accessKeyId: 'id',
+      secretAccessKey: 'secret',
+    });
+  });
+
+  it.each([
+    [{ S3_ACCESS_KEY_ID: 'id' }, 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither'],
+    [{ S3_SECRET_ACCESS_KEY: 'secret' }, 'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither'],
+    [{ S3_ENDPOINT: 'minio:9000' }, "S3_ENDPOINT 'minio:9000' is not an http(s) origin"],
+    [{ S3_BUCKET: '' }, 'EVIDENCE_STORE=s3 needs S3_BUCKET'],
+  ])('refuses %j', (extra, message) => {
+    expect(() => loadConfig({ ...s3, ...extra })).toThrow(message);
+  });
+});

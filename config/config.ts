@@ -453,13 +453,23 @@ function parseEvidenceS3(get: (key: string) => string | undefined): S3EvidenceSe
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new ConfigError('S3_RETENTION_DAYS must be a whole number of days >= 1');
   }
+  const endpoint = get('S3_ENDPOINT');
+  if (endpoint && !/^https?:\/\/[^/\s]+\/?$/.test(endpoint))
+    throw new ConfigError(`S3_ENDPOINT '${endpoint}' is not an http(s) origin (e.g. http://127.0.0.1:9000)`);
+  const accessKeyId = get('S3_ACCESS_KEY_ID');
+  const secretAccessKey = get('S3_SECRET_ACCESS_KEY');
+  // Both, or neither: then the SDK's default chain (environment, web identity, instance roles).
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey))
+    throw new ConfigError(
+      'set both S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, or neither (the AWS default credential chain)',
+    );
   return {
-    endpoint: need('S3_ENDPOINT'),
+    ...(endpoint ? { endpoint } : {}),
     region: get('S3_REGION') ?? 'us-east-1',
     bucket: need('S3_BUCKET'),
-    accessKeyId: need('S3_ACCESS_KEY_ID'),
-    secretAccessKey: need('S3_SECRET_ACCESS_KEY'),
-    sessionToken: get('S3_SESSION_TOKEN'),
+    ...(accessKeyId && secretAccessKey
+      ? { accessKeyId, secretAccessKey, sessionToken: get('S3_SESSION_TOKEN') }
+      : {}),
     lockMode,
     retentionDays,
   };

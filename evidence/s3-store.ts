@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, ChainVerification, ManifestEntry, nextEntry, sha256Hex, verifyStored } from './chain';
 import { KeyedQueue } from './keyed-queue';
 import { EvidenceIncidentIdInvalid, EvidenceStore, parseVerified, StoredEvidence } from './local-store';
-import { S3Client, S3Error, S3Settings } from './s3';
+import {
+  GetObjectCommand,
+  GetObjectLockConfigurationCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { s3Client, s3Error, S3Error, S3Settings, s3Status } from './s3';
 
 export interface S3EvidenceSettings extends S3Settings {
   lockMode: 'COMPLIANCE' | 'GOVERNANCE';
@@ -21,6 +29,8 @@ export interface S3EvidenceSettings extends S3Settings {
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,200}$/;
 const APPEND_ATTEMPTS = 20;
+/** Chain entries an append remembers (about 300 bytes each), across incidents. */
+const SEEN_ENTRIES = 20_000;
 
 export class S3EvidenceStore implements EvidenceStore {
   private readonly s3: S3Client;
@@ -28,16 +38,24 @@ export class S3EvidenceStore implements EvidenceStore {
   private readonly appends = new KeyedQueue();
 
   constructor(private readonly settings: S3EvidenceSettings) {
-    this.s3 = new S3Client(settings);
+    this.s3 = s3Client(settings);
   }
 
   /** Fails unless the bucket has Object Lock enabled: without it, "write once" is a promise, not a fact. */
   async assertLocked(): Promise<void> {
-    const res = await this.s3.request('GET', '', { query: { 'object-lock': '' } });
-    const xml = res.ok ? await res.text() : '';
-    if (!/<ObjectLockEnabled>Enabled<\/ObjectLockEnabled>/.test(xml)) {
+    const enabled = await this.s3
+      .send(new GetObjectLockConfigurationCommand({ Bucket: this.settings.bucket }))
+      .then(
+        (r) => r.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled',
+        (err: unknown) => {
+          // No configuration at all is the answer "not enabled"; anything else is a failure to ask.
+          if (s3Status(err)?.code === 'ObjectLockConfigurationNotFoundError') return false;
+          throw s3Error(err, `object lock of bucket '${this.settings.bucket}'`);
+        },
+      );
+    if (!enabled) {
       throw new S3Error(
-        res.status,
+        404,
         'ObjectLockNotEnabled',
         `S3 bucket '${this.settings.bucket}' has no Object Lock enabled; create it with Object Lock on`,
       );
@@ -63,7 +81,7 @@ export class S3EvidenceStore implements EvidenceStore {
     const body = canonicalJson(content);
     const objectHash = sha256Hex(body);
     for (let attempt = 0; attempt < APPEND_ATTEMPTS; attempt++) {
-      const entries = await this.manifest(incidentId);
+      const entries = await this.chainForAppend(incidentId);
       const existing = entries.find((e) => e.idempotencyKey === idempotencyKey);
       if (existing) return { entry: existing, appended: false };
       const objectVersion =
@@ -85,12 +103,35 @@ export class S3EvidenceStore implements EvidenceStore {
   }
 
   /**
+   * The chain as an append needs it: entries this process has read before come from memory (they
+   * are written once, under lock), so appending costs the list and the new entries, not a read of
+   * the whole chain each time. Verification never uses this: it reads what the bucket holds.
+   */
+  private async chainForAppend(incidentId: string): Promise<ManifestEntry[]> {
+    const keys = (await this.list(`incidents/${incidentId}/entries/`)).sort();
+    const entries = await Promise.all(
+      keys.map(async (k) => {
+        let entry = this.seenEntries.get(k);
+        if (!entry) {
+          entry = JSON.parse(await this.get(k)) as ManifestEntry;
+          if (this.seenEntries.size >= SEEN_ENTRIES) this.seenEntries.clear();
+          this.seenEntries.set(k, entry);
+        }
+        return entry;
+      }),
+    );
+    return entries.sort((a, b) => a.seq - b.seq);
+  }
+
+  private readonly seenEntries = new Map<string, ManifestEntry>();
+
+  /**
    * `pins`: the version of each entry the incident recorded at write time (its anchors): those
    * entries are read at that version, never at whatever version was put over them later.
    */
   async manifest(incidentId: string, pins: Map<number, string> = new Map()): Promise<ManifestEntry[]> {
     this.check(incidentId);
-    const keys = (await this.s3.list(`incidents/${incidentId}/entries/`)).sort();
+    const keys = (await this.list(`incidents/${incidentId}/entries/`)).sort();
     const entries = await Promise.all(
       keys.map(async (k) => {
         const seq = Number(/(\d+)\.json$/.exec(k)?.[1]);
@@ -114,8 +155,25 @@ export class S3EvidenceStore implements EvidenceStore {
   }
 
   private async versionOf(key: string): Promise<string | undefined> {
-    const res = await this.s3.request('HEAD', key);
-    return res.ok ? (res.headers.get('x-amz-version-id') ?? undefined) : undefined;
+    return this.s3.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })).then(
+      (r) => r.VersionId,
+      () => undefined,
+    );
+  }
+
+  /** Every key under `prefix` (ListObjectsV2, all pages). */
+  private async list(prefix: string): Promise<string[]> {
+    const keys: string[] = [];
+    try {
+      for await (const page of paginateListObjectsV2(
+        { client: this.s3 },
+        { Bucket: this.settings.bucket, Prefix: prefix },
+      ))
+        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
+    } catch (err) {
+      throw s3Error(err, `list ${prefix}`);
+    }
+    return keys;
   }
 
   async putSealed(ref: string, body: string): Promise<void> {
@@ -123,9 +181,12 @@ export class S3EvidenceStore implements EvidenceStore {
   }
 
   async getSealed(ref: string): Promise<string | undefined> {
-    const res = await this.s3.request('GET', this.sealedKey(ref));
-    if (res.status === 404) return undefined;
-    return (await (await this.s3.ok(res, `get sealed ${ref.slice(0, 12)}…`)).text()) as string;
+    try {
+      return await this.get(this.sealedKey(ref));
+    } catch (err) {
+      if (err instanceof S3Error && err.status === 404) return undefined;
+      throw err;
+    }
   }
 
   private sealedKey(ref: string): string {
@@ -139,24 +200,40 @@ export class S3EvidenceStore implements EvidenceStore {
    */
   private async putOnce(key: string, body: string): Promise<string | undefined | false> {
     const retainUntil = new Date(Date.now() + this.settings.retentionDays * 86_400_000);
-    const res = await this.s3.request('PUT', key, {
-      body,
-      headers: {
-        'content-type': 'application/json',
-        'content-md5': createHash('md5').update(body).digest('base64'), // required with Object Lock
-        'if-none-match': '*',
-        'x-amz-object-lock-mode': this.settings.lockMode,
-        'x-amz-object-lock-retain-until-date': retainUntil.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      },
-    });
-    if (res.status === 412 || res.status === 409) return false; // exists (409: a concurrent conditional write)
-    await this.s3.ok(res, `put ${key}`);
-    return res.headers.get('x-amz-version-id') ?? undefined;
+    try {
+      const res = await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.settings.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          ContentMD5: createHash('md5').update(body).digest('base64'), // required with Object Lock
+          IfNoneMatch: '*',
+          ObjectLockMode: this.settings.lockMode,
+          ObjectLockRetainUntilDate: new Date(Math.floor(retainUntil.getTime() / 1000) * 1000),
+        }),
+      );
+      return res.VersionId;
+    } catch (err) {
+      const status = s3Status(err)?.status;
+      if (status === 412 || status === 409) return false; // exists (409: a concurrent conditional write)
+      throw s3Error(err, `put ${key}`);
+    }
   }
 
   private async get(key: string, version?: string): Promise<string> {
-    const res = await this.s3.request('GET', key, version ? { query: { versionId: version } } : {});
-    return (await (await this.s3.ok(res, `get ${key}`)).text()) as string;
+    try {
+      const res = await this.s3.send(
+        new GetObjectCommand({
+          Bucket: this.settings.bucket,
+          Key: key,
+          ...(version ? { VersionId: version } : {}),
+        }),
+      );
+      return await res.Body!.transformToString('utf8');
+    } catch (err) {
+      throw s3Error(err, `get ${key}`);
+    }
   }
 
   private entryKey(incidentId: string, seq: number): string {

@@ -9,7 +9,14 @@ import * as path from 'node:path';
 import { portOpen } from '../scripts/runtime/services';
 import { S3EvidenceSettings, S3EvidenceStore } from '../evidence/s3-store';
 import { verifyIncidentEvidence } from '../evidence/store';
-import { S3Client } from '../evidence/s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { s3Client, s3Status } from '../evidence/s3';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { KeycloakTestClient } from './support/keycloak';
@@ -34,10 +41,8 @@ beforeAll(async () => {
     lockMode: 'COMPLIANCE',
     retentionDays: 1,
   };
-  const s3 = new S3Client(settings);
-  await s3.ok(
-    await s3.request('PUT', '', { headers: { 'x-amz-bucket-object-lock-enabled': 'true' } }),
-    'create bucket',
+  await s3Client(settings).send(
+    new CreateBucketCommand({ Bucket: settings.bucket, ObjectLockEnabledForBucket: true }),
   );
 });
 
@@ -62,16 +67,18 @@ describe('S3 evidence store with Object Lock', () => {
   it('locks every object in compliance mode; a locked version cannot be deleted', async () => {
     const store = new S3EvidenceStore(settings);
     const { entry } = await store.record('inc-lock', 'alert', { a: 1 }, 'k1');
-    const s3 = new S3Client(settings);
+    const s3 = s3Client(settings);
     for (const key of [`objects/${entry.objectHash}`, 'incidents/inc-lock/entries/00000000.json']) {
-      const head = await s3.request('HEAD', key);
-      expect(head.headers.get('x-amz-object-lock-mode')).toBe('COMPLIANCE');
-      expect(Date.parse(head.headers.get('x-amz-object-lock-retain-until-date')!)).toBeGreaterThan(
-        Date.now(),
-      );
-      const version = head.headers.get('x-amz-version-id')!;
-      const del = await s3.request('DELETE', key, { query: { versionId: version } });
-      expect(del.status).toBe(403);
+      const head = await s3.send(new HeadObjectCommand({ Bucket: settings.bucket, Key: key }));
+      expect(head.ObjectLockMode).toBe('COMPLIANCE');
+      expect(head.ObjectLockRetainUntilDate!.getTime()).toBeGreaterThan(Date.now());
+      const refused = await s3
+        .send(new DeleteObjectCommand({ Bucket: settings.bucket, Key: key, VersionId: head.VersionId }))
+        .then(
+          () => undefined,
+          (err: unknown) => s3Status(err)?.status,
+        );
+      expect(refused).toBe(403);
     }
     expect(await store.verify('inc-lock')).toMatchObject({ ok: true });
   });
@@ -83,13 +90,18 @@ describe('S3 evidence store with Object Lock', () => {
     const { entry } = stored;
     expect(entry.objectVersion).toBeTruthy();
     expect(stored.entryVersion).toBeTruthy();
-    const s3 = new S3Client(settings);
+    const s3 = s3Client(settings);
     // Someone holding the bucket's keys puts new versions over the object and its entry.
-    await s3.ok(await s3.request('PUT', `objects/${entry.objectHash}`, { body: '{"b":3}' }), 'overwrite');
+    await s3.send(
+      new PutObjectCommand({ Bucket: settings.bucket, Key: `objects/${entry.objectHash}`, Body: '{"b":3}' }),
+    );
     const forged = { ...entry, kind: 'forged' };
-    await s3.ok(
-      await s3.request('PUT', 'incidents/inc-tamper/entries/00000001.json', { body: JSON.stringify(forged) }),
-      'overwrite entry',
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: settings.bucket,
+        Key: 'incidents/inc-tamper/entries/00000001.json',
+        Body: JSON.stringify(forged),
+      }),
     );
     // Unpinned, the latest versions are read — and refused.
     const unpinned = await verifyIncidentEvidence(store, 'inc-tamper', []);
@@ -120,8 +132,7 @@ describe('S3 evidence store with Object Lock', () => {
 
   it('refuses a bucket without Object Lock', async () => {
     const plain = { ...settings, bucket: `plain-${Date.now()}` };
-    const s3 = new S3Client(plain);
-    await s3.ok(await s3.request('PUT', ''), 'create bucket');
+    await s3Client(plain).send(new CreateBucketCommand({ Bucket: plain.bucket }));
     await expect(new S3EvidenceStore(plain).assertLocked()).rejects.toThrow('has no Object Lock enabled');
   });
 
@@ -144,7 +155,13 @@ describe('S3 evidence store with Object Lock', () => {
         'containment-verification',
         'investigation-report',
       ]);
-      const keys = await new S3Client(settings).list(`incidents/${evidence.body.evidenceId}/entries/`);
+      const listed = await s3Client(settings).send(
+        new ListObjectsV2Command({
+          Bucket: settings.bucket,
+          Prefix: `incidents/${evidence.body.evidenceId}/entries/`,
+        }),
+      );
+      const keys = (listed.Contents ?? []).map((o) => o.Key!);
       expect(keys).toHaveLength(kinds.length);
     } finally {
       await api.stop();

@@ -11,7 +11,11 @@ function call(limiter: ReturnType<typeof rateLimiter>, ip: string) {
     send: () => res,
   } as unknown as Response;
   let passed = false;
-  limiter({ ip, socket: {}, originalUrl: '/incidents' } as Request, res, (() => (passed = true)) as NextFunction);
+  limiter(
+    { ip, socket: {}, originalUrl: '/incidents' } as Request,
+    res,
+    (() => (passed = true)) as NextFunction,
+  );
   return { status: passed ? 200 : status, headers };
 }
 
