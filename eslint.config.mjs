@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // Playbooks run in Temporal's deterministic sandbox: no I/O, clocks or SDKs from there.
-    files: ['workflows/**/*.ts'],
+    files: ['workflows/**/*.ts', 'examples/playbooks/**/workflows.ts', 'playbooks/**/workflows.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

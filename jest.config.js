@@ -33,12 +33,17 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '/test/'],
+      // Playbook packages' tests rehearse on the real engine: integration.
+      testPathIgnorePatterns: ['/node_modules/', '/test/', '/examples/', '<rootDir>/playbooks/'],
     },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/test/**/*.test.ts',
+        '<rootDir>/examples/playbooks/**/*.test.ts',
+        '<rootDir>/playbooks/**/*.test.ts',
+      ],
       globalSetup: '<rootDir>/test/global-setup.ts',
       globalTeardown: '<rootDir>/test/global-teardown.ts',
     },

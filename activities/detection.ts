@@ -53,6 +53,8 @@ export interface DetectionActivityDeps {
   providers?: Partial<Record<ProviderName, IdentityProvider | undefined>>;
   /** DETECTION_SHARDS: a sharded source's indicators go to each of its detectors. */
   detectionShards?: number;
+  /** Rules playbook packages route to their own playbooks (PLAYBOOK_PACKAGES). */
+  playbookRoutes?: EngineConfig['playbookRoutes'];
 }
 
 export interface PulledEvents {
@@ -135,7 +137,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
     },
 
     async routeAlert(alert: DetectionAlert, events: IdentityEvent[] = []): Promise<RoutedAlert> {
-      const route = ROUTES[alert.rule];
+      const route = deps.playbookRoutes?.[alert.rule] ?? ROUTES[alert.rule];
       const named = toPrincipal(alert);
       const identity = named && (await identifyOrFallBack(deps, named));
       // One account, one incident: by its login, whichever of its names (id, email) the alert carried.

@@ -29,6 +29,7 @@ import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
 import { ApiMetrics } from './metrics/metrics';
 import { API_METRICS, MetricsController } from './metrics/metrics.controller';
+import { PlaybooksController } from './playbooks/playbooks.controller';
 
 export const BODY_LIMIT = '256kb';
 
@@ -54,6 +55,7 @@ export async function createApp(
       HealthController,
       ProvidersController,
       MetricsController,
+      PlaybooksController,
     ],
     providers: [
       IncidentsService,

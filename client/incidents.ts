@@ -4,7 +4,8 @@
  * incident the same way.
  */
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
-import type { Alert, IncidentState, PlaybookName, Principal, Severity } from '../domain/incident';
+import type { Alert, IncidentState, PlaybookId, Principal, Severity } from '../domain/incident';
+import { workflowTypeOf } from '../domain/playbooks';
 import type { PolicyOverrides } from '../domain/policy';
 import { incidentIdFor, principalKey } from '../domain/principal-key';
 import {
@@ -18,17 +19,8 @@ import {
 /** Every playbook's workflow has this shape (named by type, so this module imports no workflow code). */
 type Playbook = (input: IncidentInput) => Promise<IncidentState>;
 
-export const WORKFLOW_TYPES: Record<PlaybookName, string> = {
-  'compromised-credential': 'compromisedCredential',
-  'privilege-escalation': 'privilegeEscalation',
-  'session-hijack': 'sessionHijack',
-  'mfa-fatigue': 'mfaFatigue',
-  'leaked-client-secret': 'leakedClientSecret',
-  'signing-key-compromise': 'signingKeyCompromise',
-};
-
 export interface OpenIncidentCommand {
-  playbook: PlaybookName;
+  playbook: PlaybookId;
   principal: Principal;
   severity: Severity;
   summary: string;
@@ -73,7 +65,7 @@ export async function openOrJoinIncident(
     principalKey: principalKey(cmd.principal),
     suspectTokenRefs: cmd.suspectTokenRefs ?? [],
   };
-  const start = new WithStartWorkflowOperation<Playbook>(WORKFLOW_TYPES[cmd.playbook], {
+  const start = new WithStartWorkflowOperation<Playbook>(workflowTypeOf(cmd.playbook), {
     workflowId: incidentId,
     taskQueue,
     args: [input],

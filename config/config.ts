@@ -12,7 +12,11 @@ import type { OktaConnectorSettings } from '../providers/okta/connection';
 import { OKTA_ENGINE_SCOPES } from '../providers/okta/settings';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
-import { PLAYBOOKS, type PlaybookName, type ProtectedPrincipal } from '../domain/incident';
+import { type PlaybookId, type ProtectedPrincipal } from '../domain/incident';
+import { isPlaybook, playbookNames } from '../domain/playbooks';
+import type { PlaybookPackage } from '../kit/package';
+import type { RuleName } from '../detection/rules';
+import { loadPlaybookPackages, packageRoutes } from './playbook-packages';
 import type { PolicyOverrides } from '../domain/policy';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
@@ -64,7 +68,11 @@ export interface EngineConfig {
    * Policy overrides for the incidents detection opens, per playbook (PLAYBOOK_POLICIES, JSON:
    * `{"compromised-credential": {"disableAccount": {"timeoutMs": 600000}}}`).
    */
-  playbookPolicies?: Partial<Record<PlaybookName, PolicyOverrides>>;
+  playbookPolicies?: Partial<Record<PlaybookId, PolicyOverrides>>;
+  /** Playbook packages (PLAYBOOK_PACKAGES): their playbooks are registered, their workflows bundled. */
+  playbookPackages?: PlaybookPackage[];
+  /** Detection rules the packages route to their playbooks instead of the engine's. */
+  playbookRoutes?: Partial<Record<RuleName, string>>;
   /**
    * "Was this you?" questions to users (MFA fatigue): the HMAC secret of their links
    * (USER_CHALLENGE_SECRET, worker and API), where to send them (USER_CHALLENGE_WEBHOOK_URL: an
@@ -239,7 +247,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),
     workerMetrics: parseWorkerMetrics(get('WORKER_METRICS_HOST'), get('WORKER_METRICS_PORT')),
-    playbookPolicies: parsePlaybookPolicies(get('PLAYBOOK_POLICIES')),
+    ...packagesAndPolicies(get('PLAYBOOK_PACKAGES'), get('PLAYBOOK_POLICIES')),
     userChallenge: parseUserChallenge(get, port),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
@@ -408,8 +416,10 @@ function parsePlaybookPolicies(raw: string | undefined): EngineConfig['playbookP
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new ConfigError('PLAYBOOK_POLICIES must be an object keyed by playbook name');
   for (const key of Object.keys(parsed)) {
-    if (!(PLAYBOOKS as readonly string[]).includes(key))
-      throw new ConfigError(`PLAYBOOK_POLICIES: unknown playbook '${key}' (known: ${PLAYBOOKS.join(', ')})`);
+    if (!isPlaybook(key))
+      throw new ConfigError(
+        `PLAYBOOK_POLICIES: unknown playbook '${key}' (known: ${playbookNames().join(', ')})`,
+      );
   }
   return parsed as EngineConfig['playbookPolicies'];
 }
@@ -770,4 +780,28 @@ function parseWorkerMetrics(
   const h = host ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]+$/.test(h)) throw new ConfigError(`WORKER_METRICS_HOST '${h}' is not a host address`);
   return { host: h, port: n };
+}
+
+/** Packages first (their playbooks become names PLAYBOOK_POLICIES may use), then the policies over their defaults. */
+function packagesAndPolicies(
+  packagesSpec: string | undefined,
+  policiesRaw: string | undefined,
+): Pick<EngineConfig, 'playbookPackages' | 'playbookRoutes' | 'playbookPolicies'> {
+  let packages: PlaybookPackage[];
+  let routes: Partial<Record<RuleName, string>>;
+  try {
+    packages = loadPlaybookPackages(packagesSpec);
+    routes = packageRoutes(packages);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const policies = parsePlaybookPolicies(policiesRaw);
+  const defaults: Partial<Record<PlaybookId, PolicyOverrides>> = {};
+  for (const pkg of packages)
+    for (const p of pkg.playbooks) if (p.policy) defaults[p.name] = p.policy as PolicyOverrides;
+  const merged = { ...defaults, ...policies };
+  return {
+    ...(packages.length ? { playbookPackages: packages, playbookRoutes: routes } : {}),
+    ...(Object.keys(merged).length ? { playbookPolicies: merged } : {}),
+  };
 }

@@ -3,10 +3,10 @@
  * got in" stay alerts: they raise the severity of an open incident about the same principal, but
  * never open one by themselves (a spray against 500 accounts is one alert, not 500 incidents).
  */
-import type { PlaybookName } from '../domain/incident';
+import type { PlaybookId } from '../domain/incident';
 import type { RuleName } from './rules';
 
-export type Route = PlaybookName | 'alert-only';
+export type Route = PlaybookId | 'alert-only';
 
 export const ROUTES: Record<RuleName, Route> = {
   'credential-compromise-after-burst': 'compromised-credential',

@@ -42,6 +42,11 @@ export const PLAYBOOKS = [
 /** The principal of a realm-wide incident (signing-key compromise): the realm itself. */
 export const REALM_SUBJECT = '(realm)';
 export type PlaybookName = (typeof PLAYBOOKS)[number];
+/**
+ * A playbook's name: one of the engine's (PlaybookName) or one a playbook package registered
+ * (domain/playbooks.ts, PLAYBOOK_PACKAGES).
+ */
+export type PlaybookId = PlaybookName | (string & Record<never, never>);
 
 /** `lab`: the in-process lab identity provider (exercises, demos), only when passed to the worker explicitly. */
 export const PROVIDERS = ['keycloak', 'lab', 'okta', 'entra'] as const;
@@ -271,7 +276,7 @@ export interface IncidentState {
   incidentId: string;
   /** Names this incident's evidence chain: the workflow id plus the run chain's first run id. */
   evidenceId: string;
-  playbook: PlaybookName;
+  playbook: PlaybookId;
   principal: Principal;
   /** How search attributes name the principal (IncidentPrincipal), for filtering in the Temporal UI. */
   principalKey: string;

@@ -22,6 +22,7 @@ import { runExercise, type ExerciseEngine } from './runner';
 import { renderScorecard } from './scorecard';
 import { EXERCISE_IDPS, ScenarioError, type ExerciseIdpName } from './schema';
 import { temporalConnectionOptions } from '../client/temporal-connection';
+import { loadPlaybookPackages, packageRoutes } from '../config/playbook-packages';
 
 /** The test certificate the fake Entra tenant serves on 127.0.0.1 (a rehearsal trusts it, nothing else). */
 const FAKE_IDP_CA = path.join(__dirname, '..', 'test', 'fixtures', 'tls', 'fake-idp.crt');
@@ -57,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
   const idp = idpOf(argv);
   if (idp === 'entra' && path.resolve(process.env.NODE_EXTRA_CA_CERTS ?? '') !== FAKE_IDP_CA)
     return rerunTrustingFakeTenant(argv);
+  // Playbook packages (PLAYBOOK_PACKAGES) first: their scenarios name their playbooks.
+  const packages = loadPlaybookPackages(process.env.PLAYBOOK_PACKAGES);
   const scenarios = (names[0] === 'all' ? scenarioFiles() : names).map((n) => loadScenario(n));
   const keycloakUrl = process.env.KEYCLOAK_URL ?? 'http://127.0.0.1:18080';
   const base: EngineConfig = {
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     api: { host: '127.0.0.1', port: 0, corsOrigins: [] },
     detectionSources: [],
     auth: { mode: 'dev' },
+    ...(packages.length ? { playbookPackages: packages, playbookRoutes: packageRoutes(packages) } : {}),
     // A key for this run only: exercise incidents are rehearsals.
     principalKeySecret: randomBytes(32),
     payloads: {

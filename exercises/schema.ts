@@ -6,7 +6,7 @@
 import { parse, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ROUTES } from '../detection/routing';
-import { PLAYBOOKS } from '../domain/incident';
+import { isPlaybook } from '../domain/playbooks';
 import type { RuleName } from '../detection/rules';
 
 const RULES = Object.keys(ROUTES) as [RuleName, ...RuleName[]];
@@ -181,7 +181,7 @@ export const scenarioSchema = z
     expect: z
       .object({
         detections: z.array(z.enum(RULES)).default([]),
-        playbook: z.enum(PLAYBOOKS),
+        playbook: z.string().refine(isPlaybook, 'a playbook of the engine or of a loaded playbook package'),
         /** The account the incident is about, a client (its service account), or `realm`. */
         incidentOn: id,
         actions: z.array(z.string().min(1).max(60)).default([]),

@@ -109,6 +109,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['POST', '/codec/decode', { payloads: [] }, 'viewer'],
   ['GET', '/providers', undefined, 'viewer'],
   ['GET', '/metrics', undefined, 'viewer'],
+  ['GET', '/playbooks', undefined, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'admin'],
 ];
 

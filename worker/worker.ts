@@ -4,6 +4,10 @@
  * queue. Used by worker/main.ts and by the tests.
  */
 import type { LabIdentityProvider } from '../providers/lab/connector';
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
@@ -77,6 +81,7 @@ export function activitiesFor(
       protectedPrincipals: config.protectedPrincipals,
       providers,
       detectionShards: config.detectionShards,
+      playbookRoutes: config.playbookRoutes,
     }),
   });
 }
@@ -103,7 +108,7 @@ export async function createWorker(
   usePrincipalKeySecret(requirePrincipalKeySecret(config));
   const connection =
     overrides.connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
-  const workflowSource = overrides.workflowBundle ? {} : { workflowsPath: require.resolve('../workflows') };
+  const workflowSource = overrides.workflowBundle ? {} : workflowSources(config.playbookPackages ?? []);
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
@@ -120,4 +125,42 @@ export async function createWorker(
       : {}),
     ...overrides,
   });
+}
+
+/**
+ * What the worker bundles: the engine's workflows, or with playbook packages the generated entry
+ * (below) — whose own folder has no node_modules, so the bundler is told where the engine's are.
+ */
+export function workflowSources(
+  packages: { workflowsPath: string }[],
+): Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'> {
+  if (!packages.length) return { workflowsPath: workflowsEntry([]) };
+  const nodeModules = path.resolve(require.resolve('@temporalio/workflow/package.json'), '..', '..', '..');
+  return {
+    workflowsPath: workflowsEntry(packages),
+    bundlerOptions: {
+      webpackConfigHook: (c) => ({
+        ...c,
+        resolve: { ...c.resolve, modules: [...(c.resolve?.modules ?? ['node_modules']), nodeModules] },
+      }),
+    },
+  };
+}
+
+/**
+ * The module the worker bundles: the engine's workflows, and with playbook packages a generated
+ * module exporting theirs beside them (written once per set of packages, in the OS temp folder).
+ */
+export function workflowsEntry(packages: { workflowsPath: string }[]): string {
+  const engine = require.resolve('../workflows');
+  if (!packages.length) return engine;
+  const source = [engine, ...packages.map((p) => p.workflowsPath)]
+    .map((file) => `export * from ${JSON.stringify(file.replace(/\.(ts|js)$/, ''))};`)
+    .join('\n');
+  const file = path.join(
+    os.tmpdir(),
+    `ir-workflows-${createHash('sha256').update(source).digest('hex').slice(0, 16)}.ts`,
+  );
+  if (!existsSync(file)) writeFileSync(file, source + '\n');
+  return file;
 }

@@ -8,7 +8,7 @@ import type {
   Approval,
   IncidentState,
   Phase,
-  PlaybookName,
+  PlaybookId,
   Principal,
   RelatedPrincipal,
   RequestOrigin,
@@ -19,7 +19,7 @@ import type { PolicyOverrides } from '../domain/policy';
 export const TASK_QUEUE_DEFAULT = 'identity-incidents';
 
 export interface IncidentInput {
-  playbook: PlaybookName;
+  playbook: PlaybookId;
   principal: Principal;
   /** A hash naming the principal in search attributes (which are never encrypted). */
   principalKey: string;

@@ -1,6 +1,7 @@
 /** Request bodies at the API edge. Each schema validates and documents (OpenAPI) the same shape. */
 import { z } from 'zod';
-import { PLAYBOOKS, PROVIDERS, SEVERITIES } from '../../domain/incident';
+import { PROVIDERS, SEVERITIES } from '../../domain/incident';
+import { isPlaybook } from '../../domain/playbooks';
 
 const approvalPolicy = z
   .object({
@@ -20,7 +21,9 @@ const approvalPolicy = z
 
 export const openIncidentSchema = z
   .object({
-    playbook: z.enum(PLAYBOOKS),
+    playbook: z.string().refine(isPlaybook, {
+      message: `playbook: one of the engine's or a registered package's (see GET /playbooks)`,
+    }),
     principal: z
       .object({
         provider: z.enum(PROVIDERS),

@@ -16,7 +16,8 @@ import {
   isProtectedPrincipal,
 } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
-import { IncidentReceipt, openOrJoinIncident, WORKFLOW_TYPES } from '../../client/incidents';
+import { IncidentReceipt, openOrJoinIncident } from '../../client/incidents';
+import { playbookNames, workflowTypeOf } from '../../domain/playbooks';
 import type { EngineConfig } from '../../config/config';
 import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
@@ -114,8 +115,8 @@ export class IncidentsService {
 
   async list(q: ListIncidentsQuery) {
     const clauses = [
-      `WorkflowType IN (${Object.values(WORKFLOW_TYPES)
-        .map((t) => `'${t}'`)
+      `WorkflowType IN (${playbookNames()
+        .map((p) => `'${workflowTypeOf(p)}'`)
         .join(', ')})`,
     ];
     if (q.phase) clauses.push(`${searchAttributes.phase.name} = '${q.phase}'`);

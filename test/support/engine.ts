@@ -75,7 +75,10 @@ export class TestWorker {
     const client = await temporalClient(config);
     const worker = await createWorker(config, client, {
       connection,
-      workflowBundle: { codePath: readTestEnv().workflowBundlePath },
+      // With playbook packages the worker bundles its workflows itself (theirs are not prebuilt).
+      ...(config.playbookPackages?.length
+        ? {}
+        : { workflowBundle: { codePath: readTestEnv().workflowBundlePath } }),
       notifier: new LogNotifier(() => undefined), // notifications are asserted on the timeline
       lab,
     });
