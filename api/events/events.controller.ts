@@ -17,6 +17,7 @@ import { ZodQuery } from '../common/validation';
 import { EventsService } from './events.service';
 import { ApiMetrics } from '../metrics/metrics';
 import { API_METRICS } from '../metrics/metrics.controller';
+import { cursorParam } from '../common/cursor';
 
 export const EVENTS_BODY_LIMIT = '5mb';
 
@@ -25,6 +26,7 @@ const alertsQuery = z
     rule: z.string().max(60).optional(),
     severity: z.enum(['low', 'medium', 'high', 'critical']).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
+    cursor: cursorParam,
   })
   .strict();
 

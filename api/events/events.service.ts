@@ -20,6 +20,7 @@ import {
   type detector,
 } from '../../workflows/detector';
 import { ENGINE_CONFIG, TEMPORAL_CLIENT } from '../temporal/temporal.module';
+import { timeIdCursor } from '../common/cursor';
 
 /** Records one request may carry (the body limit bounds their bytes). */
 export const MAX_RECORDS = 10_000;
@@ -129,7 +130,8 @@ export class EventsService {
    * Recent alerts from every running detector, queried in parallel with a deadline: a detector
    * that does not answer (its worker is down) is named in `unavailable`, not waited for.
    */
-  async alerts(filter: { rule?: string; severity?: string; limit: number }) {
+  async alerts(filter: { rule?: string; severity?: string; limit: number; cursor?: string }) {
+    const after = filter.cursor ? timeIdCursor.decode(filter.cursor) : undefined;
     const ids: string[] = [];
     for await (const wf of this.temporal.workflow.list({
       // This deployment's detectors: those on its task queue.
@@ -149,14 +151,7 @@ export class EventsService {
     answers.forEach((a, i) =>
       a.status === 'fulfilled' ? all.push(...a.value.recentAlerts) : unavailable.push(ids[i]),
     );
-    const alerts = all
-      .filter(
-        (a) =>
-          (!filter.rule || a.rule === filter.rule) && (!filter.severity || a.severity === filter.severity),
-      )
-      .sort((a, b) => b.time.localeCompare(a.time))
-      .slice(0, filter.limit);
-    return { alerts, unavailable };
+    return { ...pageAlerts(all, filter, after), unavailable };
   }
 
   /** One detector's part of a push, in chunks and in order; undefined when it may not be started. */
@@ -207,3 +202,30 @@ export class EventsService {
     });
   }
 }
+
+/**
+ * One page of alerts, newest first with ties broken by id (a total order, so a page ends where the
+ * next starts after), and the cursor of the next page when there is more.
+ */
+export function pageAlerts(
+  all: RecordedAlert[],
+  filter: { rule?: string; severity?: string; limit: number },
+  after?: { time: string; id: string },
+): { alerts: RecordedAlert[]; nextCursor?: string } {
+  const matching = all
+    .filter(
+      (a) =>
+        (!filter.rule || a.rule === filter.rule) &&
+        (!filter.severity || a.severity === filter.severity) &&
+        (!after || a.time < after.time || (a.time === after.time && a.id < after.id)),
+    )
+    // Code-unit order, as the cursor's comparison above (localeCompare would disagree with it).
+    .sort((a, b) => cmp(b.time, a.time) || cmp(b.id, a.id));
+  const alerts = matching.slice(0, filter.limit);
+  const last = alerts[alerts.length - 1];
+  return matching.length > alerts.length && last
+    ? { alerts, nextCursor: timeIdCursor.encode(last.time, last.id) }
+    : { alerts };
+}
+
+const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);

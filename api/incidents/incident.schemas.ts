@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { PROVIDERS, SEVERITIES } from '../../domain/incident';
 import { isPlaybook } from '../../domain/playbooks';
+import { cursorParam } from '../common/cursor';
 
 const approvalPolicy = z
   .object({
@@ -172,6 +173,7 @@ export const listIncidentsQuery = z
     username: z.string().min(1).max(255).optional(),
     status: z.enum(['open', 'closed']).optional(),
     limit: z.coerce.number().int().min(1).max(200).default(50),
+    cursor: cursorParam,
   })
   .strict()
   .refine((q) => !q.username || (q.provider && q.realm), {

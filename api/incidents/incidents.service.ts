@@ -5,6 +5,10 @@
 import { Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { tsToDate } from '@temporalio/common/lib/time';
+import { badCursor, pageToken } from '../common/cursor';
 import { verifyIncidentEvidence } from '../../evidence/store';
 import { buildReview, ReviewReport } from '../../domain/review';
 import {
@@ -115,6 +119,8 @@ export class IncidentsService {
 
   async list(q: ListIncidentsQuery) {
     const clauses = [
+      // This deployment's incidents: those on its task queue (as GET /alerts reads its detectors).
+      `TaskQueue = '${this.config.temporal.taskQueue.replaceAll("'", '')}'`,
       `WorkflowType IN (${playbookNames()
         .map((p) => `'${workflowTypeOf(p)}'`)
         .join(', ')})`,
@@ -130,12 +136,22 @@ export class IncidentsService {
     }
     if (q.status === 'open') clauses.push(`ExecutionStatus = 'Running'`);
     if (q.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
-    const incidents: ReturnType<IncidentsService['summarise']>[] = [];
-    for await (const wf of this.temporal.workflow.list({ query: clauses.join(' AND '), pageSize: q.limit })) {
-      incidents.push(this.summarise(wf));
-      if (incidents.length >= q.limit) break;
-    }
-    return { incidents };
+    // One visibility page per request; its token is the cursor of the next.
+    const page = await this.temporal.workflowService
+      .listWorkflowExecutions({
+        namespace: this.config.temporal.namespace,
+        query: clauses.join(' AND '),
+        pageSize: q.limit,
+        ...(q.cursor ? { nextPageToken: pageToken.decode(q.cursor) } : {}),
+      })
+      .catch((err: { code?: number }) => {
+        // gRPC INVALID_ARGUMENT: a token the server did not give.
+        if (q.cursor && err?.code === 3) throw badCursor();
+        throw err;
+      });
+    const incidents = (page.executions ?? []).map((raw) => this.summariseRaw(raw));
+    const next = page.nextPageToken?.length ? pageToken.encode(page.nextPageToken) : undefined;
+    return { incidents, ...(next ? { nextCursor: next } : {}) };
   }
 
   async get(
@@ -274,7 +290,27 @@ export class IncidentsService {
     return { incidentId, evidenceId: state.evidenceId, manifest, verification };
   }
 
-  private summarise(wf: WorkflowExecutionInfo) {
+  /** A visibility record as the list shows it (the raw page, decoded as the SDK's list would). */
+  private summariseRaw(raw: temporal.api.workflow.v1.IWorkflowExecutionInfo) {
+    const status = temporal.api.enums.v1.WorkflowExecutionStatus[raw.status ?? 0] ?? 'UNSPECIFIED';
+    return this.summarise({
+      workflowId: raw.execution?.workflowId ?? '',
+      runId: raw.execution?.runId ?? '',
+      status: { name: status.replace(/^WORKFLOW_EXECUTION_STATUS_/, '') },
+      startTime: tsToDate(raw.startTime!),
+      closeTime: raw.closeTime ? tsToDate(raw.closeTime) : undefined,
+      typedSearchAttributes: decodeTypedSearchAttributes(raw.searchAttributes?.indexedFields),
+    });
+  }
+
+  private summarise(
+    wf: Pick<
+      WorkflowExecutionInfo,
+      'workflowId' | 'runId' | 'startTime' | 'closeTime' | 'typedSearchAttributes'
+    > & {
+      status: { name: string };
+    },
+  ) {
     const sa = wf.typedSearchAttributes;
     return {
       incidentId: wf.workflowId,
