@@ -7,14 +7,15 @@ import { requireAuth, requirePayloadProtection, requirePrincipalKeySecret } from
 import { usePrincipalKeySecret } from '../domain/principal-key';
 import { warnIfPlaintext } from '../client/connect';
 import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
-import { rateLimiter } from './common/rate-limit';
+import { rateLimiter, RateLimitStore } from './common/rate-limit';
 import { PinoNestLogger, requestLogging } from './common/logging';
-import { problem, sendProblem } from './common/problem';
+import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from './common/problem';
 import { serviceLogger } from '../telemetry/log';
 import { requestTracing, tracingEnabled } from '../telemetry/tracing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { problemSchema, responseSchema } from './common/responses';
 import type { EngineConfig } from '../config/config';
 import { ApiErrorFilter } from './common/error.filter';
 import { EventsController, EVENTS_BODY_LIMIT } from './events/events.controller';
@@ -66,6 +67,8 @@ export async function createApp(
         useFactory: (client: Client) => new ApiMetrics(client),
         inject: [TEMPORAL_CLIENT],
       },
+      // The rate limit's counters (memory, or Redis shared by replicas); closed with the app.
+      { provide: RateLimitStore, useFactory: () => new RateLimitStore(config.api.rateLimit) },
     ],
   })
   class AppModule {}
@@ -82,7 +85,7 @@ export async function createApp(
   app.use(countRequests(metrics));
   // Event batches are read as text (JSON array or NDJSON) with their own, larger limit.
   if (config.api.trustProxy !== undefined) app.set('trust proxy', config.api.trustProxy);
-  if (config.api.rateLimit) app.use(rateLimiter(config.api.rateLimit));
+  if (config.api.rateLimit) app.use(rateLimiter(config.api.rateLimit, app.get(RateLimitStore)));
   // Large bodies are read only for callers already known to hold the route's role.
   app.use(
     '/events',
@@ -128,6 +131,7 @@ export async function createApp(
       .addBearerAuth()
       .build(),
   );
+  withProblemResponses(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json' });
   return app;
 }
@@ -173,4 +177,15 @@ function countRequests(metrics: ApiMetrics) {
     });
     next();
   };
+}
+
+/** Every operation can answer a problem (RFC 9457): documented once, as every operation's default. */
+function withProblemResponses(document: OpenAPIObject): void {
+  const problem = {
+    description: 'an error: RFC 9457 problem details',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: responseSchema(problemSchema) } },
+  };
+  for (const item of Object.values(document.paths))
+    for (const op of [item.get, item.post, item.put, item.patch, item.delete])
+      if (op) op.responses = { ...op.responses, default: problem as never };
 }

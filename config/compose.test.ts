@@ -85,5 +85,8 @@ describe('docker-compose.yml', () => {
   it('runs two workers and two APIs, as the failover test does', () => {
     expect(compose.services.worker.deploy?.replicas).toBe(2);
     expect(compose.services.api.deploy?.replicas).toBe(2);
+    // Two replicas hold one rate limit only with the shared store.
+    expect(compose.services.api.environment?.API_RATE_LIMIT_REDIS_URL).toBe('redis://redis:6379');
+    expect(compose.services.redis.image).toBe('redis:7.0');
   });
 });

@@ -94,8 +94,11 @@ export interface EngineConfig {
     host: string;
     port: number;
     corsOrigins: string[];
-    /** Per client address (API_RATE_LIMIT `<requests>/<seconds>`, default 600/60; `off`). */
-    rateLimit?: { requests: number; windowMs: number };
+    /**
+     * Per client address (API_RATE_LIMIT `<requests>/<seconds>`, default 600/60; `off`), counted in
+     * Redis across replicas with API_RATE_LIMIT_REDIS_URL.
+     */
+    rateLimit?: { requests: number; windowMs: number; redisUrl?: string };
     /** Express `trust proxy` (API_TRUST_PROXY: hop count, `loopback`, CIDRs): the client address behind a proxy. */
     trustProxy?: string | number;
   };
@@ -253,7 +256,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       host: get('API_HOST') ?? '127.0.0.1',
       port,
       corsOrigins: parseOrigins(get('API_CORS_ORIGINS') ?? get('TEMPORAL_UI_URL')),
-      rateLimit: parseRateLimit(get('API_RATE_LIMIT')),
+      rateLimit: parseRateLimit(get('API_RATE_LIMIT'), get('API_RATE_LIMIT_REDIS_URL')),
       trustProxy: parseTrustProxy(get('API_TRUST_PROXY')),
     },
     ingestSources: parseIngestSources(get('INGEST_HMAC_SECRETS')),
@@ -494,7 +497,12 @@ export interface IngestSource {
   secret: string;
 }
 
-function parseRateLimit(value: string | undefined): EngineConfig['api']['rateLimit'] {
+function parseRateLimit(
+  value: string | undefined,
+  redisUrl: string | undefined,
+): EngineConfig['api']['rateLimit'] {
+  if (redisUrl !== undefined && !/^rediss?:\/\/[^\s]+$/.test(redisUrl))
+    throw new ConfigError('API_RATE_LIMIT_REDIS_URL should be a redis:// or rediss:// URL');
   if (value === 'off') return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(value ?? '600/60');
   const requests = Number(m?.[1]);
@@ -504,7 +512,7 @@ function parseRateLimit(value: string | undefined): EngineConfig['api']['rateLim
       `API_RATE_LIMIT should be <requests>/<seconds> like 600/60, or off (got '${value}')`,
     );
   }
-  return { requests, windowMs: seconds * 1000 };
+  return { requests, windowMs: seconds * 1000, ...(redisUrl ? { redisUrl } : {}) };
 }
 
 function parseTrustProxy(value: string | undefined): string | number | undefined {

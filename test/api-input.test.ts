@@ -2,6 +2,8 @@
  * Bad input gets a clear 4xx saying what is wrong, never a 500 or a stack trace.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { ZodType } from 'zod';
+import { healthSchema, incidentListSchema, playbookListSchema, problemSchema } from '../api/common/responses';
 import { eventually, testConfig, TestApi } from './support/engine';
 
 let api: TestApi;
@@ -161,6 +163,7 @@ describe('REST input validation', () => {
         const res = await api.call('GET', `/incidents?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
         expect(res.status).toBe(200);
         expect(res.body.incidents.length).toBeLessThanOrEqual(2);
+        conform(incidentListSchema, res.body);
         seen.push(...res.body.incidents.map((i: { incidentId: string }) => i.incidentId));
         cursor = res.body.nextCursor;
         pages++;
@@ -168,7 +171,17 @@ describe('REST input validation', () => {
       expect(seen.sort()).toEqual([...ids].sort());
       expect(pages).toBeGreaterThanOrEqual(2);
 
-      for (const bad of ['not base64!', 'AAAA', 'x'.repeat(5000)]) {
+      // A cursor the API gave, altered; its token under another key; junk.
+      const given: string = (await api.call('GET', '/incidents?limit=1')).body.nextCursor;
+      const [data, tag] = given.split('.');
+      const altered = `${data.slice(0, -1)}${data.endsWith('A') ? 'B' : 'A'}.${tag}`;
+      for (const bad of [
+        altered,
+        `${data}.${'A'.repeat(tag.length)}`,
+        'not base64!',
+        'AAAA',
+        'x'.repeat(5000),
+      ]) {
         const res = await api.call('GET', `/incidents?cursor=${encodeURIComponent(bad)}`);
         expect(res.status).toBe(400);
         expect(res.body.message).toContain('cursor');
@@ -227,5 +240,40 @@ describe('REST input validation', () => {
         .enum,
     ).toEqual(['low', 'medium', 'high', 'critical']);
     expect((await api.call('GET', '/health')).body).toEqual({ status: 'ok', temporal: 'ok' });
+
+    // Every operation documents its success answer's content and its problem answer (clients are
+    // generated from this): none is left as "whatever comes back".
+    const missing: string[] = [];
+    for (const [route, item] of Object.entries(
+      doc.body.paths as Record<string, Record<string, DocumentedOperation>>,
+    ))
+      for (const [method, op] of Object.entries(item)) {
+        const ok = Object.entries(op.responses ?? {}).find(([code]) => /^2\d\d$/.test(code));
+        if (!ok || !(ok[1] as { content?: object }).content) missing.push(`${method} ${route}: success`);
+        if (!op.responses?.default?.content?.['application/problem+json'])
+          missing.push(`${method} ${route}: problem`);
+      }
+    expect(missing).toEqual([]);
+    expect(
+      doc.body.paths['/incidents'].get.responses['200'].content['application/json'].schema.properties,
+    ).toHaveProperty('nextCursor');
+    // And live answers are what the document says.
+    expect(conform(healthSchema, (await api.call('GET', '/health')).body)).toBeTruthy();
+    expect(conform(playbookListSchema, (await api.call('GET', '/playbooks')).body)).toBeTruthy();
+    expect(conform(incidentListSchema, (await api.call('GET', '/incidents')).body)).toBeTruthy();
+    expect(
+      conform(problemSchema, (await api.call('GET', '/incidents/incident-000000000000000000000000')).body),
+    ).toBeTruthy();
   });
 });
+
+/** The value when it matches the schema; otherwise a failure naming what does not. */
+function conform<T>(schema: ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (!r.success) throw new Error(`does not match the documented schema: ${JSON.stringify(r.error.issues)}`);
+  return r.data;
+}
+
+interface DocumentedOperation {
+  responses?: Record<string, { content?: Record<string, unknown> }>;
+}

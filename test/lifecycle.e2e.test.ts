@@ -14,6 +14,13 @@ import { readTestEnv } from './support/env';
 import { Received, startReceiver } from './support/receiver';
 import { KeycloakTestClient } from './support/keycloak';
 import { captureHistory } from './support/histories';
+import {
+  approvalDecidedSchema,
+  evidenceSchema,
+  incidentReceiptSchema,
+  incidentStateSchema,
+  noteAddedSchema,
+} from '../api/common/responses';
 
 const RESPONDER = 'lc.responder';
 const APPROVER = 'lc.approver';
@@ -198,6 +205,18 @@ it('investigates, eradicates, reinstates after approval and reviews', async () =
   const anchored = (await api.incident(id)).evidence.map((e) => e.kind);
   expect(anchored).toEqual(expect.arrayContaining(['eradication', 'reinstatement']));
   const evidence = await api.call('GET', `/incidents/${id}/evidence`);
+  // The answers are what the OpenAPI document says they are (api/common/responses.ts).
+  for (const [schema, body] of [
+    [incidentReceiptSchema, opened.body],
+    [noteAddedSchema, note.body],
+    [approvalDecidedSchema, decided.body],
+    [incidentStateSchema, closed.body],
+    [incidentStateSchema, (await api.call('GET', `/incidents/${id}`)).body],
+    [evidenceSchema, evidence.body],
+  ] as const) {
+    const check = schema.safeParse(body);
+    expect(check.success ? [] : check.error.issues).toEqual([]);
+  }
   expect(evidence.body.verification).toMatchObject({ ok: true, problems: [] });
 
   // Responders were told at every milestone, on both channels.

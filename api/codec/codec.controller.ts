@@ -14,6 +14,7 @@ import { EngineConfig, requirePayloadProtection } from '../../config/config';
 import { RequireRole } from '../auth/auth';
 import { DocumentBody, ZodBody } from '../common/validation';
 import { ENGINE_CONFIG } from '../temporal/temporal.module';
+import { codecPayloadsSchema, Returns } from '../common/responses';
 
 export const CODEC_BODY_LIMIT = '8mb';
 
@@ -42,6 +43,7 @@ export class CodecController {
   @HttpCode(200)
   @RequireRole('viewer')
   @ApiOperation({ summary: 'Decrypt Temporal payloads for the Web UI (remote codec protocol)' })
+  @Returns(200, codecPayloadsSchema)
   @DocumentBody(codecBody)
   async decode(@ZodBody(codecBody) body: CodecBody) {
     return this.apply(body, (p) => this.codec?.decode(p));
@@ -52,6 +54,7 @@ export class CodecController {
   // Encrypting is writing: whoever can encode can forge payloads the workers trust.
   @RequireRole('admin')
   @ApiOperation({ summary: 'Encrypt Temporal payloads for the Web UI (remote codec protocol)' })
+  @Returns(200, codecPayloadsSchema)
   @DocumentBody(codecBody)
   async encode(@ZodBody(codecBody) body: CodecBody) {
     return this.apply(body, (p) => this.codec?.encode(p));

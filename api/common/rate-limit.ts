@@ -1,59 +1,84 @@
 /**
- * Per-address token buckets in front of every route (before authentication, so floods of bad
- * tokens are limited too). Over the limit → 429 with Retry-After. One process's memory: behind
- * several API replicas, put the shared limit in the proxy.
+ * Per-address request limits in front of every route (before authentication, so floods of bad
+ * tokens are limited too). Over the limit → 429 with Retry-After, for the rest of the window.
+ * Counting is @nestjs/throttler's storage: in this process's memory, or — with
+ * API_RATE_LIMIT_REDIS_URL — in Redis (@nest-lab/throttler-storage-redis), so a limit holds across
+ * every API replica. If Redis cannot be reached the request goes through (logged): responders must
+ * not lose the API mid-incident because a counter is down.
  */
+import { ThrottlerStorageService, type ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type { OnApplicationShutdown } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
+import { serviceLogger } from '../../telemetry/log';
 import { problem, sendProblem } from './problem';
 
 export interface RateLimit {
-  /** Requests allowed per window, also the burst size. */
+  /** Requests allowed per window. */
   requests: number;
   windowMs: number;
+  /** Shared counters for every replica (redis:// or rediss:// URL). */
+  redisUrl?: string;
 }
 
-const MAX_TRACKED = 50_000;
+/**
+ * The counters: Redis when configured, else memory. A Nest provider, so closing the app ends them
+ * (the memory store's sweep timer, the Redis connection).
+ */
+export class RateLimitStore implements ThrottlerStorage, OnApplicationShutdown {
+  private readonly store: ThrottlerStorageService | ThrottlerStorageRedisService;
 
-export function rateLimiter({ requests, windowMs }: RateLimit, now: () => number = Date.now) {
-  const perMs = requests / windowMs;
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  return (req: Request, res: Response, next: NextFunction) => {
-    const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const t = now();
-    const bucket = buckets.get(key) ?? { tokens: requests, at: t };
-    bucket.tokens = Math.min(requests, bucket.tokens + (t - bucket.at) * perMs);
-    bucket.at = t;
-    if (bucket.tokens < 1) {
-      const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
-      res.setHeader('Retry-After', String(retryAfter));
-      sendProblem(
-        res,
-        problem(
-          429,
-          'TooManyRequests',
-          `more than ${requests} requests in ${windowMs / 1000} s from this address; retry after ${retryAfter} s`,
-          req,
-        ),
-      );
-      return;
-    }
-    bucket.tokens -= 1;
-    if (!buckets.has(key)) {
-      if (buckets.size >= MAX_TRACKED) prune(buckets, t, perMs, requests);
-      buckets.set(key, bucket);
-    }
-    next();
-  };
-}
-
-/** Drops buckets that have refilled (they hold no information); the oldest half if none have. */
-function prune(buckets: Map<string, { tokens: number; at: number }>, t: number, perMs: number, full: number) {
-  for (const [key, b] of buckets) if (b.tokens + (t - b.at) * perMs >= full) buckets.delete(key);
-  if (buckets.size >= MAX_TRACKED) {
-    let n = buckets.size / 2;
-    for (const key of buckets.keys()) {
-      if (n-- <= 0) break;
-      buckets.delete(key);
-    }
+  constructor(limit: RateLimit | undefined) {
+    if (limit?.redisUrl) {
+      const redis = new ThrottlerStorageRedisService(limit.redisUrl, {
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+      });
+      // ioredis reports a lost connection here; the limiter logs what a request meets.
+      redis.redis.on('error', () => undefined);
+      this.store = redis;
+    } else this.store = new ThrottlerStorageService();
   }
+
+  increment(key: string, ttl: number, limit: number, blockDuration: number, name: string) {
+    return this.store.increment(key, ttl, limit, blockDuration, name);
+  }
+
+  onApplicationShutdown(): void {
+    if (this.store instanceof ThrottlerStorageRedisService) this.store.onModuleDestroy();
+    else this.store.onApplicationShutdown();
+  }
+}
+
+export function rateLimiter({ requests, windowMs }: RateLimit, storage: ThrottlerStorage) {
+  const log = serviceLogger('api');
+  let lastWarned = 0;
+  return (req: Request, res: Response, next: NextFunction) => {
+    const key = `ir-api:${req.ip ?? req.socket.remoteAddress ?? 'unknown'}`;
+    storage.increment(key, windowMs, requests, windowMs, 'api').then(
+      (record) => {
+        if (!record.isBlocked) return next();
+        const retryAfter = Math.max(1, Math.ceil(record.timeToBlockExpire));
+        res.setHeader('Retry-After', String(retryAfter));
+        sendProblem(
+          res,
+          problem(
+            429,
+            'TooManyRequests',
+            `more than ${requests} requests in ${windowMs / 1000} s from this address; retry after ${retryAfter} s`,
+            req,
+          ),
+        );
+      },
+      (err: Error) => {
+        if (Date.now() - lastWarned > 60_000) {
+          lastWarned = Date.now();
+          log.warn(
+            `rate limit not applied: its store is unavailable (${err.name}: ${err.message.slice(0, 200)})`,
+          );
+        }
+        next();
+      },
+    );
+  };
 }

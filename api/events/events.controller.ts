@@ -18,6 +18,7 @@ import { EventsService } from './events.service';
 import { ApiMetrics } from '../metrics/metrics';
 import { API_METRICS } from '../metrics/metrics.controller';
 import { cursorParam } from '../common/cursor';
+import { alertListSchema, ingestResultSchema, Returns } from '../common/responses';
 
 export const EVENTS_BODY_LIMIT = '5mb';
 
@@ -40,6 +41,7 @@ export class EventsController {
   ) {}
 
   @Post('events')
+  @Returns(200, ingestResultSchema, 'what was accepted, duplicate and rejected (by index), and alerts raised')
   @RequireRole('ingest')
   @HttpCode(200)
   @ApiOperation({
@@ -74,6 +76,7 @@ export class EventsController {
   }
 
   @Get('alerts')
+  @Returns(200, alertListSchema)
   @ApiOperation({ summary: 'Recent detection alerts across all sources, newest first' })
   alerts(@ZodQuery(alertsQuery) q: z.infer<typeof alertsQuery>) {
     return this.events.alerts(q);

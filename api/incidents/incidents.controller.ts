@@ -24,6 +24,18 @@ import {
 } from './incident.schemas';
 import { IncidentsService } from './incidents.service';
 import { z } from 'zod';
+import {
+  approvalDecidedSchema,
+  evidenceSchema,
+  incidentListSchema,
+  incidentReceiptSchema,
+  incidentStateSchema,
+  noteAddedSchema,
+  principalProposedSchema,
+  reportSchema,
+  Returns,
+  ReturnsText,
+} from '../common/responses';
 
 const challengeTokenPipe = new ZodPipe(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 't: the token from the link'));
 
@@ -69,6 +81,11 @@ const actorHeader = ApiHeader({
 export class IncidentsController {
   constructor(private readonly incidents: IncidentsService) {}
 
+  @Returns(
+    201,
+    incidentReceiptSchema,
+    'opened (200: joined the open incident; 202: running, no worker confirmed the alert yet)',
+  )
   @Post()
   @RequireRole('responder')
   @ApiOperation({ summary: 'Open an incident, or join the open incident for the same principal' })
@@ -94,6 +111,7 @@ export class IncidentsController {
     return opened;
   }
 
+  @Returns(200, incidentListSchema)
   @Get()
   @ApiOperation({
     summary: 'List incidents (Temporal visibility), filtered by phase, severity, principal, status',
@@ -102,6 +120,7 @@ export class IncidentsController {
     return this.incidents.list(query);
   }
 
+  @Returns(200, incidentStateSchema)
   @Get(':id')
   @ApiOperation({
     summary: 'The whole incident: phase, timeline, actions, approvals, evidence, verification',
@@ -111,6 +130,7 @@ export class IncidentsController {
   }
 
   @Post(':id/approvals')
+  @Returns(200, approvalDecidedSchema, 'the approval as decided')
   @RequireRole('approver')
   @HttpCode(200)
   @ApiOperation({ summary: 'Approve or reject a pending step (four-eyes: never your own request)' })
@@ -126,6 +146,7 @@ export class IncidentsController {
   }
 
   @Post(':id/close')
+  @Returns(200, incidentStateSchema, 'the incident as it closes')
   @RequireRole('responder')
   @HttpCode(200)
   @ApiOperation({ summary: 'Close a contained incident' })
@@ -141,6 +162,7 @@ export class IncidentsController {
   }
 
   @Post(':id/notes')
+  @Returns(200, noteAddedSchema)
   @RequireRole('responder')
   @HttpCode(200)
   @ApiOperation({ summary: "Add a responder's note (timeline and post-incident review)" })
@@ -156,6 +178,7 @@ export class IncidentsController {
   }
 
   @Post(':id/principals')
+  @Returns(202, principalProposedSchema, 'proposed: contained after approval')
   @RequireRole('responder')
   @HttpCode(202)
   @ApiOperation({
@@ -174,6 +197,7 @@ export class IncidentsController {
   }
 
   @Get(':id/investigation')
+  @Returns(200, reportSchema, 'the investigation report')
   @ApiOperation({
     summary: 'The investigation report: blast radius, timelines, grants, persistence, findings',
   })
@@ -182,6 +206,7 @@ export class IncidentsController {
   }
 
   @Get(':id/review')
+  @Returns(200, reportSchema, 'the post-incident review (or markdown with ?format=markdown)')
   @ApiOperation({ summary: 'The post-incident review as JSON, or Markdown with ?format=markdown' })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'markdown'] })
   async review(
@@ -196,6 +221,7 @@ export class IncidentsController {
   }
 
   @Get(':id/was-this-you')
+  @ReturnsText('text/html', 'the question page (403 forged link, 410 expired or answered)')
   @Public()
   @ApiOperation({
     summary:
@@ -224,6 +250,7 @@ export class IncidentsController {
   }
 
   @Post(':id/was-this-you')
+  @ReturnsText('text/html', 'the answer recorded')
   @Public()
   @HttpCode(200)
   @ApiOperation({
@@ -255,6 +282,7 @@ export class IncidentsController {
   }
 
   @Get(':id/evidence')
+  @Returns(200, evidenceSchema)
   @ApiOperation({ summary: "The incident's evidence manifest and the verification of its hash chain" })
   evidence(@Param('id', incidentId) id: string, @Query('runId', runId) run?: string) {
     return this.incidents.evidence(id, run);

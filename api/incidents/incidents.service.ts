@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { tsToDate } from '@temporalio/common/lib/time';
-import { badCursor, pageToken } from '../common/cursor';
+import { pageToken } from '../common/cursor';
 import { verifyIncidentEvidence } from '../../evidence/store';
 import { buildReview, ReviewReport } from '../../domain/review';
 import {
@@ -22,7 +22,7 @@ import {
 import { principalKey } from '../../domain/principal-key';
 import { IncidentReceipt, openOrJoinIncident } from '../../client/incidents';
 import { playbookNames, workflowTypeOf } from '../../domain/playbooks';
-import type { EngineConfig } from '../../config/config';
+import { requirePrincipalKeySecret, type EngineConfig } from '../../config/config';
 import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
 import {
@@ -79,6 +79,11 @@ export class IncidentsService {
     @Inject(EVIDENCE_STORE) private readonly evidenceStore: EvidenceStore,
     @Inject(SEALED_TOKENS) private readonly sealed: SealedTokens,
   ) {}
+
+  /** Keys list cursors (api/common/cursor.ts); the API refuses to start without the secret. */
+  private get cursorKey(): Buffer {
+    return requirePrincipalKeySecret(this.config);
+  }
 
   async open(req: OpenIncidentRequest, actor: string, origin?: RequestOrigin): Promise<OpenedIncident> {
     // A signing-key compromise is about the realm, not an account: one open incident per realm.
@@ -137,20 +142,16 @@ export class IncidentsService {
     if (q.status === 'open') clauses.push(`ExecutionStatus = 'Running'`);
     if (q.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
     // One visibility page per request; its token is the cursor of the next.
-    const page = await this.temporal.workflowService
-      .listWorkflowExecutions({
-        namespace: this.config.temporal.namespace,
-        query: clauses.join(' AND '),
-        pageSize: q.limit,
-        ...(q.cursor ? { nextPageToken: pageToken.decode(q.cursor) } : {}),
-      })
-      .catch((err: { code?: number }) => {
-        // gRPC INVALID_ARGUMENT: a token the server did not give.
-        if (q.cursor && err?.code === 3) throw badCursor();
-        throw err;
-      });
+    const page = await this.temporal.workflowService.listWorkflowExecutions({
+      namespace: this.config.temporal.namespace,
+      query: clauses.join(' AND '),
+      pageSize: q.limit,
+      ...(q.cursor ? { nextPageToken: pageToken.decode(q.cursor, this.cursorKey) } : {}),
+    });
     const incidents = (page.executions ?? []).map((raw) => this.summariseRaw(raw));
-    const next = page.nextPageToken?.length ? pageToken.encode(page.nextPageToken) : undefined;
+    const next = page.nextPageToken?.length
+      ? pageToken.encode(page.nextPageToken, this.cursorKey)
+      : undefined;
     return { incidents, ...(next ? { nextCursor: next } : {}) };
   }
 

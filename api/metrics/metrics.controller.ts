@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagg
 import type { Response } from 'express';
 import { RequireRole } from '../auth/auth';
 import { ApiMetrics } from './metrics';
+import { ReturnsText } from '../common/responses';
 
 export const API_METRICS = Symbol('API_METRICS');
 
@@ -21,6 +22,7 @@ export class MetricsController {
   @RequireRole('viewer')
   @ApiOperation({ summary: 'Prometheus metrics of this API process and the incident picture' })
   @ApiProduces('text/plain')
+  @ReturnsText('text/plain; version=0.0.4', 'Prometheus text exposition format')
   async scrape(@Res() res: Response): Promise<void> {
     const { contentType, body } = await this.metrics.render();
     res.setHeader('Content-Type', contentType);

@@ -5,6 +5,7 @@ import type { EngineConfig } from '../../config/config';
 import { PLAYBOOKS } from '../../domain/incident';
 import { BUILT_IN_WORKFLOW_TYPES, registeredPlaybooks } from '../../domain/playbooks';
 import { RequireRole } from '../auth/auth';
+import { playbookListSchema, Returns } from '../common/responses';
 import { ENGINE_CONFIG } from '../temporal/temporal.module';
 
 @ApiTags('playbooks')
@@ -14,6 +15,7 @@ export class PlaybooksController {
   constructor(@Inject(ENGINE_CONFIG) private readonly config: EngineConfig) {}
 
   @Get()
+  @Returns(200, playbookListSchema)
   @RequireRole('viewer')
   @ApiOperation({ summary: 'Playbooks this deployment runs, with the detection rules that open them' })
   list() {

@@ -14,6 +14,7 @@ import { PROVIDERS } from '../../domain/incident';
 import { reportOk } from '../../domain/ports';
 import type { providersDoctor } from '../../workflows';
 import { ZodQuery } from '../common/validation';
+import { providersReportSchema, Returns } from '../common/responses';
 import { ENGINE_CONFIG, TEMPORAL_CLIENT } from '../temporal/temporal.module';
 
 const providersQuery = z
@@ -39,6 +40,7 @@ export class ProvidersController {
   ) {}
 
   @Get()
+  @Returns(200, providersReportSchema)
   @ApiOperation({ summary: 'What the engine may do in each configured provider (permissions doctor)' })
   @ApiQuery({
     name: 'realm',
