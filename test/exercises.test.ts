@@ -8,26 +8,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadScenario, scenarioFiles } from '../exercises/load';
-import { runExercise, type ExerciseEngine } from '../exercises/runner';
+import { runExercise } from '../exercises/runner';
 import { renderScorecard } from '../exercises/scorecard';
-import { testConfig, TestApi, TestWorker } from './support/engine';
+import { testConfig } from './support/engine';
+import { testExerciseEngine } from './support/exercise-engine';
 import { readTestEnv } from './support/env';
 import { captureHistory } from './support/histories';
 
-const engine: ExerciseEngine = {
-  async start(config, lab) {
-    const worker = await TestWorker.start(config, lab);
-    const api = await TestApi.start(config);
-    return {
-      client: worker.client,
-      apiUrl: api.url,
-      stop: async () => {
-        await api.stop();
-        await worker.stop();
-      },
-    };
-  },
-};
+const engine = testExerciseEngine;
 
 const reports = path.resolve(__dirname, '..', '.runtime', 'reports', 'exercises');
 

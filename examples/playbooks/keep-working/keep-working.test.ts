@@ -9,28 +9,14 @@ import * as path from 'node:path';
 import { engineDataConverter } from '../../../codec/data-converter';
 import { loadPlaybookPackages, packageRoutes } from '../../../config/playbook-packages';
 import { loadScenario } from '../../../exercises/load';
-import { runExercise, type ExerciseEngine } from '../../../exercises/runner';
-import { testConfig, TestApi, TestWorker } from '../../../test/support/engine';
+import { runExercise } from '../../../exercises/runner';
+import { testConfig } from '../../../test/support/engine';
+import { testExerciseEngine } from '../../../test/support/exercise-engine';
 import { readTestEnv } from '../../../test/support/env';
 import { workflowSources } from '../../../worker/worker';
 
 const packages = loadPlaybookPackages(__dirname);
 const config = { ...testConfig(), playbookPackages: packages, playbookRoutes: packageRoutes(packages) };
-
-const engine: ExerciseEngine = {
-  async start(c, lab) {
-    const worker = await TestWorker.start(c, lab);
-    const api = await TestApi.start(c);
-    return {
-      client: worker.client,
-      apiUrl: api.url,
-      stop: async () => {
-        await api.stop();
-        await worker.stop();
-      },
-    };
-  },
-};
 
 it('rehearses its scenario: routed to keep-working, contained and verified, the account still enabled', async () => {
   const scenario = loadScenario(path.join(packages[0].scenariosDir!, 'takeover.yaml'));
@@ -38,7 +24,7 @@ it('rehearses its scenario: routed to keep-working, contained and verified, the 
     idp: 'lab',
     keycloakUrl: readTestEnv().keycloak.url,
     config,
-    engine,
+    engine: testExerciseEngine,
   });
   expect(card.misses).toEqual([]);
   expect(card.passed).toBe(true);
