@@ -6,10 +6,9 @@
 import { DefaultLogger, LogLevel, LogMetadata } from '@temporalio/worker';
 import type { Logger as PinoLogger } from 'pino';
 import { serviceLogger } from '../telemetry/log';
+import { redactQuoted } from '../telemetry/redact';
 
-export function redactQuoted(message: string): string {
-  return message.replace(/'[^'\n]*'/g, "'…'").replace(/"[^"\n]*"/g, '"…"');
-}
+export { redactQuoted };
 
 export function redactMeta(meta: LogMetadata | undefined): LogMetadata | undefined {
   if (!meta) return meta;
