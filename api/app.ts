@@ -10,8 +10,10 @@ import { authenticateBeforeBody, AuthedRequest, AuthGuard } from './auth/auth';
 import { rateLimiter, RateLimitStore } from './common/rate-limit';
 import { PinoNestLogger, requestLogging } from './common/logging';
 import { problem, PROBLEM_CONTENT_TYPE, sendProblem } from './common/problem';
+import { routeOf } from './common/route';
 import { serviceLogger } from '../telemetry/log';
-import { requestTracing, tracingEnabled } from '../telemetry/tracing';
+import { tracingEnabled } from '../telemetry/tracing';
+import { requestTracing } from './common/request-tracing';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
@@ -167,10 +169,9 @@ function countRequests(metrics: ApiMetrics) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = performance.now();
     res.once('finish', () => {
-      const route = (req as Request & { route?: { path?: string } }).route?.path;
       metrics.request(
         req.method,
-        typeof route === 'string' ? `${req.baseUrl}${route}` : 'unmatched',
+        routeOf(req) ?? 'unmatched',
         res.statusCode,
         (performance.now() - started) / 1000,
       );

@@ -107,20 +107,16 @@ export class S3EvidenceStore implements EvidenceStore {
    * are written once, under lock), so appending costs the list and the new entries, not a read of
    * the whole chain each time. Verification never uses this: it reads what the bucket holds.
    */
-  private async chainForAppend(incidentId: string): Promise<ManifestEntry[]> {
-    const keys = (await this.list(`incidents/${incidentId}/entries/`)).sort();
-    const entries = await Promise.all(
-      keys.map(async (k) => {
-        let entry = this.seenEntries.get(k);
-        if (!entry) {
-          entry = JSON.parse(await this.get(k)) as ManifestEntry;
-          if (this.seenEntries.size >= SEEN_ENTRIES) this.seenEntries.clear();
-          this.seenEntries.set(k, entry);
-        }
-        return entry;
-      }),
-    );
-    return entries.sort((a, b) => a.seq - b.seq);
+  private chainForAppend(incidentId: string): Promise<ManifestEntry[]> {
+    return this.entries(incidentId, async (key) => {
+      let entry = this.seenEntries.get(key);
+      if (!entry) {
+        entry = JSON.parse(await this.get(key)) as ManifestEntry;
+        if (this.seenEntries.size >= SEEN_ENTRIES) this.seenEntries.clear();
+        this.seenEntries.set(key, entry);
+      }
+      return entry;
+    });
   }
 
   private readonly seenEntries = new Map<string, ManifestEntry>();
@@ -131,13 +127,19 @@ export class S3EvidenceStore implements EvidenceStore {
    */
   async manifest(incidentId: string, pins: Map<number, string> = new Map()): Promise<ManifestEntry[]> {
     this.check(incidentId);
-    const keys = (await this.list(`incidents/${incidentId}/entries/`)).sort();
-    const entries = await Promise.all(
-      keys.map(async (k) => {
-        const seq = Number(/(\d+)\.json$/.exec(k)?.[1]);
-        return JSON.parse(await this.get(k, pins.get(seq))) as ManifestEntry;
-      }),
+    return this.entries(
+      incidentId,
+      async (key, seq) => JSON.parse(await this.get(key, pins.get(seq))) as ManifestEntry,
     );
+  }
+
+  /** The chain's entries in order, each read by `read` (its key and sequence number). */
+  private async entries(
+    incidentId: string,
+    read: (key: string, seq: number) => Promise<ManifestEntry>,
+  ): Promise<ManifestEntry[]> {
+    const keys = await this.list(`incidents/${incidentId}/entries/`);
+    const entries = await Promise.all(keys.map((k) => read(k, Number(/(\d+)\.json$/.exec(k)?.[1]))));
     return entries.sort((a, b) => a.seq - b.seq);
   }
 

@@ -6,7 +6,6 @@
  * (@temporalio/interceptors-opentelemetry) to each identity-provider call (providers/telemetry.ts).
  * Off, nothing is registered and the spans the code asks for are no-ops.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
 import {
@@ -19,7 +18,6 @@ import type { ExportResult } from '@opentelemetry/core';
 import { redactQuoted } from './redact';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry';
-import type { NextFunction, Request, Response } from 'express';
 
 export const TRACER = 'identity-incident-response';
 
@@ -50,31 +48,6 @@ export function startTracing(service: string): Tracing | undefined {
 /** The Temporal client interceptor that carries the active trace into workflows it starts or updates. */
 export function clientTracingInterceptors() {
   return started ? { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } : undefined;
-}
-
-/**
- * A server span per API request, continuing the caller's `traceparent`, active while the request
- * is handled (so the Temporal client's spans are its children). Named by route pattern, never by
- * path; no headers or query strings are recorded.
- */
-export function requestTracing() {
-  const tracer = trace.getTracer(TRACER);
-  return (req: Request, res: Response, next: NextFunction) => {
-    const parent = propagation.extract(context.active(), req.headers);
-    const span = tracer.startSpan(`HTTP ${req.method}`, { kind: SpanKind.SERVER }, parent);
-    span.setAttribute('http.request.method', req.method);
-    res.once('finish', () => {
-      const route = (req as Request & { route?: { path?: string } }).route?.path;
-      if (typeof route === 'string') {
-        span.updateName(`${req.method} ${req.baseUrl}${route}`);
-        span.setAttribute('http.route', `${req.baseUrl}${route}`);
-      }
-      span.setAttribute('http.response.status_code', res.statusCode);
-      if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    });
-    context.with(trace.setSpan(parent, span), next);
-  };
 }
 
 /**

@@ -13,6 +13,12 @@ import { pinoHttp } from 'pino-http';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 const INCIDENT_PATH = /^\/incidents\/([A-Za-z0-9._-]{1,128})(?:[/?]|$)/;
 
+/** The path without its query string (tokens travel there), bounded. */
+const pathOf = (url: string | undefined) =>
+  String(url ?? '')
+    .split('?')[0]
+    .slice(0, 200);
+
 export function requestLogging(log: Logger) {
   return pinoHttp({
     logger: log,
@@ -24,9 +30,7 @@ export function requestLogging(log: Logger) {
     },
     serializers: {
       req: (req: { id: unknown; method: string; url: string }) => {
-        const path = String(req.url ?? '')
-          .split('?')[0]
-          .slice(0, 200);
+        const path = pathOf(req.url);
         const incident = INCIDENT_PATH.exec(path)?.[1];
         return { id: req.id, method: req.method, path, ...(incident ? { incidentId: incident } : {}) };
       },
@@ -34,10 +38,8 @@ export function requestLogging(log: Logger) {
     },
     customLogLevel: (_req, res, err) =>
       err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    customSuccessMessage: (req, res) =>
-      `${req.method} ${String(req.url).split('?')[0].slice(0, 200)} ${res.statusCode}`,
-    customErrorMessage: (req, res) =>
-      `${req.method} ${String(req.url).split('?')[0].slice(0, 200)} ${res.statusCode}`,
+    customSuccessMessage: (req, res) => `${req.method} ${pathOf(req.url)} ${res.statusCode}`,
+    customErrorMessage: (req, res) => `${req.method} ${pathOf(req.url)} ${res.statusCode}`,
     // Probes and scrapes every few seconds would drown the rest.
     autoLogging: { ignore: (req) => /^\/(health|metrics)(\?|$)/.test(req.url ?? '') },
   });
