@@ -49,6 +49,7 @@ export interface DetectionActivityDeps {
   playbookPolicies?: EngineConfig['playbookPolicies'];
   /** Principals never contained automatically (PROTECTED_PRINCIPALS). */
   protectedPrincipals?: EngineConfig['protectedPrincipals'];
+  approverRoutes?: EngineConfig['approverRoutes'];
   /** The connectors that know each provider's accounts: an alert's principal is named canonically. */
   providers?: Partial<Record<ProviderName, IdentityProvider | undefined>>;
   /** DETECTION_SHARDS: a sharded source's indicators go to each of its detectors. */
@@ -177,6 +178,7 @@ export function createDetectionActivities(deps: DetectionActivityDeps) {
         openedBy: 'detector',
         alert: incidentAlert,
         policy: deps.playbookPolicies?.[route],
+        ...(deps.approverRoutes?.length ? { approverRoutes: deps.approverRoutes } : {}),
         ...([principal.username, ...protectedNames].some((username) =>
           isProtectedPrincipal({ ...principal, username }, deps.protectedPrincipals),
         )

@@ -28,6 +28,8 @@ import { CodecController, CODEC_BODY_LIMIT } from './codec/codec.controller';
 import { IncidentsController } from './incidents/incidents.controller';
 import { ProvidersController } from './providers/providers.controller';
 import { IncidentsService } from './incidents/incidents.service';
+import { ApprovalsController } from './approvals/approvals.controller';
+import { ApprovalsService } from './approvals/approvals.service';
 import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
 import { ApiMetrics } from './metrics/metrics';
@@ -59,9 +61,11 @@ export async function createApp(
       ProvidersController,
       MetricsController,
       PlaybooksController,
+      ApprovalsController,
     ],
     providers: [
       IncidentsService,
+      ApprovalsService,
       EventsService,
       { provide: APP_GUARD, useClass: AuthGuard },
       {

@@ -6,7 +6,7 @@
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { Alert, IncidentState, PlaybookId, Principal, Severity } from '../domain/incident';
 import { workflowTypeOf } from '../domain/playbooks';
-import type { PolicyOverrides } from '../domain/policy';
+import type { ApproverRoute, PolicyOverrides } from '../domain/policy';
 import { incidentIdFor, principalKey } from '../domain/principal-key';
 import {
   AlertReceipt,
@@ -28,6 +28,8 @@ export interface OpenIncidentCommand {
   alert: Alert;
   suspectTokenRefs?: string[];
   policy?: PolicyOverrides;
+  /** The deployment's approver routing (config APPROVER_ROUTES). */
+  approverRoutes?: ApproverRoute[];
   escalation?: Escalation;
   /** When the compromise is believed to have started (ISO); the investigation window opens there. */
   compromisedSince?: string;

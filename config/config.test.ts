@@ -219,3 +219,37 @@ describe('EVIDENCE_STORE=s3', () => {
     expect(() => loadConfig({ ...s3, ...extra })).toThrow(message);
   });
 });
+
+describe('APPROVER_ROUTES', () => {
+  const routes = (value: unknown) =>
+    loadConfig({ ...base, APPROVER_ROUTES: typeof value === 'string' ? value : JSON.stringify(value) })
+      .approverRoutes;
+
+  it('reads routes in order, with only the fields given', () => {
+    expect(
+      routes([
+        { actions: ['rotateSigningKeys'], approvers: ['ir-leads', 'security-directors'] },
+        { playbooks: ['mfa-fatigue'], severities: ['critical'], approvers: ['/soc/tier2'] },
+      ]),
+    ).toEqual([
+      { actions: ['rotateSigningKeys'], approvers: ['ir-leads', 'security-directors'] },
+      { playbooks: ['mfa-fatigue'], severities: ['critical'], approvers: ['/soc/tier2'] },
+    ]);
+    expect(loadConfig({ ...base }).approverRoutes).toBeUndefined();
+  });
+
+  it('refuses what would silently route nothing or anyone', () => {
+    expect(() => routes('[{')).toThrow(/APPROVER_ROUTES is not JSON/);
+    expect(() => routes({ approvers: ['x'] })).toThrow(/must be a JSON array/);
+    expect(() => routes([{ actions: ['disableAcount'], approvers: ['x'] }])).toThrow(
+      /APPROVER_ROUTES\[0\]\.actions: unknown 'disableAcount'/,
+    );
+    expect(() => routes([{ playbooks: ['nope'], approvers: ['x'] }])).toThrow(/playbooks: unknown 'nope'/);
+    expect(() => routes([{ severities: ['urgent'], approvers: ['x'] }])).toThrow(/severities: unknown/);
+    expect(() => routes([{ actions: ['disableAccount'] }])).toThrow(/approvers must be a non-empty array/);
+    expect(() => routes([{ approvers: [] }])).toThrow(/approvers must be a non-empty array/);
+    expect(() => routes([{ approvers: ['ok'], approver: ['typo'] }])).toThrow(/unknown field 'approver'/);
+    expect(() => routes([{ approvers: ['bad"name'] }])).toThrow(/is not a group name/);
+    expect(() => routes([{ actions: [], approvers: ['x'] }])).toThrow(/actions must be a non-empty array/);
+  });
+});

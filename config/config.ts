@@ -12,12 +12,12 @@ import type { OktaConnectorSettings } from '../providers/okta/connection';
 import { OKTA_ENGINE_SCOPES } from '../providers/okta/settings';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
-import { type PlaybookId, type ProtectedPrincipal } from '../domain/incident';
+import { ACTION_NAMES, SEVERITIES, type PlaybookId, type ProtectedPrincipal } from '../domain/incident';
 import { isPlaybook, playbookNames } from '../domain/playbooks';
 import type { PlaybookPackage } from '../kit/package';
 import type { RuleName } from '../detection/rules';
 import { loadPlaybookPackages, packageRoutes } from './playbook-packages';
-import type { PolicyOverrides } from '../domain/policy';
+import type { ApproverRoute, PolicyOverrides } from '../domain/policy';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
 export type PayloadProtection = { mode: 'encrypted'; keys: PayloadKey[] } | { mode: 'plaintext' };
@@ -125,6 +125,8 @@ export interface EngineConfig {
    * (`service-account-<KEYCLOAK_CLIENT_ID>`) is always on it.
    */
   protectedPrincipals?: ProtectedPrincipal[];
+  /** Which groups may decide which approvals (APPROVER_ROUTES; domain/policy.ts ApproverRoute). */
+  approverRoutes?: ApproverRoute[];
   /**
    * Keys principal names in workflow ids and search attributes (PRINCIPAL_KEY_SECRET, at least 32
    * characters, or PRINCIPAL_KEY_SECRET_FILE). Required by the API and the worker; the same on all.
@@ -153,6 +155,8 @@ export interface OidcAuth {
   audience: string[];
   authorizedParties: string[];
   rolesClaim: string;
+  /** Where the token carries group names (AUTH_GROUPS_CLAIM, default `groups`; `none` to ignore): approver routing. */
+  groupsClaim?: string;
   roleNames: Record<EngineRole, string>;
 }
 
@@ -251,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),
     workerMetrics: parseWorkerMetrics(get('WORKER_METRICS_HOST'), get('WORKER_METRICS_PORT')),
     ...packagesAndPolicies(get('PLAYBOOK_PACKAGES'), get('PLAYBOOK_POLICIES')),
+    // (After the packages: routes may name their playbooks.)
+    approverRoutes: parseApproverRoutes(get('APPROVER_ROUTES')),
     userChallenge: parseUserChallenge(get, port),
     api: {
       host: get('API_HOST') ?? '127.0.0.1',
@@ -425,6 +431,56 @@ function parsePlaybookPolicies(raw: string | undefined): EngineConfig['playbookP
       );
   }
   return parsed as EngineConfig['playbookPolicies'];
+}
+
+/**
+ * APPROVER_ROUTES: a JSON array of `{ playbooks?, actions?, severities?, approvers }`, read in
+ * order (domain/policy.ts approversFor). Every name is checked: a misspelt action or playbook
+ * would otherwise leave its approvals open to any approver without a word.
+ */
+export function parseApproverRoutes(raw: string | undefined): ApproverRoute[] | undefined {
+  if (!raw?.trim()) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('APPROVER_ROUTES is not JSON');
+  }
+  if (!Array.isArray(parsed)) throw new ConfigError('APPROVER_ROUTES must be a JSON array of routes');
+  const group = /^[A-Za-z0-9@._:/ -]{1,100}$/;
+  const known = { playbooks: playbookNames(), actions: [...ACTION_NAMES], severities: [...SEVERITIES] };
+  return parsed.map((route: unknown, i): ApproverRoute => {
+    const at = `APPROVER_ROUTES[${i}]`;
+    if (typeof route !== 'object' || route === null || Array.isArray(route))
+      throw new ConfigError(`${at} must be an object`);
+    const r = route as Record<string, unknown>;
+    const extra = Object.keys(r).filter((k) => !['playbooks', 'actions', 'severities', 'approvers'].includes(k));
+    if (extra.length) throw new ConfigError(`${at}: unknown field '${extra[0]}'`);
+    const names = (key: keyof typeof known | 'approvers', required: boolean): string[] | undefined => {
+      const v = r[key];
+      if (v === undefined && !required) return undefined;
+      if (!Array.isArray(v) || !v.length || v.some((x) => typeof x !== 'string'))
+        throw new ConfigError(`${at}.${key} must be a non-empty array of names`);
+      for (const name of v as string[]) {
+        if (key === 'approvers' ? !group.test(name) : !(known[key] as string[]).includes(name))
+          throw new ConfigError(
+            key === 'approvers'
+              ? `${at}.approvers: '${name.slice(0, 60)}' is not a group name`
+              : `${at}.${key}: unknown '${name.slice(0, 60)}' (known: ${known[key].join(', ')})`,
+          );
+      }
+      return v as string[];
+    };
+    const playbooks = names('playbooks', false);
+    const actions = names('actions', false);
+    const severities = names('severities', false) as ApproverRoute['severities'];
+    return {
+      ...(playbooks ? { playbooks } : {}),
+      ...(actions ? { actions } : {}),
+      ...(severities ? { severities } : {}),
+      approvers: names('approvers', true)!,
+    };
+  });
 }
 
 /** `name=url,…`: the HTTP checks a recovery wave may be asked to pass. */
@@ -683,6 +739,10 @@ function parseAuth(get: (key: string) => string | undefined, apiHost: string): E
   if (!/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(rolesClaim)) {
     throw new ConfigError(`AUTH_ROLES_CLAIM '${rolesClaim}' is not a claim name or dotted path`);
   }
+  const groupsClaim = get('AUTH_GROUPS_CLAIM') ?? 'groups';
+  if (groupsClaim !== 'none' && !/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(groupsClaim)) {
+    throw new ConfigError(`AUTH_GROUPS_CLAIM '${groupsClaim}' is not a claim name or dotted path (or 'none')`);
+  }
   const jwksUrl = get('AUTH_JWKS_URL');
   if (jwksUrl && !URL.canParse(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL '${jwksUrl}' is not a URL`);
   return {
@@ -694,6 +754,7 @@ function parseAuth(get: (key: string) => string | undefined, apiHost: string): E
       ? list(get('AUTH_AUTHORIZED_PARTIES'))
       : audience,
     rolesClaim,
+    ...(groupsClaim !== 'none' ? { groupsClaim } : {}),
     roleNames: parseRoleNames(get('AUTH_ROLE_NAMES')),
   };
 }

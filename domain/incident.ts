@@ -98,7 +98,7 @@ export interface RequestOrigin {
 }
 
 /** The identity four-eyes compares: the authenticated id, or (records made before ids) the case-folded label. */
-export function personOf(actor: Actor, origin?: RequestOrigin): string {
+export function personOf(actor: Actor, origin?: Pick<RequestOrigin, 'actorId'>): string {
   return origin?.actorId ?? `label:${actor.toLowerCase()}`;
 }
 export const ENGINE_ACTOR: Actor = 'engine';
@@ -141,32 +141,39 @@ export interface TimelineEntry {
   origin?: RequestOrigin;
 }
 
-export type ActionName =
-  | 'revokeSessions'
-  | 'revokeOfflineAccess'
-  | 'requireReauthentication'
-  | 'disableAccount'
-  | 'eradicate'
-  | 'hardenRealm'
-  | 'rotateSigningKeys'
-  | 'addPrincipal'
-  | 'reinstateAccount'
-  | 'rollBackReinstatement'
-  | 'revertGrant'
-  | 'restoreGrant'
-  | 'suspendAccount'
-  | 'restoreAccount'
-  | 'confirmIncident'
-  | 'revokeSession'
-  | 'escalateToAccount'
-  | 'containWithoutAnswer'
-  | 'rotateClientSecret'
-  | 'revokeClientTokens'
-  | 'rotateRealmSigningKeys'
-  /** A person confirms containment the engine may not start by itself (pushed evidence, protected principal). */
-  | 'confirmContainment'
-  /** A person accepts reinstating accounts while eradication is incomplete. */
-  | 'acceptRisk';
+/** Every step a playbook can ask approval for or record (approver routing names them). */
+export const ACTION_NAMES = [
+  'revokeSessions',
+  'revokeOfflineAccess',
+  'requireReauthentication',
+  'disableAccount',
+  'eradicate',
+  'hardenRealm',
+  'rotateSigningKeys',
+  'addPrincipal',
+  'reinstateAccount',
+  'rollBackReinstatement',
+  'revertGrant',
+  'restoreGrant',
+  'suspendAccount',
+  'restoreAccount',
+  'confirmIncident',
+  'revokeSession',
+  'escalateToAccount',
+  'containWithoutAnswer',
+  'rotateClientSecret',
+  'revokeClientTokens',
+  'rotateRealmSigningKeys',
+  'confirmContainment',
+  'acceptRisk',
+] as const;
+
+/**
+ * `confirmContainment`: a person confirms containment the engine may not start by itself (pushed
+ * evidence, protected principal). `acceptRisk`: a person accepts reinstating accounts while
+ * eradication is incomplete.
+ */
+export type ActionName = (typeof ACTION_NAMES)[number];
 
 /** What one identity-provider action did. `changed: false` means the state was already as wanted. */
 export interface ActionOutcome {
@@ -222,8 +229,13 @@ export interface Approval {
   excluded?: string[];
   /** Distinct approvers needed (four-eyes excludes the requester). */
   quorum: number;
+  /** Approver routing (APPROVER_ROUTES): only members of these groups decide it (absent: any approver). */
+  approvers?: string[];
   deadline: string;
   escalations: number;
+  /** How many escalations the policy allows before its default applies, and that default. */
+  maxEscalations?: number;
+  onTimeout?: 'proceed' | 'skip';
   status: ApprovalStatus;
   decisions: ApprovalDecision[];
   /** How the step was finally resolved, including the policy default on timeout. */

@@ -1,4 +1,6 @@
 import {
+  approversFor,
+  canDecide,
   isAutoApproved,
   refuseDecision,
   requiredApprovers,
@@ -106,5 +108,46 @@ describe('approval policy', () => {
     expect(policy.rotateSigningKeys.timeoutMs).toBe(5);
     expect(policy.disableAccount.quorum).toBe(2);
     expect(resolvePrivilegeEscalationPolicy({ confirm: { quorum: 2 } }).confirm.quorum).toBe(2);
+  });
+});
+
+describe('approver routing', () => {
+  const routes = [
+    { actions: ['rotateSigningKeys'], approvers: ['security-directors'] },
+    { playbooks: ['compromised-credential'], severities: ['critical' as const], approvers: ['ir-leads'] },
+    { playbooks: ['compromised-credential'], approvers: ['soc'] },
+  ];
+
+  it('takes the first route that matches playbook, action and severity', () => {
+    const at = (playbook: string, action: string, severity: 'high' | 'critical') =>
+      approversFor(routes, { playbook, action, severity });
+    expect(at('signing-key-compromise', 'rotateSigningKeys', 'high')).toEqual(['security-directors']);
+    expect(at('compromised-credential', 'disableAccount', 'critical')).toEqual(['ir-leads']);
+    expect(at('compromised-credential', 'disableAccount', 'high')).toEqual(['soc']);
+    expect(at('mfa-fatigue', 'containWithoutAnswer', 'high')).toBeUndefined();
+    expect(approversFor(undefined, { playbook: 'x', action: 'y', severity: 'low' })).toBeUndefined();
+  });
+
+  it('refuses a decider in none of the groups, by exact name, after the four-eyes rules', () => {
+    const routed = { ...pending, approvers: ['ir-leads'] };
+    const bob = person('bob');
+    expect(refuseDecision(routed, routed.id, { ...bob, groups: ['ir-leads'] })).toBeUndefined();
+    for (const groups of [undefined, [], ['IR-LEADS'], ['ir-leads-emea'], [' ir-leads']]) {
+      expect(refuseDecision(routed, routed.id, { ...bob, groups })?.code).toBe('NotAnApprover');
+    }
+    // Being in the group does not lift four-eyes or the principal's exclusion.
+    expect(refuseDecision(routed, routed.id, { ...alice, groups: ['ir-leads'] })?.code).toBe(
+      'FourEyesViolation',
+    );
+    expect(refuseDecision(routed, routed.id, { ...person('jdoe'), groups: ['ir-leads'] })?.code).toBe(
+      'InvolvedPartyRefused',
+    );
+    // Without routing, any approver may decide.
+    expect(refuseDecision(pending, pending.id, bob)).toBeUndefined();
+    expect(canDecide(routed, bob)).toEqual({
+      canDecide: false,
+      reason: expect.stringMatching(/routed to 'ir-leads'/),
+    });
+    expect(canDecide(routed, { ...bob, groups: ['ir-leads'] })).toEqual({ canDecide: true });
   });
 });

@@ -318,13 +318,16 @@ export type DecisionRefusal =
   | { code: 'ApprovalAlreadyDecided'; message: string }
   | { code: 'FourEyesViolation'; message: string }
   | { code: 'InvolvedPartyRefused'; message: string }
-  | { code: 'DuplicateApprover'; message: string };
+  | { code: 'DuplicateApprover'; message: string }
+  | { code: 'NotAnApprover'; message: string };
 
 /** Someone deciding an approval: a label to show and the identity four-eyes compares. */
 export interface Decider {
   actor: string;
   /** personOf(actor, origin): `<issuer>#<subject>` for a token. */
   id: string;
+  /** The groups and role names the decider's token carries (approver routing compares them exactly). */
+  groups?: string[];
 }
 
 type DecidableApproval = {
@@ -333,7 +336,9 @@ type DecidableApproval = {
   requestedBy: string;
   requestedById?: string;
   excluded?: string[];
-  decisions: { actor: string; origin?: RequestOrigin }[];
+  /** Approver routing: only members of one of these groups may decide (none: any approver). */
+  approvers?: string[];
+  decisions: { actor: string; origin?: Pick<RequestOrigin, 'actorId'> }[];
 };
 
 /**
@@ -377,5 +382,54 @@ export function refuseDecision(
       message: `'${decider.actor}' has already decided approval '${approvalId}'`,
     };
   }
+  if (approval.approvers?.length && !approval.approvers.some((g) => decider.groups?.includes(g))) {
+    return {
+      code: 'NotAnApprover',
+      message: `approval '${approvalId}' is routed to ${approval.approvers.map((g) => `'${g}'`).join(' or ')}; '${decider.actor}' is in none of them`,
+    };
+  }
   return undefined;
+}
+
+/**
+ * Approver routing (APPROVER_ROUTES): which groups may decide which approvals. Routes are read in
+ * order and the first that matches the approval's playbook, action and the incident's severity at
+ * the time of asking names the groups; an approval no route matches may be decided by any approver.
+ * Group names are compared exactly with the names in the decider's token (its groups and roles
+ * claims). Deployment configuration only: an incident's own policy overrides cannot reroute.
+ */
+export interface ApproverRoute {
+  /** Playbooks the route covers (none: every playbook). */
+  playbooks?: string[];
+  /** Approval actions the route covers (`disableAccount`, `rotateSigningKeys`, …; none: every action). */
+  actions?: string[];
+  /** Severities the route covers (none: every severity). */
+  severities?: Severity[];
+  /** Groups whose members may decide; at least one. */
+  approvers: string[];
+}
+
+export function approversFor(
+  routes: readonly ApproverRoute[] | undefined,
+  at: { playbook: string; action: string; severity: Severity },
+): string[] | undefined {
+  const route = routes?.find(
+    (r) =>
+      (!r.playbooks?.length || r.playbooks.includes(at.playbook)) &&
+      (!r.actions?.length || r.actions.includes(at.action)) &&
+      (!r.severities?.length || r.severities.includes(at.severity)),
+  );
+  return route ? [...route.approvers] : undefined;
+}
+
+/**
+ * Whether `decider` could decide the approval now (the inbox's `canDecide`), with the reason when
+ * not: the same rules the workflow's update validator applies.
+ */
+export function canDecide(
+  approval: DecidableApproval,
+  decider: Decider,
+): { canDecide: true } | { canDecide: false; reason: string } {
+  const refusal = refuseDecision(approval, approval.id, decider);
+  return refusal ? { canDecide: false, reason: refusal.message } : { canDecide: true };
 }

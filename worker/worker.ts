@@ -79,6 +79,7 @@ export function activitiesFor(
       lab,
       playbookPolicies: config.playbookPolicies,
       protectedPrincipals: config.protectedPrincipals,
+      approverRoutes: config.approverRoutes,
       providers,
       detectionShards: config.detectionShards,
       playbookRoutes: config.playbookRoutes,

@@ -14,7 +14,7 @@ import type {
   RequestOrigin,
   Severity,
 } from '../domain/incident';
-import type { PolicyOverrides } from '../domain/policy';
+import type { ApproverRoute, PolicyOverrides } from '../domain/policy';
 
 export const TASK_QUEUE_DEFAULT = 'identity-incidents';
 
@@ -32,6 +32,8 @@ export interface IncidentInput {
   /** How far back the evidence snapshot reaches into login and admin events. */
   evidenceLookbackMs?: number;
   policy?: PolicyOverrides;
+  /** The deployment's approver routing (APPROVER_ROUTES), fixed when the incident opens. */
+  approverRoutes?: ApproverRoute[];
   /** Privilege escalation: the grant in question (taken from the alert's event when absent). */
   escalation?: Escalation;
   /** Session hijack: the stolen session (taken from the alert's event when absent). */
@@ -66,6 +68,8 @@ export interface DecideApprovalRequest {
   actor: string;
   origin?: RequestOrigin;
   comment?: string;
+  /** The decider's groups and roles as their token names them (approver routing). */
+  groups?: string[];
 }
 
 export interface CloseIncidentRequest {

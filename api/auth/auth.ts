@@ -49,6 +49,11 @@ export interface Caller {
    */
   id: string;
   roles: Role[];
+  /**
+   * The group and role names the caller's token carries, exactly as given (the roles claim and
+   * AUTH_GROUPS_CLAIM); approver routing compares them. Dev mode: the X-Actor-Groups header.
+   */
+  groups: string[];
   via: 'oidc' | 'dev' | 'hmac';
   /** A signing source: the provider and tenants it may push. */
   source?: IngestSource;
@@ -58,6 +63,7 @@ export interface Caller {
 export type AuthedRequest = Request & { caller?: Caller; rawBody?: Buffer };
 
 const ACTOR = /^[A-Za-z0-9@._+-]{1,100}$/;
+const GROUP = /^[A-Za-z0-9@._:/ -]{1,100}$/;
 
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -158,7 +164,7 @@ class Authenticator {
       throw unauthorized(check.reason);
     }
     const actor = `source:${check.source.name}`;
-    return { actor, id: actor, roles: ['ingest'], via: 'hmac', source: check.source };
+    return { actor, id: actor, roles: ['ingest'], groups: [], via: 'hmac', source: check.source };
   }
 
   /** Reads (viewer routes, including the codec's POSTs from the Temporal UI) need no X-Actor. */
@@ -177,7 +183,17 @@ class Authenticator {
       });
     }
     const label = actor ?? 'anonymous';
-    return { actor: label, id: `dev:${label.toLowerCase()}`, roles: [...ROLES], via: 'dev' };
+    const groups = (req.header('x-actor-groups') ?? '')
+      .split(',')
+      .map((g) => g.trim())
+      .filter(Boolean);
+    if (groups.length > 50 || groups.some((g) => !GROUP.test(g))) {
+      throw new BadRequestException({
+        error: 'BadRequest',
+        message: 'X-Actor-Groups: up to 50 comma-separated names of 1-100 letters, digits, @ . _ : / - and spaces',
+      });
+    }
+    return { actor: label, id: `dev:${label.toLowerCase()}`, roles: [...ROLES], groups, via: 'dev' };
   }
 
   private async oidcCaller(req: Request): Promise<Caller> {
@@ -208,7 +224,8 @@ class Authenticator {
       if (held.has(auth.roleNames[role])) IMPLIES[role].forEach((r) => granted.add(r));
     }
     const actor = String(claims.preferred_username ?? claims.email ?? claims.sub).slice(0, 100);
-    return { actor, id: `${auth.issuer}#${claims.sub}`, roles: [...granted], via: 'oidc' };
+    const groups = [...new Set([...held, ...(auth.groupsClaim ? roleClaim(claims, auth.groupsClaim) : [])])];
+    return { actor, id: `${auth.issuer}#${claims.sub}`, roles: [...granted], groups, via: 'oidc' };
   }
 }
 

@@ -3,11 +3,21 @@
  * timeline with the request's address and user agent.
  */
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { AuthedRequest } from '../auth/auth';
+import type { AuthedRequest, Caller } from '../auth/auth';
 import type { RequestOrigin } from '../../domain/incident';
 
 export const Actor = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => {
   return ctx.switchToHttp().getRequest<AuthedRequest>().caller?.actor ?? 'anonymous';
+});
+
+/** The caller's group and role names (approver routing); empty for a signed source. */
+export const Groups = createParamDecorator((_data: unknown, ctx: ExecutionContext): string[] => {
+  return ctx.switchToHttp().getRequest<AuthedRequest>().caller?.groups ?? [];
+});
+
+/** The authenticated caller (routes that need more than a label: the inbox's `canDecide`). */
+export const CallerOf = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller | undefined => {
+  return ctx.switchToHttp().getRequest<AuthedRequest>().caller;
 });
 
 export const Origin = createParamDecorator((_data: unknown, ctx: ExecutionContext): RequestOrigin => {

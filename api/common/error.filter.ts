@@ -15,6 +15,7 @@ const FAILURE_STATUS: Record<string, number> = {
   FourEyesViolation: 403,
   InvolvedPartyRefused: 403,
   DuplicateApprover: 409,
+  NotAnApprover: 403,
   IncidentClosed: 409,
   IncidentClosing: 409,
   IncidentBusy: 409,

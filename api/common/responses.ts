@@ -99,6 +99,34 @@ export const incidentStateSchema = z
   .catchall(z.unknown());
 
 export const approvalDecidedSchema = approvalSchema;
+
+export const inboxSchema = z.object({
+  approvals: z.array(
+    z.object({
+      approvalId: z.string(),
+      incidentId: z.string(),
+      playbook: z.string().optional(),
+      severity: z.enum(SEVERITIES).optional(),
+      phase: z.enum(PHASES).optional(),
+      action: z.string(),
+      summary: z.string(),
+      requestedBy: z.string(),
+      requestedAt: iso,
+      deadline: iso,
+      escalation: z.object({
+        level: z.number().int(),
+        of: z.number().int().optional(),
+        onTimeout: z.enum(['proceed', 'skip']).optional(),
+      }),
+      quorum: z.object({ required: z.number().int(), approved: z.number().int() }),
+      approvers: z.array(z.string()).optional(),
+      decisions: z.array(z.object({ actor: z.string(), decision: z.enum(['approve', 'reject']), at: iso })),
+      canDecide: z.boolean(),
+      whyNot: z.string().optional().describe('why you cannot decide it now'),
+    }),
+  ),
+  truncated: z.literal(true).optional().describe('more incidents wait than one answer reads'),
+});
 export const noteAddedSchema = z.object({ notes: z.number().int() });
 export const principalProposedSchema = z
   .object({ principal, principalKey: z.string(), status: z.string(), approvalId: z.string().optional() })

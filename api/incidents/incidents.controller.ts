@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nest
 import { renderReviewMarkdown } from '../../domain/review';
 import { AuthedRequest, Public, RequireRole } from '../auth/auth';
 import type { Response } from 'express';
-import { Actor, Origin } from '../common/actor';
+import { Actor, Groups, Origin } from '../common/actor';
 import type { RequestOrigin } from '../../domain/incident';
 import { DocumentBody, ZodBody, ZodPipe, ZodQuery } from '../common/validation';
 import {
@@ -141,8 +141,9 @@ export class IncidentsController {
     @ZodBody(decideApprovalSchema) body: DecideApprovalBody,
     @Actor() actor: string,
     @Origin() origin: RequestOrigin,
+    @Groups() groups: string[],
   ) {
-    return this.incidents.decide(id, body, actor, origin);
+    return this.incidents.decide(id, body, actor, origin, groups);
   }
 
   @Post(':id/close')

@@ -110,6 +110,7 @@ export class IncidentsService {
       alert,
       suspectTokenRefs,
       policy: req.policy,
+      ...(this.config.approverRoutes?.length ? { approverRoutes: this.config.approverRoutes } : {}),
       compromisedSince: req.compromisedSince,
       tokenForgerySuspected: req.tokenForgerySuspected,
       escalation: req.escalation,
@@ -197,10 +198,18 @@ export class IncidentsService {
     }
   }
 
-  async decide(incidentId: string, body: DecideApprovalBody, actor: string, origin?: RequestOrigin) {
+  async decide(
+    incidentId: string,
+    body: DecideApprovalBody,
+    actor: string,
+    origin?: RequestOrigin,
+    groups: string[] = [],
+  ) {
     return this.temporal.workflow
       .getHandle(incidentId)
-      .executeUpdate(decideApprovalUpdate, { args: [{ ...body, actor, origin }] });
+      .executeUpdate(decideApprovalUpdate, {
+        args: [{ ...body, actor, origin, ...(groups.length ? { groups } : {}) }],
+      });
   }
 
   async close(incidentId: string, body: CloseIncidentBody, actor: string, origin?: RequestOrigin) {

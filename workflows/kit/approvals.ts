@@ -5,7 +5,13 @@
  */
 import { condition } from '@temporalio/workflow';
 import { REALM_SUBJECT, type ActionName, type Approval } from '../../domain/incident';
-import { ApprovalPolicy, isAutoApproved, protectedPolicy, requiredApprovers } from '../../domain/policy';
+import {
+  ApprovalPolicy,
+  approversFor,
+  isAutoApproved,
+  protectedPolicy,
+  requiredApprovers,
+} from '../../domain/policy';
 import type { Incident } from './incident';
 import { incidentMetrics } from './metrics';
 
@@ -46,6 +52,12 @@ export async function awaitApproval(
     return 'auto-critical';
   }
 
+  // Approver routing is read at the severity of the moment the question is asked.
+  const approvers = approversFor(incident.approverRoutes, {
+    playbook: state.playbook,
+    action: step.action,
+    severity: state.severity,
+  });
   const approval: Approval = {
     id: `${step.action}-${state.approvals.length + 1}`,
     action: step.action,
@@ -58,8 +70,11 @@ export async function awaitApproval(
     ],
     requestedAt: new Date().toISOString(),
     quorum: requiredApprovers(policy),
+    ...(approvers ? { approvers } : {}),
     deadline: new Date(Date.now() + policy.timeoutMs).toISOString(),
     escalations: 0,
+    maxEscalations: policy.escalations,
+    onTimeout: policy.onTimeout,
     status: 'pending',
     decisions: [],
   };

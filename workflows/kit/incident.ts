@@ -9,6 +9,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -30,7 +31,8 @@ import {
   TimelineEntry,
 } from '../../domain/incident';
 import { incidentMetrics } from './metrics';
-import { refuseDecision } from '../../domain/policy';
+import { refuseDecision, type ApproverRoute } from '../../domain/policy';
+import { inboxMemo, INBOX_MEMO_KEY } from '../../domain/inbox';
 import type { Notification } from '../../activities/notifier';
 import type { ActionInput, Activities } from '../../activities';
 import {
@@ -61,8 +63,13 @@ export class Incident {
   /** Actions the provider has no port for (failed as PortNotSupported): a playbook may do otherwise. */
   readonly unsupported = new Set<ProviderAction>();
   private closeRequest?: { actor: string; reason: string };
+  /** The deployment's approver routing, fixed when the incident opened (carried by continue-as-new). */
+  readonly approverRoutes?: ApproverRoute[];
+  /** The inbox memo last written (written again only when it changes). */
+  private inboxWritten = '[]';
 
   constructor(input: IncidentInput) {
+    this.approverRoutes = input.approverRoutes;
     this.state = input.carried ?? {
       incidentId: workflowInfo().workflowId,
       evidenceId: `${workflowInfo().workflowId}.${workflowInfo().firstExecutionRunId}`,
@@ -336,6 +343,15 @@ export class Incident {
         ? [{ key: searchAttributes.approvalsPendingSince, value: since ? new Date(since) : null }]
         : []),
     ]);
+    // The responders' inbox (GET /approvals) reads pending approvals from visibility: the memo.
+    if (patched('approval-inbox-memo')) {
+      const memo = inboxMemo(waiting);
+      const text = JSON.stringify(memo);
+      if (text !== this.inboxWritten) {
+        upsertMemo({ [INBOX_MEMO_KEY]: memo.length ? memo : null });
+        this.inboxWritten = text;
+      }
+    }
     const last = this.state.timeline.slice(-5).map((t) => `- ${t.at} [${t.kind}] ${t.message}`);
     setCurrentDetails(
       [
@@ -413,7 +429,7 @@ export class Incident {
           const refusal = refuseDecision(
             this.state.approvals.find((a) => a.id === req.approvalId),
             req.approvalId,
-            { actor: req.actor, id: personOf(req.actor, req.origin) },
+            { actor: req.actor, id: personOf(req.actor, req.origin), groups: req.groups },
           );
           if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.code);
         },
