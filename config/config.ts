@@ -454,7 +454,9 @@ export function parseApproverRoutes(raw: string | undefined): ApproverRoute[] | 
     if (typeof route !== 'object' || route === null || Array.isArray(route))
       throw new ConfigError(`${at} must be an object`);
     const r = route as Record<string, unknown>;
-    const extra = Object.keys(r).filter((k) => !['playbooks', 'actions', 'severities', 'approvers'].includes(k));
+    const extra = Object.keys(r).filter(
+      (k) => !['playbooks', 'actions', 'severities', 'approvers'].includes(k),
+    );
     if (extra.length) throw new ConfigError(`${at}: unknown field '${extra[0]}'`);
     const names = (key: keyof typeof known | 'approvers', required: boolean): string[] | undefined => {
       const v = r[key];
@@ -741,7 +743,9 @@ function parseAuth(get: (key: string) => string | undefined, apiHost: string): E
   }
   const groupsClaim = get('AUTH_GROUPS_CLAIM') ?? 'groups';
   if (groupsClaim !== 'none' && !/^[A-Za-z0-9_:-]+(\.[A-Za-z0-9_:-]+)*$/.test(groupsClaim)) {
-    throw new ConfigError(`AUTH_GROUPS_CLAIM '${groupsClaim}' is not a claim name or dotted path (or 'none')`);
+    throw new ConfigError(
+      `AUTH_GROUPS_CLAIM '${groupsClaim}' is not a claim name or dotted path (or 'none')`,
+    );
   }
   const jwksUrl = get('AUTH_JWKS_URL');
   if (jwksUrl && !URL.canParse(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL '${jwksUrl}' is not a URL`);

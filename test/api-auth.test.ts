@@ -52,6 +52,10 @@ beforeAll(async () => {
       roleNames: DEFAULT_ROLE_NAMES,
     },
     ingestSources: [{ name: 'okta-hook', provider: 'okta', tenants: [HOOK_TENANT], secret: HOOK_SECRET }],
+    // Medium-severity account takeovers go to incident leads only (a realm role in their tokens).
+    approverRoutes: [
+      { playbooks: ['compromised-credential'], severities: ['medium'], approvers: ['ir-incident-lead'] },
+    ],
   };
   api = await TestApi.start(config);
   worker = await TestWorker.start(config);
@@ -64,6 +68,7 @@ beforeAll(async () => {
     approver: ['ir-approver'],
     ingest: ['ir-ingest'],
     lead: ['ir-responder', 'ir-approver'],
+    senior: ['ir-approver', 'ir-incident-lead'],
     admin: ['ir-admin'],
     // Role names that merely resemble the engine's: they grant nothing.
     lookalike: ['admin', 'viewer', 'IR-ADMIN'],
@@ -88,6 +93,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['GET', `/incidents/${ID}`, undefined, 'viewer'],
   ['GET', `/incidents/${ID}/evidence`, undefined, 'viewer'],
   ['GET', '/alerts', undefined, 'viewer'],
+  ['GET', '/approvals', undefined, 'viewer'],
   [
     'POST',
     '/incidents',
@@ -112,6 +118,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['GET', '/playbooks', undefined, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'admin'],
 ];
+const OPEN_BODY = ENDPOINTS.find(([m, r]) => m === 'POST' && r === '/incidents')![2] as object;
 
 describe.each(ENDPOINTS)('%s %s', (method, route, body, role) => {
   it('refuses a call without a token (401)', async () => {
@@ -184,7 +191,7 @@ it('a viewer (or responder) can decrypt for the Temporal UI but not encrypt: enc
 });
 
 it('a viewer cannot open incidents, and a responder cannot approve', async () => {
-  expect((await as('viewer', 'POST', '/incidents', ENDPOINTS[4][2])).status).toBe(403);
+  expect((await as('viewer', 'POST', '/incidents', OPEN_BODY)).status).toBe(403);
   expect(
     (await as('responder', 'POST', `/incidents/${ID}/approvals`, { approvalId: 'a', decision: 'approve' }))
       .status,
@@ -192,7 +199,10 @@ it('a viewer cannot open incidents, and a responder cannot approve', async () =>
 });
 
 it('lets only an admin override a playbook policy (it could switch approvals off)', async () => {
-  const body = { ...(ENDPOINTS[4][2] as object), policy: { disableAccount: { autoApproveAt: 'low' } } };
+  const body = {
+    ...OPEN_BODY,
+    policy: { disableAccount: { autoApproveAt: 'low' } },
+  };
   const res = await as('responder', 'POST', '/incidents', body);
   expect(res.status).toBe(403);
   expect(res.body.message).toContain("needs the 'admin' role");
@@ -244,6 +254,50 @@ it('holds four-eyes for real identities and records them on the timeline', async
   const openedEntry = state.timeline.find((t) => t.kind === 'alert' && t.actor === users.lead.username);
   expect(openedEntry?.origin).toMatchObject({ ip: '127.0.0.1', userAgent: 'ir-test/lead', via: 'oidc' });
   expect(state.approvals[0].decisions[0].origin?.ip).toBe('127.0.0.1');
+});
+
+it('routes an approval to the groups in its token, shown in the inbox and enforced', async () => {
+  const victim = await kc.createUser('routedvictim');
+  const opened = await as('lead', 'POST', '/incidents', {
+    playbook: 'compromised-credential',
+    principal: { provider: 'keycloak', realm: REALM, username: victim.username },
+    severity: 'medium',
+    summary: 'routed to incident leads',
+  });
+  expect(opened.status).toBe(201);
+  const id = opened.body.incidentId;
+  const entryFor = async (who: string) =>
+    eventually(async () => {
+      const res = await as(who, 'GET', '/approvals');
+      expect(res.status).toBe(200);
+      return (res.body.approvals as { incidentId: string; canDecide: boolean; whyNot?: string }[]).find(
+        (a) => a.incidentId === id,
+      );
+    }, `the routed approval in ${who}'s inbox`);
+  expect(await entryFor('senior')).toMatchObject({ canDecide: true, approvers: ['ir-incident-lead'] });
+  expect(await entryFor('approver')).toMatchObject({
+    canDecide: false,
+    whyNot: expect.stringMatching(/routed to 'ir-incident-lead'/),
+  });
+  // A viewer reads the inbox but can decide nothing in it.
+  expect(await entryFor('viewer')).toMatchObject({
+    canDecide: false,
+    whyNot: expect.stringMatching(/approver role/),
+  });
+  const { approvalId } = (await entryFor('senior')) as unknown as { approvalId: string };
+
+  const refused = await as('approver', 'POST', `/incidents/${id}/approvals`, {
+    approvalId,
+    decision: 'approve',
+  });
+  expect(refused.status).toBe(403);
+  expect(refused.body.error).toBe('NotAnApprover');
+  const decided = await as('senior', 'POST', `/incidents/${id}/approvals`, {
+    approvalId,
+    decision: 'approve',
+  });
+  expect(decided.status).toBe(200);
+  expect(decided.body.status).toBe('approved');
 });
 
 it("never lets the incident's own principal decide its approvals, and a re-posted critical alert approves nothing", async () => {

@@ -190,7 +190,8 @@ class Authenticator {
     if (groups.length > 50 || groups.some((g) => !GROUP.test(g))) {
       throw new BadRequestException({
         error: 'BadRequest',
-        message: 'X-Actor-Groups: up to 50 comma-separated names of 1-100 letters, digits, @ . _ : / - and spaces',
+        message:
+          'X-Actor-Groups: up to 50 comma-separated names of 1-100 letters, digits, @ . _ : / - and spaces',
       });
     }
     return { actor: label, id: `dev:${label.toLowerCase()}`, roles: [...ROLES], groups, via: 'dev' };

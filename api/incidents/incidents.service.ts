@@ -205,11 +205,9 @@ export class IncidentsService {
     origin?: RequestOrigin,
     groups: string[] = [],
   ) {
-    return this.temporal.workflow
-      .getHandle(incidentId)
-      .executeUpdate(decideApprovalUpdate, {
-        args: [{ ...body, actor, origin, ...(groups.length ? { groups } : {}) }],
-      });
+    return this.temporal.workflow.getHandle(incidentId).executeUpdate(decideApprovalUpdate, {
+      args: [{ ...body, actor, origin, ...(groups.length ? { groups } : {}) }],
+    });
   }
 
   async close(incidentId: string, body: CloseIncidentBody, actor: string, origin?: RequestOrigin) {
