@@ -166,6 +166,8 @@ export const ACTION_NAMES = [
   'rotateRealmSigningKeys',
   'confirmContainment',
   'acceptRisk',
+  'closeEarly',
+  'rollBack',
 ] as const;
 
 /**
@@ -283,6 +285,34 @@ export interface ContainmentVerification {
  */
 export type IncidentStatus = 'open' | 'closed' | 'failed' | 'cancelled';
 
+/** How a person judged the incident when closing it. */
+export const DISPOSITIONS = ['false-positive', 'duplicate', 'benign', 'contained'] as const;
+export type Disposition = (typeof DISPOSITIONS)[number];
+
+/** Phases in which the playbook is still acting: closing then needs a second person. */
+export const EARLY_PHASES: readonly Phase[] = ['triage', 'evidence', 'contain', 'verify'];
+
+/** How the incident was closed: by whom, judged how, what had been done, and what was put back. */
+export interface Closure {
+  disposition?: Disposition;
+  requestedBy: Actor;
+  requestedAt: string;
+  reason: string;
+  /** The phase it was asked in; before containment ended a second person approves (`closeEarly`). */
+  phase: Phase;
+  early: boolean;
+  /** `closeEarly`'s approval; `refused`: the incident went on. */
+  approvalId?: string;
+  status: 'pending' | 'approved' | 'refused' | 'closing';
+  /** Steps done when it closed, one line each. */
+  done?: string[];
+  /** Done steps that can be put back, and those that cannot (with what a person would do). */
+  reversible?: string[];
+  irreversible?: string[];
+  /** The `rollBack` approval offered for the reversible steps, and how it ended. */
+  rollback?: { approvalId?: string; resolution?: string; undone: string[] };
+}
+
 export interface IncidentState {
   /** The workflow id: one open incident per principal at a time. */
   incidentId: string;
@@ -318,6 +348,8 @@ export interface IncidentState {
   /** Responders' notes (POST /incidents/:id/notes), kept for the review. */
   notes?: { at: string; actor: Actor; text: string }[];
   closedAt?: string;
+  /** How a person closed it (disposition, an early close's approval, the rollback offered). */
+  closure?: Closure;
   /** The severity when a person confirmed containment the engine could not start by itself. */
   confirmedSeverity?: Severity;
   /** Why the incident's workflow failed (status `failed`), as the API read it. */

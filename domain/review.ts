@@ -7,6 +7,7 @@ import {
   actionDetail,
   type Finding,
   type IncidentState,
+  type Closure,
   type RecoveryWave,
   type TimelineEntry,
 } from './incident';
@@ -25,6 +26,8 @@ export interface ReviewReport {
   eradicatedAt?: string;
   recoveredAt?: string;
   closedAt?: string;
+  /** How it was closed: disposition, an early close, what had been done, what was put back. */
+  closure?: Closure;
   metrics: {
     timeToDetectMs?: number;
     timeToContainMs?: number;
@@ -84,6 +87,7 @@ export function buildReview(
     eradicatedAt: state.eradicatedAt,
     recoveredAt: state.recoveredAt,
     closedAt: state.closedAt,
+    ...(state.closure ? { closure: state.closure } : {}),
     metrics: {
       timeToDetectMs: ms(firstSignAt, state.openedAt),
       timeToContainMs: ms(state.openedAt, state.containedAt),
@@ -205,6 +209,23 @@ export function describeFinding(f: Finding): string {
   }
 }
 
+function closureLines(c: Closure | undefined): string[] {
+  if (!c) return [];
+  const list = (title: string, items: string[] | undefined) =>
+    items?.length ? [`- ${title}:`, ...items.map((i) => `  - ${i}`)] : [];
+  return [
+    `- Closed as: ${c.disposition ?? '—'}, requested by ${c.requestedBy} in phase ${c.phase}${c.early ? ' (early: approved by a second person)' : ''}: ${c.reason}`,
+    ...list('Done before closing', c.done),
+    ...list('Could be put back', c.reversible),
+    ...list('Cannot be put back', c.irreversible),
+    ...(c.rollback
+      ? [
+          `- Rollback: ${c.rollback.resolution ?? 'pending'}; put back: ${c.rollback.undone.join('; ') || 'nothing'}`,
+        ]
+      : []),
+  ];
+}
+
 export function renderReviewMarkdown(r: ReviewReport): string {
   const lines = [
     `# Post-incident review: ${r.incidentId}`,
@@ -212,6 +233,7 @@ export function renderReviewMarkdown(r: ReviewReport): string {
     `- Principal: ${r.principal}`,
     `- Playbook: ${r.playbook}; severity: ${r.severity}; status: ${r.status}`,
     `- Generated: ${r.generatedAt}`,
+    ...closureLines(r.closure),
     '',
     '## Times',
     '',

@@ -9,7 +9,12 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { randomUUID } from 'node:crypto';
 import type { Alert, IncidentState } from '../domain/incident';
-import { decideApprovalUpdate, incidentStateQuery, type IncidentInput } from '../workflows/definitions';
+import {
+  closeIncidentUpdate,
+  decideApprovalUpdate,
+  incidentStateQuery,
+  type IncidentInput,
+} from '../workflows/definitions';
 import { eventually } from './support/engine';
 import { readTestEnv } from './support/env';
 
@@ -18,6 +23,8 @@ const taskQueue = `playbook-workflows-${randomUUID()}`;
 const calls: string[] = [];
 let failing: string | undefined;
 let failingAs: { type: string; message: string } | undefined;
+/** An activity held running until the test lets it finish. */
+let held: { name: string; gate: Promise<void> } | undefined;
 /** What describeClient reads back: a client acting as a service account (as Keycloak's do). */
 let described: { serviceAccount?: string; residualUntil?: string } = {
   serviceAccount: 'service-account-billing',
@@ -41,6 +48,7 @@ const ref = (kind: string) => ({
 /** Stand-ins for every activity the playbook calls; each call is recorded by name. */
 const standIn = (name: string) => async (input: Record<string, unknown>) => {
   calls.push(name);
+  if (held?.name === name) await held.gate;
   if (name === failing)
     throw ApplicationFailure.nonRetryable(
       failingAs?.message ?? `${name} refused (stand-in)`,
@@ -185,6 +193,7 @@ beforeEach(() => {
   access = { enabled: false, sessions: 0, sessionIds: [], roleMapped: false };
   described = { serviceAccount: 'service-account-billing' };
   residualFor = undefined;
+  held = undefined;
 });
 
 function input(severity: IncidentInput['severity'], alert: Partial<Alert> = {}): IncidentInput {
@@ -551,5 +560,55 @@ describe('signing-key-compromise', () => {
       expect.objectContaining({ name: 'old-keys-refused', ok: true }),
     ]);
     await handle.terminate('test done');
+  });
+});
+
+describe('closing early', () => {
+  it('lets the step that is running finish and be recorded, starts no other, and offers to put it back', async () => {
+    let release!: () => void;
+    held = { name: 'disableAccount', gate: new Promise<void>((resolve) => (release = resolve)) };
+    const handle = await start(input('critical'));
+    await eventually(async () => calls.includes('disableAccount') || undefined, 'disableAccount to start');
+    const asked = await handle.executeUpdate(closeIncidentUpdate, {
+      args: [{ actor: 'wf.responder', reason: 'false alarm', disposition: 'false-positive' }],
+    });
+    expect(asked.closure).toMatchObject({ status: 'pending', early: true, phase: 'contain' });
+    await decide(handle, asked.closure!.approvalId!, 'wf.lead');
+    await until(handle, (s) => s.closure?.status === 'approved');
+    const before = calls.length;
+    release();
+    const waiting = await until(handle, (s) => pendingFor('rollBack')(s) !== undefined);
+    // The running step was not lost: recorded as done, and offered back.
+    expect(waiting.actions.find((a) => a.action === 'disableAccount')?.status).toBe('done');
+    expect(waiting.closure?.reversible).toEqual([
+      expect.stringMatching(/^disableAccount on wf-.*enable the account/),
+    ]);
+    // Nothing else on the identity provider started after the stop.
+    expect(
+      calls.slice(before).filter((c) => !['notify', 'recordEvidence', 'verifyContainment'].includes(c)),
+    ).toEqual([]);
+    await decide(handle, pendingFor('rollBack')(waiting)!.id, 'wf.lead');
+    const closed = await until(handle, (s) => s.status === 'closed');
+    expect(closed.closure?.rollback).toMatchObject({
+      resolution: 'approved',
+      undone: [expect.stringMatching(/^disableAccount/)],
+    });
+    expect(calls).toContain('restoreAccount');
+    expect(closed.containedAt).toBeUndefined();
+  });
+
+  it('goes on containing when the second person refuses the early close', async () => {
+    let release!: () => void;
+    held = { name: 'disableAccount', gate: new Promise<void>((resolve) => (release = resolve)) };
+    const handle = await start(input('critical'));
+    await eventually(async () => calls.includes('disableAccount') || undefined, 'disableAccount to start');
+    const asked = await handle.executeUpdate(closeIncidentUpdate, {
+      args: [{ actor: 'wf.responder', reason: 'false alarm?', disposition: 'benign' }],
+    });
+    await decide(handle, asked.closure!.approvalId!, 'wf.lead', 'reject');
+    release();
+    const contained = await until(handle, (s) => s.containedAt !== undefined);
+    expect(contained.closure?.status).toBe('refused');
+    expect(contained.status).toBe('open');
   });
 });

@@ -6,6 +6,7 @@ import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type {
   Alert,
   Approval,
+  Disposition,
   IncidentState,
   Phase,
   PlaybookId,
@@ -76,6 +77,8 @@ export interface CloseIncidentRequest {
   actor: string;
   origin?: RequestOrigin;
   reason: string;
+  /** Required before containment ends (a second person then approves the close). */
+  disposition?: Disposition;
 }
 
 export interface AlertReceipt {

@@ -19,6 +19,8 @@ const FAILURE_STATUS: Record<string, number> = {
   IncidentClosed: 409,
   IncidentClosing: 409,
   IncidentBusy: 409,
+  DispositionRequired: 400,
+  CloseAlreadyRequested: 409,
   AlreadyInScope: 409,
   AlreadyAnswered: 409,
   OutOfScope: 400,

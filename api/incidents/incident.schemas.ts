@@ -1,6 +1,6 @@
 /** Request bodies at the API edge. Each schema validates and documents (OpenAPI) the same shape. */
 import { z } from 'zod';
-import { PROVIDERS, SEVERITIES } from '../../domain/incident';
+import { DISPOSITIONS, PROVIDERS, SEVERITIES } from '../../domain/incident';
 import { isPlaybook } from '../../domain/playbooks';
 import { cursorParam } from '../common/cursor';
 
@@ -155,7 +155,15 @@ export type UserAnswerBody = z.infer<typeof userAnswerSchema>;
 export const addNoteSchema = z.object({ text: z.string().trim().min(1).max(4000) }).strict();
 export type AddNoteBody = z.infer<typeof addNoteSchema>;
 
-export const closeIncidentSchema = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
+export const closeIncidentSchema = z
+  .object({
+    reason: z.string().trim().min(1).max(1000),
+    disposition: z
+      .enum(DISPOSITIONS)
+      .optional()
+      .describe('required before containment ends (a second person then approves the close)'),
+  })
+  .strict();
 export type CloseIncidentBody = z.infer<typeof closeIncidentSchema>;
 
 export const listIncidentsQuery = z

@@ -147,19 +147,29 @@ export class IncidentsController {
   }
 
   @Post(':id/close')
-  @Returns(200, incidentStateSchema, 'the incident as it closes')
+  @Returns(
+    200,
+    incidentStateSchema,
+    'the incident as it closes (202: closing early waits for a second person)',
+  )
   @RequireRole('responder')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Close a contained incident' })
+  @ApiOperation({
+    summary:
+      'Close with a disposition at any phase (before containment ends a second person approves; false positives and benign closes offer a rollback of reversible steps)',
+  })
   @actorHeader
   @DocumentBody(closeIncidentSchema)
-  close(
+  async close(
     @Param('id', incidentId) id: string,
     @ZodBody(closeIncidentSchema) body: CloseIncidentBody,
     @Actor() actor: string,
     @Origin() origin: RequestOrigin,
+    @Res({ passthrough: true }) res: Response,
   ) {
-    return this.incidents.close(id, body, actor, origin);
+    const state = await this.incidents.close(id, body, actor, origin);
+    if (state.closure?.status === 'pending') res.status(202);
+    return state;
   }
 
   @Post(':id/notes')

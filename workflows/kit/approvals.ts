@@ -36,9 +36,12 @@ export async function awaitApproval(
     requestedBy?: { actor: string; actorId: string };
     /** People who may never decide it besides the principal (e.g. the grantor of a role). */
     excluded?: string[];
+    /** Asked while the incident closes (the rollback a close offers): closing does not withdraw it. */
+    whileClosing?: boolean;
   },
 ): Promise<ApprovalResolution> {
   const { state } = incident;
+  const closing = () => !step.whileClosing && incident.closing;
   const policy = state.protectedPrincipal ? protectedPolicy(step.policy) : step.policy;
   const automatic = () => {
     const severity = incident.automaticSeverity;
@@ -90,7 +93,7 @@ export async function awaitApproval(
   for (;;) {
     // A later alert can raise the severity past the policy's automatic threshold while we wait.
     const settled = await condition(
-      () => approval.status !== 'pending' || automatic() || incident.closing || step.until?.() === true,
+      () => approval.status !== 'pending' || automatic() || closing() || step.until?.() === true,
       policy.timeoutMs,
     );
     if (approval.status === 'approved' || approval.status === 'rejected') {
@@ -101,7 +104,7 @@ export async function awaitApproval(
       incident.log('approval', `${approval.id} withdrawn: the evidence decided it`);
       return finish(incident, approval, 'superseded');
     }
-    if (incident.closing) {
+    if (closing()) {
       // Closing the incident withdraws what it was still asking for.
       approval.status = 'rejected';
       incident.log('approval', `${approval.id} withdrawn: the incident is closing`);

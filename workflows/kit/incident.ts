@@ -17,8 +17,11 @@ import {
   ActionName,
   ActionOutcome,
   Alert,
+  DISPOSITIONS,
+  EARLY_PHASES,
   ENGINE_ACTOR,
   EvidenceRef,
+  REALM_SUBJECT,
   higherSeverity,
   IncidentState,
   Phase,
@@ -37,6 +40,7 @@ import type { Notification } from '../../activities/notifier';
 import type { ActionInput, Activities } from '../../activities';
 import {
   AlertReceipt,
+  CloseIncidentRequest,
   addNoteUpdate,
   addPrincipalUpdate,
   closeIncidentUpdate,
@@ -62,7 +66,7 @@ export class Incident {
   readonly state: IncidentState;
   /** Actions the provider has no port for (failed as PortNotSupported): a playbook may do otherwise. */
   readonly unsupported = new Set<ProviderAction>();
-  private closeRequest?: { actor: string; reason: string };
+  private closeRequest?: CloseIncidentRequest;
   /** The deployment's approver routing, fixed when the incident opened (carried by continue-as-new). */
   readonly approverRoutes?: ApproverRoute[];
   /** The inbox memo last written (written again only when it changes). */
@@ -104,7 +108,7 @@ export class Incident {
     this.installHandlers();
   }
 
-  get closeRequested(): { actor: string; reason: string } | undefined {
+  get closeRequested(): CloseIncidentRequest | undefined {
     return this.closeRequest;
   }
 
@@ -222,12 +226,67 @@ export class Incident {
     extra: Partial<ActionInput> = {},
   ): Promise<ActionOutcome | undefined> {
     const principal = extra.principal ?? this.principal;
+    if (this.refusesSteps()) {
+      this.skip(action, this.stoppedReason(), principal);
+      return undefined;
+    }
     const target = this.targetOf(principal);
+    this.acting++;
     try {
       const outcome = await run(action, summary, this.actionInput(extra));
       return this.done(action, summary, target, outcome, new Date().toISOString());
     } catch (err) {
       return this.failed(action, summary, principal, err, new Date().toISOString());
+    } finally {
+      this.acting--;
+    }
+  }
+
+  /**
+   * Set when a second person approved closing before containment ended: no new step starts (each
+   * is recorded as skipped), except the rollback a person approves while it closes.
+   */
+  stopped = false;
+  private stop?: () => void;
+  /**
+   * Resolves when the incident stops (never rejects: a cancellation of the workflow takes its own
+   * course through the playbook, compensations included).
+   */
+  readonly whenStopped = new Promise<void>((resolve) => (this.stop = resolve));
+  /** A rollback of reversible steps is running: its steps go ahead although the incident stopped. */
+  rollingBack = false;
+  private acting = 0;
+
+  /** Provider actions running now (a stop waits for them, so none is lost from the record). */
+  get actionsInFlight(): number {
+    return this.acting;
+  }
+
+  private refusesSteps(): boolean {
+    return this.stopped && !this.rollingBack;
+  }
+
+  private stoppedReason(): string {
+    const c = this.state.closure;
+    return `the incident is closing${c?.disposition ? ` as ${c.disposition}` : ''} (requested by ${c?.requestedBy ?? 'a responder'})`;
+  }
+
+  /**
+   * Closing before containment ended: how a playbook's runner asks a second person (kit/close.ts),
+   * given by runPlaybook. A playbook that does not run under it cannot be closed early.
+   */
+  private earlyClose?: (req: CloseIncidentRequest, requested: () => void) => Promise<void>;
+
+  allowEarlyClose(flow: (req: CloseIncidentRequest, requested: () => void) => Promise<void>): void {
+    this.earlyClose = flow;
+  }
+
+  /** The close goes ahead (a person asked, or a second person approved an early close). */
+  requestClose(req: CloseIncidentRequest, stop = false): void {
+    this.closeRequest = req;
+    if (stop) {
+      this.stopped = true;
+      this.stop?.();
     }
   }
 
@@ -283,6 +342,11 @@ export class Incident {
   async actTogether(
     steps: { action: ProviderAction; summary: string; extra?: Partial<ActionInput> }[],
   ): Promise<(ActionOutcome | undefined)[]> {
+    if (this.refusesSteps()) {
+      for (const { action, extra = {} } of steps) this.skip(action, this.stoppedReason(), extra.principal);
+      return steps.map(() => undefined);
+    }
+    this.acting += steps.length;
     const results = await Promise.all(
       steps.map(({ action, summary, extra = {} }) =>
         run(action, summary, this.actionInput(extra)).then(
@@ -290,7 +354,7 @@ export class Incident {
           (err: unknown) => ({ ok: false as const, err, at: new Date().toISOString() }),
         ),
       ),
-    );
+    ).finally(() => (this.acting -= steps.length));
     return steps.map(({ action, summary, extra = {} }, i) => {
       const result = results[i];
       const principal = extra.principal ?? this.principal;
@@ -503,24 +567,68 @@ export class Incident {
 
     setHandler(
       closeIncidentUpdate,
-      (req) => {
+      async (req) => {
+        if (EARLY_PHASES.includes(this.state.phase) && !this.closeRequest && this.earlyClose) {
+          // Still acting: a second person decides whether to stop (kit/close.ts).
+          let requested = false;
+          const flow = this.earlyClose;
+          this.background('close-early', () => flow(req, () => (requested = true)));
+          await condition(() => requested);
+          return this.state;
+        }
         this.closeRequest = req;
-        this.log('note', `close requested: ${req.reason}`, req.actor, req.origin);
+        this.state.closure = {
+          ...(req.disposition ? { disposition: req.disposition } : {}),
+          requestedBy: req.actor,
+          requestedAt: new Date().toISOString(),
+          reason: req.reason,
+          phase: this.state.phase,
+          early: false,
+          status: 'closing',
+        };
+        this.log(
+          'note',
+          `close requested${req.disposition ? ` (${req.disposition})` : ''}: ${req.reason}`,
+          req.actor,
+          req.origin,
+        );
         return this.state;
       },
       {
-        validator: (_req) => {
-          if (this.state.status === 'closed') {
-            throw ApplicationFailure.nonRetryable(
-              `incident ${this.state.incidentId} is already closed`,
-              'IncidentClosed',
-            );
-          }
-          if (['triage', 'evidence', 'contain', 'verify'].includes(this.state.phase)) {
-            throw ApplicationFailure.nonRetryable(
-              `incident ${this.state.incidentId} is still in phase '${this.state.phase}'; close it once containment has run`,
-              'IncidentBusy',
-            );
+        validator: (req) => {
+          const refuse = (message: string, type: string) => {
+            throw ApplicationFailure.nonRetryable(message, type);
+          };
+          const { incidentId, phase } = this.state;
+          if (this.state.status === 'closed')
+            refuse(`incident ${incidentId} is already closed`, 'IncidentClosed');
+          if (this.closeRequest) refuse(`incident ${incidentId} is already closing`, 'IncidentClosing');
+          // The account the incident is about never closes it (whoever holds its password could).
+          const names = [
+            req.actor.toLowerCase(),
+            personOf(req.actor, req.origin).split('#').pop()!.toLowerCase(),
+          ];
+          if (
+            this.principal.username !== REALM_SUBJECT &&
+            names.includes(this.principal.username.toLowerCase())
+          )
+            refuse(`'${req.actor}' is this incident's principal and cannot close it`, 'InvolvedPartyRefused');
+          if (EARLY_PHASES.includes(phase)) {
+            if (!this.earlyClose)
+              refuse(
+                `incident ${incidentId} is still in phase '${phase}'; close it once containment has run`,
+                'IncidentBusy',
+              );
+            if (!req.disposition)
+              refuse(
+                `incident ${incidentId} is still in phase '${phase}': closing it now needs a disposition (${DISPOSITIONS.join(', ')}), and a second person approves`,
+                'DispositionRequired',
+              );
+            if (this.state.closure?.status === 'pending')
+              refuse(
+                `closing incident ${incidentId} early is already waiting for approval ${this.state.closure.approvalId}`,
+                'CloseAlreadyRequested',
+              );
           }
         },
       },

@@ -13,6 +13,7 @@ import { awaitApproval, goesAhead } from './approvals';
 import type { Incident, ProviderAction } from './incident';
 import type { ActionName } from '../../domain/incident';
 import { holdOpenThenClose } from './steps';
+import { requestEarlyClose, respondUnlessStopped } from './close';
 
 /** Runs `respond` on a fresh incident, then holds it open; the playbook's whole outline. */
 export async function runPlaybook(
@@ -21,7 +22,8 @@ export async function runPlaybook(
   holdOpenMs: number,
   respond: () => Promise<void>,
 ): Promise<IncidentState> {
-  if (!input.carried) await respond();
+  incident.allowEarlyClose((req, requested) => requestEarlyClose(incident, req, requested));
+  if (!input.carried) await respondUnlessStopped(incident, respond);
   if ((await holdOpenThenClose(incident, holdOpenMs)) === 'continue-as-new') {
     // The same workflow type, fresh history, the incident's state carried over.
     return continueAsNew<(i: IncidentInput) => Promise<IncidentState>>({ ...input, carried: incident.state });

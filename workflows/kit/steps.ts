@@ -16,6 +16,7 @@ import type { ApprovalPolicy } from '../../domain/policy';
 import { run, runInvestigation } from './activities';
 import { awaitApproval, goesAhead } from './approvals';
 import { failureText, Incident } from './incident';
+import { wrapUpClosure } from './close';
 
 const DEFAULT_LOOKBACK_MS = 7 * 24 * 60 * 60_000;
 
@@ -205,16 +206,22 @@ export async function holdOpenThenClose(
   await incident.settled();
 
   const closer = incident.closeRequested;
+  // What had been done, and the rollback a false positive or benign close offers.
+  // (Closes from before dispositions replay without it.)
+  const closure =
+    closer && incident.state.closure && patched('closure-wrap-up') ? incident.state.closure : undefined;
+  if (closure) await wrapUpClosure(incident, closer!);
   incident.state.status = 'closed';
   incident.state.closedAt = new Date().toISOString();
   await incident.announcePhase(
     'closed',
     closer
-      ? `closed by ${closer.actor}: ${closer.reason}`
+      ? `closed by ${closer.actor}${closure?.disposition ? ` as ${closure.disposition}` : ''}: ${closer.reason}`
       : 'closed automatically at the end of the hold-open window',
   );
-  // The review's final version: with the close and everything before it.
-  if (incident.state.containedAt) await recordReview(incident, 'final post-incident review');
+  // The review's final version: with the close and everything before it (an early close too).
+  if (incident.state.containedAt || closure?.early)
+    await recordReview(incident, 'final post-incident review');
   await condition(allHandlersFinished);
   return 'closed';
 }
