@@ -107,10 +107,7 @@ export async function requestEarlyClose(
 export async function respondUnlessStopped(incident: Incident, respond: () => Promise<void>): Promise<void> {
   const scope = new CancellationScope();
   const responding = scope.run(respond);
-  const stopped = await Promise.race([
-    responding.then(() => false),
-    incident.whenStopped.then(() => true),
-  ]);
+  const stopped = await Promise.race([responding.then(() => false), incident.whenStopped.then(() => true)]);
   if (!stopped) return;
   await condition(() => incident.actionsInFlight === 0);
   scope.cancel();
