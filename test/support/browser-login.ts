@@ -14,7 +14,7 @@ export type BrowserLoginResult =
   | { ended: 'required-action'; where: string; page: string }
   | { ended: 'refused'; message: string; page: string };
 
-class CookieJar {
+export class CookieJar {
   private readonly cookies = new Map<string, string>();
   take(res: Response): void {
     for (const line of res.headers.getSetCookie()) {
@@ -84,4 +84,54 @@ export async function browserLogin(
     /class="[^"]*(?:alert|kc-feedback-text)[^"]*"[^>]*>\s*([^<]+)</.exec(body)?.[1] ??
     `status ${res.status}`;
   return { ended: 'refused', message: message.trim(), page: body };
+}
+
+/**
+ * A person confirming a device sign-in in their browser (RFC 8628): the verification page, the
+ * login form with their password, and Keycloak's grant page if it shows one. Resolves once the
+ * issuer says the device may have its tokens.
+ */
+export async function approveDeviceLogin(
+  verificationUrl: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  const jar = new CookieJar();
+  let res = await fetch(verificationUrl, { redirect: 'manual' });
+  jar.take(res);
+  const follow = async () => {
+    for (let hops = 0; hops < 6 && res.status >= 300 && res.status < 400; hops++) {
+      res = await fetch(new URL(res.headers.get('location') ?? '', verificationUrl), {
+        redirect: 'manual',
+        headers: { cookie: jar.header() },
+      });
+      jar.take(res);
+    }
+    return res.text();
+  };
+  let page = await follow();
+  for (let step = 0; step < 4; step++) {
+    if (/Device Login Successful|device-login-success|You may now close|successfully/i.test(page)) return;
+    const login = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(page)?.[1];
+    const grant = /<form[^>]*action="([^"]+)"[^>]*>[\s\S]*?name="accept"/.exec(page)?.[1];
+    const codeForm = /<form[^>]*action="([^"]+)"[^>]*>[\s\S]*?name="device_user_code"/.exec(page)?.[1];
+    const [action, body] = login
+      ? [login, { username, password, credentialId: '' }]
+      : grant
+        ? [grant, { accept: 'Yes' }]
+        : codeForm
+          ? [codeForm, { device_user_code: new URL(verificationUrl).searchParams.get('user_code') ?? '' }]
+          : [undefined, undefined];
+    if (!action)
+      throw new Error(`device sign-in: unexpected page (status ${res.status}): ${page.slice(0, 400)}`);
+    res = await fetch(new URL(decode(action), verificationUrl), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body as Record<string, string>),
+    });
+    jar.take(res);
+    page = await follow();
+  }
+  throw new Error(`device sign-in did not finish: ${page.slice(0, 400)}`);
 }

@@ -204,6 +204,21 @@ export class KeycloakTestClient {
     return { id: clientId };
   }
 
+  /** A public client for the device authorization grant (a CLI's), tokens carrying realm roles. */
+  async createDeviceClient(prefix: string): Promise<{ id: string }> {
+    const clientId = `${prefix}-${randomUUID().slice(0, 8)}`;
+    await this.admin('POST', '/clients', {
+      clientId,
+      enabled: true,
+      publicClient: true,
+      standardFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      attributes: { 'oauth2.device.authorization.grant.enabled': 'true' },
+      defaultClientScopes: ['profile', 'roles', 'basic', 'email'],
+    });
+    return { id: clientId };
+  }
+
   /** A realm role, created when the realm (imported before it existed) lacks it. */
   async realmRole(name: string): Promise<{ id: string; name: string }> {
     try {
