@@ -17,6 +17,8 @@ export interface Notification {
   message: string;
   /** For `phase`: the phase entered. */
   phase?: string;
+  /** For approval requests and escalations: the approval to decide. */
+  approvalId?: string;
 }
 
 export interface Notifier {
@@ -67,11 +69,45 @@ export class SlackNotifier implements Notifier {
   constructor(
     private readonly url: string,
     private readonly incidentUrl?: (incidentId: string) => string,
+    private readonly interactive = false,
   ) {}
 
-  static payload(n: Notification, incidentUrl?: (incidentId: string) => string) {
+  static payload(n: Notification, incidentUrl?: (incidentId: string) => string, interactive = false) {
     const id = incidentUrl ? `<${incidentUrl(n.incidentId)}|${n.incidentId}>` : n.incidentId;
     const text = `${ICON[n.kind]} ${n.message}`;
+    // With the Slack app's interactivity pointed at the API (SLACK_SIGNING_SECRET), approvals get
+    // buttons; each click is verified, mapped to a person and decided like any other decision.
+    const buttons =
+      interactive && n.approvalId
+        ? [
+            {
+              type: 'actions',
+              block_id: 'ir-approval',
+              elements: [
+                {
+                  type: 'button',
+                  action_id: 'approve',
+                  style: 'primary',
+                  text: { type: 'plain_text', text: 'Approve' },
+                  value: JSON.stringify({ incidentId: n.incidentId, approvalId: n.approvalId }),
+                  confirm: {
+                    title: { type: 'plain_text', text: 'Approve?' },
+                    text: { type: 'mrkdwn', text: n.message.slice(0, 300) },
+                    confirm: { type: 'plain_text', text: 'Approve' },
+                    deny: { type: 'plain_text', text: 'Cancel' },
+                  },
+                },
+                {
+                  type: 'button',
+                  action_id: 'reject',
+                  style: 'danger',
+                  text: { type: 'plain_text', text: 'Reject' },
+                  value: JSON.stringify({ incidentId: n.incidentId, approvalId: n.approvalId }),
+                },
+              ],
+            },
+          ]
+        : [];
     return {
       text,
       blocks: [
@@ -85,6 +121,7 @@ export class SlackNotifier implements Notifier {
             },
           ],
         },
+        ...buttons,
       ],
     };
   }
@@ -93,10 +130,82 @@ export class SlackNotifier implements Notifier {
     const res = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(SlackNotifier.payload(n, this.incidentUrl)),
+      body: JSON.stringify(SlackNotifier.payload(n, this.incidentUrl, this.interactive)),
       signal: AbortSignal.timeout(10_000),
     });
     if (!res.ok) throw new Error(`SlackRejected: Slack webhook answered ${res.status}`);
+  }
+}
+
+/**
+ * Microsoft Teams through a Workflows (Power Automate) webhook: an Adaptive Card with the message
+ * and a button to the incident (the console, or whatever `incidentUrl` gives). Decisions are made
+ * there, not in Teams.
+ */
+export class TeamsNotifier implements Notifier {
+  constructor(
+    private readonly url: string,
+    private readonly incidentUrl?: (incidentId: string) => string,
+  ) {}
+
+  static payload(n: Notification, incidentUrl?: (incidentId: string) => string) {
+    return {
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          contentUrl: null,
+          content: {
+            $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+            type: 'AdaptiveCard',
+            version: '1.4',
+            body: [
+              {
+                type: 'TextBlock',
+                text: n.message,
+                wrap: true,
+                weight: 'Bolder',
+                ...(n.kind === 'approval-requested' ||
+                n.kind === 'approval-escalated' ||
+                n.kind === 'escalation'
+                  ? { color: 'Attention' }
+                  : {}),
+              },
+              {
+                type: 'FactSet',
+                facts: [
+                  { title: 'Incident', value: n.incidentId },
+                  { title: 'Severity', value: n.severity },
+                  { title: 'Event', value: n.phase ? `${n.kind} → ${n.phase}` : n.kind },
+                  ...(n.approvalId ? [{ title: 'Approval', value: n.approvalId }] : []),
+                ],
+              },
+            ],
+            ...(incidentUrl
+              ? {
+                  actions: [
+                    {
+                      type: 'Action.OpenUrl',
+                      title: n.approvalId ? 'Decide in the console' : 'Open the incident',
+                      url: incidentUrl(n.incidentId),
+                    },
+                  ],
+                }
+              : {}),
+          },
+        },
+      ],
+    };
+  }
+
+  async notify(n: Notification): Promise<void> {
+    const res = await fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(TeamsNotifier.payload(n, this.incidentUrl)),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!res.ok) throw new Error(`TeamsRejected: Teams webhook answered ${res.status}`);
   }
 }
 

@@ -30,6 +30,7 @@ import { ProvidersController } from './providers/providers.controller';
 import { IncidentsService } from './incidents/incidents.service';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
+import { SlackController } from './integrations/slack.controller';
 import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
 import { ApiMetrics } from './metrics/metrics';
@@ -62,6 +63,7 @@ export async function createApp(
       MetricsController,
       PlaybooksController,
       ApprovalsController,
+      SlackController,
     ],
     providers: [
       IncidentsService,
@@ -108,6 +110,15 @@ export async function createApp(
     corsFor(config.api.corsOrigins),
     authenticateBeforeBody(config, (req) => (req.path.startsWith('/encode') ? 'admin' : 'viewer')),
     json({ limit: CODEC_BODY_LIMIT }),
+  );
+  // Slack's interaction requests are signed over their exact bytes (api/integrations/slack.ts).
+  app.use(
+    '/integrations/slack',
+    text({
+      type: () => true,
+      limit: '64kb',
+      verify: (req, _res, buf) => ((req as AuthedRequest).rawBody = buf),
+    }),
   );
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // The "was this you?" page posts a plain HTML form.

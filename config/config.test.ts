@@ -253,3 +253,38 @@ describe('APPROVER_ROUTES', () => {
     expect(() => routes([{ actions: [], approvers: ['x'] }])).toThrow(/actions must be a non-empty array/);
   });
 });
+
+describe('Slack interactivity', () => {
+  const SECRET = 'slack-signing-secret-0123456789';
+  const slack = (users: unknown) =>
+    loadConfig({ ...base, SLACK_SIGNING_SECRET: SECRET, SLACK_USERS: JSON.stringify(users) }).slack;
+
+  it('maps Slack people to identities, exactly', () => {
+    expect(
+      slack({
+        'T0001:U0LEAD': { actor: 'lead', actorId: 'https://idp/realms/corp#sub-1', groups: ['ir-leads'] },
+      }),
+    ).toEqual({
+      signingSecret: SECRET,
+      responseUrlPrefix: 'https://hooks.slack.com/',
+      users: {
+        'T0001:U0LEAD': { actor: 'lead', actorId: 'https://idp/realms/corp#sub-1', groups: ['ir-leads'] },
+      },
+    });
+    expect(loadConfig({ ...base }).slack).toBeUndefined();
+  });
+
+  it('refuses a mapping that would not identify a person', () => {
+    expect(() => loadConfig({ ...base, SLACK_USERS: '{}' })).toThrow(/SLACK_SIGNING_SECRET is not/);
+    expect(() => loadConfig({ ...base, SLACK_SIGNING_SECRET: 'short' })).toThrow(/too short/);
+    expect(() => slack({ U0LEAD: { actor: 'a', actorId: 'i#s' } })).toThrow(/<team id>:<user id>/);
+    expect(() => slack({ 'T0001:U0LEAD': { actor: 'a', actorId: 'no-subject' } })).toThrow(
+      /issuer>#<subject/,
+    );
+    expect(() => slack({ 'T0001:U0LEAD': { actor: 'a b', actorId: 'i#s' } })).toThrow(
+      /actor must be a username/,
+    );
+    expect(() => slack({ 'T0001:U0LEAD': { actor: 'a', actorId: 'i#s', groups: 'x' } })).toThrow(/groups/);
+    expect(() => loadConfig({ ...base, SLACK_SIGNING_SECRET: SECRET, SLACK_USERS: '[' })).toThrow(/not JSON/);
+  });
+});

@@ -64,6 +64,13 @@ export interface EngineConfig {
   notifyWebhookUrl?: string;
   /** Slack-compatible incoming webhook (NOTIFY_SLACK_WEBHOOK_URL). */
   notifySlackWebhookUrl?: string;
+  /** Microsoft Teams Workflows webhook (NOTIFY_TEAMS_WEBHOOK_URL): an Adaptive Card per notification. */
+  notifyTeamsWebhookUrl?: string;
+  /**
+   * Slack interactive approvals (SLACK_SIGNING_SECRET, SLACK_USERS): approval messages get buttons
+   * and the API's POST /integrations/slack/interactions decides them for mapped people only.
+   */
+  slack?: SlackSettings;
   /**
    * Policy overrides for the incidents detection opens, per playbook (PLAYBOOK_POLICIES, JSON:
    * `{"compromised-credential": {"disableAccount": {"timeoutMs": 600000}}}`).
@@ -251,6 +258,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     evidenceS3: parseEvidenceS3(get),
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
+    notifyTeamsWebhookUrl: get('NOTIFY_TEAMS_WEBHOOK_URL'),
+    slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),
     workerMetrics: parseWorkerMetrics(get('WORKER_METRICS_HOST'), get('WORKER_METRICS_PORT')),
@@ -576,6 +585,63 @@ function parseRateLimit(
 function parseTrustProxy(value: string | undefined): string | number | undefined {
   if (!value) return undefined;
   return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+export interface SlackSettings {
+  /** The Slack app's signing secret: every interaction request is checked against it. */
+  signingSecret: string;
+  /**
+   * Slack people who may decide approvals, as whom: `<team id>:<user id>` → the identity the IdP
+   * gives them (the same `actorId` as their OIDC token's issuer#subject, so four-eyes holds across
+   * Slack and the API) and their groups for approver routing. Anyone else is refused.
+   */
+  users: Record<string, { actor: string; actorId: string; groups: string[] }>;
+  /** Where interaction `response_url`s may point (default https://hooks.slack.com/). */
+  responseUrlPrefix: string;
+}
+
+function parseSlack(get: (key: string) => string | undefined): SlackSettings | undefined {
+  const secret =
+    get('SLACK_SIGNING_SECRET') ??
+    (get('SLACK_SIGNING_SECRET_FILE')
+      ? readFileSync(get('SLACK_SIGNING_SECRET_FILE')!, 'utf8').trim()
+      : undefined);
+  const usersRaw = get('SLACK_USERS');
+  if (!secret) {
+    if (usersRaw) throw new ConfigError('SLACK_USERS is set but SLACK_SIGNING_SECRET is not');
+    return undefined;
+  }
+  if (secret.length < 16)
+    throw new ConfigError('SLACK_SIGNING_SECRET looks too short to be a Slack signing secret');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(usersRaw ?? '{}');
+  } catch {
+    throw new ConfigError('SLACK_USERS is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConfigError(
+      'SLACK_USERS must be an object: {"<team id>:<user id>": {"actor", "actorId", "groups"}}',
+    );
+  const users: SlackSettings['users'] = {};
+  for (const [key, v] of Object.entries(parsed)) {
+    const e = v as Record<string, unknown>;
+    if (!/^T[A-Z0-9]{2,20}:[UW][A-Z0-9]{2,20}$/.test(key))
+      throw new ConfigError(`SLACK_USERS key '${key.slice(0, 40)}' should be <team id>:<user id> (T…:U…)`);
+    if (typeof e?.actor !== 'string' || !/^[A-Za-z0-9@._+-]{1,100}$/.test(e.actor))
+      throw new ConfigError(`SLACK_USERS['${key}'].actor must be a username`);
+    if (typeof e.actorId !== 'string' || !e.actorId.includes('#'))
+      throw new ConfigError(
+        `SLACK_USERS['${key}'].actorId must be the person's <issuer>#<subject> (as the API sees their token)`,
+      );
+    const groups = e.groups ?? [];
+    if (!Array.isArray(groups) || groups.some((g) => typeof g !== 'string'))
+      throw new ConfigError(`SLACK_USERS['${key}'].groups must be an array of names`);
+    users[key] = { actor: e.actor, actorId: e.actorId, groups: groups as string[] };
+  }
+  const prefix = get('SLACK_RESPONSE_URL_PREFIX') ?? 'https://hooks.slack.com/';
+  if (!URL.canParse(prefix)) throw new ConfigError('SLACK_RESPONSE_URL_PREFIX is not a URL');
+  return { signingSecret: secret, users, responseUrlPrefix: prefix };
 }
 
 /** `<name>:<provider>@<tenant>[|<tenant>…]:<secret>,…`: each source bound to one provider and its tenants. */

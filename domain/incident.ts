@@ -88,8 +88,8 @@ export interface RequestOrigin {
   /** Client address (the proxy's unless API_TRUST_PROXY is set). */
   ip: string;
   userAgent?: string;
-  /** How the caller was authenticated. */
-  via: 'oidc' | 'dev' | 'hmac';
+  /** How the caller was authenticated (`slack`: a signed Slack click by a mapped person). */
+  via: 'oidc' | 'dev' | 'hmac' | 'slack';
   /**
    * Who the caller is for four-eyes: `<issuer>#<subject>` (OIDC), `dev:<name>` or `source:<name>`.
    * The actor name beside it is only a label.

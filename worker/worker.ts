@@ -23,6 +23,7 @@ import {
   LogNotifier,
   Notifier,
   SlackNotifier,
+  TeamsNotifier,
   WebhookNotifier,
 } from '../activities/notifier';
 import { EngineConfig, requirePayloadProtection, requirePrincipalKeySecret } from '../config/config';
@@ -44,13 +45,13 @@ export function activitiesFor(
   const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
   if (config.notifyWebhookUrl) notifiers.push(new WebhookNotifier(config.notifyWebhookUrl));
-  if (config.notifySlackWebhookUrl) {
-    const ui = config.temporal.uiUrl;
-    const link = ui
-      ? (id: string) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(id)}`
-      : undefined;
-    notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link));
-  }
+  const ui = config.temporal.uiUrl;
+  const link = ui
+    ? (id: string) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(id)}`
+    : undefined;
+  if (config.notifySlackWebhookUrl)
+    notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link, config.slack !== undefined));
+  if (config.notifyTeamsWebhookUrl) notifiers.push(new TeamsNotifier(config.notifyTeamsWebhookUrl, link));
   const evidence = evidenceStoreFor(config);
   const providers = {
     keycloak,

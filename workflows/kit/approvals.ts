@@ -88,7 +88,7 @@ export async function awaitApproval(
     `approval ${approval.id} requested: ${step.summary} (deadline ${approval.deadline})`,
   );
   incident.publish();
-  await incident.notify('approval-requested', `Approval ${approval.id} needed: ${step.summary}`);
+  await incident.notify('approval-requested', `Approval ${approval.id} needed: ${step.summary}`, approval.id);
 
   for (;;) {
     // A later alert can raise the severity past the policy's automatic threshold while we wait.
@@ -128,6 +128,7 @@ export async function awaitApproval(
       await incident.notify(
         'approval-escalated',
         `Escalation ${approval.escalations}: approval ${approval.id} still needed: ${step.summary}`,
+        approval.id,
       );
       continue;
     }

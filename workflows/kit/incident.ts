@@ -370,11 +370,19 @@ export class Incident {
   }
 
   /** Tells responders; a broken channel is logged on the timeline and never stalls the playbook. */
-  async notify(kind: Notification['kind'], message: string): Promise<void> {
+  async notify(kind: Notification['kind'], message: string, approvalId?: string): Promise<void> {
     const { incidentId, severity } = this.state;
     const phase = kind === 'phase' ? this.state.phase : undefined;
     try {
-      await run('notify', `notify responders: ${message}`, { incidentId, kind, severity, message, phase });
+      await run('notify', `notify responders: ${message}`, {
+        incidentId,
+        kind,
+        severity,
+        message,
+        phase,
+        // Chat channels put approve/reject buttons on it (the decision still goes through the validator).
+        ...(approvalId ? { approvalId } : {}),
+      });
       this.log('notification', message);
     } catch (err) {
       this.log(
