@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', '.runtime/**', 'node_modules/**', 'coverage/**'] },
@@ -17,6 +18,11 @@ export default tseslint.config(
       sourceType: 'commonjs',
       globals: { module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly' },
     },
+  },
+  {
+    // The console runs in the browser as ES modules.
+    files: ['console/**/*.js'],
+    languageOptions: { sourceType: 'module', ecmaVersion: 2024, globals: globals.browser },
   },
   {
     // Playbooks run in Temporal's deterministic sandbox: no I/O, clocks or SDKs from there.

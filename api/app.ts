@@ -31,6 +31,7 @@ import { IncidentsService } from './incidents/incidents.service';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
 import { SlackController } from './integrations/slack.controller';
+import { consoleRouter } from './console';
 import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
 import { ApiMetrics } from './metrics/metrics';
@@ -111,6 +112,8 @@ export async function createApp(
     authenticateBeforeBody(config, (req) => (req.path.startsWith('/encode') ? 'admin' : 'viewer')),
     json({ limit: CODEC_BODY_LIMIT }),
   );
+  // The incident console: its page and files (the calls it makes are authenticated like any other).
+  app.use('/console', consoleRouter(config));
   // Slack's interaction requests are signed over their exact bytes (api/integrations/slack.ts).
   app.use(
     '/integrations/slack',

@@ -66,6 +66,10 @@ export interface EngineConfig {
   notifySlackWebhookUrl?: string;
   /** Microsoft Teams Workflows webhook (NOTIFY_TEAMS_WEBHOOK_URL): an Adaptive Card per notification. */
   notifyTeamsWebhookUrl?: string;
+  /** The API as responders reach it (PUBLIC_API_URL): notifications link to its console. */
+  publicApiUrl?: string;
+  /** The console's public OIDC client (CONSOLE_CLIENT_ID): authorization code with PKCE, in AUTH_AUTHORIZED_PARTIES. */
+  consoleClientId?: string;
   /**
    * Slack interactive approvals (SLACK_SIGNING_SECRET, SLACK_USERS): approval messages get buttons
    * and the API's POST /integrations/slack/interactions decides them for mapped people only.
@@ -259,6 +263,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifyWebhookUrl: get('NOTIFY_WEBHOOK_URL'),
     notifySlackWebhookUrl: get('NOTIFY_SLACK_WEBHOOK_URL'),
     notifyTeamsWebhookUrl: get('NOTIFY_TEAMS_WEBHOOK_URL'),
+    consoleClientId: get('CONSOLE_CLIENT_ID'),
+    publicApiUrl: get('PUBLIC_API_URL')?.replace(/\/$/, ''),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),

@@ -45,10 +45,14 @@ export function activitiesFor(
   const keycloak = config.keycloak ? new KeycloakProvider(config.keycloak) : undefined;
   const notifiers: Notifier[] = [notifier ?? new LogNotifier()];
   if (config.notifyWebhookUrl) notifiers.push(new WebhookNotifier(config.notifyWebhookUrl));
+  // Notifications link to the incident in the console (PUBLIC_API_URL), else in the Temporal UI.
   const ui = config.temporal.uiUrl;
-  const link = ui
-    ? (id: string) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(id)}`
-    : undefined;
+  const api = config.publicApiUrl;
+  const link = api
+    ? (id: string) => `${api}/console/#/incidents/${encodeURIComponent(id)}`
+    : ui
+      ? (id: string) => `${ui}/namespaces/${config.temporal.namespace}/workflows/${encodeURIComponent(id)}`
+      : undefined;
   if (config.notifySlackWebhookUrl)
     notifiers.push(new SlackNotifier(config.notifySlackWebhookUrl, link, config.slack !== undefined));
   if (config.notifyTeamsWebhookUrl) notifiers.push(new TeamsNotifier(config.notifyTeamsWebhookUrl, link));

@@ -219,6 +219,22 @@ export class KeycloakTestClient {
     return { id: clientId };
   }
 
+  /** A public client for a browser app: authorization code with PKCE (S256) only, its origin allowed. */
+  async createCodeFlowClient(clientId: string, redirectUri: string): Promise<void> {
+    await this.admin('POST', '/clients', {
+      clientId,
+      enabled: true,
+      publicClient: true,
+      standardFlowEnabled: true,
+      directAccessGrantsEnabled: false,
+      implicitFlowEnabled: false,
+      redirectUris: [redirectUri, `${redirectUri}*`],
+      webOrigins: [new URL(redirectUri).origin],
+      attributes: { 'pkce.code.challenge.method': 'S256', 'post.logout.redirect.uris': redirectUri },
+      defaultClientScopes: ['profile', 'roles', 'basic', 'email'],
+    });
+  }
+
   /** A realm role, created when the realm (imported before it existed) lacks it. */
   async realmRole(name: string): Promise<{ id: string; name: string }> {
     try {

@@ -1,0 +1,66 @@
+/**
+ * The incident console (console/): static files, its configuration (how to sign in) and the OIDC
+ * library it runs in the browser, served by the API at /console. The page itself needs no
+ * authentication; every call it makes to the API does. A strict Content-Security-Policy: scripts
+ * and styles from this origin only, connections to this API and the issuer's token endpoint.
+ */
+import { Router, static as serveStatic, type NextFunction, type Request, type Response } from 'express';
+import { accessSync } from 'node:fs';
+import * as path from 'node:path';
+import { PHASES } from '../domain/incident';
+import type { EngineConfig } from '../config/config';
+
+export const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'console');
+
+function consoleDir(): string {
+  // From dist/api (built) or api/ (ts-node, tests): the console's files sit beside the project.
+  for (const dir of [
+    path.resolve(__dirname, '..', '..', 'console'),
+    path.resolve(__dirname, '..', 'console'),
+  ]) {
+    try {
+      accessSync(path.join(dir, 'index.html'));
+      return dir;
+    } catch {
+      /* next */
+    }
+  }
+  return CONSOLE_DIR;
+}
+
+export function consoleRouter(config: EngineConfig): Router {
+  const router = Router();
+  const auth = config.auth;
+  const issuer = auth?.mode === 'oidc' ? auth.issuer : undefined;
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    `connect-src 'self'${issuer ? ` ${new URL(issuer).origin}` : ''}`,
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  router.use((_req: Request, res: Response, next: NextFunction) => {
+    res.setHeader('Content-Security-Policy', csp);
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    next();
+  });
+  router.get('/config.json', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({
+      auth: auth?.mode === 'oidc' ? 'oidc' : 'dev',
+      ...(issuer ? { issuer, clientId: config.consoleClientId } : {}),
+      phases: PHASES,
+      namespace: config.temporal.namespace,
+      ...(config.temporal.uiUrl ? { temporalUi: config.temporal.uiUrl } : {}),
+    });
+  });
+  router.get('/vendor/oauth4webapi.js', (_req, res) => {
+    res.type('application/javascript').sendFile(require.resolve('oauth4webapi'));
+  });
+  router.use(serveStatic(consoleDir(), { index: 'index.html', fallthrough: false }));
+  return router;
+}
