@@ -5,6 +5,8 @@
  * a fake Okta org or Entra tenant started for the run; prints each scorecard and writes it to
  * .runtime/reports/exercises/<name>.<idp>.json and .md. A scenario whose `idps` list leaves the
  * provider out is skipped. Exit code 0 when all that ran passed. `--keycloak` is `--idp keycloak`.
+ * `--live`: people answer the approvals through the inbox (`ir inbox`, the console) instead of the
+ * scenario's scripted responders; the exercise prints its API's address and waits for them.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -39,9 +41,21 @@ function idpOf(argv: string[]): ExerciseIdpName {
   return value as ExerciseIdpName;
 }
 
-/** The arguments that are scenario names or paths (not options, not the value of --idp). */
+/** The arguments that are scenario names or paths (not options, not the value of --idp or --live-timeout). */
 function scenarioArgs(argv: string[]): string[] {
-  return argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--idp');
+  return argv.filter(
+    (a, i) => !a.startsWith('--') && argv[i - 1] !== '--idp' && argv[i - 1] !== '--live-timeout',
+  );
+}
+
+/** `--live-timeout <seconds>`: how long people have (default 900). */
+function liveTimeout(argv: string[]): number {
+  const i = argv.indexOf('--live-timeout');
+  if (i < 0) return 900;
+  const n = Number(argv[i + 1]);
+  if (!Number.isFinite(n) || n < 10 || n > 86_400)
+    throw new ScenarioError('--live-timeout', ['seconds between 10 and 86400']);
+  return n;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -49,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
   const names = scenarioArgs(argv);
   if (!names.length || argv.includes('--help')) {
     console.log(
-      `usage: npm run exercise -- <scenario|path|all> [--idp ${EXERCISE_IDPS.join('|')}]\nscenarios: ${scenarioFiles()
+      `usage: npm run exercise -- <scenario|path|all> [--idp ${EXERCISE_IDPS.join('|')}] [--live [--live-timeout <s>]]\nscenarios: ${scenarioFiles()
         .map((f) => path.basename(f, '.yaml'))
         .join(', ')}`,
     );
@@ -125,6 +139,8 @@ async function main(argv: string[]): Promise<number> {
       config: base,
       engine,
       log: (l) => console.log(l),
+      // --live: people answer the approvals (ir inbox, the console) instead of scripted responders.
+      ...(argv.includes('--live') ? { live: { timeoutS: liveTimeout(argv) } } : {}),
     });
     const file = `${scenario.name}.${idp}`;
     writeFileSync(path.join(out, `${file}.json`), JSON.stringify(card, null, 2));

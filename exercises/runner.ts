@@ -54,6 +54,12 @@ export interface ExerciseOptions {
   /** Extra seconds after the expected containment time before the exercise is called. */
   graceS?: number;
   log?: (line: string) => void;
+  /**
+   * People answer the approvals (the inbox, `ir`, the console, chat) instead of the scenario's
+   * scripted responders; `onLive` gets the exercise API's address to give them. The exercise then
+   * waits up to `liveTimeoutS` (default 900) for containment and an empty inbox.
+   */
+  live?: { onLive?: (apiUrl: string) => void; timeoutS?: number };
 }
 
 /** A scenario that cannot run on the chosen identity provider (push MFA on Keycloak). */
@@ -116,7 +122,10 @@ export async function runExercise(story: Scenario, opts: ExerciseOptions): Promi
       temporal: { ...opts.config.temporal, taskQueue: `exercise-${randomUUID()}` },
       auth: { mode: 'dev' },
       // The incidents detection opens in this exercise get the scenario's (compressed) policy.
-      playbookPolicies: scenario.policy ? { [scenario.expect.playbook]: scenario.policy } : undefined,
+      playbookPolicies:
+        scenario.policy && scenario.expect.playbook
+          ? { [scenario.expect.playbook]: scenario.policy }
+          : undefined,
       // "Was this you?" links reach the runner, which plays the users.
       userChallenge: {
         secret: randomBytes(32).toString('base64url'),
@@ -152,9 +161,17 @@ export async function runExercise(story: Scenario, opts: ExerciseOptions): Promi
     const incidentIds = names.map((username) => incidentIdFor({ provider: idp.provider, realm, username }));
     const api = apiClient(engine.apiUrl);
 
-    // Responders act on the approvals as they come due (or deliberately never answer).
+    // Responders act on the approvals as they come due (or deliberately never answer) — or, live,
+    // people do, through the inbox.
     const decisions: Observed['decisions'] = [];
+    if (opts.live) {
+      log(
+        `  live: approvals go to people — API ${engine.apiUrl} (ir login --api ${engine.apiUrl} --actor <you>; ir inbox), console ${engine.apiUrl}/console/`,
+      );
+      opts.live.onLive?.(engine.apiUrl);
+    }
     responders = (async () => {
+      if (opts.live) return;
       const done = new Set<string>();
       while (running) {
         const state = await findIncident(api, incidentIds);
@@ -199,14 +216,22 @@ export async function runExercise(story: Scenario, opts: ExerciseOptions): Promi
       );
     }
 
-    // Wait for the outcome (or the deadline), then collect what happened.
-    const deadline = Date.now() + (scenario.expect.maxTimeToContainS + (opts.graceS ?? 30)) * 1000;
+    // Wait for the outcome (or the deadline), then collect what happened. A false-positive drill
+    // watches for its window: any incident on the account is the miss.
+    const waitS = scenario.expect.noIncident
+      ? scenario.expect.watchS
+      : opts.live
+        ? (opts.live.timeoutS ?? 900)
+        : scenario.expect.maxTimeToContainS! + (opts.graceS ?? 30);
+    const deadline = Date.now() + waitS * 1000;
     let state: IncidentState | undefined;
     while (Date.now() < deadline) {
       state = await findIncident(api, incidentIds);
-      if (state && settled(state, scenario, decisions)) break;
+      if (state && scenario.expect.noIncident) break;
+      if (state && (opts.live ? settledLive(state) : settled(state, scenario, decisions))) break;
       await sleep(500);
     }
+    if (opts.live && state) decisions.push(...peopleDecisions(state));
     running = false;
     await responders;
     responders = undefined;
@@ -255,6 +280,7 @@ export async function runExercise(story: Scenario, opts: ExerciseOptions): Promi
       accounts: accountsNow,
       clients: clientsNow,
       signingKeys: { before: keysBefore, after: await idp.publishedKeys() },
+      ...(opts.live ? { live: true } : {}),
     });
   } finally {
     running = false;
@@ -268,6 +294,28 @@ export async function runExercise(story: Scenario, opts: ExerciseOptions): Promi
     await links.stop();
     await idp.close();
   }
+}
+
+/**
+ * Live: containment has ended, one way or the other (what comes after it — hardening, recovery —
+ * waits for days in real time and is left to the people).
+ */
+function settledLive(state: IncidentState): boolean {
+  if (state.phase === 'containment-unverified' || state.status === 'closed') return true;
+  return Boolean(state.containedAt) && state.phase !== 'contain' && state.phase !== 'verify';
+}
+
+/** What the people answering live decided, from the incident's record. */
+function peopleDecisions(state: IncidentState): Observed['decisions'] {
+  return state.approvals.flatMap((a) =>
+    a.decisions.map((d) => ({
+      approval: a.id,
+      action: a.action,
+      decision: d.decision,
+      by: d.actor,
+      status: 200,
+    })),
+  );
 }
 
 /**

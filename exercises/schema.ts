@@ -181,12 +181,21 @@ export const scenarioSchema = z
     expect: z
       .object({
         detections: z.array(z.enum(RULES)).default([]),
-        playbook: z.string().refine(isPlaybook, 'a playbook of the engine or of a loaded playbook package'),
+        /**
+         * A false-positive drill: the story must open no incident on `incidentOn` (and contain
+         * nothing) while the engine watches for `watchS` seconds after the last step.
+         */
+        noIncident: z.boolean().default(false),
+        watchS: z.number().min(1).max(600).default(20),
+        playbook: z
+          .string()
+          .refine(isPlaybook, 'a playbook of the engine or of a loaded playbook package')
+          .optional(),
         /** The account the incident is about, a client (its service account), or `realm`. */
         incidentOn: id,
         actions: z.array(z.string().min(1).max(60)).default([]),
         notActions: z.array(z.string().min(1).max(60)).default([]),
-        maxTimeToContainS: z.number().positive().max(3600),
+        maxTimeToContainS: z.number().positive().max(3600).optional(),
         accounts: z
           .array(
             z
@@ -208,6 +217,34 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.expect.noIncident) {
+      for (const key of ['playbook', 'maxTimeToContainS'] as const)
+        if (s.expect[key] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['expect', key],
+            message: 'a scenario with noIncident opens no incident',
+          });
+      if (s.expect.actions.length)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', 'actions'],
+          message: 'noIncident: no action can be expected',
+        });
+    } else {
+      if (s.expect.playbook === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', 'playbook'],
+          message: 'required (or set noIncident: true)',
+        });
+      if (s.expect.maxTimeToContainS === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', 'maxTimeToContainS'],
+          message: 'required (or set noIncident: true)',
+        });
+    }
     const known = new Set(s.accounts.map((a) => a.id));
     const unknown = (value: string, path: (string | number)[]) => {
       if (!known.has(value)) ctx.addIssue({ code: 'custom', path, message: `unknown account '${value}'` });

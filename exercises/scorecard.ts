@@ -27,6 +27,8 @@ export interface Observed {
   clients: { id: string; originalSecretWorks: boolean }[];
   /** The realm's published signing keys before the story and at the end. */
   signingKeys: { before: string[]; after: string[] };
+  /** People answered the approvals (`--live`), not the scenario's scripted responders. */
+  live?: boolean;
 }
 
 export interface Scorecard {
@@ -39,7 +41,11 @@ export interface Scorecard {
   playbook: { expected: string; actual?: string };
   timeToDetectS?: number;
   timeToContainS?: number;
-  maxTimeToContainS: number;
+  maxTimeToContainS?: number;
+  /** A false-positive drill: no incident was expected, watched for this long. */
+  noIncident?: true;
+  watchedS?: number;
+  live?: true;
   detections: { expected: string[]; actual: string[] };
   actions: { expected: string[]; taken: string[]; missing: string[]; unexpected: string[] };
   approvals: { id: string; action: string; waitedS?: number; resolution?: string }[];
@@ -58,9 +64,16 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
   const secondsFrom = (iso?: string) =>
     iso ? Math.round((Date.parse(iso) - Date.parse(seen.startedAt)) / 100) / 10 : undefined;
 
-  if (!incident) misses.push(`no incident opened on ${exp.incidentOn}`);
-  if (incident && incident.playbook !== exp.playbook)
-    misses.push(`playbook ${incident.playbook}, expected ${exp.playbook}`);
+  if (exp.noIncident) {
+    if (incident)
+      misses.push(
+        `an incident was opened on ${exp.incidentOn} (${incident.playbook}, phase ${incident.phase}), expected none`,
+      );
+  } else {
+    if (!incident) misses.push(`no incident opened on ${exp.incidentOn}`);
+    if (incident && incident.playbook !== exp.playbook)
+      misses.push(`playbook ${incident.playbook}, expected ${exp.playbook}`);
+  }
 
   const rules = [...new Set(seen.detections.map((d) => d.rule))];
   for (const rule of exp.detections) if (!rules.includes(rule)) misses.push(`detection ${rule} did not fire`);
@@ -79,8 +92,11 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
   for (const a of unexpected) misses.push(`action ${a} taken, expected not to be`);
 
   const timeToContainS = secondsFrom(incident?.containedAt);
-  if (timeToContainS === undefined) misses.push('never contained');
-  else if (timeToContainS > exp.maxTimeToContainS)
+  if (exp.noIncident) {
+    if (timeToContainS !== undefined)
+      misses.push(`contained after ${timeToContainS} s, expected nothing contained`);
+  } else if (timeToContainS === undefined) misses.push('never contained');
+  else if (exp.maxTimeToContainS !== undefined && timeToContainS > exp.maxTimeToContainS)
     misses.push(`contained after ${timeToContainS} s, expected within ${exp.maxTimeToContainS} s`);
 
   for (const want of exp.accounts) {
@@ -110,8 +126,8 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
       );
   }
 
-  // Every responder in the story must have had the question put to them.
-  for (const r of scenario.responders)
+  // Every responder in the story must have had the question put to them (live, people answered).
+  for (const r of seen.live ? [] : scenario.responders)
     if (!seen.decisions.some((d) => d.action === r.approval))
       misses.push(
         `approval ${r.approval} was never requested (the scenario's responder had nothing to answer)`,
@@ -136,10 +152,12 @@ export function score(scenario: Scenario, seen: Observed): Scorecard {
     idp: seen.idp,
     realm: seen.realm,
     incidentId: incident?.incidentId,
-    playbook: { expected: exp.playbook, actual: incident?.playbook },
+    playbook: { expected: exp.noIncident ? 'none (no incident)' : exp.playbook!, actual: incident?.playbook },
     timeToDetectS: secondsFrom(incident?.openedAt),
     timeToContainS,
     maxTimeToContainS: exp.maxTimeToContainS,
+    ...(exp.noIncident ? { noIncident: true, watchedS: exp.watchS } : {}),
+    ...(seen.live ? { live: true } : {}),
     detections: { expected: exp.detections, actual: rules },
     actions: { expected: exp.actions, taken, missing, unexpected },
     approvals: (incident?.approvals ?? []).map((a) => {
@@ -176,7 +194,9 @@ export function renderScorecard(s: Scorecard): string {
     `| playbook | ${s.playbook.expected} | ${s.playbook.actual ?? '—'} |`,
     `| detections | ${s.detections.expected.join(', ') || '—'} | ${s.detections.actual.join(', ') || '—'} |`,
     `| time to detect (incident opened) | — | ${s.timeToDetectS ?? '—'} s |`,
-    `| time to contain | ≤ ${s.maxTimeToContainS} s | ${s.timeToContainS ?? '—'} s |`,
+    s.noIncident
+      ? `| incident | none within ${s.watchedS} s | ${s.incidentId ?? 'none'} |`
+      : `| time to contain | ≤ ${s.maxTimeToContainS} s | ${s.timeToContainS ?? '—'} s |`,
     `| actions | ${s.actions.expected.join(', ') || '—'} | ${s.actions.taken.join(', ') || '—'} |`,
     `| faults injected | — | ${
       Object.entries(s.faults.byKind)
