@@ -11,7 +11,8 @@ import type { IncidentState } from '../domain/incident';
 import type { InboxEntry } from '../domain/inbox';
 import { ApiClient, CliError, oidcConfig } from './api-client';
 import { credentialsFile, readProfile, writeProfile, type Profile } from './credentials';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 export interface CliIo {
   out: (text: string) => void;
@@ -279,6 +280,33 @@ export function buildProgram(io: CliIo): Command {
       s.closure?.status === 'pending'
         ? `closing early needs a second person: approval ${s.closure.approvalId} is waiting (containment goes on meanwhile)`
         : `closing as ${opts.disposition}`,
+    );
+  });
+
+  withJson(
+    program
+      .command('drill-from')
+      .description(
+        'turn a closed incident into a drill: a pseudonymised exercise scenario and a detection regression fixture',
+      )
+      .argument('<incidentId>')
+      .option('--out <dir>', 'where to write <name>.yaml and <name>.events.json', '.'),
+  ).action(async (id: string, opts: { out: string; json?: boolean }) => {
+    const drill = await client().call<{
+      name: string;
+      scenario: string;
+      fixture: { expectRules: string[]; events: unknown[] };
+    }>('GET', `/incidents/${incidentId(id)}/drill`);
+    mkdirSync(opts.out, { recursive: true });
+    const scenarioFile = path.join(opts.out, `${drill.name}.yaml`);
+    const fixtureFile = path.join(opts.out, `${drill.name}.events.json`);
+    writeFileSync(scenarioFile, drill.scenario);
+    writeFileSync(fixtureFile, `${JSON.stringify(drill.fixture, null, 2)}\n`);
+    print(opts.json, { ...drill, files: { scenario: scenarioFile, fixture: fixtureFile } }, () =>
+      [
+        `scenario: ${scenarioFile}  (npm run exercise -- ${scenarioFile})`,
+        `detection fixture: ${fixtureFile}  (${drill.fixture.events.length} events; ${drill.fixture.expectRules.join(', ')} must fire again — keep it in detection/regressions/)`,
+      ].join('\n'),
     );
   });
 

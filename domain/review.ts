@@ -28,6 +28,8 @@ export interface ReviewReport {
   closedAt?: string;
   /** How it was closed: disposition, an early close, what had been done, what was put back. */
   closure?: Closure;
+  /** The incident as a drill (a replay scenario and a detection regression fixture), once closed. */
+  drill?: { scenario: string; fixture: string };
   metrics: {
     timeToDetectMs?: number;
     timeToContainMs?: number;
@@ -88,6 +90,14 @@ export function buildReview(
     recoveredAt: state.recoveredAt,
     closedAt: state.closedAt,
     ...(state.closure ? { closure: state.closure } : {}),
+    ...(state.status === 'closed' && state.alerts.some((a) => a.events?.length)
+      ? {
+          drill: {
+            scenario: `/incidents/${state.incidentId}/drill?format=scenario`,
+            fixture: `/incidents/${state.incidentId}/drill?format=fixture`,
+          },
+        }
+      : {}),
     metrics: {
       timeToDetectMs: ms(firstSignAt, state.openedAt),
       timeToContainMs: ms(state.openedAt, state.containedAt),
@@ -234,6 +244,11 @@ export function renderReviewMarkdown(r: ReviewReport): string {
     `- Playbook: ${r.playbook}; severity: ${r.severity}; status: ${r.status}`,
     `- Generated: ${r.generatedAt}`,
     ...closureLines(r.closure),
+    ...(r.drill
+      ? [
+          `- Drill: replay it as an exercise (${r.drill.scenario}); keep its events as a detection regression (${r.drill.fixture})`,
+        ]
+      : []),
     '',
     '## Times',
     '',

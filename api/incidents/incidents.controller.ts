@@ -69,6 +69,7 @@ const incidentId = new ZodPipe(
 );
 const runId = new ZodPipe(z.string().uuid().optional());
 const reviewFormat = new ZodPipe(z.enum(['json', 'markdown']).default('json'));
+const drillFormat = new ZodPipe(z.enum(['json', 'scenario', 'fixture']).default('json'));
 const actorHeader = ApiHeader({
   name: 'X-Actor',
   required: false,
@@ -229,6 +230,32 @@ export class IncidentsController {
     if (format !== 'markdown') return report;
     res.type('text/markdown');
     return renderReviewMarkdown(report);
+  }
+
+  @Get(':id/drill')
+  @Returns(
+    200,
+    reportSchema,
+    'the drill: a scenario replaying the incident and a detection regression fixture',
+  )
+  @ApiOperation({
+    summary:
+      'A closed incident as a drill: a pseudonymised tabletop scenario (?format=scenario: YAML) and its triggering events as a detection regression fixture (?format=fixture)',
+  })
+  @ApiQuery({ name: 'format', required: false, enum: ['json', 'scenario', 'fixture'] })
+  async drill(
+    @Param('id', incidentId) id: string,
+    @Query('format', drillFormat) format: 'json' | 'scenario' | 'fixture',
+    @Res({ passthrough: true }) res: Response,
+  ) {
+    const drill = await this.incidents.drill(id);
+    if (format === 'scenario') {
+      res.type('application/yaml');
+      res.setHeader('Content-Disposition', `attachment; filename="${drill.name}.yaml"`);
+      return drill.scenarioYaml;
+    }
+    if (format === 'fixture') return drill.fixture;
+    return { name: drill.name, scenario: drill.scenarioYaml, fixture: drill.fixture };
   }
 
   @Get(':id/was-this-you')

@@ -2,7 +2,14 @@
  * Incidents are Temporal workflows: this service starts or joins them (update-with-start), reads
  * them (query, visibility) and sends responders' decisions to them (updates with validators).
  */
-import { Inject, Injectable, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ConflictException,
+  Inject,
+  Injectable,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
+import { drillFrom, NoStoryError, type Drill } from '../../exercises/drill';
 import { Client, WorkflowExecutionInfo, WorkflowHandle } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
@@ -284,6 +291,18 @@ export class IncidentsService {
       { running: state.status === 'open' },
     );
     return { ...buildReview(state, verification, new Date().toISOString()), draft: true };
+  }
+
+  /** A closed incident as a drill (exercises/drill.ts); 409 when there is no story to replay. */
+  async drill(incidentId: string): Promise<Drill> {
+    const state = await this.get(incidentId);
+    try {
+      return drillFrom(state);
+    } catch (err) {
+      if (err instanceof NoStoryError)
+        throw new ConflictException({ error: 'NoStory', message: err.message });
+      throw err;
+    }
   }
 
   async evidence(incidentId: string, runId?: string) {
