@@ -21,7 +21,8 @@ describe.each(fixtures)('%s', (_file, fixture) => {
   it('raises the same rules again', () => {
     const detector = new Detector();
     const fired = new Set<string>();
-    for (const e of fixture.events) for (const a of detector.process(e, Date.parse(e.time))) fired.add(a.rule);
+    for (const e of fixture.events)
+      for (const a of detector.process(e, Date.parse(e.time))) fired.add(a.rule);
     for (const rule of fixture.expectRules) expect([...fired]).toContain(rule);
   });
 });
