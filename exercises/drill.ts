@@ -99,6 +99,12 @@ export function drillFrom(state: IncidentState): Drill {
     );
   const names = new Pseudonyms();
   const principal = names.user(state.principal.username)!;
+  // Every name and address known up front, so free text (summaries, reasons) loses them all.
+  for (const e of events) {
+    names.user(e.actor?.name);
+    names.user(e.target?.name);
+    names.ip(e.sourceIp);
+  }
   const t0 = Date.parse(events[0].time);
   const span = (Date.parse(events.at(-1)!.time) - t0) / 1000;
   const scale = span > MAX_STORY_S ? MAX_STORY_S / span : 1;

@@ -7,15 +7,14 @@
 import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_ROLE_NAMES, type EngineConfig } from '../config/config';
+import type { EngineConfig } from '../config/config';
 import { runCli } from '../cli/program';
 import { approveDeviceLogin } from './support/browser-login';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { KeycloakTestClient, REALM, TestUser } from './support/keycloak';
+import { API_AUDIENCE, KeycloakTestClient, testRealmAuth, REALM, TestUser } from './support/keycloak';
 
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
-const API_AUDIENCE = 'ir-api';
 let cliClient: string;
 let config: EngineConfig;
 let api: TestApi;
@@ -58,14 +57,7 @@ beforeAll(async () => {
   await kc.ensureAudience(cliClient, API_AUDIENCE);
   config = {
     ...testConfig(),
-    auth: {
-      mode: 'oidc',
-      issuer: kc.issuer,
-      audience: [API_AUDIENCE],
-      authorizedParties: [cliClient],
-      rolesClaim: 'realm_access.roles',
-      roleNames: DEFAULT_ROLE_NAMES,
-    },
+    auth: testRealmAuth(kc.issuer, [cliClient]),
   };
   worker = await TestWorker.start(config);
   api = await TestApi.start(config);

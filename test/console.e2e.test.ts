@@ -9,14 +9,20 @@ import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DEFAULT_ROLE_NAMES, type EngineConfig } from '../config/config';
+import type { EngineConfig } from '../config/config';
 import type { IncidentState } from '../domain/incident';
 import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
-import { APP_CLIENT, KeycloakTestClient, REALM, TestUser } from './support/keycloak';
+import {
+  APP_CLIENT,
+  API_AUDIENCE,
+  KeycloakTestClient,
+  testRealmAuth,
+  REALM,
+  TestUser,
+} from './support/keycloak';
 
 const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
-const API_AUDIENCE = 'ir-api';
 const SHOTS = path.resolve(__dirname, '..', '.runtime', 'reports', 'console');
 const consoleClient = `ir-console-${randomUUID().slice(0, 8)}`;
 let config: EngineConfig;
@@ -40,14 +46,7 @@ async function asUser(who: string, method: string, route: string, body?: unknown
 beforeAll(async () => {
   config = {
     ...testConfig(),
-    auth: {
-      mode: 'oidc',
-      issuer: kc.issuer,
-      audience: [API_AUDIENCE],
-      authorizedParties: [APP_CLIENT, consoleClient],
-      rolesClaim: 'realm_access.roles',
-      roleNames: DEFAULT_ROLE_NAMES,
-    },
+    auth: testRealmAuth(kc.issuer, [APP_CLIENT, consoleClient]),
     consoleClientId: consoleClient,
   };
   worker = await TestWorker.start(config);

@@ -7,7 +7,23 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
+import { DEFAULT_ROLE_NAMES, type OidcAuth } from '../../config/config';
+
 export const REALM = 'corp';
+/** The audience the tests' API accepts (an audience mapper puts it in the clients' tokens). */
+export const API_AUDIENCE = 'ir-api';
+
+/** The API's authentication against the test realm, accepting tokens issued to `clients`. */
+export function testRealmAuth(issuer: string, clients: string[]): OidcAuth {
+  return {
+    mode: 'oidc',
+    issuer,
+    audience: [API_AUDIENCE],
+    authorizedParties: clients,
+    rolesClaim: 'realm_access.roles',
+    roleNames: DEFAULT_ROLE_NAMES,
+  };
+}
 export const APP_CLIENT = 'corp-app';
 /** The local test realm's engine client (scripts/keycloak/corp-realm.json). */
 export const ENGINE_CLIENT = { id: 'ir-engine', secret: 'local-dev-ir-engine-secret' };
