@@ -32,6 +32,16 @@ export interface ActivityDeps {
    * of the accounts already contained compete with it.
    */
   investigationConcurrency?: number;
+  /**
+   * The SSF transmitter's event streams (workflows/ssf-stream.ts): where security events about a
+   * contained account go. `issuerOf`: the identity provider's issuer for a principal, when known
+   * (subjects as issuer and subject).
+   */
+  ssf?: {
+    client: import('@temporalio/client').Client;
+    taskQueue: string;
+    issuerOf?: (principal: import('../domain/incident').Principal) => string | undefined;
+  };
 }
 
 export class ActivityContext {

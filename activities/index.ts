@@ -9,6 +9,7 @@ import { ActivityContext, type ActivityDeps } from './context';
 import { eradicationActivities } from './eradication';
 import { recordActivities } from './records';
 import { recoveryActivities } from './recovery';
+import { securityEventActivities } from './security-events';
 
 export type { ActivityDeps } from './context';
 export type * from './inputs';
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...eradicationActivities(ctx),
     ...recoveryActivities(ctx),
     ...recordActivities(ctx),
+    ...securityEventActivities(ctx),
   };
 }
 

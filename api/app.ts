@@ -31,6 +31,7 @@ import { IncidentsService } from './incidents/incidents.service';
 import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
 import { SlackController } from './integrations/slack.controller';
+import { SsfController } from './ssf/ssf.controller';
 import { consoleRouter } from './console';
 import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
@@ -65,6 +66,7 @@ export async function createApp(
       PlaybooksController,
       ApprovalsController,
       SlackController,
+      SsfController,
     ],
     providers: [
       IncidentsService,

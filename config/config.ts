@@ -66,6 +66,11 @@ export interface EngineConfig {
   notifySlackWebhookUrl?: string;
   /** Microsoft Teams Workflows webhook (NOTIFY_TEAMS_WEBHOOK_URL): an Adaptive Card per notification. */
   notifyTeamsWebhookUrl?: string;
+  /**
+   * The SSF transmitter's private signing key, a P-256 JWK (SSF_SIGNING_KEY_FILE; the same file for
+   * every API and worker replica). Default: beside the evidence directory, made on first use.
+   */
+  ssfSigningKeyFile?: string;
   /** The API as responders reach it (PUBLIC_API_URL): notifications link to its console. */
   publicApiUrl?: string;
   /** The console's public OIDC client (CONSOLE_CLIENT_ID): authorization code with PKCE, in AUTH_AUTHORIZED_PARTIES. */
@@ -146,7 +151,7 @@ export interface EngineConfig {
 }
 
 /** The engine's roles; each is granted by exactly one configured role name (AUTH_ROLE_NAMES). */
-export const ENGINE_ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest'] as const;
+export const ENGINE_ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest', 'receiver'] as const;
 export type EngineRole = (typeof ENGINE_ROLES)[number];
 
 /**
@@ -177,6 +182,7 @@ export const DEFAULT_ROLE_NAMES: Record<EngineRole, string> = {
   approver: 'ir-approver',
   admin: 'ir-admin',
   ingest: 'ir-ingest',
+  receiver: 'ir-ssf-receiver',
 };
 
 export class ConfigError extends Error {
@@ -184,6 +190,11 @@ export class ConfigError extends Error {
     super(`ConfigError: ${message}`);
     this.name = 'ConfigError';
   }
+}
+
+/** Where the SSF signing key is (config.ssfSigningKeyFile, else beside the evidence directory). */
+export function ssfKeyFile(config: EngineConfig): string {
+  return config.ssfSigningKeyFile ?? path.join(path.dirname(config.evidenceDir), 'ssf-signing-key.json');
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
@@ -265,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifyTeamsWebhookUrl: get('NOTIFY_TEAMS_WEBHOOK_URL'),
     consoleClientId: get('CONSOLE_CLIENT_ID'),
     publicApiUrl: get('PUBLIC_API_URL')?.replace(/\/$/, ''),
+    ...(get('SSF_SIGNING_KEY_FILE') ? { ssfSigningKeyFile: path.resolve(get('SSF_SIGNING_KEY_FILE')!) } : {}),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),

@@ -132,6 +132,8 @@ it('signs in with code + PKCE, shows the incident and its timeline, and decides 
   await approval.locator('input').fill('checked with the user by phone');
   await approval.locator('button.approve').click();
   await page.locator('#message', { hasText: /: approved$/ }).waitFor();
+  // The page reads the incident again after a decision: wait for it before typing elsewhere.
+  await page.locator(`[data-approval="${approvalId}"]`).waitFor({ state: 'detached' });
   const state = await eventually(async () => {
     const s = (await asUser('responder', 'GET', `/incidents/${id}`)).body as unknown as IncidentState;
     return s.containedAt ? s : undefined;

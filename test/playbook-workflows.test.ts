@@ -128,6 +128,8 @@ const standIn = (name: string) => async (input: Record<string, unknown>) => {
       return { sent: false, reason: 'no channel (stand-in)' };
     case 'notify':
       return undefined;
+    case 'emitSecurityEvents':
+      return { streams: 1, subject: 'iss_sub' };
     default:
       return { action: name, changed: true, detail: `${name} (stand-in)` };
   }
@@ -164,6 +166,7 @@ const ACTIVITIES = [
   'writeReview',
   'publishIndicators',
   'notify',
+  'emitSecurityEvents',
 ];
 const activities = Object.fromEntries(ACTIVITIES.map((name) => [name, standIn(name)]));
 
@@ -282,6 +285,7 @@ const rawProviderCalls = () =>
         'inspectAccess',
         'describeClient',
         'writeReview',
+        'emitSecurityEvents',
       ].includes(c),
   );
 
@@ -585,7 +589,9 @@ describe('closing early', () => {
     ]);
     // Nothing else on the identity provider started after the stop.
     expect(
-      calls.slice(before).filter((c) => !['notify', 'recordEvidence', 'verifyContainment'].includes(c)),
+      calls
+        .slice(before)
+        .filter((c) => !['notify', 'recordEvidence', 'verifyContainment', 'emitSecurityEvents'].includes(c)),
     ).toEqual([]);
     await decide(handle, pendingFor('rollBack')(waiting)!.id, 'wf.lead');
     const closed = await until(handle, (s) => s.status === 'closed');

@@ -26,7 +26,14 @@ import {
   TeamsNotifier,
   WebhookNotifier,
 } from '../activities/notifier';
-import { EngineConfig, requirePayloadProtection, requirePrincipalKeySecret } from '../config/config';
+import {
+  EngineConfig,
+  requirePayloadProtection,
+  requirePrincipalKeySecret,
+  ssfKeyFile,
+} from '../config/config';
+import { ssfActivities } from '../activities/ssf';
+import { ssfSigningKey } from '../ssf/keys';
 import { usePrincipalKeySecret } from '../domain/principal-key';
 import { engineDataConverter } from '../codec/data-converter';
 import { warnIfPlaintext } from '../client/connect';
@@ -74,7 +81,17 @@ export function activitiesFor(
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
       investigationConcurrency: config.investigationConcurrency,
+      ssf: {
+        client,
+        taskQueue: config.temporal.taskQueue,
+        // Keycloak realms are issuers of their own; other providers' subjects go by e-mail.
+        issuerOf: (p) =>
+          p.provider === 'keycloak' && config.keycloak
+            ? `${config.keycloak.baseUrl.replace(/\/$/, '')}/realms/${encodeURIComponent(p.realm)}`
+            : undefined,
+      },
     }),
+    ...ssfActivities(() => ssfSigningKey(ssfKeyFile(config))),
     ...createDetectionActivities({
       client,
       taskQueue: config.temporal.taskQueue,

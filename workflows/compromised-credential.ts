@@ -21,6 +21,7 @@ import { awaitApproval, goesAhead } from './kit/approvals';
 import { approved, approveThenAct, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
 import { recoverInWaves, WaveMember } from './kit/recovery';
+import { tellReceivers } from './kit/security-events';
 import {
   cutAccess,
   recordReview,
@@ -71,6 +72,14 @@ async function containAndVerify(
 ): Promise<void> {
   const who = principalLabel(input.principal);
   await cutAccess(incident, input.principal);
+  // Relying parties that trust Shared Signals hear of it now (CAEP, RISC).
+  const done = (action: string) =>
+    incident.state.actions.some((a) => a.action === action && a.status === 'done' && !a.target);
+  await tellReceivers(incident, [
+    'credential-compromise',
+    ...(done('requireReauthentication') ? (['credential-change'] as const) : []),
+    ...(done('revokeSessions') ? (['session-revoked'] as const) : []),
+  ]);
 
   const disable = await approved(incident, {
     action: 'disableAccount',
@@ -78,6 +87,8 @@ async function containAndVerify(
     policy: policy.disableAccount,
   });
   if (disable) await incident.act('disableAccount', `disable the account of ${who}`);
+  if (disable && didDisable(incident.state, input.principal.username))
+    await tellReceivers(incident, ['account-disabled']);
   const containedAt = new Date().toISOString();
 
   // Verify: containment is proven, never assumed

@@ -7,3 +7,4 @@ export { leakedClientSecret } from './leaked-client-secret';
 export { signingKeyCompromise } from './signing-key-compromise';
 export { detector } from './detector';
 export { providersDoctor } from './providers-doctor';
+export { ssfStream } from './ssf-stream';

@@ -32,6 +32,8 @@ const IMPLIES: Record<Role, Role[]> = {
   responder: ['responder', 'viewer'],
   approver: ['approver', 'viewer'],
   ingest: ['ingest'],
+  /** An SSF receiver manages its own event streams, nothing else. */
+  receiver: ['receiver'],
   admin: [...ROLES],
 };
 

@@ -24,6 +24,9 @@ const FAILURE_STATUS: Record<string, number> = {
   AlreadyInScope: 409,
   AlreadyAnswered: 409,
   OutOfScope: 400,
+  StreamNotFound: 404,
+  TooManyVerifications: 429,
+  NotPollDelivery: 400,
 };
 
 @Catch()

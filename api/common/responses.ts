@@ -193,6 +193,31 @@ export const codecPayloadsSchema = z.object({
   ),
 });
 
+export const ssfMetadataSchema = z
+  .object({ issuer: z.string(), jwks_uri: z.string(), delivery_methods_supported: z.array(z.string()) })
+  .catchall(z.unknown());
+export const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
+export const streamConfigSchema = z
+  .object({
+    stream_id: z.string(),
+    iss: z.string(),
+    aud: z.array(z.string()),
+    delivery: z.object({ method: z.string(), endpoint_url: z.string().optional() }),
+    events_supported: z.array(z.string()),
+    events_requested: z.array(z.string()),
+    events_delivered: z.array(z.string()),
+  })
+  .catchall(z.unknown());
+export const streamListSchema = z.union([streamConfigSchema, z.array(streamConfigSchema)]);
+export const streamStatusSchema = z.object({
+  stream_id: z.string(),
+  status: z.enum(['enabled', 'paused', 'disabled']),
+  reason: z.string().optional(),
+});
+export const pollSchema = z.object({ sets: z.record(z.string(), z.string()), moreAvailable: z.boolean() });
+export const noContentSchema = z.null().describe('no content');
+export const emptySchema = z.object({});
+
 export const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), temporal: z.string() });
 
 export function responseSchema(schema: ZodType): Record<string, unknown> {

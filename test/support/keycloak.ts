@@ -312,6 +312,35 @@ export class KeycloakTestClient {
     return ((await res.json()) as { error?: string }).error ?? String(res.status);
   }
 
+  /**
+   * A machine client (an SSF receiver, an app): client credentials, its service account holding
+   * `roles`, its tokens carrying them and `audience`. Answers a fresh access token on demand.
+   */
+  async machineClient(prefix: string, roles: string[], audience: string) {
+    const c = await this.createConfidentialClient(prefix);
+    const scopes = await this.admin<{ id: string; name: string }[]>('GET', '/client-scopes');
+    for (const name of ['roles', 'profile', 'basic']) {
+      const scope = scopes.find((x) => x.name === name);
+      if (scope) await this.admin('PUT', `/clients/${c.uuid}/default-client-scopes/${scope.id}`);
+    }
+    const sa = await this.admin<{ id: string }>('GET', `/clients/${c.uuid}/service-account-user`);
+    for (const role of roles) await this.grantRealmRole(sa.id, role);
+    await this.ensureAudience(c.id, audience);
+    const token = async () => {
+      const res = await fetch(`${this.oidc}/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: c.id,
+          client_secret: c.secret,
+        }),
+      });
+      if (!res.ok) throw new Error(`client credentials for ${c.id}: ${res.status}`);
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    return { ...c, token };
+  }
+
   async grantRealmRole(userId: string, role: string): Promise<void> {
     await this.admin('POST', `/users/${userId}/role-mappings/realm`, [await this.realmRole(role)]);
   }
