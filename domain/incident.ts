@@ -285,6 +285,20 @@ export interface ContainmentVerification {
  */
 export type IncidentStatus = 'open' | 'closed' | 'failed' | 'cancelled';
 
+/** One security event sent to one SSF receiver, as its stream reports it. */
+export interface SsfDeliveryReport {
+  streamId: string;
+  aud: string[];
+  /** The event type URI. */
+  event: string;
+  jti: string;
+  status: 'pending' | 'acknowledged' | 'failed';
+  /** When the SET was made, and when the receiver acknowledged it. */
+  at: string;
+  acknowledgedAt?: string;
+  error?: string;
+}
+
 /** How a person judged the incident when closing it. */
 export const DISPOSITIONS = ['false-positive', 'duplicate', 'benign', 'contained'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
@@ -350,6 +364,11 @@ export interface IncidentState {
   closedAt?: string;
   /** How a person closed it (disposition, an early close's approval, the rollback offered). */
   closure?: Closure;
+  /**
+   * Security events sent to SSF receivers about this incident, by SET (latest report of each):
+   * made, acknowledged (push 202, poll ack) or failed. One still `pending` is a finding.
+   */
+  ssfDeliveries?: SsfDeliveryReport[];
   /** The severity when a person confirmed containment the engine could not start by itself. */
   confirmedSeverity?: Severity;
   /** Why the incident's workflow failed (status `failed`), as the API read it. */

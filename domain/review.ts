@@ -160,6 +160,12 @@ function recommend(
       'Keep signing keys in an HSM or vault-backed key provider and rotate them on a schedule; alert on tokens whose kid is unknown.',
     );
   }
+  const unheard = (state.ssfDeliveries ?? []).filter((d) => d.status !== 'acknowledged');
+  if (unheard.length) {
+    out.push(
+      `Shared Signals receivers did not acknowledge ${unheard.length} event(s) (${[...new Set(unheard.map((d) => d.aud.join(', ')))].join('; ')}): their sessions may outlive containment; check those applications by hand.`,
+    );
+  }
   if (state.recoveryWaves?.some((w) => w.status === 'rolled-back')) {
     out.push('A recovery wave was rolled back on a new detection: the attacker may still hold a way in.');
   }

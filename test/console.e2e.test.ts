@@ -177,3 +177,21 @@ it('serves the console with a strict content security policy, and its API calls 
   expect((await fetch(`${api.url}/incidents`)).status).toBe(401);
   expect((await fetch(`${api.url}/console/../package.json`)).status).not.toBe(200);
 });
+
+it('asks a dev-mode API user for their name, and works as them', async () => {
+  const devConfig = { ...testConfig(), temporal: { ...config.temporal } };
+  const dev = await TestApi.start(devConfig);
+  const devPage = await browser.newPage();
+  try {
+    devPage.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept('dev.lead') : d.dismiss()));
+    await devPage.goto(`${dev.url}/console/#/inbox`);
+    await devPage.locator('#who', { hasText: 'signed in as dev.lead' }).waitFor();
+    await devPage.locator('#inbox, main p.muted').first().waitFor();
+    const cfg = (await (await fetch(`${dev.url}/console/config.json`)).json()) as { auth: string };
+    expect(cfg.auth).toBe('dev');
+    expect(cfg).not.toHaveProperty('issuer');
+  } finally {
+    await devPage.close();
+    await dev.stop();
+  }
+});

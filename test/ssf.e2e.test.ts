@@ -29,6 +29,10 @@ const rp = http.createServer((req, res) => {
   let body = '';
   req.on('data', (c) => (body += c));
   req.on('end', () => {
+    if (req.url === '/refuse')
+      return void res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end('{"err":"invalid_request","description":"not for us"}');
     pushed.push({ auth: req.headers.authorization, type: req.headers['content-type'], body });
     res.writeHead(answer).end();
   });
@@ -257,6 +261,14 @@ it('tells receivers what containing a Keycloak account did, as it happens', asyn
       aud: 'https://rp-a.example',
     })
   ).body;
+  // A second receiver refuses everything: a finding on the incident, not a silent gap.
+  const refusing = (
+    await call(await receiverB.token(), 'POST', '/ssf/streams', {
+      delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: new URL('/refuse', rpUrl).toString() },
+      events_requested: [EVENT_TYPES['account-disabled']],
+      aud: 'https://rp-refusing.example',
+    })
+  ).body;
   pushed.length = 0;
   const victim = await kc.createUser('ssfvictim');
   const responder = await kc.createUser('ssfresponder', { roles: ['ir-responder', 'ir-viewer'] });
@@ -306,5 +318,28 @@ it('tells receivers what containing a Keycloak account did, as it happens', asyn
       /told \d+ SSF stream\(s\): credential-compromise, credential-change, session-revoked/.test(t.message),
     ),
   ).toBe(true);
+  // Each receiver's acknowledgement is on the incident, by SET.
+  const acks = await eventually(async () => {
+    const s = (await worker.client.workflow.getHandle(opened.incidentId).query('incidentState')) as {
+      ssfDeliveries?: { streamId: string; status: string; event: string; acknowledgedAt?: string }[];
+    };
+    const mine = (s.ssfDeliveries ?? []).filter((d) => d.streamId === stream.stream_id);
+    return mine.length >= 4 && mine.every((d) => d.status === 'acknowledged') ? mine : undefined;
+  }, 'the acknowledgements on the incident');
+  expect(acks.map((d) => d.event)).toEqual(kinds);
+  for (const d of acks) expect(Date.parse(d.acknowledgedAt!)).toBeGreaterThan(0);
+  await eventually(async () => {
+    const s = (await worker.client.workflow.getHandle(opened.incidentId).query('incidentState')) as {
+      timeline: { message: string }[];
+    };
+    return (
+      s.timeline.some((t) =>
+        /finding: SSF receiver https:\/\/rp-refusing\.example did not take account-disabled: receiver answered 400 invalid_request: not for us/.test(
+          t.message,
+        ),
+      ) || undefined
+    );
+  }, 'the refusal as a finding on the incident');
   await call(token, 'DELETE', `/ssf/streams?stream_id=${stream.stream_id}`);
+  await call(await receiverB.token(), 'DELETE', `/ssf/streams?stream_id=${refusing.stream_id}`);
 });

@@ -2,7 +2,7 @@
  * The messages an incident workflow answers, shared by playbooks and the API client.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
   Alert,
   Approval,
@@ -14,6 +14,7 @@ import type {
   RelatedPrincipal,
   RequestOrigin,
   Severity,
+  SsfDeliveryReport,
 } from '../domain/incident';
 import type { ApproverRoute, PolicyOverrides } from '../domain/policy';
 
@@ -89,6 +90,8 @@ export interface AlertReceipt {
 }
 
 export const incidentStateQuery = defineQuery<IncidentState>('incidentState');
+/** From an SSF stream workflow: what became of a security event sent about this incident. */
+export const ssfDeliverySignal = defineSignal<[SsfDeliveryReport]>('ssfDelivery');
 /** Sent with update-with-start: opens the incident, or joins the open one for the same principal. */
 export const raiseAlertUpdate = defineUpdate<AlertReceipt, [Alert]>('raiseAlert');
 export const decideApprovalUpdate = defineUpdate<Approval, [DecideApprovalRequest]>('decideApproval');

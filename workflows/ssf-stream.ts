@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
   uuid4,
@@ -30,6 +31,7 @@ import {
   type StreamState,
   verifyStreamUpdate,
 } from './ssf-definitions';
+import { ssfDeliverySignal } from './definitions';
 
 const { deliverSet, signSetForPoll } = proxyActivities<SsfActivities>({
   startToCloseTimeout: '30 seconds',
@@ -59,6 +61,22 @@ export async function ssfStream(input: SsfStreamInput): Promise<void> {
   const record = (d: Delivery) => {
     s.deliveries.push(d);
     if (s.deliveries.length > MAX_DELIVERIES) s.deliveries.splice(0, s.deliveries.length - MAX_DELIVERIES);
+  };
+  // The incident a SET is about hears what became of it (a closed incident no longer listens).
+  const report = (d: Delivery) => {
+    if (!d.txn?.startsWith('incident-')) return;
+    void getExternalWorkflowHandle(d.txn)
+      .signal(ssfDeliverySignal, {
+        streamId: s.config.stream_id,
+        aud: s.config.aud,
+        event: d.event,
+        jti: d.jti,
+        status: d.status,
+        at: d.at,
+        ...(d.acknowledgedAt ? { acknowledgedAt: d.acknowledgedAt } : {}),
+        ...(d.error ? { error: d.error } : {}),
+      })
+      .catch(() => undefined);
   };
   const mine = (req: StreamRequest) => {
     if (req.owner !== s.owner || s.deleted)
@@ -158,17 +176,22 @@ export async function ssfStream(input: SsfStreamInput): Promise<void> {
         if (!(jti in s.waiting)) continue;
         delete s.waiting[jti];
         const d = s.deliveries.find((x) => x.jti === jti);
-        if (d) Object.assign(d, { status: 'acknowledged', acknowledgedAt: at });
+        if (d) {
+          Object.assign(d, { status: 'acknowledged', acknowledgedAt: at });
+          report(d);
+        }
       }
       for (const [jti, e] of Object.entries(setErrs ?? {})) {
         if (!(jti in s.waiting)) continue;
         delete s.waiting[jti];
         const d = s.deliveries.find((x) => x.jti === jti);
-        if (d)
+        if (d) {
           Object.assign(d, {
             status: 'failed',
             error: `receiver: ${e.err}${e.description ? ` (${e.description})` : ''}`,
           });
+          report(d);
+        }
       }
       const jtis = Object.keys(s.waiting);
       const sets = Object.fromEntries(jtis.slice(0, maxEvents).map((j) => [j, s.waiting[j]]));
@@ -236,6 +259,8 @@ export async function ssfStream(input: SsfStreamInput): Promise<void> {
         error: (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err),
       });
     }
+    // Pushed (acknowledged or failed) or waiting for the receiver's poll: the incident hears it.
+    report(delivery);
     if (workflowInfo().continueAsNewSuggested && queue.length === 0)
       await continueAsNew<typeof ssfStream>({ state: s, queue });
   }

@@ -49,6 +49,7 @@ import {
   incidentStateQuery,
   raiseAlertUpdate,
   searchAttributes,
+  ssfDeliverySignal,
 } from '../definitions';
 import { run } from './activities';
 
@@ -437,6 +438,21 @@ export class Incident {
 
   private installHandlers(): void {
     setHandler(incidentStateQuery, () => this.state);
+
+    // What SSF receivers did with the events sent about this incident (workflows/ssf-stream.ts).
+    setHandler(ssfDeliverySignal, (r) => {
+      const list = (this.state.ssfDeliveries ??= []);
+      const known = list.findIndex((d) => d.jti === r.jti);
+      if (known >= 0) list.splice(known, 1);
+      list.push(r);
+      if (list.length > 200) list.splice(0, list.length - 200);
+      const to = r.aud.join(', ');
+      const event = r.event.slice(r.event.lastIndexOf('/') + 1);
+      if (r.status === 'acknowledged')
+        this.log('notification', `SSF receiver ${to} acknowledged ${event} (${r.jti.slice(0, 8)})`);
+      else if (r.status === 'failed')
+        this.log('note', `finding: SSF receiver ${to} did not take ${event}: ${r.error ?? 'failed'}`);
+    });
 
     // A second alert about the same principal joins the open incident instead of opening another.
     setHandler(

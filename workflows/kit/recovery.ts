@@ -9,6 +9,7 @@ import type { ApprovalPolicy } from '../../domain/policy';
 import { run } from './activities';
 import { awaitApproval, goesAhead } from './approvals';
 import { failureText, Incident } from './incident';
+import { tellReceivers } from './security-events';
 
 export interface WaveMember {
   principal: Principal;
@@ -143,7 +144,10 @@ async function runWave(
         containedAt: m.containedAt,
       },
     );
-    if (outcome) back.push(m);
+    if (outcome) {
+      back.push(m);
+      await tellReceivers(incident, ['account-enabled'], m.principal);
+    }
   }
   if (back.length < members.length) {
     return end('held', `${members.length - back.length} reinstatement(s) failed`, 'held');
@@ -154,9 +158,14 @@ async function runWave(
   // 5. Watched again: a new detection now rolls the wave back.
   if (await detectionDuring(incident, names, policy.recoveryWatchMs, incident.state.alerts.length)) {
     for (const m of back) {
-      await incident.act('rollBackReinstatement', `roll back reinstatement of ${m.principal.username}`, {
-        principal: m.principal,
-      });
+      const rolledBack = await incident.act(
+        'rollBackReinstatement',
+        `roll back reinstatement of ${m.principal.username}`,
+        {
+          principal: m.principal,
+        },
+      );
+      if (rolledBack) await tellReceivers(incident, ['account-disabled', 'session-revoked'], m.principal);
     }
     await incident.notify(
       'escalation',
