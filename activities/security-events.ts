@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Principal } from '../domain/incident';
 import type { SecurityEventKind } from '../ssf/events';
 import { subjectOf } from '../ssf/subjects';
-import { securityEventSignal } from '../workflows/ssf-definitions';
+import { runningStreamsQuery, securityEventSignal } from '../workflows/ssf-definitions';
 import type { ActivityContext } from './context';
 
 export interface EmitSecurityEventsInput {
@@ -34,7 +34,7 @@ export function securityEventActivities(ctx: ActivityContext) {
         email: [input.principal.username, ...(identity?.aliases ?? [])].find((n) => n.includes('@')),
         username: input.principal.username,
       });
-      const query = `WorkflowType = 'ssfStream' AND ExecutionStatus = 'Running' AND TaskQueue = '${ssf.taskQueue.replaceAll("'", '')}'`;
+      const query = runningStreamsQuery(ssf.taskQueue);
       let streams = 0;
       const failed: string[] = [];
       for await (const wf of ssf.client.workflow.list({ query })) {

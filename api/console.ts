@@ -10,22 +10,22 @@ import * as path from 'node:path';
 import { PHASES } from '../domain/incident';
 import type { EngineConfig } from '../config/config';
 
-export const CONSOLE_DIR = path.resolve(__dirname, '..', '..', 'console');
-
+/** The console's files beside the project: from dist/api (built) or api/ (ts-node, tests). */
 function consoleDir(): string {
-  // From dist/api (built) or api/ (ts-node, tests): the console's files sit beside the project.
-  for (const dir of [
+  const candidates = [
     path.resolve(__dirname, '..', '..', 'console'),
     path.resolve(__dirname, '..', 'console'),
-  ]) {
-    try {
-      accessSync(path.join(dir, 'index.html'));
-      return dir;
-    } catch {
-      /* next */
-    }
-  }
-  return CONSOLE_DIR;
+  ];
+  return (
+    candidates.find((dir) => {
+      try {
+        accessSync(path.join(dir, 'index.html'));
+        return true;
+      } catch {
+        return false;
+      }
+    }) ?? candidates[0]
+  );
 }
 
 export function consoleRouter(config: EngineConfig): Router {

@@ -79,3 +79,16 @@ export function workflowTypeOf(name: PlaybookId): string {
 export function registeredPlaybooks(): PlaybookDefinition[] {
   return [...registered.values()];
 }
+
+/**
+ * Visibility clauses naming this deployment's incidents: its task queue and the playbooks'
+ * workflow types (the API's incident list and approval inbox read the same set).
+ */
+export function incidentWorkflowClauses(taskQueue: string): string[] {
+  return [
+    `TaskQueue = '${taskQueue.replaceAll("'", '')}'`,
+    `WorkflowType IN (${playbookNames()
+      .map((p) => `'${workflowTypeOf(p)}'`)
+      .join(', ')})`,
+  ];
+}

@@ -85,3 +85,8 @@ export const pollStreamUpdate = defineUpdate<
 /** A security event for every stream that wants it (sent by the incident playbooks' activity). */
 export const securityEventSignal =
   defineSignal<[{ facts: SecurityEventFacts; subject: SubjectId; txn?: string }]>('ssfSecurityEvent');
+
+/** Visibility query for the running streams of a deployment (its task queue). */
+export function runningStreamsQuery(taskQueue: string): string {
+  return `WorkflowType = 'ssfStream' AND ExecutionStatus = 'Running' AND TaskQueue = '${taskQueue.replaceAll("'", '')}'`;
+}

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import type { EngineConfig } from '../../config/config';
 import { inboxEntries, INBOX_MEMO_KEY, type InboxEntry } from '../../domain/inbox';
 import type { Phase, Severity } from '../../domain/incident';
-import { playbookNames, workflowTypeOf } from '../../domain/playbooks';
+import { incidentWorkflowClauses } from '../../domain/playbooks';
 import { searchAttributes } from '../../workflows/definitions';
 import type { Caller } from '../auth/auth';
 import { ENGINE_CONFIG, TEMPORAL_CLIENT } from '../temporal/temporal.module';
@@ -28,10 +28,7 @@ export class ApprovalsService {
     opts: { mine: boolean },
   ): Promise<{ approvals: InboxEntry[]; truncated?: true }> {
     const query = [
-      `TaskQueue = '${this.config.temporal.taskQueue.replaceAll("'", '')}'`,
-      `WorkflowType IN (${playbookNames()
-        .map((p) => `'${workflowTypeOf(p)}'`)
-        .join(', ')})`,
+      ...incidentWorkflowClauses(this.config.temporal.taskQueue),
       `ExecutionStatus = 'Running'`,
       `${searchAttributes.approvalsPendingSince.name} IS NOT NULL`,
     ].join(' AND ');

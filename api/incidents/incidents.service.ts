@@ -28,7 +28,7 @@ import {
 } from '../../domain/incident';
 import { principalKey } from '../../domain/principal-key';
 import { IncidentReceipt, openOrJoinIncident } from '../../client/incidents';
-import { playbookNames, workflowTypeOf } from '../../domain/playbooks';
+import { incidentWorkflowClauses } from '../../domain/playbooks';
 import { requirePrincipalKeySecret, type EngineConfig } from '../../config/config';
 import type { EvidenceStore } from '../../evidence/local-store';
 import type { SealedTokens } from '../../evidence/sealed-tokens';
@@ -131,13 +131,8 @@ export class IncidentsService {
   }
 
   async list(q: ListIncidentsQuery) {
-    const clauses = [
-      // This deployment's incidents: those on its task queue (as GET /alerts reads its detectors).
-      `TaskQueue = '${this.config.temporal.taskQueue.replaceAll("'", '')}'`,
-      `WorkflowType IN (${playbookNames()
-        .map((p) => `'${workflowTypeOf(p)}'`)
-        .join(', ')})`,
-    ];
+    // This deployment's incidents: those on its task queue (as GET /alerts reads its detectors).
+    const clauses = incidentWorkflowClauses(this.config.temporal.taskQueue);
     if (q.phase) clauses.push(`${searchAttributes.phase.name} = '${q.phase}'`);
     if (q.severity) clauses.push(`${searchAttributes.severity.name} = '${q.severity}'`);
     if (q.username && q.provider && q.realm) {

@@ -35,6 +35,7 @@ import {
   configureStreamUpdate,
   deleteStreamUpdate,
   pollStreamUpdate,
+  runningStreamsQuery,
   streamStateQuery,
   streamStatusUpdate,
   streamSubjectUpdate,
@@ -44,6 +45,7 @@ import {
 } from '../../workflows/ssf-definitions';
 import { Public, RequireRole, type AuthedRequest } from '../auth/auth';
 import { ENGINE_CONFIG, TEMPORAL_CLIENT } from '../temporal/temporal.module';
+import { ZodPipe } from '../common/validation';
 import {
   emptySchema,
   jwksSchema,
@@ -93,14 +95,9 @@ const configBody = z
   .passthrough();
 type ConfigBody = z.infer<typeof configBody>;
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success)
-    throw new BadRequestException({
-      error: 'BadRequest',
-      message: r.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
-    });
-  return r.data;
+/** The project's request validation (api/common/validation.ts), for bodies checked in the handler. */
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  return new ZodPipe(schema).transform(value);
 }
 
 const workflowIdOf = (id: string) => `ssf-stream-${id}`;
@@ -125,11 +122,6 @@ export class SsfController {
 
   private handle(id: string) {
     return this.temporal.workflow.getHandle(workflowIdOf(parse(streamId, id)));
-  }
-
-  /** A stream config as receivers read it (never the push authorization header). */
-  private shown(config: StreamConfig) {
-    return config;
   }
 
   @Returns(200, ssfMetadataSchema)
@@ -196,7 +188,7 @@ export class SsfController {
       args: [{ state }],
       staticSummary: `SSF stream for ${req.caller!.actor}`.slice(0, 200),
     });
-    return this.shown(config);
+    return config;
   }
 
   @Returns(200, streamListSchema)
@@ -204,15 +196,15 @@ export class SsfController {
   @RequireRole('receiver')
   @ApiOperation({ summary: "Read one stream's configuration (?stream_id=) or all of yours" })
   async read(@Query('stream_id') id: string | undefined, @Req() req: AuthedRequest) {
-    if (id) return this.shown((await this.mine(id, req)).config);
-    const query = `WorkflowType = 'ssfStream' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.config.temporal.taskQueue.replaceAll("'", '')}'`;
+    if (id) return (await this.mine(id, req)).config;
+    const query = runningStreamsQuery(this.config.temporal.taskQueue);
     const out: StreamConfig[] = [];
     for await (const wf of this.temporal.workflow.list({ query })) {
       const s = await this.temporal.workflow
         .getHandle(wf.workflowId)
         .query(streamStateQuery)
         .catch(() => undefined);
-      if (s && !s.deleted && s.owner === this.owner(req)) out.push(this.shown(s.config));
+      if (s && !s.deleted && s.owner === this.owner(req)) out.push(s.config);
       if (out.length >= 100) break;
     }
     return out;
@@ -247,11 +239,9 @@ export class SsfController {
       ...(body.events_requested ? { events_requested: body.events_requested } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
     };
-    return this.shown(
-      await this.handle(body.stream_id).executeUpdate(configureStreamUpdate, {
-        args: [{ owner: this.owner(req), replace, config }],
-      }),
-    );
+    return this.handle(body.stream_id).executeUpdate(configureStreamUpdate, {
+      args: [{ owner: this.owner(req), replace, config }],
+    });
   }
 
   @Returns(200, streamConfigSchema)
