@@ -37,7 +37,7 @@ export class ApiErrorFilter implements ExceptionFilter {
     const res = host.switchToHttp().getResponse<Response>();
     const req = host.switchToHttp().getRequest<Request>();
     const { status, body } = this.toResponse(err);
-    if (status >= 500) this.logger.error(err instanceof Error ? `${err.name}: ${err.message}` : String(err));
+    if (status >= 500) this.logger.error(describeError(err));
     const { error, message, ...members } = body;
     sendProblem(
       res,
@@ -99,4 +99,18 @@ export class ApiErrorFilter implements ExceptionFilter {
       body: { error: 'InternalError', message: 'the engine could not complete the request; see its logs' },
     };
   }
+}
+
+/** An unexpected error for the log: name, gRPC code and message of it and its causes (bounded). */
+export function describeError(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if (!(e instanceof Error)) {
+      parts.push(String(e).slice(0, 300));
+      break;
+    }
+    const code = (e as { code?: unknown }).code;
+    parts.push(`${e.name}${code !== undefined ? ` (code ${String(code)})` : ''}: ${e.message.slice(0, 300)}`);
+  }
+  return parts.join(' <- ');
 }

@@ -66,16 +66,28 @@ function causeText(err: Error): string {
 const READ_DEADLINE_MS = 2_500;
 const READ_TRIES = 2;
 
-/** A query that ran out of time: the client's deadline or the server's query timeout. */
-function timedOut(err: unknown): boolean {
-  const cause = (err as { cause?: unknown })?.cause ?? err;
-  const code = (cause as { code?: number })?.code ?? (err as { code?: number })?.code;
-  return (
-    code === GRPC_DEADLINE_EXCEEDED ||
-    /deadline exceeded|query timed out/i.test(String((err as Error)?.message))
-  );
+/**
+ * A query no worker answered in time. Which error says so depends on who gave up first: the
+ * client's deadline (DEADLINE_EXCEEDED), the frontend ("query timed out before a worker could
+ * process it"), the history service's own context (CANCELLED, "context deadline exceeded") or its
+ * "workflow not ready" answer; the code and words may sit on any cause in the chain.
+ */
+export function workerDidNotAnswer(err: unknown): boolean {
+  for (
+    let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
+    if (e.code === GRPC_DEADLINE_EXCEEDED || e.code === GRPC_CANCELLED) return true;
+    if (
+      /deadline exceeded|query timed out|context canceled|not ready to handle/i.test(String(e.message ?? ''))
+    )
+      return true;
+  }
+  return false;
 }
 
+const GRPC_CANCELLED = 1;
 const GRPC_DEADLINE_EXCEEDED = 4;
 
 @Injectable()
@@ -189,7 +201,7 @@ export class IncidentsService {
           handle.query(incidentStateQuery),
         );
       } catch (err) {
-        if (!timedOut(err)) throw err;
+        if (!workerDidNotAnswer(err)) throw err;
         if (attempt >= READ_TRIES) {
           throw new ServiceUnavailableException({
             error: 'WorkerNotAnswering',
