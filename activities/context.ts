@@ -42,6 +42,16 @@ export interface ActivityDeps {
     taskQueue: string;
     issuerOf?: (principal: import('../domain/incident').Principal) => string | undefined;
   };
+  /**
+   * Global Token Revocation (GTR_APPS): the downstream apps asked to revoke a contained user's
+   * tokens, the engine's issuer (PUBLIC_API_URL) and its signing key. `backoffMs` for tests.
+   */
+  gtr?: {
+    apps: import('../ssf/gtr').GtrApp[];
+    issuer: string;
+    key: () => Promise<import('../ssf/set').SigningKey>;
+    backoffMs?: number;
+  };
 }
 
 export class ActivityContext {

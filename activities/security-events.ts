@@ -4,9 +4,10 @@
  * deliver (workflows/ssf-stream.ts); each keeps which SETs its receiver acknowledged.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Principal } from '../domain/incident';
+import type { DownstreamRevocation, Principal } from '../domain/incident';
 import type { SecurityEventKind } from '../ssf/events';
-import { subjectOf } from '../ssf/subjects';
+import { requestRevocation } from '../ssf/gtr';
+import { subjectOf, type SubjectFacts, type SubjectId } from '../ssf/subjects';
 import { runningStreamsQuery, securityEventSignal } from '../workflows/ssf-definitions';
 import type { ActivityContext } from './context';
 
@@ -21,19 +22,7 @@ export function securityEventActivities(ctx: ActivityContext) {
     async emitSecurityEvents(input: EmitSecurityEventsInput): Promise<{ streams: number; subject: string }> {
       const ssf = ctx.deps.ssf;
       if (!ssf) return { streams: 0, subject: 'none' };
-      // Who the receivers know: issuer and subject, else an e-mail, else the login.
-      const audit = Object.hasOwn(ctx.deps.providers, input.principal.provider)
-        ? ctx.deps.providers[input.principal.provider as keyof typeof ctx.deps.providers]?.ports[
-            'audit-source'
-          ]
-        : undefined;
-      const identity = await audit?.identify(input.principal).catch(() => undefined);
-      const subject = subjectOf({
-        issuer: ssf.issuerOf?.(input.principal),
-        userId: identity?.id,
-        email: [input.principal.username, ...(identity?.aliases ?? [])].find((n) => n.includes('@')),
-        username: input.principal.username,
-      });
+      const subject = subjectOf(await subjectFactsOf(ctx, input.principal));
       const query = runningStreamsQuery(ssf.taskQueue);
       let streams = 0;
       const failed: string[] = [];
@@ -59,5 +48,63 @@ export function securityEventActivities(ctx: ActivityContext) {
         );
       return { streams, subject: subject.format };
     },
+
+    /**
+     * Global Token Revocation at every downstream app (GTR_APPS), at once: each app's answer, after
+     * up to three tries for answers that are not definitive, goes to the evidence chain and back to
+     * the incident. An app that cannot be asked (no subject of its format) is an answer too.
+     */
+    async revokeDownstream(input: {
+      principal: Principal;
+      evidenceId: string;
+    }): Promise<{ revocations: DownstreamRevocation[] }> {
+      const gtr = ctx.deps.gtr;
+      if (!gtr?.apps.length) return { revocations: [] };
+      const facts = await subjectFactsOf(ctx, input.principal);
+      const key = await gtr.key();
+      const revocations = await Promise.all(
+        gtr.apps.map((app) => {
+          const subject: SubjectId | undefined =
+            app.subject === 'iss_sub'
+              ? facts.issuer && facts.userId
+                ? { format: 'iss_sub', iss: facts.issuer, sub: facts.userId }
+                : undefined
+              : facts.email
+                ? { format: 'email', email: facts.email }
+                : undefined;
+          if (!subject)
+            return {
+              app: app.name,
+              endpoint: app.endpoint,
+              subject: app.subject,
+              status: 'failed' as const,
+              at: new Date().toISOString(),
+              attempts: 0,
+              detail: `not asked: ${input.principal.username} has no ${app.subject} identifier the engine knows`,
+            };
+          return requestRevocation({ app, subject, key, issuer: gtr.issuer, backoffMs: gtr.backoffMs });
+        }),
+      );
+      await ctx.record(input.evidenceId, 'global-token-revocation', {
+        principal: input.principal,
+        revocations,
+      });
+      return { revocations };
+    },
+  };
+}
+
+/** Who relying parties know: the identity provider's issuer and id, e-mail, login. */
+async function subjectFactsOf(ctx: ActivityContext, principal: Principal): Promise<SubjectFacts> {
+  const audit = Object.hasOwn(ctx.deps.providers, principal.provider)
+    ? ctx.deps.providers[principal.provider as keyof typeof ctx.deps.providers]?.ports['audit-source']
+    : undefined;
+  const identity = await audit?.identify(principal).catch(() => undefined);
+  const email = [principal.username, ...(identity?.aliases ?? [])].find((n) => /^[^@\s]+@[^@\s]+$/.test(n));
+  return {
+    issuer: ctx.deps.ssf?.issuerOf?.(principal),
+    userId: identity?.id,
+    ...(email ? { email } : {}),
+    username: principal.username,
   };
 }

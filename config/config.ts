@@ -18,6 +18,7 @@ import type { PlaybookPackage } from '../kit/package';
 import type { RuleName } from '../detection/rules';
 import { loadPlaybookPackages, packageRoutes } from './playbook-packages';
 import type { ApproverRoute, PolicyOverrides } from '../domain/policy';
+import { parseGtrApps, type GtrApp } from '../ssf/gtr';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
 export type PayloadProtection = { mode: 'encrypted'; keys: PayloadKey[] } | { mode: 'plaintext' };
@@ -73,6 +74,12 @@ export interface EngineConfig {
   ssfSigningKeyFile?: string;
   /** The API as responders reach it (PUBLIC_API_URL): notifications link to its console. */
   publicApiUrl?: string;
+  /**
+   * Downstream apps with a Global Token Revocation endpoint (GTR_APPS, JSON `[{name, endpoint,
+   * subject}]`): containment asks each to revoke the user's tokens, with a JWT the engine signs
+   * (issuer PUBLIC_API_URL, keys at its /ssf/jwks.json).
+   */
+  gtrApps?: GtrApp[];
   /** The console's public OIDC client (CONSOLE_CLIENT_ID): authorization code with PKCE, in AUTH_AUTHORIZED_PARTIES. */
   consoleClientId?: string;
   /**
@@ -276,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     notifyTeamsWebhookUrl: get('NOTIFY_TEAMS_WEBHOOK_URL'),
     consoleClientId: get('CONSOLE_CLIENT_ID'),
     publicApiUrl: get('PUBLIC_API_URL')?.replace(/\/$/, ''),
+    gtrApps: asConfigError(() => parseGtrApps(get('GTR_APPS'), get('PUBLIC_API_URL'))),
     ...(get('SSF_SIGNING_KEY_FILE') ? { ssfSigningKeyFile: path.resolve(get('SSF_SIGNING_KEY_FILE')!) } : {}),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
@@ -510,6 +518,15 @@ export function parseApproverRoutes(raw: string | undefined): ApproverRoute[] | 
       approvers: names('approvers', true)!,
     };
   });
+}
+
+/** A parser's plain Error as the configuration error it is. */
+function asConfigError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
 }
 
 /** `name=url,…`: the HTTP checks a recovery wave may be asked to pass. */

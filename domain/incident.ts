@@ -299,6 +299,24 @@ export interface SsfDeliveryReport {
   error?: string;
 }
 
+/**
+ * One downstream application's answer to a Global Token Revocation request
+ * (draft-parecki-oauth-global-token-revocation): `revoked` (2xx), `unknown-subject` (404: it has
+ * no such user), `refused` (another 4xx, e.g. 422 it cannot log the user out), `failed` (5xx or
+ * unreachable after retries).
+ */
+export interface DownstreamRevocation {
+  app: string;
+  endpoint: string;
+  /** The subject format sent (RFC 9493): `iss_sub` or `email`. */
+  subject: string;
+  status: 'revoked' | 'unknown-subject' | 'refused' | 'failed';
+  httpStatus?: number;
+  at: string;
+  attempts: number;
+  detail?: string;
+}
+
 /** How a person judged the incident when closing it. */
 export const DISPOSITIONS = ['false-positive', 'duplicate', 'benign', 'contained'] as const;
 export type Disposition = (typeof DISPOSITIONS)[number];
@@ -369,6 +387,8 @@ export interface IncidentState {
    * made, acknowledged (push 202, poll ack) or failed. One still `pending` is a finding.
    */
   ssfDeliveries?: SsfDeliveryReport[];
+  /** Downstream applications asked to revoke the principal's tokens (GTR_APPS), by app. */
+  downstreamRevocations?: DownstreamRevocation[];
   /** The severity when a person confirmed containment the engine could not start by itself. */
   confirmedSeverity?: Severity;
   /** Why the incident's workflow failed (status `failed`), as the API read it. */

@@ -166,6 +166,14 @@ function recommend(
       `Shared Signals receivers did not acknowledge ${unheard.length} event(s) (${[...new Set(unheard.map((d) => d.aud.join(', ')))].join('; ')}): their sessions may outlive containment; check those applications by hand.`,
     );
   }
+  const unrevoked = (state.downstreamRevocations ?? []).filter(
+    (r) => r.status === 'refused' || r.status === 'failed',
+  );
+  if (unrevoked.length) {
+    out.push(
+      `Downstream apps did not revoke the user's tokens (${unrevoked.map((r) => `${r.app}: ${r.status}`).join('; ')}): end those sessions by hand and fix their global token revocation endpoints.`,
+    );
+  }
   if (state.recoveryWaves?.some((w) => w.status === 'rolled-back')) {
     out.push('A recovery wave was rolled back on a new detection: the attacker may still hold a way in.');
   }

@@ -130,6 +130,8 @@ const standIn = (name: string) => async (input: Record<string, unknown>) => {
       return undefined;
     case 'emitSecurityEvents':
       return { streams: 1, subject: 'iss_sub' };
+    case 'revokeDownstream':
+      return { revocations: [] };
     default:
       return { action: name, changed: true, detail: `${name} (stand-in)` };
   }
@@ -167,6 +169,7 @@ const ACTIVITIES = [
   'publishIndicators',
   'notify',
   'emitSecurityEvents',
+  'revokeDownstream',
 ];
 const activities = Object.fromEntries(ACTIVITIES.map((name) => [name, standIn(name)]));
 
@@ -286,6 +289,7 @@ const rawProviderCalls = () =>
         'describeClient',
         'writeReview',
         'emitSecurityEvents',
+        'revokeDownstream',
       ].includes(c),
   );
 

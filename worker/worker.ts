@@ -90,6 +90,15 @@ export function activitiesFor(
             ? `${config.keycloak.baseUrl.replace(/\/$/, '')}/realms/${encodeURIComponent(p.realm)}`
             : undefined,
       },
+      ...(config.gtrApps && config.publicApiUrl
+        ? {
+            gtr: {
+              apps: config.gtrApps,
+              issuer: config.publicApiUrl,
+              key: () => ssfSigningKey(ssfKeyFile(config)),
+            },
+          }
+        : {}),
     }),
     ...ssfActivities(() => ssfSigningKey(ssfKeyFile(config))),
     ...createDetectionActivities({

@@ -21,7 +21,7 @@ import { awaitApproval, goesAhead } from './kit/approvals';
 import { approved, approveThenAct, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
 import { recoverInWaves, WaveMember } from './kit/recovery';
-import { tellReceivers } from './kit/security-events';
+import { revokeDownstream, tellReceivers } from './kit/security-events';
 import {
   cutAccess,
   recordReview,
@@ -80,6 +80,8 @@ async function containAndVerify(
     ...(done('requireReauthentication') ? (['credential-change'] as const) : []),
     ...(done('revokeSessions') ? (['session-revoked'] as const) : []),
   ]);
+  // Apps with a global token revocation endpoint end their own sessions and refresh tokens.
+  await revokeDownstream(incident);
 
   const disable = await approved(incident, {
     action: 'disableAccount',

@@ -4,6 +4,7 @@
  * receiver sees and changes only its own streams). Streams live in Temporal workflows
  * (workflows/ssf-stream.ts); this controller validates and forwards.
  */
+import { isDeliverableUrl } from '../../ssf/gtr';
 import {
   BadRequestException,
   Body,
@@ -66,13 +67,7 @@ const endpoint = z
   .string()
   .url()
   .max(2000)
-  .refine((u) => {
-    const url = new URL(u);
-    return (
-      url.protocol === 'https:' ||
-      (url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname))
-    );
-  }, 'endpoint_url must be https (http only to loopback)');
+  .refine(isDeliverableUrl, 'endpoint_url must be https (http only to loopback)');
 
 const configBody = z
   .object({

@@ -36,3 +36,49 @@ export async function tellReceivers(
     incident.log('note', `finding: SSF receivers were not told ${kinds.join(', ')} (${failureText(err)})`);
   }
 }
+
+/**
+ * Asks every downstream app (GTR_APPS) to revoke the principal's tokens and sessions (Global Token
+ * Revocation); each answer is in the evidence chain and on the incident, and an app that did not
+ * revoke is a finding, never a stalled playbook.
+ */
+export async function revokeDownstream(
+  incident: Incident,
+  principal: Principal = incident.principal,
+): Promise<void> {
+  // (Incidents from before Global Token Revocation replay without it.)
+  if (!patched('global-token-revocation')) return;
+  try {
+    const { revocations } = await run(
+      'revokeDownstream',
+      `ask downstream apps to revoke every token of ${principal.username}`,
+      { principal, evidenceId: incident.state.evidenceId },
+    );
+    if (!revocations.length) return;
+    incident.state.downstreamRevocations = [
+      ...(incident.state.downstreamRevocations ?? []).filter(
+        (r) => !revocations.some((n) => n.app === r.app),
+      ),
+      ...revocations,
+    ];
+    const revoked = revocations.filter((r) => r.status === 'revoked').map((r) => r.app);
+    if (revoked.length)
+      incident.log(
+        'notification',
+        `downstream apps revoked ${principal.username}'s tokens: ${revoked.join(', ')}`,
+      );
+    const unknown = revocations.filter((r) => r.status === 'unknown-subject').map((r) => r.app);
+    if (unknown.length)
+      incident.log(
+        'notification',
+        `downstream apps with no account for ${principal.username}: ${unknown.join(', ')}`,
+      );
+    for (const r of revocations.filter((x) => x.status === 'refused' || x.status === 'failed'))
+      incident.log(
+        'note',
+        `finding: downstream app ${r.app} did not revoke ${principal.username}'s tokens (${r.status}: ${r.detail ?? ''})`,
+      );
+  } catch (err) {
+    incident.log('note', `finding: downstream apps were not asked to revoke tokens (${failureText(err)})`);
+  }
+}
