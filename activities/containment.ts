@@ -38,9 +38,16 @@ export function containmentActivities(ctx: ActivityContext) {
       };
     },
 
-    revokeSessions: action(({ principal, since }) =>
-      sessions(principal).revokeSessions(principal, { since }),
-    ),
+    revokeSessions: action(async ({ principal, since, evidenceId }) => {
+      const outcome = await sessions(principal).revokeSessions(principal, { since });
+      // Which relying parties the identity provider told (back-channel logout) is evidence.
+      if (!outcome.loggedOutClients?.length || !evidenceId) return outcome;
+      const evidence = await ctx.record(evidenceId, 'backchannel-logout', {
+        principal,
+        clients: outcome.loggedOutClients,
+      });
+      return { ...outcome, evidence };
+    }),
     revokeOfflineAccess: action(({ principal }) => sessions(principal).revokeOfflineAccess(principal)),
     requireReauthentication: action(({ principal, since }) =>
       accounts(principal).requireReauthentication(principal, { since }),

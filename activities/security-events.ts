@@ -4,7 +4,7 @@
  * deliver (workflows/ssf-stream.ts); each keeps which SETs its receiver acknowledged.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import type { DownstreamRevocation, Principal } from '../domain/incident';
+import type { DownstreamRevocation, EvidenceRef, Principal } from '../domain/incident';
 import type { SecurityEventKind } from '../ssf/events';
 import { requestRevocation } from '../ssf/gtr';
 import { subjectOf, type SubjectFacts, type SubjectId } from '../ssf/subjects';
@@ -57,7 +57,7 @@ export function securityEventActivities(ctx: ActivityContext) {
     async revokeDownstream(input: {
       principal: Principal;
       evidenceId: string;
-    }): Promise<{ revocations: DownstreamRevocation[] }> {
+    }): Promise<{ revocations: DownstreamRevocation[]; evidence?: EvidenceRef }> {
       const gtr = ctx.deps.gtr;
       if (!gtr?.apps.length) return { revocations: [] };
       const facts = await subjectFactsOf(ctx, input.principal);
@@ -85,11 +85,11 @@ export function securityEventActivities(ctx: ActivityContext) {
           return requestRevocation({ app, subject, key, issuer: gtr.issuer, backoffMs: gtr.backoffMs });
         }),
       );
-      await ctx.record(input.evidenceId, 'global-token-revocation', {
+      const evidence = await ctx.record(input.evidenceId, 'global-token-revocation', {
         principal: input.principal,
         revocations,
       });
-      return { revocations };
+      return { revocations, evidence };
     },
   };
 }

@@ -191,6 +191,11 @@ export interface ActionOutcome {
   residualUntil?: string;
   /** Where the action's before-and-after went in the evidence chain (anchored by the incident). */
   evidence?: EvidenceRef;
+  /**
+   * Relying parties the identity provider told to end their sessions as it did (OIDC back-channel
+   * logout: the clients of the ended sessions that have a back-channel logout URL).
+   */
+  loggedOutClients?: { clientId: string; endpoint: string; sessions: number }[];
 }
 
 /** `target`: the username acted on, when it is not the incident's own principal. */

@@ -20,12 +20,37 @@ export class KeycloakSessions implements SessionsAndTokens {
         detail: `no session left and tokens already cut at ${new Date(user.notBefore! * 1000).toISOString()} for ${principal.username}`,
       };
     }
+    // Keycloak's logout sends a back-channel logout token to every client of these sessions that
+    // has a back-channel logout URL: which ones, read before the sessions are gone.
+    const loggedOutClients = await this.backchannelClients(principal, sessions);
     await call(() => admin.users.logout({ id, realm }));
+    const told = loggedOutClients.map((c) => c.clientId);
     return {
       action: 'revokeSessions',
       changed: sessions.length > 0,
-      detail: `ended ${sessions.length} session(s) and set not-before for ${principal.username}`,
+      detail: `ended ${sessions.length} session(s) and set not-before for ${principal.username}${told.length ? `; back-channel logout sent to ${told.join(', ')}` : ''}`,
+      ...(loggedOutClients.length ? { loggedOutClients } : {}),
     };
+  }
+
+  /** The sessions' clients with a back-channel logout URL (query strings left out). */
+  private async backchannelClients(
+    principal: Principal,
+    sessions: { clients?: Record<string, string> }[],
+  ): Promise<NonNullable<ActionOutcome['loggedOutClients']>> {
+    const counts = new Map<string, number>();
+    for (const s of sessions)
+      for (const uuid of Object.keys(s.clients ?? {})) counts.set(uuid, (counts.get(uuid) ?? 0) + 1);
+    if (!counts.size) return [];
+    const { admin, realm, call } = await this.kc.user(principal);
+    const out: NonNullable<ActionOutcome['loggedOutClients']> = [];
+    for (const [uuid, n] of counts) {
+      const client = await call(() => admin.clients.findOne({ id: uuid, realm }), { notFoundIsDone: true });
+      const url = client?.attributes?.['backchannel.logout.url'];
+      if (!client?.clientId || typeof url !== 'string' || !url) continue;
+      out.push({ clientId: client.clientId, endpoint: url.split('?')[0], sessions: n });
+    }
+    return out.sort((a, b) => a.clientId.localeCompare(b.clientId));
   }
 
   async revokeOfflineAccess(principal: Principal): Promise<ActionOutcome> {

@@ -35,7 +35,6 @@ export async function browserLogin(
   username: string,
   password: string,
 ): Promise<BrowserLoginResult> {
-  const jar = new CookieJar();
   const auth = new URL(`${issuer}/protocol/openid-connect/auth`);
   auth.search = new URLSearchParams({
     client_id: APP_CLIENT,
@@ -44,11 +43,54 @@ export async function browserLogin(
     redirect_uri: REDIRECT_URI,
     state: randomUUID(),
   }).toString();
+  const r = await loginAt(auth.toString(), username, password, (l) => l.startsWith(REDIRECT_URI));
+  if (r.ended !== 'left') return r;
+  const back = new URL(r.location);
+  const code = back.searchParams.get('code');
+  if (code) return { ended: 'code', code };
+  return { ended: 'refused', message: back.searchParams.get('error') ?? 'no code', page: '' };
+}
+
+/**
+ * A person signing in to an app: the app's login link, Keycloak's login form with the password,
+ * and back to the app's callback with the app's own cookies. Resolves with the app's answer.
+ */
+export async function signInToApp(
+  loginUrl: string,
+  username: string,
+  password: string,
+): Promise<{ cookie: string; body: Record<string, unknown> }> {
+  const app = new CookieJar();
+  const start = await fetch(loginUrl, { redirect: 'manual' });
+  app.take(start);
+  const origin = new URL(loginUrl).origin;
+  const r = await loginAt(start.headers.get('location') ?? '', username, password, (l) =>
+    l.startsWith(origin),
+  );
+  if (r.ended !== 'left')
+    throw new Error(`sign-in to ${origin} ended ${r.ended}: ${'message' in r ? r.message : ''}`);
+  const back = await fetch(r.location, { redirect: 'manual', headers: { cookie: app.header() } });
+  app.take(back);
+  if (back.status !== 200) throw new Error(`${origin} answered its callback with ${back.status}`);
+  return { cookie: app.header(), body: (await back.json()) as Record<string, unknown> };
+}
+
+/** Keycloak's login form at `auth`, followed until a redirect `leaves` Keycloak for the app. */
+async function loginAt(
+  auth: string,
+  username: string,
+  password: string,
+  leaves: (location: string) => boolean,
+): Promise<{ ended: 'left'; location: string } | Exclude<BrowserLoginResult, { ended: 'code' }>> {
+  const jar = new CookieJar();
   const form = await fetch(auth, { redirect: 'manual' });
   jar.take(form);
   const page = await form.text();
   const action = /<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"/.exec(page)?.[1];
-  if (!action) throw new Error(`no login form at ${auth.origin}${auth.pathname} (status ${form.status})`);
+  if (!action) {
+    const at = new URL(auth);
+    throw new Error(`no login form at ${at.origin}${at.pathname} (status ${form.status})`);
+  }
 
   let res = await fetch(decode(action), {
     method: 'POST',
@@ -60,15 +102,7 @@ export async function browserLogin(
   // Follow Keycloak's own redirects (never the app's) to see where the browser would land.
   for (let hops = 0; hops < 5 && res.status >= 300 && res.status < 400; hops++) {
     const location = res.headers.get('location') ?? '';
-    if (location.startsWith(REDIRECT_URI)) {
-      const code = new URL(location).searchParams.get('code');
-      if (code) return { ended: 'code', code };
-      return {
-        ended: 'refused',
-        message: new URL(location).searchParams.get('error') ?? 'no code',
-        page: '',
-      };
-    }
+    if (leaves(location)) return { ended: 'left', location };
     if (/required-action|execution=(UPDATE_PASSWORD|CONFIGURE_TOTP)/i.test(location)) {
       return { ended: 'required-action', where: location, page: '' };
     }

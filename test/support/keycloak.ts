@@ -298,6 +298,39 @@ export class KeycloakTestClient {
     return { id: clientId, secret, uuid: c.id };
   }
 
+  /**
+   * A web app's confidential client: authorization code (PKCE) to `redirectUri`, and when given a
+   * back-channel logout URL Keycloak posts logout tokens to (with the session id).
+   */
+  async createWebAppClient(
+    prefix: string,
+    redirectUri: string,
+    backchannelLogoutUrl?: string,
+  ): Promise<{ id: string; secret: string }> {
+    const clientId = `${prefix}-${randomUUID().slice(0, 8)}`;
+    const secret = `secret-${randomUUID()}`;
+    await this.admin('POST', '/clients', {
+      clientId,
+      enabled: true,
+      publicClient: false,
+      secret,
+      standardFlowEnabled: true,
+      directAccessGrantsEnabled: false,
+      redirectUris: [redirectUri],
+      attributes: {
+        'pkce.code.challenge.method': 'S256',
+        ...(backchannelLogoutUrl
+          ? {
+              'backchannel.logout.url': backchannelLogoutUrl,
+              'backchannel.logout.session.required': 'true',
+            }
+          : {}),
+      },
+      defaultClientScopes: ['profile', 'basic', 'email'],
+    });
+    return { id: clientId, secret };
+  }
+
   /** Client credentials grant: 'accepted', or the token endpoint's error code. */
   async clientCredentials(clientId: string, secret: string): Promise<string> {
     const res = await fetch(`${this.oidc}/token`, {

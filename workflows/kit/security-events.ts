@@ -49,12 +49,13 @@ export async function revokeDownstream(
   // (Incidents from before Global Token Revocation replay without it.)
   if (!patched('global-token-revocation')) return;
   try {
-    const { revocations } = await run(
+    const { revocations, evidence } = await run(
       'revokeDownstream',
       `ask downstream apps to revoke every token of ${principal.username}`,
       { principal, evidenceId: incident.state.evidenceId },
     );
     if (!revocations.length) return;
+    if (evidence) incident.addEvidence(evidence, 'global token revocation answers recorded');
     incident.state.downstreamRevocations = [
       ...(incident.state.downstreamRevocations ?? []).filter(
         (r) => !revocations.some((n) => n.app === r.app),
