@@ -32,6 +32,7 @@ import { ApprovalsController } from './approvals/approvals.controller';
 import { ApprovalsService } from './approvals/approvals.service';
 import { SlackController } from './integrations/slack.controller';
 import { SsfController } from './ssf/ssf.controller';
+import { GlobalTokenRevocationController } from './ssf/gtr.controller';
 import { consoleRouter } from './console';
 import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
@@ -67,6 +68,7 @@ export async function createApp(
       ApprovalsController,
       SlackController,
       SsfController,
+      GlobalTokenRevocationController,
     ],
     providers: [
       IncidentsService,

@@ -288,3 +288,29 @@ describe('Slack interactivity', () => {
     expect(() => loadConfig({ ...base, SLACK_SIGNING_SECRET: SECRET, SLACK_USERS: '[' })).toThrow(/not JSON/);
   });
 });
+
+describe('global token revocation', () => {
+  const apps = JSON.stringify([{ name: 'ledger', endpoint: 'https://ledger.example/gtr' }]);
+  it('reads GTR_APPS with PUBLIC_API_URL as the issuer, and GTR_EMAIL_REALM', () => {
+    const c = loadConfig({
+      ...base,
+      GTR_APPS: apps,
+      PUBLIC_API_URL: 'https://ir.example/',
+      GTR_EMAIL_REALM: 'keycloak/corp',
+    });
+    expect(c.gtrApps).toEqual([
+      { name: 'ledger', endpoint: 'https://ledger.example/gtr', subject: 'iss_sub' },
+    ]);
+    expect(c.publicApiUrl).toBe('https://ir.example');
+    expect(c.gtrEmailRealm).toEqual({ provider: 'keycloak', realm: 'corp' });
+  });
+  it('refuses what it could not use, naming the variable', () => {
+    expect(() => loadConfig({ ...base, GTR_APPS: apps })).toThrow(
+      /ConfigError: GTR_APPS needs PUBLIC_API_URL/,
+    );
+    expect(() => loadConfig({ ...base, GTR_EMAIL_REALM: 'ldap/corp' })).toThrow(
+      /GTR_EMAIL_REALM must be provider\/realm/,
+    );
+    expect(() => loadConfig({ ...base, GTR_EMAIL_REALM: 'keycloak/a/b' })).toThrow(/GTR_EMAIL_REALM/);
+  });
+});

@@ -12,7 +12,14 @@ import type { OktaConnectorSettings } from '../providers/okta/connection';
 import { OKTA_ENGINE_SCOPES } from '../providers/okta/settings';
 import type { S3EvidenceSettings } from '../evidence/s3-store';
 import { parsePayloadKeys, PayloadKey, PayloadKeyError } from '../codec/payload-codec';
-import { ACTION_NAMES, SEVERITIES, type PlaybookId, type ProtectedPrincipal } from '../domain/incident';
+import {
+  ACTION_NAMES,
+  PROVIDERS as PRINCIPAL_PROVIDERS,
+  SEVERITIES,
+  type PlaybookId,
+  type ProtectedPrincipal,
+  type ProviderName,
+} from '../domain/incident';
 import { isPlaybook, playbookNames } from '../domain/playbooks';
 import type { PlaybookPackage } from '../kit/package';
 import type { RuleName } from '../detection/rules';
@@ -80,6 +87,11 @@ export interface EngineConfig {
    * (issuer PUBLIC_API_URL, keys at its /ssf/jwks.json).
    */
   gtrApps?: GtrApp[];
+  /**
+   * Where the engine's own global token revocation endpoint looks up `email` subjects
+   * (GTR_EMAIL_REALM, `provider/realm`); `iss_sub` subjects name their Keycloak realm themselves.
+   */
+  gtrEmailRealm?: { provider: ProviderName; realm: string };
   /** The console's public OIDC client (CONSOLE_CLIENT_ID): authorization code with PKCE, in AUTH_AUTHORIZED_PARTIES. */
   consoleClientId?: string;
   /**
@@ -158,7 +170,15 @@ export interface EngineConfig {
 }
 
 /** The engine's roles; each is granted by exactly one configured role name (AUTH_ROLE_NAMES). */
-export const ENGINE_ROLES = ['viewer', 'responder', 'approver', 'admin', 'ingest', 'receiver'] as const;
+export const ENGINE_ROLES = [
+  'viewer',
+  'responder',
+  'approver',
+  'admin',
+  'ingest',
+  'receiver',
+  'revoker',
+] as const;
 export type EngineRole = (typeof ENGINE_ROLES)[number];
 
 /**
@@ -190,6 +210,7 @@ export const DEFAULT_ROLE_NAMES: Record<EngineRole, string> = {
   admin: 'ir-admin',
   ingest: 'ir-ingest',
   receiver: 'ir-ssf-receiver',
+  revoker: 'ir-token-revoker',
 };
 
 export class ConfigError extends Error {
@@ -284,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     consoleClientId: get('CONSOLE_CLIENT_ID'),
     publicApiUrl: get('PUBLIC_API_URL')?.replace(/\/$/, ''),
     gtrApps: asConfigError(() => parseGtrApps(get('GTR_APPS'), get('PUBLIC_API_URL'))),
+    gtrEmailRealm: parseProviderRealm('GTR_EMAIL_REALM', get('GTR_EMAIL_REALM')),
     ...(get('SSF_SIGNING_KEY_FILE') ? { ssfSigningKeyFile: path.resolve(get('SSF_SIGNING_KEY_FILE')!) } : {}),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
@@ -518,6 +540,24 @@ export function parseApproverRoutes(raw: string | undefined): ApproverRoute[] | 
       approvers: names('approvers', true)!,
     };
   });
+}
+
+/** `provider/realm` (e.g. `keycloak/corp`). */
+function parseProviderRealm(
+  name: string,
+  raw: string | undefined,
+): { provider: ProviderName; realm: string } | undefined {
+  if (!raw?.trim()) return undefined;
+  const [provider, realm, ...rest] = raw.trim().split('/');
+  if (
+    rest.length ||
+    !(PRINCIPAL_PROVIDERS as readonly string[]).includes(provider) ||
+    !/^[A-Za-z0-9._-]{1,100}$/.test(realm ?? '')
+  )
+    throw new ConfigError(
+      `${name} must be provider/realm with provider one of ${PRINCIPAL_PROVIDERS.join(', ')} (got '${raw.slice(0, 100)}')`,
+    );
+  return { provider: provider as ProviderName, realm };
 }
 
 /** A parser's plain Error as the configuration error it is. */

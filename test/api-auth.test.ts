@@ -67,6 +67,7 @@ beforeAll(async () => {
     responder: ['ir-responder'],
     approver: ['ir-approver'],
     ingest: ['ir-ingest'],
+    revoker: ['ir-token-revoker'],
     lead: ['ir-responder', 'ir-approver'],
     senior: ['ir-approver', 'ir-incident-lead'],
     admin: ['ir-admin'],
@@ -117,6 +118,7 @@ const ENDPOINTS: [string, string, unknown, string][] = [
   ['GET', '/metrics', undefined, 'viewer'],
   ['GET', '/playbooks', undefined, 'viewer'],
   ['POST', '/codec/encode', { payloads: [] }, 'admin'],
+  ['POST', '/global-token-revocation', { sub_id: { format: 'opaque', id: 'x' } }, 'revoker'],
 ];
 const OPEN_BODY = ENDPOINTS.find(([m, r]) => m === 'POST' && r === '/incidents')![2] as object;
 

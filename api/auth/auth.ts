@@ -34,6 +34,8 @@ const IMPLIES: Record<Role, Role[]> = {
   ingest: ['ingest'],
   /** An SSF receiver manages its own event streams, nothing else. */
   receiver: ['receiver'],
+  /** An identity provider asking for a global token revocation (POST /global-token-revocation). */
+  revoker: ['revoker'],
   admin: [...ROLES],
 };
 
