@@ -33,6 +33,7 @@ import { ApprovalsService } from './approvals/approvals.service';
 import { SlackController } from './integrations/slack.controller';
 import { SsfController } from './ssf/ssf.controller';
 import { GlobalTokenRevocationController } from './ssf/gtr.controller';
+import { SsfReceiverController } from './ssf/receiver.controller';
 import { consoleRouter } from './console';
 import { TemporalModule, TEMPORAL_CLIENT } from './temporal/temporal.module';
 import type { Client } from '@temporalio/client';
@@ -69,6 +70,7 @@ export async function createApp(
       SlackController,
       SsfController,
       GlobalTokenRevocationController,
+      SsfReceiverController,
     ],
     providers: [
       IncidentsService,
@@ -127,6 +129,8 @@ export async function createApp(
       verify: (req, _res, buf) => ((req as AuthedRequest).rawBody = buf),
     }),
   );
+  // SETs pushed by upstream transmitters (RFC 8935: application/secevent+jwt, a compact JWS).
+  app.use('/ssf/receiver', text({ type: () => true, limit: '64kb' }));
   app.useBodyParser('json', { limit: BODY_LIMIT });
   // The "was this you?" page posts a plain HTML form.
   app.useBodyParser('urlencoded', { limit: '4kb', extended: false });

@@ -26,6 +26,7 @@ import type { RuleName } from '../detection/rules';
 import { loadPlaybookPackages, packageRoutes } from './playbook-packages';
 import type { ApproverRoute, PolicyOverrides } from '../domain/policy';
 import { parseGtrApps, type GtrApp } from '../ssf/gtr';
+import { parseTransmitters, type TransmitterSettings } from '../ssf/receiver';
 
 /** How payloads in Temporal are protected: AES-256-GCM keys, or an explicit, logged opt-out. */
 export type PayloadProtection = { mode: 'encrypted'; keys: PayloadKey[] } | { mode: 'plaintext' };
@@ -92,6 +93,11 @@ export interface EngineConfig {
    * (GTR_EMAIL_REALM, `provider/realm`); `iss_sub` subjects name their Keycloak realm themselves.
    */
   gtrEmailRealm?: { provider: ProviderName; realm: string };
+  /**
+   * Upstream SSF transmitters the engine subscribes to as a receiver (SSF_TRANSMITTERS, JSON): their
+   * SETs become detection events of the provider and tenant each names.
+   */
+  ssfTransmitters?: TransmitterSettings[];
   /** The console's public OIDC client (CONSOLE_CLIENT_ID): authorization code with PKCE, in AUTH_AUTHORIZED_PARTIES. */
   consoleClientId?: string;
   /**
@@ -306,6 +312,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     publicApiUrl: get('PUBLIC_API_URL')?.replace(/\/$/, ''),
     gtrApps: asConfigError(() => parseGtrApps(get('GTR_APPS'), get('PUBLIC_API_URL'))),
     gtrEmailRealm: parseProviderRealm('GTR_EMAIL_REALM', get('GTR_EMAIL_REALM')),
+    ssfTransmitters: asConfigError(() =>
+      parseTransmitters(get('SSF_TRANSMITTERS'), get('PUBLIC_API_URL'), (f) =>
+        readFileSync(path.resolve(f), 'utf8'),
+      ),
+    ),
     ...(get('SSF_SIGNING_KEY_FILE') ? { ssfSigningKeyFile: path.resolve(get('SSF_SIGNING_KEY_FILE')!) } : {}),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),

@@ -3,7 +3,7 @@
 # $IR_RUNTIME_DIR/keycloak-<version> (default ~/.cache/identity-ir, shared by every checkout).
 # Prints the Keycloak home directory.
 set -euo pipefail
-KEYCLOAK_VERSION="${KEYCLOAK_VERSION:-26.4.7}"
+KEYCLOAK_VERSION="${KEYCLOAK_VERSION:-26.7.3}"
 runtime="${IR_RUNTIME_DIR:-$HOME/.cache/identity-ir}"
 home="$runtime/keycloak-$KEYCLOAK_VERSION"
 

@@ -2,6 +2,8 @@
 # Runs the pinned Keycloak in dev mode on loopback with the `corp` test realm imported, in the foreground.
 #   KEYCLOAK_PORT (18080), KEYCLOAK_MANAGEMENT_PORT (19000), KEYCLOAK_DATA_DIR (.runtime/keycloak: H2 file)
 # The bootstrap admin (admin/admin) exists only for this local, loopback-only server.
+# Shared Signals (experimental in 26.7): the transmitter feature on; pushes to http allowed only
+# because every receiver of this server is on loopback; the push outbox drained every second.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 kc_home="$("$here/scripts/install-keycloak.sh")"
@@ -26,4 +28,7 @@ exec "$kc_home/bin/kc.sh" start-dev \
   --http-management-port "$mgmt_port" --health-enabled true \
   --db dev-file --db-url "jdbc:h2:file:$data_dir/keycloakdb;NON_KEYWORDS=VALUE" \
   --import-realm \
+  --features=ssf \
+  --spi-ssf-transmitter--default--allow-insecure-push-targets=true \
+  --spi-ssf-transmitter--default--outbox-drainer-interval=1s \
   --log-level warn,org.keycloak.services:info

@@ -7,6 +7,7 @@ import type { EngineConfig } from '../config/config';
 import type { DetectionConfig } from '../detection/rules';
 import { DetectionSource, detectorId, reconfigureDetectorUpdate } from '../workflows/detector';
 import { serviceLogger } from '../telemetry/log';
+import { receiverWorkflowId } from '../workflows/ssf-receiver-definitions';
 
 export async function ensureDetector(
   client: Client,
@@ -74,4 +75,21 @@ export async function stopDetector(
     .catch((err: Error) => {
       if (err.name !== 'WorkflowNotFoundError') throw err;
     });
+}
+
+/**
+ * Starts the receiver workflow of every upstream SSF transmitter (SSF_TRANSMITTERS); one already
+ * running keeps going (it reads its transmitter's settings from this worker on every call).
+ */
+export async function ensureSsfReceivers(client: Client, config: EngineConfig): Promise<void> {
+  for (const t of config.ssfTransmitters ?? []) {
+    await client.workflow.start('ssfReceiver', {
+      workflowId: receiverWorkflowId(t.name),
+      taskQueue: config.temporal.taskQueue,
+      args: [{ name: t.name }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      staticSummary: `SSF receiver of ${t.name} (${t.delivery}) for ${t.provider} ${t.tenant}`,
+    });
+    serviceLogger('worker').info(`SSF receiver ${receiverWorkflowId(t.name)} running`);
+  }
 }

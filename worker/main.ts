@@ -8,7 +8,7 @@ import { serviceLogger } from '../telemetry/log';
 import { startTracing } from '../telemetry/tracing';
 import { workerMetricsExporter } from './metrics';
 import { loadConfig } from '../config/config';
-import { ensureDetectors } from './detectors';
+import { ensureDetectors, ensureSsfReceivers } from './detectors';
 import { ensureSearchAttributes } from './search-attributes';
 import { createWorker } from './worker';
 import { startDemoLab } from '../lab/demo';
@@ -63,6 +63,9 @@ async function main(): Promise<void> {
   const running = worker.run();
   await ensureDetectors(client, config).catch((err: Error) =>
     log.error(`could not ensure detectors (${err.message})`),
+  );
+  await ensureSsfReceivers(client, config).catch((err: Error) =>
+    log.error(`could not start the SSF receivers (${err.message})`),
   );
   try {
     await running;

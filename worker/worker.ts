@@ -33,6 +33,7 @@ import {
   ssfKeyFile,
 } from '../config/config';
 import { ssfActivities } from '../activities/ssf';
+import { ssfReceiverActivities } from '../activities/ssf-receiver';
 import { ssfSigningKey } from '../ssf/keys';
 import { usePrincipalKeySecret } from '../domain/principal-key';
 import { engineDataConverter } from '../codec/data-converter';
@@ -101,6 +102,14 @@ export function activitiesFor(
         : {}),
     }),
     ...ssfActivities(() => ssfSigningKey(ssfKeyFile(config))),
+    ...ssfReceiverActivities({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      transmitters: config.ssfTransmitters ?? [],
+      publicApiUrl: config.publicApiUrl,
+      principalKeySecret: config.principalKeySecret,
+      detectionShards: config.detectionShards,
+    }),
     ...createDetectionActivities({
       client,
       taskQueue: config.temporal.taskQueue,

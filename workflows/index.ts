@@ -8,3 +8,4 @@ export { signingKeyCompromise } from './signing-key-compromise';
 export { detector } from './detector';
 export { providersDoctor } from './providers-doctor';
 export { ssfStream } from './ssf-stream';
+export { ssfReceiver } from './ssf-receiver';

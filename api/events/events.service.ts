@@ -3,30 +3,19 @@
  * chunks small enough for Temporal's payload limits. Alerts are read back from the detectors.
  */
 import { Inject, Injectable, PayloadTooLargeException } from '@nestjs/common';
-import { Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
+import { Client } from '@temporalio/client';
+import { sendToDetector } from '../../client/detector-ingest';
 import type { EngineConfig, IngestSource } from '../../config/config';
 import type { EventProvider, IdentityEvent } from '../../detection/events';
 import { GeoIp } from '../../detection/geoip';
 import { normalizeBatch, Rejection, splitRecords } from '../../detection/normalize';
 import type { DetectionAlert } from '../../detection/rules';
-import {
-  detectorId,
-  detectorStatusQuery,
-  partitionEvents,
-  type DetectorShard,
-  ingestEventsUpdate,
-  IngestReceipt,
-  RecordedAlert,
-  type detector,
-} from '../../workflows/detector';
+import { detectorStatusQuery, partitionEvents, RecordedAlert } from '../../workflows/detector';
 import { ENGINE_CONFIG, TEMPORAL_CLIENT } from '../temporal/temporal.module';
 import { timeIdCursor } from '../common/cursor';
 
 /** Records one request may carry (the body limit bounds their bytes). */
 export const MAX_RECORDS = 10_000;
-
-/** Events per update: keeps each update payload well under Temporal's 2 MB blob limit. */
-const CHUNK = 250;
 
 export interface IngestResult {
   received: number;
@@ -34,14 +23,6 @@ export interface IngestResult {
   duplicates: number;
   rejected: Rejection[];
   alerts: DetectionAlert[];
-}
-
-/** The detector a push's part goes to, and whether this push may start it. */
-interface Target {
-  provider: EventProvider;
-  tenant: string;
-  shard: DetectorShard | undefined;
-  mayStart: boolean;
 }
 
 @Injectable()
@@ -106,7 +87,14 @@ export class EventsService {
       // to the tenant-wide detector too; the shards take their parts at once, each in order.
       const parts = partitionEvents(events, shards);
       const receipts = await Promise.all(
-        parts.map((p) => this.sendAll({ provider, tenant, shard: p.shard, mayStart }, p.events)),
+        parts.map((p) =>
+          sendToDetector(
+            this.temporal,
+            this.config.temporal.taskQueue,
+            { provider, tenant, shard: p.shard, mayStart },
+            p.events,
+          ),
+        ),
       );
       if (receipts.some((r) => r === undefined)) {
         const reason = `no detector for ${provider} tenant '${tenant.slice(0, 100)}': name it in DETECTION_SOURCES`;
@@ -152,54 +140,6 @@ export class EventsService {
       a.status === 'fulfilled' ? all.push(...a.value.recentAlerts) : unavailable.push(ids[i]),
     );
     return { ...pageAlerts(all, filter, after), unavailable };
-  }
-
-  /** One detector's part of a push, in chunks and in order; undefined when it may not be started. */
-  private async sendAll(to: Target, events: IdentityEvent[]): Promise<IngestReceipt | undefined> {
-    const total: IngestReceipt = { accepted: 0, duplicates: 0, alerts: [] };
-    for (let i = 0; i < events.length; i += CHUNK) {
-      const receipt = await this.send(to, events.slice(i, i + CHUNK));
-      if (!receipt) return undefined;
-      total.accepted += receipt.accepted;
-      total.duplicates += receipt.duplicates;
-      total.alerts.push(...receipt.alerts);
-    }
-    return total;
-  }
-
-  /** Undefined when the tenant has no detector and this push may not start one. */
-  private async send(
-    { provider, tenant, shard, mayStart }: Target,
-    events: IdentityEvent[],
-  ): Promise<IngestReceipt | undefined> {
-    const source = { provider, tenant };
-    const workflowId = detectorId(source, shard);
-    if (!mayStart) {
-      try {
-        return await this.temporal.workflow
-          .getHandle(workflowId)
-          .executeUpdate(ingestEventsUpdate, { args: [events] });
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return undefined;
-        throw err;
-      }
-    }
-    return this.temporal.workflow.executeUpdateWithStart(ingestEventsUpdate, {
-      args: [events],
-      startWorkflowOperation: new WithStartWorkflowOperation<typeof detector>('detector', {
-        workflowId,
-        taskQueue: this.config.temporal.taskQueue,
-        args: [{ source, shard }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        staticSummary: `detector for ${provider} ${tenant}${
-          shard
-            ? shard.scope === 'tenant'
-              ? ` (tenant-wide rules of ${shard.of} shards)`
-              : ` (shard ${shard.index + 1} of ${shard.of})`
-            : ''
-        }`,
-      }),
-    });
   }
 }
 

@@ -106,9 +106,10 @@ export class TestApi {
     readonly url: string,
   ) {}
 
-  static async start(config: EngineConfig): Promise<TestApi> {
+  /** `port`: a fixed one, for a test that must know the API's address before it starts. */
+  static async start(config: EngineConfig, port = 0): Promise<TestApi> {
     const app = await createApp(config, { logger: process.env.API_LOG ? undefined : false });
-    await app.listen(0, '127.0.0.1');
+    await app.listen(port, '127.0.0.1');
     return new TestApi(app, (await app.getUrl()).replace('[::1]', '127.0.0.1'));
   }
 
@@ -251,4 +252,17 @@ export async function decodedHistoryText(client: Client, workflowId: string): Pr
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   // Search attributes and other server-side fields are plain by design: shown, not acted on.
   return historyText(history, new AesGcmPayloadCodec([TEST_PAYLOAD_KEY], { plaintext: 'pass' }));
+}
+
+/** A loopback port free right now (for an address a test must know before its server starts). */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as import('node:net').AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
