@@ -15,6 +15,8 @@ export interface EmitSecurityEventsInput {
   principal: Principal;
   incidentId: string;
   events: { kind: SecurityEventKind; at: string }[];
+  /** The one session the events are about (session hijack): a complex subject. */
+  sessionId?: string;
 }
 
 export function securityEventActivities(ctx: ActivityContext) {
@@ -22,7 +24,10 @@ export function securityEventActivities(ctx: ActivityContext) {
     async emitSecurityEvents(input: EmitSecurityEventsInput): Promise<{ streams: number; subject: string }> {
       const ssf = ctx.deps.ssf;
       if (!ssf) return { streams: 0, subject: 'none' };
-      const subject = subjectOf(await subjectFactsOf(ctx, input.principal));
+      const subject = subjectOf({
+        ...(await subjectFactsOf(ctx, input.principal)),
+        ...(input.sessionId ? { sessionId: input.sessionId } : {}),
+      });
       const query = runningStreamsQuery(ssf.taskQueue);
       let streams = 0;
       const failed: string[] = [];

@@ -52,13 +52,13 @@ describe('the revocation request', () => {
       iss: 'https://ir.example',
       aud: 'https://a.example/gtr',
     });
-    const jwks = createLocalJWKSet({ keys: [{ ...key.publicJwk, kid: key.kid, alg: 'ES256' }] });
+    const jwks = createLocalJWKSet({ keys: [key.publicJwk] });
     const { payload, protectedHeader } = await jwtVerify(token, jwks, {
       issuer: 'https://ir.example',
       audience: 'https://a.example/gtr',
       typ: GTR_JWT_TYPE,
     });
-    expect(protectedHeader).toMatchObject({ alg: 'ES256', kid: key.kid });
+    expect(protectedHeader).toMatchObject({ alg: 'RS256', kid: key.kid });
     expect(payload.jti).toBe(jti);
     expect(payload.exp! - payload.iat!).toBe(300);
     await expect(jwtVerify(token, jwks, { audience: 'https://b.example/gtr' })).rejects.toThrow(/aud/);

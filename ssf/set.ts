@@ -18,7 +18,7 @@ import type { SubjectId } from './subjects';
 
 export interface SigningKey {
   kid: string;
-  alg: 'ES256';
+  alg: 'RS256' | 'ES256';
   privateKey: CryptoKey | Uint8Array;
   publicJwk: JWK;
 }
@@ -43,24 +43,39 @@ export async function signSet(key: SigningKey, claims: SetClaims): Promise<{ jti
   return { jti, token };
 }
 
-/** A fresh ES256 key (its kid: the RFC 7638 thumbprint's first 16 characters). */
-export async function generateSigningKey(): Promise<{ key: SigningKey; privateJwk: JWK }> {
-  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+/**
+ * A fresh signing key (its kid: the RFC 7638 thumbprint's first 16 characters): RSA 2048 for RS256
+ * by default, what the CAEP interoperability profile (§2.6) asks transmitters to sign with; ES256
+ * on request.
+ */
+export async function generateSigningKey(
+  alg: SigningKey['alg'] = 'RS256',
+): Promise<{ key: SigningKey; privateJwk: JWK }> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, modulusLength: 2048 });
   const privateJwk = await exportJWK(privateKey);
   return { key: await signingKeyFrom(privateJwk), privateJwk };
 }
 
-/** The signing key from its private JWK (SSF_SIGNING_KEY / _FILE). */
+/**
+ * The signing key from its private JWK (SSF_SIGNING_KEY_FILE): an RSA key of at least 2048 bits
+ * signs RS256, an EC P-256 key ES256; the public half (no private members) is what the JWKS shows.
+ */
 export async function signingKeyFrom(privateJwk: JWK): Promise<SigningKey> {
-  if (privateJwk.kty !== 'EC' || privateJwk.crv !== 'P-256' || !privateJwk.d)
-    throw new Error('the SSF signing key must be a private EC P-256 JWK (ES256)');
+  const rsa = privateJwk.kty === 'RSA' && privateJwk.n && privateJwk.d;
+  const ec = privateJwk.kty === 'EC' && privateJwk.crv === 'P-256' && privateJwk.d;
+  if (!rsa && !ec)
+    throw new Error('the SSF signing key must be a private RSA (at least 2048 bits) or EC P-256 JWK');
+  if (rsa && Buffer.from(privateJwk.n!, 'base64url').length < 256)
+    throw new Error('the SSF signing key must be a private RSA (at least 2048 bits) or EC P-256 JWK');
+  const alg = rsa ? 'RS256' : 'ES256';
   const kid = privateJwk.kid ?? (await calculateJwkThumbprint(privateJwk)).slice(0, 16);
-  const { d: _d, ...publicJwk } = privateJwk;
-  void _d;
+  const publicJwk: JWK = rsa
+    ? { kty: 'RSA', n: privateJwk.n, e: privateJwk.e }
+    : { kty: 'EC', crv: 'P-256', x: privateJwk.x, y: privateJwk.y };
   return {
     kid,
-    alg: 'ES256',
-    privateKey: await importJWK({ ...privateJwk, alg: 'ES256' }, 'ES256'),
-    publicJwk: { ...publicJwk, kid, alg: 'ES256', use: 'sig' },
+    alg,
+    privateKey: await importJWK({ ...privateJwk, alg }, alg),
+    publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
   };
 }

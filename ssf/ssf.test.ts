@@ -14,7 +14,7 @@ describe('security event tokens', () => {
       events: eventsClaim({ kind: 'session-revoked', at: '2026-12-01T02:14:00Z', reasonAdmin: 'contained' }),
       txn: 'incident-0123',
     });
-    expect(decodeProtectedHeader(token)).toEqual({ alg: 'ES256', kid: key.kid, typ: 'secevent+jwt' });
+    expect(decodeProtectedHeader(token)).toEqual({ alg: 'RS256', kid: key.kid, typ: 'secevent+jwt' });
     const { payload } = await jwtVerify(token, createLocalJWKSet({ keys: [key.publicJwk] }), {
       issuer: 'https://ir.example.com',
       audience: 'https://rp.example.com',
@@ -41,13 +41,21 @@ describe('security event tokens', () => {
     ).rejects.toThrow();
   });
 
-  it('keeps the kid of a configured key and refuses a key that is not a private P-256 JWK', async () => {
+  it('keeps the kid of a configured key and refuses a key that is not a private RSA or P-256 JWK', async () => {
     const { privateJwk } = await generateSigningKey();
     const key = await signingKeyFrom({ ...privateJwk, kid: 'ssf-2026' });
     expect(key.kid).toBe('ssf-2026');
-    expect(key.publicJwk).not.toHaveProperty('d');
-    await expect(signingKeyFrom({ ...privateJwk, d: undefined })).rejects.toThrow(/private EC P-256/);
-    await expect(signingKeyFrom({ kty: 'oct', k: 'abc' })).rejects.toThrow(/private EC P-256/);
+    expect(key.alg).toBe('RS256');
+    for (const member of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key.publicJwk).not.toHaveProperty(member);
+    const ec = await generateSigningKey('ES256');
+    expect(ec.key.alg).toBe('ES256');
+    expect(ec.key.publicJwk).not.toHaveProperty('d');
+    await expect(signingKeyFrom({ ...privateJwk, d: undefined })).rejects.toThrow(/private RSA/);
+    await expect(signingKeyFrom({ kty: 'oct', k: 'abc' })).rejects.toThrow(/private RSA/);
+    // RSA below 2048 bits is refused (the interoperability profile's minimum).
+    await expect(
+      signingKeyFrom({ ...privateJwk, n: Buffer.alloc(128, 1).toString('base64url') }),
+    ).rejects.toThrow(/at least 2048 bits/);
   });
 
   it('carries each event type with the members its specification requires', () => {

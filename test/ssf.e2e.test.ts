@@ -76,7 +76,7 @@ async function verifySet(token: string, aud: string): Promise<JWTPayload> {
     audience: aud,
     typ: 'secevent+jwt',
   });
-  expect(protectedHeader.alg).toBe('ES256');
+  expect(protectedHeader.alg).toBe('RS256');
   return payload;
 }
 

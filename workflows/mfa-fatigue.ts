@@ -14,6 +14,7 @@ import { run } from './kit/activities';
 import { approved, concludeContainment, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
 import { cutAccess, recordReview, snapshotPrincipal, verify, recordOpening } from './kit/steps';
+import { announceContainment } from './kit/security-events';
 
 export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
   const policy = resolveMfaFatiguePolicy(input.policy);
@@ -67,6 +68,8 @@ export async function mfaFatigue(input: IncidentInput): Promise<IncidentState> {
     if (contain) {
       incident.enterPhase('contain', `cut every way into ${who}`);
       await cutAccess(incident, principal, { disable: true });
+      // Relying parties hear of it (SSF), downstream apps revoke (global token revocation).
+      await announceContainment(incident, principal);
       const containedAt = new Date().toISOString();
       incident.enterPhase('verify', `check that containment of ${who} holds`);
       const verification = await verify(incident, {

@@ -22,6 +22,7 @@ import {
   investigatePrincipal,
   containmentConfirmed,
 } from './kit/steps';
+import { tellReceivers } from './kit/security-events';
 
 export async function privilegeEscalation(input: IncidentInput): Promise<IncidentState> {
   const policy = resolvePrivilegeEscalationPolicy(input.policy);
@@ -62,7 +63,12 @@ export async function privilegeEscalation(input: IncidentInput): Promise<Inciden
           summary: `restore ${role} of ${who}`,
         },
       );
-      await incident.act('revokeSessions', `revoke the sessions of ${who} (their tokens carry ${role})`);
+      const revoked = await incident.act(
+        'revokeSessions',
+        `revoke the sessions of ${who} (their tokens carry ${role})`,
+      );
+      // Relying parties drop sessions whose tokens still carry the role.
+      if (revoked) await tellReceivers(incident, ['session-revoked']);
       if (actor) {
         const actorWho = principalLabel(actor);
         await approveThen(

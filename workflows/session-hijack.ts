@@ -17,6 +17,7 @@ import { run } from './kit/activities';
 import { awaitApproval, goesAhead } from './kit/approvals';
 import { concludeContainment, runPlaybook } from './kit/playbook';
 import { failureText, Incident } from './kit/incident';
+import { revokeDownstream, tellReceivers } from './kit/security-events';
 import {
   cutAccess,
   recordReview,
@@ -47,13 +48,21 @@ export async function sessionHijack(input: IncidentInput): Promise<IncidentState
       const confirmed = await containmentConfirmed(incident, `end the stolen session of ${who}`);
       let everySession = false;
       if (confirmed) {
-        await incident.act('revokeSession', `end session ${sessionId.slice(0, 8)}… of ${who}`, { sessionId });
+        const ended = await incident.act('revokeSession', `end session ${sessionId.slice(0, 8)}… of ${who}`, {
+          sessionId,
+        });
+        // Relying parties hear which session ended (a complex subject: the user and that session).
+        if (ended) await tellReceivers(incident, ['session-revoked'], principal, { sessionId });
         if (incident.unsupported.has('revokeSession') && patched('every-session-when-one-unsupported')) {
           incident.log(
             'note',
             `${principal.provider} cannot end one session: ending every session of ${who} instead (the person signs in again; the account stays enabled)`,
           );
           everySession = Boolean(await incident.act('revokeSessions', `end every session of ${who}`));
+          if (everySession) {
+            await tellReceivers(incident, ['session-revoked'], principal);
+            await revokeDownstream(incident, principal);
+          }
         }
         incident.enterPhase('verify', 'check that the stolen session is gone');
       }

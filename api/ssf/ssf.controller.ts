@@ -82,7 +82,9 @@ const configBody = z
       .refine(
         (d) => d.method !== PUSH_DELIVERY || d.endpoint_url,
         'push delivery needs delivery.endpoint_url',
-      ),
+      )
+      // SSF 1.0 §8.1.1.1: a stream created without a delivery method is polled.
+      .optional(),
     events_requested: z.array(z.string().url().max(200)).max(50).default([]),
     description: z.string().max(500).optional(),
     aud: z.union([z.string().min(1).max(300), z.array(z.string().min(1).max(300)).min(1).max(5)]).optional(),
@@ -150,14 +152,14 @@ export class SsfController {
       });
     const id = randomUUID();
     const base = this.base(req);
+    const delivery = body.delivery ?? { method: POLL_DELIVERY };
     const config: StreamConfig = {
       stream_id: id,
       iss: base,
       aud: body.aud === undefined ? [req.caller!.actor] : Array.isArray(body.aud) ? body.aud : [body.aud],
       delivery: {
-        method: body.delivery.method,
-        endpoint_url:
-          body.delivery.method === POLL_DELIVERY ? `${base}/ssf/poll/${id}` : body.delivery.endpoint_url,
+        method: delivery.method,
+        endpoint_url: delivery.method === POLL_DELIVERY ? `${base}/ssf/poll/${id}` : delivery.endpoint_url,
       },
       events_supported: EVENTS_SUPPORTED,
       events_requested: body.events_requested,
@@ -168,9 +170,7 @@ export class SsfController {
     const state: StreamState = {
       owner: this.owner(req),
       config,
-      ...(body.delivery.authorization_header
-        ? { authorizationHeader: body.delivery.authorization_header }
-        : {}),
+      ...(delivery.authorization_header ? { authorizationHeader: delivery.authorization_header } : {}),
       status: 'enabled',
       excluded: [],
       createdAt: new Date().toISOString(),

@@ -13,6 +13,8 @@ export async function tellReceivers(
   incident: Incident,
   kinds: SecurityEventKind[],
   principal: Principal = incident.principal,
+  /** One session the events are about (a complex subject: user and session). */
+  opts: { sessionId?: string } = {},
 ): Promise<void> {
   // (Incidents from before Shared Signals replay without it.)
   if (!kinds.length || !patched('ssf-events')) return;
@@ -25,6 +27,7 @@ export async function tellReceivers(
         principal,
         incidentId: incident.state.incidentId,
         events: kinds.map((kind) => ({ kind, at })),
+        ...(opts.sessionId ? { sessionId: opts.sessionId } : {}),
       },
     );
     if (told.streams)
@@ -82,4 +85,35 @@ export async function revokeDownstream(
   } catch (err) {
     incident.log('note', `finding: downstream apps were not asked to revoke tokens (${failureText(err)})`);
   }
+}
+
+/**
+ * After a playbook cut a principal's access (kit/steps cutAccess): tells SSF receivers what was
+ * done — credential-compromise, then credential-change, session-revoked and account-disabled for
+ * the steps that were done — and asks downstream apps to revoke the principal's tokens.
+ */
+export async function announceContainment(
+  incident: Incident,
+  principal: Principal = incident.principal,
+): Promise<void> {
+  const own = principal.username === incident.principal.username;
+  const done = (action: string) =>
+    incident.state.actions.some(
+      (a) =>
+        a.action === action &&
+        a.status === 'done' &&
+        (own ? !a.target : a.target === principal.username) &&
+        (action !== 'disableAccount' || a.outcome.changed),
+    );
+  await tellReceivers(
+    incident,
+    [
+      'credential-compromise',
+      ...(done('requireReauthentication') ? (['credential-change'] as const) : []),
+      ...(done('revokeSessions') ? (['session-revoked'] as const) : []),
+      ...(done('disableAccount') ? (['account-disabled'] as const) : []),
+    ],
+    principal,
+  );
+  if (done('revokeSessions')) await revokeDownstream(incident, principal);
 }

@@ -1,0 +1,115 @@
+/**
+ * Interop: the engine's SSF transmitter against a receiver whose SET handling someone else wrote —
+ * SGNL's Go library caep.dev/secevent (interop/go-ssf-receiver). It verifies every pushed SET
+ * against the engine's JWKS, issuer and the stream's audience and parses it into its own typed
+ * events and subjects; the test reads what it printed.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { EngineConfig } from '../config/config';
+import { EVENT_TYPES, VERIFICATION_EVENT } from '../ssf/events';
+import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { readTestEnv } from './support/env';
+import { API_AUDIENCE, KeycloakTestClient, testRealmAuth } from './support/keycloak';
+
+const kc = new KeycloakTestClient(readTestEnv().keycloak.url);
+let config: EngineConfig;
+let api: TestApi;
+let worker: TestWorker;
+let goReceiver: ChildProcess;
+let receiverUrl: string;
+const lines: Record<string, unknown>[] = [];
+let receiver: Awaited<ReturnType<KeycloakTestClient['machineClient']>>;
+const AUD = 'https://go-receiver.example';
+
+beforeAll(async () => {
+  const binary = path.join(readTestEnv().workDir, 'go-ssf-receiver');
+  // Built from the pinned module (go.sum); the library is fetched through the Go module proxy.
+  execFileSync('go', ['build', '-o', binary, '.'], {
+    cwd: path.join(__dirname, '../interop/go-ssf-receiver'),
+    env: { ...process.env, GOFLAGS: '-mod=readonly', GONOSUMDB: 'github.com/sgnl-ai' },
+    stdio: 'inherit',
+  });
+  receiver = await kc.machineClient('go-rp', ['ir-ssf-receiver'], API_AUDIENCE);
+  config = { ...testConfig(), auth: testRealmAuth(kc.issuer, [receiver.id]) };
+  api = await TestApi.start(config);
+  worker = await TestWorker.start(config);
+  goReceiver = spawn(binary, ['-jwks', `${api.url}/ssf/jwks.json`, '-issuer', api.url, '-audience', AUD], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const rl = readline.createInterface({ input: goReceiver.stdout! });
+  rl.on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
+  receiverUrl = await eventually(
+    async () => lines.find((l) => l.listening)?.listening as string | undefined,
+    'the Go receiver',
+  );
+}, 300_000);
+
+afterAll(async () => {
+  goReceiver?.kill();
+  await api?.stop();
+  await worker?.stop();
+});
+
+async function call(method: string, route: string, body?: unknown) {
+  const res = await fetch(`${api.url}${route}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${await receiver.token()}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+it("every SET a Keycloak incident sends verifies and parses in caep.dev's Go receiver", async () => {
+  const stream = await call('POST', '/ssf/streams', {
+    delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: receiverUrl },
+    events_requested: Object.values(EVENT_TYPES),
+    aud: AUD,
+  });
+  expect(stream.status).toBe(201);
+  expect(
+    (await call('POST', '/ssf/verify', { stream_id: stream.body.stream_id, state: 'interop' })).status,
+  ).toBe(204);
+
+  const victim = await kc.createUser('interop');
+  const { openOrJoinIncident } = await import('../client/incidents');
+  const opened = await openOrJoinIncident(worker.client, config.temporal.taskQueue, {
+    playbook: 'compromised-credential',
+    principal: { provider: 'keycloak', realm: 'corp', username: victim.username },
+    severity: 'critical',
+    summary: 'interop',
+    openedBy: 'interop-test',
+    alert: {
+      id: `interop-${victim.id}`,
+      source: 'test',
+      severity: 'critical',
+      summary: 'interop',
+      raisedAt: new Date().toISOString(),
+      reportedBy: 'interop-test',
+    },
+  });
+  const parsed = await eventually(async () => {
+    const ok = lines.filter((l) => l.ok === true);
+    return ok.length >= 5 ? ok : undefined;
+  }, 'five SETs parsed by the Go receiver');
+  expect(lines.filter((l) => l.ok === false)).toEqual([]);
+  expect(parsed.map((l) => l.type)).toEqual([
+    VERIFICATION_EVENT,
+    EVENT_TYPES['credential-compromise'],
+    EVENT_TYPES['credential-change'],
+    EVENT_TYPES['session-revoked'],
+    EVENT_TYPES['account-disabled'],
+  ]);
+  expect(parsed.map((l) => l.subject)).toEqual(['opaque', 'iss_sub', 'iss_sub', 'iss_sub', 'iss_sub']);
+  // The receiver's 202s are the incident's acknowledgements.
+  await eventually(async () => {
+    const s = (await worker.client.workflow.getHandle(opened.incidentId).query('incidentState')) as {
+      ssfDeliveries?: { streamId: string; status: string }[];
+    };
+    const mine = (s.ssfDeliveries ?? []).filter((d) => d.streamId === stream.body.stream_id);
+    return mine.length === 4 && mine.every((d) => d.status === 'acknowledged') ? true : undefined;
+  }, 'the acknowledgements on the incident');
+  await call('DELETE', `/ssf/streams?stream_id=${stream.body.stream_id}`);
+});
