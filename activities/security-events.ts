@@ -24,10 +24,16 @@ export function securityEventActivities(ctx: ActivityContext) {
     async emitSecurityEvents(input: EmitSecurityEventsInput): Promise<{ streams: number; subject: string }> {
       const ssf = ctx.deps.ssf;
       if (!ssf) return { streams: 0, subject: 'none' };
-      const subject = subjectOf({
-        ...(await subjectFactsOf(ctx, input.principal)),
-        ...(input.sessionId ? { sessionId: input.sessionId } : {}),
-      });
+      const facts = await subjectFactsOf(ctx, input.principal);
+      const subject = subjectOf({ ...facts, ...(input.sessionId ? { sessionId: input.sessionId } : {}) });
+      // The same person in every format known, for streams that asked for one (SSF `format`).
+      const alternatives: SubjectId[] = [
+        ...(facts.issuer && facts.userId
+          ? [{ format: 'iss_sub' as const, iss: facts.issuer, sub: facts.userId }]
+          : []),
+        ...(facts.email ? [{ format: 'email' as const, email: facts.email }] : []),
+        { format: 'opaque' as const, id: facts.username },
+      ];
       const query = runningStreamsQuery(ssf.taskQueue);
       let streams = 0;
       const failed: string[] = [];
@@ -39,6 +45,7 @@ export function securityEventActivities(ctx: ActivityContext) {
             .signal(securityEventSignal, {
               facts: { kind: e.kind, at: e.at, reasonAdmin: `contained by incident ${input.incidentId}` },
               subject,
+              alternatives,
               txn: input.incidentId,
             })
             .catch((err: Error) => failed.push(`${wf.workflowId}: ${err.message}`));

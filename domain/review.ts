@@ -45,6 +45,15 @@ export interface ReviewReport {
   evidence: { entries: number; verified: boolean; problems: string[] };
   notes: { at: string; actor: string; text: string }[];
   indicators: { ips: string[]; clients: string[]; userAgents?: string[] };
+  /**
+   * Who outside the identity provider was told to end the person's sessions, and what each said:
+   * SSF receivers (by SET), downstream apps (global token revocation), back-channel logout clients.
+   */
+  relyingParties: {
+    ssf: { aud: string[]; event: string; status: string; acknowledgedAt?: string }[];
+    downstream: { app: string; status: string; httpStatus?: number; at: string }[];
+    backchannelLogout: { clientId: string; endpoint: string; sessions: number }[];
+  };
   recommendations: string[];
   timeline: TimelineEntry[];
 }
@@ -121,6 +130,23 @@ export function buildReview(
     },
     notes: state.notes ?? [],
     indicators,
+    relyingParties: {
+      ssf: (state.ssfDeliveries ?? []).map((d) => ({
+        aud: d.aud,
+        event: d.event,
+        status: d.status,
+        ...(d.acknowledgedAt ? { acknowledgedAt: d.acknowledgedAt } : {}),
+      })),
+      downstream: (state.downstreamRevocations ?? []).map((r) => ({
+        app: r.app,
+        status: r.status,
+        ...(r.httpStatus ? { httpStatus: r.httpStatus } : {}),
+        at: r.at,
+      })),
+      backchannelLogout: state.actions.flatMap((a) =>
+        a.status === 'done' && a.outcome.loggedOutClients ? a.outcome.loggedOutClients : [],
+      ),
+    },
     recommendations: recommend(state, findings, approvals),
     timeline: state.timeline,
   };

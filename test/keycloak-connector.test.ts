@@ -177,3 +177,51 @@ describe('Keycloak rate limiting', () => {
     }
   });
 });
+
+describe("Keycloak's introspection audience check (26.7)", () => {
+  it('never lets verification call a live token dead when Keycloak hides other clients\u2019 tokens', async () => {
+    const name = `noaud-${Date.now().toString(36)}`;
+    const realm = await kc.createRealmLikeCorp(name);
+    try {
+      const user = await realm.createUser('live');
+      const tokens = await realm.login(user);
+      const principal: Principal = { provider: 'keycloak', realm: name, username: user.username };
+      const provider = new KeycloakProvider({
+        baseUrl: env.keycloak.url,
+        clientId: ENGINE_CLIENT.id,
+        clientSecret: ENGINE_CLIENT.secret,
+      });
+      const verify = () =>
+        provider.ports['account-containment']!.verifyContainment(principal, {
+          containedAt: new Date().toISOString(),
+          accountDisabled: false,
+          suspectTokens: [tokens.access_token],
+        });
+      // With the engine's client allowed to introspect any token (the realm file sets it), a live
+      // token is reported live.
+      expect((await verify()).find((c) => c.name === 'token-1-inactive')).toMatchObject({
+        ok: false,
+        detail: expect.stringMatching(/introspects ACTIVE/),
+      });
+      // Without it Keycloak answers `active: false` for the same live token: verification says it
+      // cannot prove anything, and the doctor names the setting.
+      const [engine] = await realm.admin<{ id: string; attributes?: Record<string, string> }[]>(
+        'GET',
+        `/clients?clientId=${ENGINE_CLIENT.id}`,
+      );
+      await realm.admin('PUT', `/clients/${engine.id}`, {
+        ...engine,
+        attributes: { ...engine.attributes, 'allow.token.introspection.without.audience.check': 'false' },
+      });
+      const check = (await verify()).find((c) => c.name === 'token-1-inactive');
+      expect(check).toMatchObject({ ok: false, detail: expect.stringMatching(/cannot be proven dead/) });
+      const report = await provider.checkPermissions(name);
+      expect(report.ports.find((p) => p.port === 'sessions-and-tokens')).toMatchObject({
+        status: 'missing',
+        detail: expect.stringContaining('allow.token.introspection.without.audience.check'),
+      });
+    } finally {
+      await realm.deleteRealm();
+    }
+  });
+});

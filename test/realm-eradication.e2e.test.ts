@@ -52,7 +52,15 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
     'GET',
     `/clients/${management.id}/roles/manage-users`,
   );
-  await lab.admin('POST', `/users/${victim.id}/role-mappings/clients/${management.id}`, [manageUsers]);
+  // …and impersonation, which Keycloak lets only a realm admin take back.
+  const impersonation = await lab.admin<{ id: string; name: string }>(
+    'GET',
+    `/clients/${management.id}/roles/impersonation`,
+  );
+  await lab.admin('POST', `/users/${victim.id}/role-mappings/clients/${management.id}`, [
+    manageUsers,
+    impersonation,
+  ]);
   const asVictim = await lab.login(victim);
   const backdoor = `backdoor-${randomUUID().slice(0, 6)}`;
   const created = await fetch(`${lab.baseUrl}/admin/realms/${lab.realm}/users`, {
@@ -177,17 +185,21 @@ it('rotates the signing keys after two approvals and fixes the realm settings af
     const s = await api.incident(id);
     return s.actions.some((a) => a.action === 'rotateSigningKeys' && a.status !== 'skipped') ? s : undefined;
   }, 'the rotation');
-  // The principal's own eradication ran first. Keycloak lets only realm admins unmap admin roles
-  // and the engine is not one here (least privilege): that step is recorded as refused, with what
-  // to do, the incident goes on, and eradication is not called complete.
+  // The principal's own eradication ran first. Keycloak 26.7 lets the engine take back the admin
+  // roles it holds itself (manage-users) but not impersonation, and the engine is no realm admin
+  // here (least privilege): that step is recorded as refused, with what to do, the incident goes
+  // on, and eradication is not called complete.
   const eradicated = state.actions.find((a) => a.action === 'eradicate');
   expect(eradicated).toMatchObject({
     status: 'done',
     outcome: {
       incomplete: true,
-      detail: expect.stringMatching(/1 FAILED.*only realm admins.*'manage-users'/),
+      detail: expect.stringMatching(/1 FAILED.*only realm admins.*'impersonation'/),
     },
   });
+  expect(eradicated?.status === 'done' && eradicated.outcome.detail).toMatch(
+    /removed role 'manage-users' of client 'realm-management'/,
+  );
   expect(state.eradicatedAt).toBeUndefined();
   // The JWT client's key was replaced: the old key no longer gets a token.
   expect(state.investigation!.findings).toContainEqual(

@@ -200,6 +200,26 @@ it('ends the sessions of every kind of relying party, each acknowledgement in th
       { app: 'legacy', status: 'refused' },
     ],
   });
+  // And what the SSF receivers acknowledged, once their reports settle.
+  const acknowledged = await eventually(async () => {
+    const s = await state();
+    const { manifest: m, verification: v } = await verifyIncidentEvidence(
+      evidenceStoreFor(config),
+      s.evidenceId,
+      s.evidence,
+      { running: true },
+    );
+    const last = m.filter((e) => e.kind === 'ssf-acknowledgements').at(-1);
+    if (!last || !v.ok) return undefined;
+    const { deliveries } = (await evidenceStoreFor(config).read(last.objectHash)) as {
+      deliveries: { streamId: string; status: string; acknowledgedAt?: string }[];
+    };
+    const acked = deliveries.filter((d) => d.status === 'acknowledged' && d.acknowledgedAt);
+    return acked.length >= 8 ? acked : undefined;
+  }, 'the SSF acknowledgements in the evidence chain');
+  expect(new Set(acknowledged.map((d) => d.streamId))).toEqual(
+    new Set([pushStream.body.stream_id, pollStream.body.stream_id]),
+  );
   await call(await pushReceiver.token(), 'DELETE', `/ssf/streams?stream_id=${pushStream.body.stream_id}`);
   await call(await pollReceiver.token(), 'DELETE', `/ssf/streams?stream_id=${pollStream.body.stream_id}`);
 });

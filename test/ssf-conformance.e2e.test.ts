@@ -169,13 +169,11 @@ const CHECKS: [string, () => void | Promise<void>][] = [
   [
     'RFC 8417 §2.2: every SET has iss, iat, a unique jti and the stream audience',
     () => {
-      for (const s of sets)
-        expect(s.payload).toMatchObject({
-          iss: api.url,
-          aud: AUD,
-          jti: expect.any(String),
-          iat: expect.any(Number),
-        });
+      for (const s of sets) {
+        expect(s.payload).toMatchObject({ iss: api.url, jti: expect.any(String), iat: expect.any(Number) });
+        // RFC 7519 §4.1.3: one audience as a string, or an array of them.
+        expect([AUD, [AUD]]).toContainEqual(s.payload.aud);
+      }
       expect(new Set(sets.map((s) => s.payload.jti)).size).toBe(sets.length);
     },
   ],

@@ -62,16 +62,26 @@ async function call(method: string, route: string, body?: unknown) {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-it("every SET a Keycloak incident sends verifies and parses in caep.dev's Go receiver", async () => {
-  const stream = await call('POST', '/ssf/streams', {
+it("a Keycloak incident's SETs verify and parse in caep.dev's Go receiver; its iss_sub is not RFC 9493's", async () => {
+  // The receiver asks for e-mail subjects (SSF 1.0 §8.1.1 `format`) …
+  const byEmail = await call('POST', '/ssf/streams', {
+    delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: receiverUrl },
+    events_requested: Object.values(EVENT_TYPES),
+    aud: AUD,
+    format: 'email',
+  });
+  expect(byEmail.status).toBe(201);
+  expect(byEmail.body.format).toBe('email');
+  // … and a second stream sends the engine's default, iss_sub.
+  const byIssSub = await call('POST', '/ssf/streams', {
     delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: receiverUrl },
     events_requested: Object.values(EVENT_TYPES),
     aud: AUD,
   });
-  expect(stream.status).toBe(201);
   expect(
-    (await call('POST', '/ssf/verify', { stream_id: stream.body.stream_id, state: 'interop' })).status,
+    (await call('POST', '/ssf/verify', { stream_id: byEmail.body.stream_id, state: 'interop' })).status,
   ).toBe(204);
+  await eventually(async () => (lines.some((l) => l.ok === true) ? true : undefined), 'the verification SET');
 
   const victim = await kc.createUser('interop');
   const { openOrJoinIncident } = await import('../client/incidents');
@@ -90,11 +100,11 @@ it("every SET a Keycloak incident sends verifies and parses in caep.dev's Go rec
       reportedBy: 'interop-test',
     },
   });
-  const parsed = await eventually(async () => {
-    const ok = lines.filter((l) => l.ok === true);
-    return ok.length >= 5 ? ok : undefined;
-  }, 'five SETs parsed by the Go receiver');
-  expect(lines.filter((l) => l.ok === false)).toEqual([]);
+  await eventually(
+    async () => (lines.filter((l) => l.ok !== undefined).length >= 9 ? true : undefined),
+    'nine SETs at the Go receiver',
+  );
+  const parsed = lines.filter((l) => l.ok === true);
   expect(parsed.map((l) => l.type)).toEqual([
     VERIFICATION_EVENT,
     EVENT_TYPES['credential-compromise'],
@@ -102,14 +112,23 @@ it("every SET a Keycloak incident sends verifies and parses in caep.dev's Go rec
     EVENT_TYPES['session-revoked'],
     EVENT_TYPES['account-disabled'],
   ]);
-  expect(parsed.map((l) => l.subject)).toEqual(['opaque', 'iss_sub', 'iss_sub', 'iss_sub', 'iss_sub']);
-  // The receiver's 202s are the incident's acknowledgements.
+  expect(parsed.map((l) => l.subject)).toEqual(['opaque', 'email', 'email', 'email', 'email']);
+  // What was found: the library reads an iss_sub subject's issuer from "issuer", where RFC 9493
+  // §3.2.4 names it "iss", so it refuses the engine's (conformant) iss_sub SETs.
+  const refused = lines.filter((l) => l.ok === false);
+  expect(refused).toHaveLength(4);
+  for (const r of refused)
+    expect(String(r.error)).toMatch(/invalid subject: missing_value: issuer is required/);
+  // The receiver's 202s are the incident's acknowledgements; its refusals are findings.
   await eventually(async () => {
     const s = (await worker.client.workflow.getHandle(opened.incidentId).query('incidentState')) as {
       ssfDeliveries?: { streamId: string; status: string }[];
     };
-    const mine = (s.ssfDeliveries ?? []).filter((d) => d.streamId === stream.body.stream_id);
-    return mine.length === 4 && mine.every((d) => d.status === 'acknowledged') ? true : undefined;
-  }, 'the acknowledgements on the incident');
-  await call('DELETE', `/ssf/streams?stream_id=${stream.body.stream_id}`);
+    const of = (id: string) => (s.ssfDeliveries ?? []).filter((d) => d.streamId === id);
+    return of(byEmail.body.stream_id).filter((d) => d.status === 'acknowledged').length === 4 &&
+      of(byIssSub.body.stream_id).filter((d) => d.status === 'failed').length === 4
+      ? true
+      : undefined;
+  }, 'acknowledgements and refusals on the incident');
+  for (const s of [byEmail, byIssSub]) await call('DELETE', `/ssf/streams?stream_id=${s.body.stream_id}`);
 });

@@ -20,7 +20,12 @@ export interface StreamConfig {
   events_delivered: string[];
   description?: string;
   min_verification_interval?: number;
+  /** The subject identifier format the receiver wants (SSF 1.0 §8.1.1: `format`). */
+  format?: SubjectFormat;
 }
+
+export const SUBJECT_FORMATS = ['iss_sub', 'email', 'opaque'] as const;
+export type SubjectFormat = (typeof SUBJECT_FORMATS)[number];
 
 export interface Delivery {
   jti: string;
@@ -83,8 +88,17 @@ export const pollStreamUpdate = defineUpdate<
   ]
 >('ssfPoll');
 /** A security event for every stream that wants it (sent by the incident playbooks' activity). */
-export const securityEventSignal =
-  defineSignal<[{ facts: SecurityEventFacts; subject: SubjectId; txn?: string }]>('ssfSecurityEvent');
+export const securityEventSignal = defineSignal<
+  [
+    {
+      facts: SecurityEventFacts;
+      subject: SubjectId;
+      /** The same person in the other formats known (a stream that asked for one gets it). */
+      alternatives?: SubjectId[];
+      txn?: string;
+    },
+  ]
+>('ssfSecurityEvent');
 
 /** Visibility query for the running streams of a deployment (its task queue). */
 export function runningStreamsQuery(taskQueue: string): string {

@@ -103,6 +103,7 @@ export async function ssfStream(input: SsfStreamInput): Promise<void> {
         events_requested: requested,
         events_delivered: EVENTS_SUPPORTED.filter((e) => requested.includes(e)),
         ...(config.description !== undefined || replace ? { description: config.description } : {}),
+        ...(config.format !== undefined || replace ? { format: config.format } : {}),
       };
       if (config.authorization_header !== undefined || replace)
         s.authorizationHeader = config.authorization_header;
@@ -206,12 +207,28 @@ export async function ssfStream(input: SsfStreamInput): Promise<void> {
     },
   );
 
-  setHandler(securityEventSignal, ({ facts, subject, txn }) => {
+  setHandler(securityEventSignal, ({ facts, subject, alternatives, txn }) => {
     if (s.deleted || s.status === 'disabled') return;
     const event = EVENT_TYPES[facts.kind];
     if (!s.config.events_delivered.includes(event)) return;
-    if (s.excluded.some((x) => sameSubject(x, subject))) return;
-    queue.push({ jti: uuid4(), event, ...(txn ? { txn } : {}), sub_id: subject, events: eventsClaim(facts) });
+    const known = [subject, ...(alternatives ?? [])];
+    if (s.excluded.some((x) => known.some((k) => sameSubject(x, k)))) return;
+    const sub_id = inFormat(subject, alternatives ?? [], s.config.format);
+    if (!sub_id) {
+      // The receiver asked for a format this person has no identifier in: said, not skipped silently.
+      const d: Delivery = {
+        jti: uuid4(),
+        event,
+        ...(txn ? { txn } : {}),
+        at: new Date().toISOString(),
+        status: 'failed',
+        error: `no ${s.config.format} identifier for the subject (the stream's format)`,
+      };
+      record(d);
+      report(d);
+      return;
+    }
+    queue.push({ jti: uuid4(), event, ...(txn ? { txn } : {}), sub_id, events: eventsClaim(facts) });
   });
 
   for (;;) {
@@ -264,4 +281,14 @@ export async function ssfStream(input: SsfStreamInput): Promise<void> {
     if (workflowInfo().continueAsNewSuggested && queue.length === 0)
       await continueAsNew<typeof ssfStream>({ state: s, queue });
   }
+}
+
+/** The subject in the stream's format (the user part of a complex subject), when there is one. */
+function inFormat(subject: SubjectId, alternatives: SubjectId[], format?: string): SubjectId | undefined {
+  if (!format) return subject;
+  if (subject.format === 'complex') {
+    const user = inFormat(subject.user, alternatives, format);
+    return user ? { ...subject, user } : undefined;
+  }
+  return [subject, ...alternatives].find((x) => x.format === format);
 }

@@ -37,6 +37,7 @@ import {
   deleteStreamUpdate,
   pollStreamUpdate,
   runningStreamsQuery,
+  SUBJECT_FORMATS,
   streamStateQuery,
   streamStatusUpdate,
   streamSubjectUpdate,
@@ -87,6 +88,8 @@ const configBody = z
       .optional(),
     events_requested: z.array(z.string().url().max(200)).max(50).default([]),
     description: z.string().max(500).optional(),
+    // SSF 1.0 §8.1.1: the subject identifier format the receiver wants.
+    format: z.enum(SUBJECT_FORMATS).optional(),
     aud: z.union([z.string().min(1).max(300), z.array(z.string().min(1).max(300)).min(1).max(5)]).optional(),
   })
   .passthrough();
@@ -165,6 +168,7 @@ export class SsfController {
       events_requested: body.events_requested,
       events_delivered: EVENTS_SUPPORTED.filter((e) => body.events_requested.includes(e)),
       ...(body.description ? { description: body.description } : {}),
+      ...(body.format ? { format: body.format } : {}),
       min_verification_interval: 10,
     };
     const state: StreamState = {
@@ -233,6 +237,7 @@ export class SsfController {
         : {}),
       ...(body.events_requested ? { events_requested: body.events_requested } : {}),
       ...(body.description !== undefined ? { description: body.description } : {}),
+      ...(body.format !== undefined ? { format: body.format } : {}),
     };
     return this.handle(body.stream_id).executeUpdate(configureStreamUpdate, {
       args: [{ owner: this.owner(req), replace, config }],

@@ -73,7 +73,9 @@ export async function checkKeycloakRealm(
         detail: [
           refused ? `refused: ${refused}` : '',
           missing.length ? `not held: ${missing.join(', ')}` : '',
-          cannotIntrospect ? 'the engine client cannot introspect tokens (make it confidential)' : '',
+          cannotIntrospect
+            ? "the engine client cannot introspect other clients' tokens (make it confidential; on Keycloak 26.7 (checked here) and later set its attribute allow.token.introspection.without.audience.check=true)"
+            : '',
         ]
           .filter(Boolean)
           .join('; '),
@@ -81,14 +83,14 @@ export async function checkKeycloakRealm(
           ? `give ${grantTo} ${missing.join(', ')}`
           : unreadable.length
             ? `let ${grantTo.replace(/ role\(s\)$/, '')} read ${unreadable.join(', ')} (Keycloak refused it although the roles are held: check fine-grained admin permissions)`
-            : 'make the engine client confidential with its secret (token introspection)',
+            : 'make the engine client confidential with its secret, and on Keycloak 26.7 (checked here) and later set its attribute allow.token.introspection.without.audience.check=true (token introspection)',
       };
     }
     if (optionalMissing.length) {
       return {
         port,
         status: 'partial',
-        detail: `admin (realm-management) role grants cannot be removed without ${optionalMissing.join(', ')}; other grants can`,
+        detail: `some admin (realm-management) role grants (realm-admin, impersonation: Keycloak 26.7 refuses them) cannot be removed without ${optionalMissing.join(', ')}; other grants can`,
         grant: `give ${grantTo} ${optionalMissing.join(', ')} (or remove admin-role grants by hand during an incident)`,
       };
     }

@@ -178,7 +178,10 @@ export class KeycloakRealm {
     const finding = keys[0] ?? { kind: 'signing-key', kid: '?', algorithm: '?', providerId: '?' };
 
     // A token signed by the old key, held in memory only, to prove it is refused afterwards.
-    const probe = ours ? undefined : await this.oidc.mintProbeToken().catch(() => undefined);
+    const minted = ours ? undefined : await this.oidc.mintProbeToken().catch(() => undefined);
+    // A probe proves anything only if introspection saw it alive first (Keycloak's audience check
+    // can answer `active: false` for every token the engine's client asks about).
+    const probe = minted && (await this.oidc.isActive(minted).catch(() => false)) ? minted : undefined;
 
     let changed = false;
     if (!ours) {

@@ -9,6 +9,7 @@ import {
   patched,
   setCurrentDetails,
   setHandler,
+  sleep,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
@@ -72,6 +73,9 @@ export class Incident {
   readonly approverRoutes?: ApproverRoute[];
   /** The inbox memo last written (written again only when it changes). */
   private inboxWritten = '[]';
+  /** Settled SSF deliveries not yet in the evidence chain, and whether a recording runs. */
+  private ssfUnrecorded = false;
+  private ssfRecording = false;
 
   constructor(input: IncidentInput) {
     this.approverRoutes = input.approverRoutes;
@@ -436,6 +440,33 @@ export class Incident {
     );
   }
 
+  /**
+   * What SSF receivers acknowledged (or refused) goes into the evidence chain: a few seconds after
+   * the reports stop coming, one entry with every settled delivery so far (patch ssf-ack-evidence).
+   */
+  private async recordSsfDeliveries(): Promise<void> {
+    if (!patched('ssf-ack-evidence')) return;
+    this.ssfRecording = true;
+    try {
+      while (this.ssfUnrecorded) {
+        this.ssfUnrecorded = false;
+        await sleep('3 seconds');
+        if (this.ssfUnrecorded) continue;
+        const deliveries = (this.state.ssfDeliveries ?? []).filter((d) => d.status !== 'pending');
+        const ref = await run('recordEvidence', 'record what SSF receivers acknowledged', {
+          evidenceId: this.state.evidenceId,
+          kind: 'ssf-acknowledgements',
+          content: { deliveries },
+        });
+        this.addEvidence(ref, `${deliveries.length} SSF delivery outcome(s) recorded`);
+      }
+    } catch (err) {
+      this.log('note', `finding: SSF acknowledgements not recorded as evidence (${failureText(err)})`);
+    } finally {
+      this.ssfRecording = false;
+    }
+  }
+
   private installHandlers(): void {
     setHandler(incidentStateQuery, () => this.state);
 
@@ -452,6 +483,10 @@ export class Incident {
         this.log('notification', `SSF receiver ${to} acknowledged ${event} (${r.jti.slice(0, 8)})`);
       else if (r.status === 'failed')
         this.log('note', `finding: SSF receiver ${to} did not take ${event}: ${r.error ?? 'failed'}`);
+      if (r.status !== 'pending') {
+        this.ssfUnrecorded = true;
+        if (!this.ssfRecording) void this.recordSsfDeliveries();
+      }
     });
 
     // A second alert about the same principal joins the open incident instead of opening another.
