@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
+import { parseJsonList } from './json-setting';
 import type { DownstreamRevocation } from '../domain/incident';
 import type { SigningKey } from './set';
 import type { SubjectId } from './subjects';
@@ -59,25 +60,15 @@ export function parseGtrApps(
   publicApiUrl: string | undefined,
 ): GtrApp[] | undefined {
   if (!raw?.trim()) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error('GTR_APPS is not JSON');
-  }
-  const result = z.array(appSchema).min(1).safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new Error(`GTR_APPS${issue.path.map((p) => `[${JSON.stringify(p)}]`).join('')}: ${issue.message}`);
-  }
-  const names = result.data.map((a) => a.name);
+  const data = parseJsonList('GTR_APPS', raw, appSchema);
+  const names = data.map((a) => a.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new Error(`GTR_APPS: '${twice}' is named twice`);
   if (!publicApiUrl)
     throw new Error(
       'GTR_APPS needs PUBLIC_API_URL: the apps verify the engine against the keys it publishes there',
     );
-  return result.data;
+  return data;
 }
 
 /** The request's bearer JWT for one app's endpoint. */

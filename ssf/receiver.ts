@@ -12,6 +12,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { parseJsonList } from './json-setting';
 import {
   C,
   GENERIC,
@@ -87,21 +88,9 @@ export function parseTransmitters(
   readFile: (path: string) => string,
 ): TransmitterSettings[] | undefined {
   if (!raw?.trim()) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new Error('SSF_TRANSMITTERS is not JSON');
-  }
-  const result = z.array(transmitterSchema).min(1).safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new Error(
-      `SSF_TRANSMITTERS${issue.path.map((p) => `[${JSON.stringify(p)}]`).join('')}: ${issue.message}`,
-    );
-  }
+  const data = parseJsonList('SSF_TRANSMITTERS', raw, transmitterSchema);
   const seen = new Set<string>();
-  return result.data.map((t, i) => {
+  return data.map((t, i) => {
     const at = `SSF_TRANSMITTERS[${i}]`;
     if (seen.has(t.name)) throw new Error(`${at}: '${t.name}' is named twice`);
     seen.add(t.name);

@@ -9,7 +9,7 @@ import type { IncidentState } from '../domain/incident';
 import { evidenceStoreFor, verifyIncidentEvidence } from '../evidence/store';
 import { EVENT_TYPES } from '../ssf/events';
 import { signInToApp } from './support/browser-login';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, openKeycloakIncident, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { API_AUDIENCE, KeycloakTestClient, testRealmAuth } from './support/keycloak';
 import { startReceiver } from './support/receiver';
@@ -109,22 +109,7 @@ it('ends the sessions of every kind of relying party, each acknowledgement in th
   // The polling app takes nothing before the incident.
   expect(await pollRp.poll(pollStream.body.delivery.endpoint_url, await pollReceiver.token())).toEqual([]);
 
-  const { openOrJoinIncident } = await import('../client/incidents');
-  const opened = await openOrJoinIncident(worker.client, config.temporal.taskQueue, {
-    playbook: 'compromised-credential',
-    principal: { provider: 'keycloak', realm: 'corp', username: victim.username },
-    severity: 'critical',
-    summary: 'password in a paste',
-    openedBy: responder.username,
-    alert: {
-      id: `rp-${victim.id}`,
-      source: 'test',
-      severity: 'critical',
-      summary: 'password in a paste',
-      raisedAt: new Date().toISOString(),
-      reportedBy: responder.username,
-    },
-  });
+  const opened = await openKeycloakIncident(worker, config, victim.username, { by: responder.username });
   const incident = worker.client.workflow.getHandle(opened.incidentId);
   const state = async () => (await incident.query('incidentState')) as IncidentState;
   await eventually(async () => ((await state()).containedAt ? true : undefined), 'containment');

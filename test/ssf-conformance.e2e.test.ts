@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload } from 'jose';
 import type { EngineConfig } from '../config/config';
 import { EVENT_TYPES, VERIFICATION_EVENT } from '../ssf/events';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, openKeycloakIncident, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { API_AUDIENCE, KeycloakTestClient, testRealmAuth } from './support/keycloak';
 
@@ -71,22 +71,7 @@ beforeAll(async () => {
   ).body;
   await call('POST', '/ssf/verify', { stream_id: pushStream.stream_id, state: 'conformance-state' });
   const victim = await kc.createUser('conformance');
-  const { openOrJoinIncident } = await import('../client/incidents');
-  await openOrJoinIncident(worker.client, config.temporal.taskQueue, {
-    playbook: 'compromised-credential',
-    principal: { provider: 'keycloak', realm: 'corp', username: victim.username },
-    severity: 'critical',
-    summary: 'conformance',
-    openedBy: 'conformance-test',
-    alert: {
-      id: `conformance-${victim.id}`,
-      source: 'test',
-      severity: 'critical',
-      summary: 'conformance',
-      raisedAt: new Date().toISOString(),
-      reportedBy: 'conformance-test',
-    },
-  });
+  await openKeycloakIncident(worker, config, victim.username, { by: 'conformance-test' });
   await eventually(async () => (pushes.length >= 5 ? true : undefined), 'five pushed SETs');
   const keys = createRemoteJWKSet(new URL(String(meta.jwks_uri)));
   sets = await Promise.all(

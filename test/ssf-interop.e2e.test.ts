@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import type { EngineConfig } from '../config/config';
 import { EVENT_TYPES, VERIFICATION_EVENT } from '../ssf/events';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, openKeycloakIncident, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { API_AUDIENCE, KeycloakTestClient, testRealmAuth } from './support/keycloak';
 
@@ -84,22 +84,7 @@ it("a Keycloak incident's SETs verify and parse in caep.dev's Go receiver; its i
   await eventually(async () => (lines.some((l) => l.ok === true) ? true : undefined), 'the verification SET');
 
   const victim = await kc.createUser('interop');
-  const { openOrJoinIncident } = await import('../client/incidents');
-  const opened = await openOrJoinIncident(worker.client, config.temporal.taskQueue, {
-    playbook: 'compromised-credential',
-    principal: { provider: 'keycloak', realm: 'corp', username: victim.username },
-    severity: 'critical',
-    summary: 'interop',
-    openedBy: 'interop-test',
-    alert: {
-      id: `interop-${victim.id}`,
-      source: 'test',
-      severity: 'critical',
-      summary: 'interop',
-      raisedAt: new Date().toISOString(),
-      reportedBy: 'interop-test',
-    },
-  });
+  const opened = await openKeycloakIncident(worker, config, victim.username, { by: 'interop-test' });
   await eventually(
     async () => (lines.filter((l) => l.ok !== undefined).length >= 9 ? true : undefined),
     'nine SETs at the Go receiver',

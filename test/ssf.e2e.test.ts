@@ -10,7 +10,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { EngineConfig } from '../config/config';
 import { EVENT_TYPES, VERIFICATION_EVENT } from '../ssf/events';
 import { securityEventSignal, streamStateQuery } from '../workflows/ssf-definitions';
-import { eventually, testConfig, TestApi, TestWorker } from './support/engine';
+import { eventually, openKeycloakIncident, testConfig, TestApi, TestWorker } from './support/engine';
 import { readTestEnv } from './support/env';
 import { API_AUDIENCE, KeycloakTestClient, testRealmAuth } from './support/keycloak';
 
@@ -275,22 +275,7 @@ it('tells receivers what containing a Keycloak account did, as it happens', asyn
   await kc.ensureRolesInTokens();
   await kc.ensureAudience('corp-app', API_AUDIENCE);
   // The API here accepts only the receivers' client: open the incident through the worker's client.
-  const { openOrJoinIncident } = await import('../client/incidents');
-  const opened = await openOrJoinIncident(worker.client, config.temporal.taskQueue, {
-    playbook: 'compromised-credential',
-    principal: { provider: 'keycloak', realm: 'corp', username: victim.username },
-    severity: 'critical',
-    summary: 'password in a paste',
-    openedBy: responder.username,
-    alert: {
-      id: `ssf-${victim.id}`,
-      source: 'test',
-      severity: 'critical',
-      summary: 's',
-      raisedAt: new Date().toISOString(),
-      reportedBy: responder.username,
-    },
-  });
+  const opened = await openKeycloakIncident(worker, config, victim.username, { by: responder.username });
   const sets = await eventually(
     async () => (pushed.length >= 4 ? pushed.slice() : undefined),
     'four events pushed',

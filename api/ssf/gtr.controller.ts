@@ -110,9 +110,9 @@ export class GlobalTokenRevocationController {
     const state = await this.incidents.get(incidentId);
     const cut = state.actions.find((a) => a.action === 'revokeSessions' && !a.target);
     if (cut?.status === 'done') return 'revoked';
-    const notFound = (text: string) => /UserNotFound|not in realm|not found/i.test(text);
-    if (cut?.status === 'failed')
-      return notFound(cut.error)
+    // A user the identity provider does not have is a 404; anything else that stopped it, a 422.
+    const failedWith = (why: string, what: string) =>
+      /UserNotFound|not in realm|not found/i.test(why)
         ? new NotFoundException({
             error: 'SubjectNotFound',
             message: 'no such user at the identity provider',
@@ -120,23 +120,15 @@ export class GlobalTokenRevocationController {
           })
         : new UnprocessableEntityException({
             error: 'RevocationFailed',
-            message: `the sessions could not be revoked: ${cut.error.slice(0, 300)}`,
+            message: `${what} (${why.slice(0, 300)})`,
             incidentId,
           });
-    if (state.status !== 'open' || state.phase === 'containment-unverified') {
-      const why = state.failure ?? state.timeline.at(-1)?.message ?? state.phase;
-      return notFound(why)
-        ? new NotFoundException({
-            error: 'SubjectNotFound',
-            message: 'no such user at the identity provider',
-            incidentId,
-          })
-        : new UnprocessableEntityException({
-            error: 'RevocationFailed',
-            message: `the incident ended before revoking sessions (${why.slice(0, 300)})`,
-            incidentId,
-          });
-    }
+    if (cut?.status === 'failed') return failedWith(cut.error, 'the sessions could not be revoked');
+    if (state.status !== 'open' || state.phase === 'containment-unverified')
+      return failedWith(
+        state.failure ?? state.timeline.at(-1)?.message ?? state.phase,
+        'the incident ended before revoking sessions',
+      );
     if (state.approvals.some((a) => a.action === 'confirmContainment' && a.status === 'pending'))
       return new UnprocessableEntityException({
         error: 'NeedsConfirmation',

@@ -266,3 +266,33 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Opens (or joins) a critical compromised-credential incident for a test-realm user through the
+ * worker's own client — for tests whose API accepts only machine clients (SSF receivers).
+ */
+export async function openKeycloakIncident(
+  worker: TestWorker,
+  config: EngineConfig,
+  username: string,
+  opts: { realm?: string; by?: string; summary?: string } = {},
+) {
+  const { openOrJoinIncident } = await import('../../client/incidents');
+  const by = opts.by ?? 'test';
+  const summary = opts.summary ?? 'password in a paste';
+  return openOrJoinIncident(worker.client, config.temporal.taskQueue, {
+    playbook: 'compromised-credential',
+    principal: { provider: 'keycloak', realm: opts.realm ?? 'corp', username },
+    severity: 'critical',
+    summary,
+    openedBy: by,
+    alert: {
+      id: `test-${randomUUID()}`,
+      source: 'test',
+      severity: 'critical',
+      summary,
+      raisedAt: new Date().toISOString(),
+      reportedBy: by,
+    },
+  });
+}

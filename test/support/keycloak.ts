@@ -283,19 +283,30 @@ export class KeycloakTestClient {
 
   /** A confidential client with a secret, direct grants and a service account (client credentials). */
   async createConfidentialClient(prefix: string): Promise<{ id: string; secret: string; uuid: string }> {
-    const clientId = `${prefix}-${randomUUID().slice(0, 8)}`;
-    const secret = `secret-${randomUUID()}`;
-    await this.admin('POST', '/clients', {
-      clientId,
-      enabled: true,
-      publicClient: false,
-      secret,
+    const { id, secret } = await this.confidentialClient(prefix, {
       directAccessGrantsEnabled: true,
       serviceAccountsEnabled: true,
       standardFlowEnabled: false,
     });
-    const [c] = await this.admin<{ id: string }[]>('GET', `/clients?clientId=${clientId}`);
-    return { id: clientId, secret, uuid: c.id };
+    const [c] = await this.admin<{ id: string }[]>('GET', `/clients?clientId=${id}`);
+    return { id, secret, uuid: c.id };
+  }
+
+  /** A confidential client named `<prefix>-<random>` with a fresh secret and these settings. */
+  private async confidentialClient(
+    prefix: string,
+    settings: Record<string, unknown>,
+  ): Promise<{ id: string; secret: string }> {
+    const id = `${prefix}-${randomUUID().slice(0, 8)}`;
+    const secret = `secret-${randomUUID()}`;
+    await this.admin('POST', '/clients', {
+      clientId: id,
+      enabled: true,
+      publicClient: false,
+      secret,
+      ...settings,
+    });
+    return { id, secret };
   }
 
   /**
@@ -307,13 +318,7 @@ export class KeycloakTestClient {
     redirectUri: string,
     backchannelLogoutUrl?: string,
   ): Promise<{ id: string; secret: string }> {
-    const clientId = `${prefix}-${randomUUID().slice(0, 8)}`;
-    const secret = `secret-${randomUUID()}`;
-    await this.admin('POST', '/clients', {
-      clientId,
-      enabled: true,
-      publicClient: false,
-      secret,
+    return this.confidentialClient(prefix, {
       standardFlowEnabled: true,
       directAccessGrantsEnabled: false,
       redirectUris: [redirectUri],
@@ -328,7 +333,6 @@ export class KeycloakTestClient {
       },
       defaultClientScopes: ['profile', 'basic', 'email'],
     });
-    return { id: clientId, secret };
   }
 
   /** Client credentials grant: 'accepted', or the token endpoint's error code. */
