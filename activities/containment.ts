@@ -2,7 +2,12 @@
  * Containment activities: snapshot first, then cut every way in (password, sessions, offline
  * tokens, the account), verify that it holds, and the compensations that undo a step.
  */
-import type { ActionOutcome, ContainmentVerification, Principal } from '../domain/incident';
+import {
+  isProtectedPrincipal,
+  type ActionOutcome,
+  type ContainmentVerification,
+  type Principal,
+} from '../domain/incident';
 import { IdentityProviderError, type AccessState, type RoleGrant } from '../providers/ports';
 import { ActivityContext } from './context';
 import { asActivityFailure } from './failures';
@@ -26,7 +31,16 @@ export function containmentActivities(ctx: ActivityContext) {
         ctx.port(input.principal, 'audit-source').snapshot(input.principal, input.lookbackMs),
       );
       const ref = await ctx.record(input.evidenceId, 'principal-snapshot', snapshot);
+      // Named by its id or e-mail, a protected account would not match the list by that name.
+      const identity = ctx.deps.protectedPrincipals?.length
+        ? await ctx.port(input.principal, 'audit-source').identify(input.principal)
+        : undefined;
+      const names = identity ? [identity.username, ...identity.aliases] : [];
+      const isProtected = names.some((username) =>
+        isProtectedPrincipal({ ...input.principal, username }, ctx.deps.protectedPrincipals),
+      );
       return {
+        ...(isProtected ? { protectedPrincipal: true } : {}),
         ref,
         counts: {
           sessions: snapshot.sessions.length,

@@ -22,6 +22,11 @@ export interface ActivityDeps {
   evidence: EvidenceStore;
   sealedTokens: SealedTokens;
   notifier: Notifier;
+  /**
+   * PROTECTED_PRINCIPALS: the snapshot says when an account named by another of its names (its id,
+   * its e-mail) is on the list, so nothing happens to it automatically however it was named.
+   */
+  protectedPrincipals?: import('../domain/incident').ProtectedPrincipal[];
   /** Recovery integrity checks by name (RECOVERY_CHECKS): playbooks name them, never give URLs. */
   recoveryChecks?: Record<string, string>;
   /** "Was this you?" links to users (USER_CHALLENGE_*). */

@@ -55,6 +55,8 @@ export interface SnapshotResult {
     credentials: number;
     loginEvents: number;
   };
+  /** The account is on PROTECTED_PRINCIPALS under one of its names (login, id, e-mail). */
+  protectedPrincipal?: boolean;
 }
 
 export interface VerifyInput extends PrincipalInput, EvidenceInput {

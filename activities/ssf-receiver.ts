@@ -28,9 +28,8 @@ export interface SsfReceiverDeps {
 /** One client per transmitter (metadata, keys and tokens cached), shared with the API's. */
 const clients = new Map<string, TransmitterClient>();
 export function transmitterClient(t: TransmitterSettings): TransmitterClient {
-  const key = JSON.stringify(t);
-  let c = clients.get(key);
-  if (!c) clients.set(key, (c = new TransmitterClient(t)));
+  let c = clients.get(t.name);
+  if (!c || c.settings !== t) clients.set(t.name, (c = new TransmitterClient(t)));
   return c;
 }
 

@@ -16,10 +16,17 @@ let config: EngineConfig;
 let api: TestApi;
 let worker: TestWorker;
 let revoker: Awaited<ReturnType<KeycloakTestClient['machineClient']>>;
+let breakGlass: Awaited<ReturnType<KeycloakTestClient['createUser']>>;
 
 beforeAll(async () => {
   revoker = await kc.machineClient('idp-revoker', ['ir-token-revoker'], API_AUDIENCE);
-  config = { ...testConfig(), auth: testRealmAuth(kc.issuer, [revoker.id]) };
+  breakGlass = await kc.createUser('breakglass');
+  config = {
+    ...testConfig(),
+    auth: testRealmAuth(kc.issuer, [revoker.id]),
+    // On the list by its login; the revoker names it by id.
+    protectedPrincipals: [{ provider: 'keycloak', realm: 'corp', username: breakGlass.username }],
+  };
   api = await TestApi.start(config);
   worker = await TestWorker.start(config);
 });
@@ -69,6 +76,16 @@ it('revokes every session of the user it names, through an incident, before answ
   const again = await revoke({ format: 'iss_sub', iss: kc.issuer, sub: victim.id });
   expect(again.status).toBe(204);
   expect(again.location).toBe(res.location);
+});
+
+it('touches no protected account automatically, even when named by its id', async () => {
+  const tokens = await kc.login(breakGlass);
+  const res = await revoke({ format: 'iss_sub', iss: kc.issuer, sub: breakGlass.id });
+  expect(res.status).toBe(422);
+  expect(res.body).toMatchObject({ error: 'NeedsConfirmation' });
+  expect((await kc.refresh(tokens.refresh_token)).ok).toBe(true);
+  const incidentId = String(res.body?.incidentId);
+  await worker.client.workflow.getHandle(incidentId).terminate('test over');
 });
 
 it('answers 404 for a user the identity provider does not have', async () => {

@@ -82,6 +82,7 @@ export function activitiesFor(
       recoveryChecks: config.recoveryChecks,
       userChallenge: config.userChallenge,
       investigationConcurrency: config.investigationConcurrency,
+      protectedPrincipals: config.protectedPrincipals,
       ssf: {
         client,
         taskQueue: config.temporal.taskQueue,

@@ -79,6 +79,15 @@ export async function snapshotPrincipal(incident: Incident, principal: Principal
       lookbackMs: lookbackMs ?? DEFAULT_LOOKBACK_MS,
     },
   );
+  // The account is protected under another of its names (it was named by id or e-mail): from here
+  // on nothing happens to it automatically, as if it had been named by its login.
+  if (snapshot.protectedPrincipal && !incident.state.protectedPrincipal && patched('protected-by-any-name')) {
+    incident.state.protectedPrincipal = true;
+    incident.log(
+      'note',
+      `${principal.username} is a protected principal (on the list under another of its names): nothing happens to it automatically`,
+    );
+  }
   const c = snapshot.counts;
   incident.addEvidence(
     snapshot.ref,
