@@ -12,7 +12,9 @@ export function isRecord(v: unknown): v is Raw {
 }
 
 function key(obj: Raw, name: string): unknown {
-  if (name in obj) return obj[name];
+  // One lookup for the exact key (an own `undefined`, which JSON never holds, is found by the walk).
+  const exact = obj[name];
+  if (exact !== undefined) return exact;
   const lower = name.toLowerCase();
   for (const k in obj) if (k.length === name.length && k.toLowerCase() === lower) return obj[k];
   return undefined;
@@ -23,6 +25,8 @@ const SEGMENTS = new Map<string, string[]>();
 
 /** Value at a dotted path, case-insensitive per segment. */
 export function get(obj: unknown, path: string): unknown {
+  // Most paths are one key: no split, no table.
+  if (path.indexOf('.') < 0) return isRecord(obj) ? key(obj, path) : undefined;
   let parts = SEGMENTS.get(path);
   if (!parts) {
     parts = path.split('.');
@@ -30,19 +34,30 @@ export function get(obj: unknown, path: string): unknown {
     if (SEGMENTS.size < 10_000) SEGMENTS.set(path, parts);
   }
   let cur: unknown = obj;
-  for (const part of parts) {
+  for (let i = 0; i < parts.length; i++) {
     if (!isRecord(cur)) return undefined;
-    cur = key(cur, part);
+    cur = key(cur, parts[i]);
   }
   return cur;
 }
 
+/** `v.trim()`, without the call when both ends are printable ASCII (nothing to trim). */
+function trimmed(v: string): string {
+  const n = v.length;
+  if (n === 0) return v;
+  const a = v.charCodeAt(0);
+  const b = v.charCodeAt(n - 1);
+  return a > 32 && a < 127 && b > 32 && b < 127 ? v : v.trim();
+}
+
 /** A non-empty string at the first path that has one (numbers are turned into strings). */
 export function str(obj: unknown, ...paths: string[]): string | undefined {
-  for (const p of paths) {
-    const v = get(obj, p);
-    if (typeof v === 'string' && v.trim() !== '') return v.trim();
-    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  for (let i = 0; i < paths.length; i++) {
+    const v = get(obj, paths[i]);
+    if (typeof v === 'string') {
+      const t = trimmed(v);
+      if (t !== '') return t;
+    } else if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   }
   return undefined;
 }
@@ -66,70 +81,7 @@ export function arr(o: unknown, path: string): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/**
- * Parses the time formats vendors use into ISO-8601 UTC: ISO strings with or without zone (taken as
- * UTC), epoch seconds or milliseconds (numbers or digit strings), and RFC 2822-like dates.
- */
-export function isoTime(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === '') return undefined;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d{9,}(\.\d+)?$/.test(value.trim()))) {
-    const n = Number(value);
-    const ms = n < 1e11 ? n * 1000 : n; // seconds before ~5138, milliseconds after
-    const d = new Date(ms);
-    return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-  }
-  if (typeof value !== 'string') return undefined;
-  const utc = isoUtc(value);
-  if (utc !== undefined) return utc;
-  let s = value.trim();
-  const us = usDate(s);
-  if (us) return us;
-  // ISO without a zone: vendors mean UTC.
-  if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(s)) s = s.replace(' ', 'T') + 'Z';
-  // More than millisecond precision (Azure: 7 digits) is fine to truncate.
-  s = s.replace(/(\.\d{3})\d+/, '$1');
-  const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
-}
-
-/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, the shape nearly every vendor sends. */
-const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/;
-
-/**
- * The common case without Date: an ISO UTC time whose fields are all in range is already its own
- * canonical form, with the fraction cut or padded to milliseconds. Anything else (another shape, or
- * a field out of range, which Date rolls over or refuses) is left to the general path.
- */
-function isoUtc(s: string): string | undefined {
-  const m = ISO_UTC.exec(s);
-  if (!m) return undefined;
-  const year = +m[1];
-  const month = +m[2];
-  const day = +m[3];
-  if (month < 1 || month > 12 || day < 1 || +m[4] > 23 || +m[5] > 59 || +m[6] > 59) return undefined;
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
-  if (day > (month === 2 ? (leap ? 29 : 28) : DAYS[month - 1])) return undefined;
-  const fraction = m[7] === undefined ? '000' : m[7].length >= 3 ? m[7].slice(0, 3) : m[7].padEnd(3, '0');
-  return `${s.slice(0, 19)}.${fraction}Z`;
-}
-
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Azure Monitor's US-style times: M/D/YYYY h:mm:ss [AM|PM] [+hh:mm] (UTC when no offset). */
-function usDate(s: string): string | undefined {
-  const m =
-    /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})(?: ?(AM|PM))?(?: ?([+-]\d{2}):?(\d{2}))?$/i.exec(
-      s,
-    );
-  if (!m) return undefined;
-  const [, mo, d, y, h, mi, sec, ampm, oh, om] = m;
-  let hour = Number(h);
-  if (ampm) hour = (hour % 12) + (ampm.toUpperCase() === 'PM' ? 12 : 0);
-  const offsetMin = oh ? Math.sign(Number(oh)) * (Math.abs(Number(oh)) * 60 + Number(om)) : 0;
-  const ms =
-    Date.UTC(Number(y), Number(mo) - 1, Number(d), hour, Number(mi), Number(sec)) - offsetMin * 60_000;
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
+export { canonicalMillis, isoTime } from './times';
 
 export function rawRef(raw: unknown): string {
   const text = typeof raw === 'string' ? raw : JSON.stringify(raw);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { EVENT_PROVIDERS, EventProvider, IdentityEvent } from './events';
 import { normalizeBatch, RecordSyntaxError, splitRecords } from './normalize';
 import { VENDOR_CATALOGS } from './catalogs';
-import { isoTime } from './fields';
+import { canonicalMillis, isoTime } from './fields';
 
 const ctx = { receivedAt: '2026-11-29T02:14:00.000Z' };
 const DATA = path.resolve(__dirname, '..', 'test', 'fixtures', 'idp-events');
@@ -266,5 +266,33 @@ describe('ingest properties', () => {
       ),
       { numRuns: 5000 },
     );
+  });
+
+  it('reads a canonical time to epoch milliseconds exactly as Date.parse does, and nothing else', () => {
+    const two = (max: number) => fc.integer({ min: 0, max }).map((n) => String(n).padStart(2, '0'));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 9999 }).map((n) => String(n).padStart(4, '0')),
+        two(14),
+        two(33),
+        two(25),
+        two(61),
+        two(61),
+        fc.stringMatching(/^[0-9]{1,4}$/),
+        (y, mo, d, h, mi, s, fraction) => {
+          const text = `${y}-${mo}-${d}T${h}:${mi}:${s}.${fraction}Z`;
+          const canonical = isoTime(text);
+          const millis = canonicalMillis(text);
+          // Only a text already canonical (in range, three fraction digits) is read; Date rolls the rest over.
+          if (canonical === text) expect(millis).toBe(Date.parse(text));
+          else expect(millis).toBeNaN();
+          if (canonical !== undefined) expect(canonicalMillis(canonical)).toBe(Date.parse(canonical));
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    expect(canonicalMillis('2026-11-29T02:14:00Z')).toBeNaN();
+    expect(canonicalMillis('2026-11-29T02:14:00.000+01:00')).toBeNaN();
+    expect(canonicalMillis('0050-03-01T00:00:00.000Z')).toBe(Date.parse('0050-03-01T00:00:00.000Z'));
   });
 });

@@ -6,6 +6,7 @@
 import type { Severity } from '../domain/incident';
 import { Anonymizer, IdentityEvent, riskAtLeast, RiskLevel } from './events';
 import { stableHash } from './hash';
+import { canonicalMillis } from './times';
 import { REALM_SUBJECT } from '../domain/incident';
 
 export type RuleName =
@@ -259,7 +260,9 @@ export class Detector {
    * a forged timestamp cannot pin state in memory or push every window aside.
    */
   process(e: IdentityEvent, now?: number): DetectionAlert[] {
-    const dated = Date.parse(e.time);
+    // Normalized events carry canonical times (read by hand); anything else is left to Date.
+    let dated = canonicalMillis(e.time);
+    if (Number.isNaN(dated)) dated = Date.parse(e.time);
     if (Number.isNaN(dated)) return [];
     const t = now === undefined ? dated : Math.min(dated, now);
     const raised: DetectionAlert[] = [];
