@@ -35,6 +35,28 @@ describe('offline GeoIP', () => {
     expect(ipv6Number('fe80::1%eth0')).toBe((0xfe80n << 112n) | 1n);
   });
 
+  it('answers a /24 from its cache exactly as the databases answer each of its addresses', () => {
+    // White box: `find` is the uncached answer once the block cache is emptied.
+    const inner = geo as unknown as { find(ip: string): unknown; blocks: Map<number, unknown> };
+    let seed = 7;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
+    let fromBlock = 0;
+    for (let i = 0; i < 4000; i++) {
+      const n = random();
+      const net = `${(n >>> 24) % 223 || 1}.${(n >>> 16) & 255}.${(n >>> 8) & 255}`;
+      inner.find(`${net}.${random() & 255}`);
+      const other = `${net}.${random() & 255}`;
+      const cached = inner.blocks.has(net.split('.').reduce((a, p) => a * 256 + Number(p), 0));
+      const answer = inner.find(other);
+      inner.blocks.clear();
+      expect([other, answer]).toEqual([other, inner.find(other)]);
+      if (cached) fromBlock++;
+    }
+    // Most blocks are whole networks; the rest (small networks, split AS ranges) are asked each time.
+    expect(fromBlock).toBeGreaterThan(1000);
+    expect(fromBlock).toBeLessThan(4000);
+  });
+
   it('says nothing about private, loopback or malformed addresses', () => {
     for (const ip of ['127.0.0.1', '10.1.2.3', 'not-an-ip', undefined])
       expect(geo.lookup(ip)).toBeUndefined();

@@ -77,12 +77,15 @@ class AsnTable {
   /** IPv4 ranges as plain 32-bit numbers: no BigInt per lookup for the common family. */
   private v4?: { start: Uint32Array; end: Uint32Array };
 
-  findV4(n: number): { asn: number; org: string } | undefined {
+  findV4(n: number): { asn: number; org: string; start: number; end: number } | undefined {
     if (!this.v4) {
       const start = new Uint32Array(this.orgs.length);
       const end = new Uint32Array(this.orgs.length);
       for (let i = 0; i < start.length; i++) {
-        if (this.endHi[i] !== 0n || this.endLo[i] > 0xffffffffn) return this.find(BigInt(n));
+        if (this.endHi[i] !== 0n || this.endLo[i] > 0xffffffffn) {
+          const as = this.find(BigInt(n));
+          return as && { ...as, start: n, end: n };
+        }
         start[i] = Number(this.startLo[i]);
         end[i] = Number(this.endLo[i]);
       }
@@ -95,7 +98,7 @@ class AsnTable {
       const mid = (a + b) >>> 1;
       if (start[mid] > n) b = mid - 1;
       else if (end[mid] < n) a = mid + 1;
-      else return { asn: this.asns[mid], org: this.orgs[mid] };
+      else return { asn: this.asns[mid], org: this.orgs[mid], start: start[mid], end: end[mid] };
     }
     return undefined;
   }
@@ -181,21 +184,32 @@ export class GeoIp {
 
   static readonly CACHE_SIZE = 100_000;
 
+  /**
+   * Answers per IPv4 /24 that the databases answer alike for every address in it (the city file's
+   * network is a /24 or larger and one autonomous-system range covers it): a new address of a known
+   * network (another of an ISP's or a provider's addresses) then costs no tree walk or decode.
+   */
+  private readonly blocks = new Map<number, IpInfo | null>();
+
   private find(ip: string): IpInfo | undefined {
-    const v4 = isIPv4(ip);
-    if (!v4 && !isIPv6(ip)) return undefined;
-    // DB-IP's city files use flat keys, not MaxMind's nested City shape.
-    const city = (v4 ? this.v4 : this.v6).get(ip) as unknown as CityRecord | null;
-    const as = v4 ? this.asn4.findV4(ipv4Number(ip)) : this.asn6.find(ipv6Number(ip));
-    if (!city && !as) return undefined;
-    return {
-      country: city?.country_code || undefined,
-      city: city?.city || undefined,
-      lat: city?.latitude,
-      lon: city?.longitude,
-      asn: as?.asn,
-      asOrg: as?.org,
-    };
+    if (isIPv4(ip)) {
+      const n = ipv4Number(ip);
+      const block = n >>> 8;
+      const known = this.blocks.get(block);
+      if (known !== undefined) return known ?? undefined;
+      // DB-IP's city files use flat keys, not MaxMind's nested City shape.
+      const [city, prefix] = this.v4.getWithPrefixLength(ip) as unknown as [CityRecord | null, number];
+      const as = this.asn4.findV4(n);
+      const info = infoOf(city, as);
+      const base = block * 256;
+      if (prefix <= 24 && as && as.start <= base && as.end >= base + 255) {
+        if (this.blocks.size >= GeoIp.CACHE_SIZE) this.blocks.clear();
+        this.blocks.set(block, info ?? null);
+      }
+      return info;
+    }
+    if (!isIPv6(ip)) return undefined;
+    return infoOf(this.v6.get(ip) as unknown as CityRecord | null, this.asn6.find(ipv6Number(ip)));
   }
 
   /** Fills in what the vendor left out; what the vendor said wins. */
@@ -229,4 +243,17 @@ function withHosting(e: IdentityEvent): IdentityEvent {
   const n = e.network;
   const kind = n && !n.anonymizer ? anonymizerOfAsn(n.asn) : undefined;
   return kind ? { ...e, network: { ...n, anonymizer: kind } } : e;
+}
+
+/** One address's answer from its city record and autonomous system; nothing when neither knows it. */
+function infoOf(city: CityRecord | null, as: { asn: number; org: string } | undefined): IpInfo | undefined {
+  if (!city && !as) return undefined;
+  return {
+    country: city?.country_code || undefined,
+    city: city?.city || undefined,
+    lat: city?.latitude,
+    lon: city?.longitude,
+    asn: as?.asn,
+    asOrg: as?.org,
+  };
 }

@@ -3,6 +3,7 @@ import {
   DEFAULT_DETECTION_CONFIG,
   DetectionAlert,
   DetectionConfig,
+  DetectionState,
   Detector,
   emptyState,
   haversineKm,
@@ -520,21 +521,41 @@ describe('bounded detection state', () => {
   });
 
   it('keeps at most MAX_KEYS entries per map, dropping the oldest (a tenth of the room freed at once)', () => {
-    const d = new Detector(DEFAULT_DETECTION_CONFIG);
     const now = T0 + 3_600_000;
+    const carried = emptyState();
     for (let i = 0; i < MAX_KEYS + 10; i++)
-      d.state.sessions[`s${i}`] = { t: now - (MAX_KEYS + 10 - i), ip: 'x' };
+      carried.sessions[`s${i}`] = { t: now - (MAX_KEYS + 10 - i), ip: 'x' };
+    const d = new Detector(DEFAULT_DETECTION_CONFIG, carried);
     d.prune(now);
-    const kept = Object.keys(d.state.sessions);
-    expect(kept).toHaveLength(MAX_KEYS - MAX_KEYS / 10);
+    const sessions = d.state.sessions;
+    expect(Object.keys(sessions)).toHaveLength(MAX_KEYS - MAX_KEYS / 10);
     // The oldest went, the newest stayed.
-    expect(d.state.sessions.s0).toBeUndefined();
-    expect(d.state.sessions[`s${MAX_KEYS / 10 + 9}`]).toBeUndefined();
-    expect(d.state.sessions[`s${MAX_KEYS / 10 + 10}`]).toBeDefined();
-    expect(d.state.sessions[`s${MAX_KEYS + 9}`]).toBeDefined();
+    expect(sessions.s0).toBeUndefined();
+    expect(sessions[`s${MAX_KEYS / 10 + 9}`]).toBeUndefined();
+    expect(sessions[`s${MAX_KEYS / 10 + 10}`]).toBeDefined();
+    expect(sessions[`s${MAX_KEYS + 9}`]).toBeDefined();
     // Below the cap, nothing is dropped.
-    d.state.sessions.fresh = { t: now, ip: 'y' };
-    d.prune(now);
-    expect(Object.keys(d.state.sessions)).toHaveLength(MAX_KEYS - MAX_KEYS / 10 + 1);
+    const again = new Detector(DEFAULT_DETECTION_CONFIG, {
+      ...d.state,
+      sessions: { ...sessions, fresh: { t: now, ip: 'y' } },
+    });
+    again.prune(now);
+    expect(Object.keys(again.state.sessions)).toHaveLength(MAX_KEYS - MAX_KEYS / 10 + 1);
+  });
+
+  it('carries its state as plain JSON and back unchanged, odd keys included', () => {
+    // Keys come from event data: JSON.parse makes `__proto__` an own key, and so must the detector.
+    const text = JSON.stringify({
+      ...emptyState(),
+      failuresByIp: { constructor: [{ t: T0, id: 'b', user: 'bob' }] },
+      lastAlert: { '12': T0 },
+    }).replace('"constructor"', '"__proto__":[{"t":1,"id":"a"}],"constructor"');
+    expect(text).toContain('__proto__');
+    const d = new Detector(DEFAULT_DETECTION_CONFIG, JSON.parse(text) as DetectionState);
+    expect(JSON.stringify(d.state)).toBe(text);
+    expect(Object.getPrototypeOf(d.state.failuresByIp)).toBe(Object.prototype);
+    // A copy: changing it changes nothing in the detector.
+    d.state.lastAlert.x = 1;
+    expect(d.state.lastAlert).toEqual({ '12': T0 });
   });
 });

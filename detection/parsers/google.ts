@@ -139,22 +139,23 @@ function paramsOf(event: unknown): Params {
   return out;
 }
 
-function param(params: Params, name: string): string | undefined {
-  return params.get(name.toLowerCase());
+/** A parameter by its name in lower case (the map's keys are folded once, when it is read). */
+function param(params: Params, name: Lowercase<string>): string | undefined {
+  return params.get(name);
 }
 
 function classify(name: string, params: Params): Classified {
   if (
     /^(ENFORCE|ALLOW)_STRONG_AUTHENTICATION$/.test(name) &&
-    /^false$/i.test(param(params, 'NEW_VALUE') ?? '')
+    /^false$/i.test(param(params, 'new_value') ?? '')
   )
     return C.policy('mfa-weakened', '2-step verification');
   if (
     name === 'CHANGE_APPLICATION_SETTING' &&
-    SECURITY_SETTING.test(param(params, 'SETTING_NAME') ?? '') &&
-    /^(false|off|disabled?|0)$/i.test(param(params, 'NEW_VALUE') ?? '')
+    SECURITY_SETTING.test(param(params, 'setting_name') ?? '') &&
+    /^(false|off|disabled?|0)$/i.test(param(params, 'new_value') ?? '')
   )
-    return C.policy('protection-disabled', param(params, 'SETTING_NAME'));
+    return C.policy('protection-disabled', param(params, 'setting_name'));
   return NAMES.get(name) ?? GENERIC;
 }
 
@@ -221,10 +222,10 @@ export const parseGoogle: Parser = (raw, ctx) => {
   return events.map((event, index): IdentityEvent => {
     const name = str(event, 'name') ?? 'unknown';
     const params = paramsOf(event);
-    const targetEmail = param(params, 'USER_EMAIL') ?? param(params, 'affected_email_address');
+    const targetEmail = param(params, 'user_email') ?? param(params, 'affected_email_address');
     let classified = classify(name, params);
     if (classified.category === 'privilege-change' && !classified.privilege) {
-      classified = { ...classified, privilege: param(params, 'ROLE_NAME') ?? param(params, 'GROUP_EMAIL') };
+      classified = { ...classified, privilege: param(params, 'role_name') ?? param(params, 'group_email') };
     }
     const challenge = param(params, 'login_challenge_status');
     let outcome: Outcome = FAILED.has(name)
@@ -239,12 +240,12 @@ export const parseGoogle: Parser = (raw, ctx) => {
           ? 'failure'
           : 'unknown';
     }
-    const scopeText = param(params, 'scope') ?? param(params, 'API_SCOPES') ?? param(params, 'OAUTH2_SCOPES');
+    const scopeText = param(params, 'scope') ?? param(params, 'api_scopes') ?? param(params, 'oauth2_scopes');
     const clientName =
       param(params, 'app_name') ??
       param(params, 'client_id') ??
-      param(params, 'API_CLIENT_NAME') ??
-      param(params, 'APPLICATION_NAME');
+      param(params, 'api_client_name') ??
+      param(params, 'application_name');
     return identityEvent(
       {
         id: `${idPrefix}/${index}`,
