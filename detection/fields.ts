@@ -15,9 +15,22 @@ function key(obj: Raw, name: string): unknown {
   // One lookup for the exact key (an own `undefined`, which JSON never holds, is found by the walk).
   const exact = obj[name];
   if (exact !== undefined) return exact;
-  const lower = name.toLowerCase();
-  for (const k in obj) if (k.length === name.length && k.toLowerCase() === lower) return obj[k];
+  for (const k in obj) if (k.length === name.length && sameIgnoringCase(k, name)) return obj[k];
   return undefined;
+}
+
+/** `a.toLowerCase() === b.toLowerCase()` for strings of one length, without new strings for ASCII. */
+function sameIgnoringCase(a: string, b: string): boolean {
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x > 127 || y > 127) return a.toLowerCase() === b.toLowerCase();
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 /** Paths split once: parsers ask for the same few hundred paths on every record. */

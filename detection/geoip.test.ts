@@ -1,4 +1,4 @@
-import { identityEvent } from './events';
+import { identityEvent, IdentityEvent } from './events';
 import { GeoIp, ipv6Number } from './geoip';
 
 describe('offline GeoIP', () => {
@@ -55,6 +55,40 @@ describe('offline GeoIP', () => {
     // Most blocks are whole networks; the rest (small networks, split AS ranges) are asked each time.
     expect(fromBlock).toBeGreaterThan(1000);
     expect(fromBlock).toBeLessThan(4000);
+  });
+
+  it('marks hosting networks, on events that share an address and on events with their own network', () => {
+    const at = (sourceIp: string, extra: Partial<IdentityEvent> = {}) =>
+      identityEvent(
+        {
+          id: sourceIp,
+          provider: 'okta',
+          time: '2026-11-29T02:00:00.000Z',
+          timeSource: 'event',
+          vendorType: 'user.session.start',
+          outcome: 'success',
+          sourceIp,
+          rawRef: 'x',
+          ...extra,
+        },
+        { category: 'authentication', activity: 'logon' },
+      );
+    const first = geo.enrich(at('5.9.10.20'));
+    const second = geo.enrich(at('5.9.10.20'));
+    expect(first.network).toEqual({ asn: 24940, org: 'Hetzner Online GmbH', anonymizer: 'hosting' });
+    expect(second.network).toEqual(first.network);
+    expect(second.geo).toMatchObject({ country: 'DE', lat: expect.any(Number) });
+    // The vendor's own flag wins; a vendor network without a flag is still checked.
+    expect(geo.enrich(at('5.9.10.20', { network: { anonymizer: 'vpn' } })).network).toEqual({
+      asn: 24940,
+      org: 'Hetzner Online GmbH',
+      anonymizer: 'vpn',
+    });
+    expect(geo.enrich(at('8.8.8.8', { network: { asn: 14061 } })).network).toEqual({
+      asn: 14061,
+      anonymizer: 'hosting',
+    });
+    expect(geo.enrich(at('8.8.8.8')).network).toEqual({ asn: 15169, org: 'Google LLC' });
   });
 
   it('says nothing about private, loopback or malformed addresses', () => {

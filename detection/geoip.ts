@@ -25,6 +25,8 @@ export interface IpInfo {
   lon?: number;
   asn?: number;
   asOrg?: string;
+  /** The location and network events without their own share (see `enrich`). */
+  shared?: { geo: IdentityEvent['geo']; network: IdentityEvent['network'] };
 }
 
 /**
@@ -212,37 +214,52 @@ export class GeoIp {
     return infoOf(this.v6.get(ip) as unknown as CityRecord | null, this.asn6.find(ipv6Number(ip)));
   }
 
-  /** Fills in what the vendor left out; what the vendor said wins. */
+  /**
+   * Fills in what the vendor left out; what the vendor said wins. Writes into the event it is given
+   * (fresh from a parser: no copy per event) and returns it. Events with no location or network of
+   * their own share one frozen pair per address.
+   */
   enrich(e: IdentityEvent): IdentityEvent {
-    if (e.geo?.lat !== undefined && e.network?.asn !== undefined) return withHosting(e);
-    const info = this.lookup(e.sourceIp);
-    if (!info) return e;
-    const geo =
-      e.geo?.lat !== undefined
-        ? e.geo
-        : {
-            country: e.geo?.country ?? info.country,
-            city: e.geo?.city ?? info.city,
-            lat: info.lat,
-            lon: info.lon,
-          };
-    const network =
-      e.network?.asn !== undefined || info.asn === undefined
-        ? e.network
-        : {
-            asn: info.asn,
-            org: info.asOrg,
-            ...(e.network?.anonymizer ? { anonymizer: e.network.anonymizer } : {}),
-          };
-    return withHosting({ ...e, geo, network });
+    if (e.geo?.lat === undefined || e.network?.asn === undefined) {
+      const info = this.lookup(e.sourceIp);
+      if (!info) return e;
+      if (e.geo === undefined && e.network === undefined) {
+        const shared = (info.shared ??= sharedOf(info));
+        e.geo = shared.geo;
+        e.network = shared.network;
+        return e;
+      }
+      if (e.geo?.lat === undefined)
+        e.geo = {
+          country: e.geo?.country ?? info.country,
+          city: e.geo?.city ?? info.city,
+          lat: info.lat,
+          lon: info.lon,
+        };
+      if (e.network?.asn === undefined && info.asn !== undefined)
+        e.network = {
+          asn: info.asn,
+          org: info.asOrg,
+          ...(e.network?.anonymizer ? { anonymizer: e.network.anonymizer } : {}),
+        };
+    }
+    // A network the vendor did not flag, whose autonomous system is a hosting, VPN or Tor operator's.
+    const n = e.network;
+    const kind = n && !n.anonymizer ? anonymizerOfAsn(n.asn) : undefined;
+    if (kind) e.network = { ...n, anonymizer: kind };
+    return e;
   }
 }
 
-/** A network the vendor did not flag, whose autonomous system is a hosting, VPN or Tor operator's. */
-function withHosting(e: IdentityEvent): IdentityEvent {
-  const n = e.network;
-  const kind = n && !n.anonymizer ? anonymizerOfAsn(n.asn) : undefined;
-  return kind ? { ...e, network: { ...n, anonymizer: kind } } : e;
+/** What an event with no location or network of its own gets from its address: built once, frozen. */
+function sharedOf(info: IpInfo): NonNullable<IpInfo['shared']> {
+  const geo = Object.freeze({ country: info.country, city: info.city, lat: info.lat, lon: info.lon });
+  const kind = anonymizerOfAsn(info.asn);
+  const network =
+    info.asn === undefined
+      ? undefined
+      : Object.freeze({ asn: info.asn, org: info.asOrg, ...(kind ? { anonymizer: kind } : {}) });
+  return { geo, network };
 }
 
 /** One address's answer from its city record and autonomous system; nothing when neither knows it. */

@@ -274,6 +274,8 @@ export class Detector {
   private readonly privileged: RegExp;
   private readonly powerful: RegExp;
   private processed = 0;
+  /** The tenant of the last event, already in `watchingSince`. */
+  private watched_: { provider?: string; tenant?: string } = {};
 
   constructor(
     readonly config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
@@ -331,9 +333,13 @@ export class Detector {
       raised.push(alert);
     };
 
-    const watching = (this.m.watchingSince ??= new Map());
-    const tenantKey = `${e.provider}|${e.tenant ?? ''}`;
-    if (!watching.has(tenantKey)) watching.set(tenantKey, t);
+    // A source's events are nearly all of one tenant: its key is built only when the tenant changes.
+    if (e.provider !== this.watched_.provider || e.tenant !== this.watched_.tenant) {
+      const watching = (this.m.watchingSince ??= new Map());
+      const tenantKey = `${e.provider}|${e.tenant ?? ''}`;
+      if (!watching.has(tenantKey)) watching.set(tenantKey, t);
+      this.watched_ = { provider: e.provider, tenant: e.tenant };
+    }
     if (this.config.scope === 'tenant') this.tenantWide(e, t, emit);
     else if (e.category === 'authentication') this.authentication(e, t, emit);
     else if (e.category === 'privilege-change') {
