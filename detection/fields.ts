@@ -12,9 +12,13 @@ export function isRecord(v: unknown): v is Raw {
 }
 
 function key(obj: Raw, name: string): unknown {
-  // One lookup for the exact key (an own `undefined`, which JSON never holds, is found by the walk).
+  // One lookup for the exact key (an own `undefined`, which JSON never holds, is found by the walk);
+  // the walk is a function of its own, so this one stays small enough to be inlined.
   const exact = obj[name];
-  if (exact !== undefined) return exact;
+  return exact !== undefined ? exact : anyCase(obj, name);
+}
+
+function anyCase(obj: Raw, name: string): unknown {
   for (const k in obj) if (k.length === name.length && sameIgnoringCase(k, name)) return obj[k];
   return undefined;
 }
@@ -47,16 +51,15 @@ function internalized(segment: string): string {
 
 /** Value at a dotted path, case-insensitive per segment. */
 export function get(obj: unknown, path: string): unknown {
-  // Most paths are one key: no split, no table.
-  if (path.indexOf('.') < 0) return isRecord(obj) ? key(obj, path) : undefined;
+  if (!isRecord(obj)) return undefined;
   let parts = SEGMENTS.get(path);
-  if (!parts) {
+  if (parts === undefined) {
     parts = path.split('.').map(internalized);
     // Paths are the parsers' own constants; the bound only guards a caller that builds them.
     if (SEGMENTS.size < 10_000) SEGMENTS.set(path, parts);
   }
-  let cur: unknown = obj;
-  for (let i = 0; i < parts.length; i++) {
+  let cur = key(obj, parts[0]);
+  for (let i = 1; i < parts.length; i++) {
     if (!isRecord(cur)) return undefined;
     cur = key(cur, parts[i]);
   }
@@ -73,23 +76,34 @@ function trimmed(v: string): string {
 }
 
 /** A non-empty string at the first path that has one (numbers are turned into strings). */
-export function str(obj: unknown, ...paths: string[]): string | undefined {
-  for (let i = 0; i < paths.length; i++) {
-    const v = get(obj, paths[i]);
-    if (typeof v === 'string') {
-      const t = trimmed(v);
-      if (t !== '') return t;
-    } else if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  }
-  return undefined;
+export function str(obj: unknown, a: string, b?: string, c?: string, d?: string): string | undefined {
+  // Up to four paths as parameters, not a rest array: parsers call this a few dozen times a record.
+  let v = text(get(obj, a));
+  if (v === undefined && b !== undefined) v = text(get(obj, b));
+  if (v === undefined && c !== undefined) v = text(get(obj, c));
+  if (v === undefined && d !== undefined) v = text(get(obj, d));
+  return v;
 }
 
-export function num(obj: unknown, ...paths: string[]): number | undefined {
-  for (const p of paths) {
-    const v = get(obj, p);
-    if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+/** A non-empty trimmed string, a finite number as text, or nothing. */
+function text(v: unknown): string | undefined {
+  if (typeof v === 'string') {
+    const t = trimmed(v);
+    return t !== '' ? t : undefined;
   }
+  return typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+}
+
+export function num(obj: unknown, a: string, b?: string, c?: string): number | undefined {
+  let v = number(get(obj, a));
+  if (v === undefined && b !== undefined) v = number(get(obj, b));
+  if (v === undefined && c !== undefined) v = number(get(obj, c));
+  return v;
+}
+
+function number(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
   return undefined;
 }
 
