@@ -50,3 +50,29 @@ describe('secrets in Duo credential actions', () => {
     }
   });
 });
+
+describe('event types named like Object.prototype members', () => {
+  const hasFunction = (v: unknown): boolean =>
+    typeof v === 'function' ||
+    (typeof v === 'object' && v !== null && Object.values(v).some((x) => hasFunction(x)));
+
+  it.each(VENDOR_CATALOGS.map((v) => [v.provider, v] as const))('%s finds no table member', (_p, vendor) => {
+    for (const type of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const raw = vendor.record({
+        ...vendor.catalog[0],
+        type,
+        classified: { category: 'other', activity: 'other' },
+      });
+      let events: ReturnType<typeof normalizeRecord> = [];
+      try {
+        events = normalizeRecord(vendor.provider, raw, { receivedAt: '2026-11-30T02:14:00.000Z' });
+      } catch (err) {
+        expect(err).toBeInstanceOf(EventRejected);
+      }
+      for (const e of events) {
+        expect([type, hasFunction(e)]).toEqual([type, false]);
+        expect([undefined, 'none', 'low', 'medium', 'high', 'critical']).toContain(e.risk?.level);
+      }
+    }
+  });
+});

@@ -5,7 +5,7 @@
 import { C, Classified, GENERIC, identityEvent, IdentityEvent, Outcome, RiskLevel } from '../events';
 import type { Catalog, VendorCatalog } from '../catalog';
 import { byType, entry } from '../catalog';
-import { EventRejected, get, isRecord, str } from '../fields';
+import { EventRejected, get, isRecord, own, str } from '../fields';
 import { eventTime, Parser, requireObject } from './common';
 
 /**
@@ -163,7 +163,7 @@ const SECURITY_SETTING =
   /password|2-step|two.?step|strong auth|advanced protection|login challenge|less secure|session control/i;
 
 function riskOf(name: string, params: Params): { level: RiskLevel; detail?: string } | undefined {
-  const known = RISKY[name];
+  const known = own(RISKY, name);
   if (known) return { level: known, detail: name };
   if (/^true$/i.test(param(params, 'is_suspicious') ?? ''))
     return { level: 'high', detail: 'Google marked the login suspicious' };
