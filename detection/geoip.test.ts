@@ -1,5 +1,7 @@
 import { identityEvent, IdentityEvent } from './events';
-import { GeoIp, ipv6Number } from './geoip';
+import * as fc from 'fast-check';
+import { isIPv4 } from 'node:net';
+import { dottedQuad, GeoIp, ipv6Number } from './geoip';
 
 describe('offline GeoIP', () => {
   let geo: GeoIp;
@@ -89,6 +91,24 @@ describe('offline GeoIP', () => {
       anonymizer: 'hosting',
     });
     expect(geo.enrich(at('8.8.8.8')).network).toEqual({ asn: 15169, org: 'Google LLC' });
+  });
+
+  it('reads dotted quads by hand exactly as net.isIPv4 accepts them', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.stringMatching(/^[0-9]{1,4}$/));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.array(octet, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('.')),
+          fc.stringMatching(/^[0-9. :a-f]{0,20}$/),
+        ),
+        (text) => {
+          const n = dottedQuad(text);
+          expect([text, n >= 0]).toEqual([text, isIPv4(text)]);
+          if (n >= 0) expect(n).toBe(text.split('.').reduce((a, p) => a * 256 + Number(p), 0));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 
   it('says nothing about private, loopback or malformed addresses', () => {

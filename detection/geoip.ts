@@ -6,7 +6,7 @@
  * them here, so impossible travel and new-country/new-network rules work for every vendor.
  */
 import { readFile } from 'node:fs/promises';
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import maxmind, { Reader, Response } from 'maxmind';
 import type { IdentityEvent } from './events';
 import { anonymizerOfAsn } from './networks';
@@ -122,6 +122,33 @@ class AsnTable {
   }
 }
 
+/**
+ * A dotted-quad IPv4 address as its 32-bit number in one pass, or -1 for anything else: the same
+ * strings `net.isIPv4` accepts (four decimal octets up to 255, no leading zeros).
+ */
+export function dottedQuad(ip: string): number {
+  let n = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      n = n * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1; // a leading zero
+      octet = octet * 10 + (c - 48);
+      if (octet > 255) return -1;
+      digits++;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? n * 256 + octet : -1;
+}
+
 function ipv4Number(ip: string): number {
   return ip.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
 }
@@ -194,8 +221,8 @@ export class GeoIp {
   private readonly blocks = new Map<number, IpInfo | null>();
 
   private find(ip: string): IpInfo | undefined {
-    if (isIPv4(ip)) {
-      const n = ipv4Number(ip);
+    const n = dottedQuad(ip);
+    if (n >= 0) {
       const block = n >>> 8;
       const known = this.blocks.get(block);
       if (known !== undefined) return known ?? undefined;
