@@ -98,6 +98,12 @@ export interface EngineConfig {
    * SETs become detection events of the provider and tenant each names.
    */
   ssfTransmitters?: TransmitterSettings[];
+  /**
+   * Hosts an SSF receiver's push endpoint may name although they are not public
+   * (SSF_PUSH_PRIVATE_HOSTS, comma-separated host names or addresses, exact): only these may be
+   * private, loopback or link-local addresses, or plain http. Default: none.
+   */
+  ssfPushPrivateHosts?: string[];
   /** The console's public OIDC client (CONSOLE_CLIENT_ID): authorization code with PKCE, in AUTH_AUTHORIZED_PARTIES. */
   consoleClientId?: string;
   /**
@@ -318,6 +324,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       ),
     ),
     ...(get('SSF_SIGNING_KEY_FILE') ? { ssfSigningKeyFile: path.resolve(get('SSF_SIGNING_KEY_FILE')!) } : {}),
+    ssfPushPrivateHosts: list(get('SSF_PUSH_PRIVATE_HOSTS')).map((h) =>
+      h.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
+    ),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),

@@ -96,12 +96,21 @@ it('publishes its metadata and keys, and lets only receivers manage streams', as
   const body = { delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: rpUrl }, events_requested: [] };
   expect((await call(undefined, 'POST', '/ssf/streams', body)).status).toBe(401);
   expect((await call(await stranger.token(), 'POST', '/ssf/streams', body)).status).toBe(403);
-  const ssrf = await call(await receiverA.token(), 'POST', '/ssf/streams', {
-    ...body,
-    delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: 'http://10.0.0.1/hook' },
-  });
-  expect(ssrf.status).toBe(400);
-  expect(ssrf.body.message).toMatch(/https \(http only to loopback\)/);
+  // Push endpoints a receiver may not choose: plain http, private and metadata addresses (only the
+  // hosts in SSF_PUSH_PRIVATE_HOSTS, here this machine's test receivers, may be private).
+  for (const [url, why] of [
+    ['http://10.0.0.1/hook', /must be https/],
+    ['https://10.0.0.1/hook', /10\.0\.0\.1 is not a public address/],
+    ['https://169.254.169.254/latest/meta-data', /not a public address/],
+    ['https://[::ffff:127.0.0.1]/hook', /not a public address/],
+  ] as const) {
+    const ssrf = await call(await receiverA.token(), 'POST', '/ssf/streams', {
+      ...body,
+      delivery: { method: 'urn:ietf:rfc:8935', endpoint_url: url },
+    });
+    expect([url, ssrf.status]).toEqual([url, 400]);
+    expect(ssrf.body.message).toMatch(why);
+  }
 });
 
 it('pushes signed SETs a receiver verifies, only to the streams and subjects that want them', async () => {

@@ -102,7 +102,7 @@ export function activitiesFor(
           }
         : {}),
     }),
-    ...ssfActivities(() => ssfSigningKey(ssfKeyFile(config))),
+    ...ssfActivities(() => ssfSigningKey(ssfKeyFile(config)), config.ssfPushPrivateHosts),
     ...ssfReceiverActivities({
       client,
       taskQueue: config.temporal.taskQueue,

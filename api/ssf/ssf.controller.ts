@@ -4,7 +4,7 @@
  * receiver sees and changes only its own streams). Streams live in Temporal workflows
  * (workflows/ssf-stream.ts); this controller validates and forwards.
  */
-import { isDeliverableUrl } from '../../ssf/gtr';
+import { pushTargetRefusal } from '../../ssf/egress';
 import {
   BadRequestException,
   Body,
@@ -63,12 +63,11 @@ import {
 const STREAM_ID = /^[0-9a-f-]{36}$/;
 const streamId = z.string().regex(STREAM_ID, 'stream_id: the id the transmitter gave');
 
-/** Push endpoints: https, or http to this machine (a lab). Never redirected (activities/ssf.ts). */
-const endpoint = z
-  .string()
-  .url()
-  .max(2000)
-  .refine(isDeliverableUrl, 'endpoint_url must be https (http only to loopback)');
+/**
+ * Push endpoints: https to a public host, or a host the operator listed (SSF_PUSH_PRIVATE_HOSTS);
+ * checked in the handler (`pushTarget`), again on every connection, never redirected (activities/ssf.ts).
+ */
+const endpoint = z.string().url().max(2000);
 
 const configBody = z
   .object({
@@ -148,6 +147,7 @@ export class SsfController {
   @ApiOperation({ summary: 'Create an event stream (SSF 1.0 §8.1.1.1)' })
   async create(@Body() raw: unknown, @Req() req: AuthedRequest) {
     const body = parse(configBody, raw);
+    this.pushTarget(body);
     if (body.stream_id)
       throw new BadRequestException({
         error: 'BadRequest',
@@ -218,8 +218,17 @@ export class SsfController {
     return s;
   }
 
+  /** A push endpoint this deployment may not push to is a 400 that says why. */
+  private pushTarget(body: ConfigBody): void {
+    const url = body.delivery?.method === PUSH_DELIVERY ? body.delivery.endpoint_url : undefined;
+    const refusal = url ? pushTargetRefusal(url, this.config.ssfPushPrivateHosts ?? []) : undefined;
+    if (refusal)
+      throw new BadRequestException({ error: 'BadRequest', message: `delivery.endpoint_url: ${refusal}` });
+  }
+
   private async configure(raw: unknown, req: AuthedRequest, replace: boolean) {
     const body = parse(configBody.extend({ stream_id: streamId }), raw) as ConfigBody & { stream_id: string };
+    this.pushTarget(body);
     const config = {
       ...(body.delivery
         ? {

@@ -51,6 +51,8 @@ export function testConfig(): EngineConfig {
     auth: { mode: 'dev' },
     payloads: { mode: 'encrypted', keys: [TEST_PAYLOAD_KEY] },
     principalKeySecret: TEST_PRINCIPAL_KEY_SECRET,
+    // The test receivers listen on this machine.
+    ssfPushPrivateHosts: ['127.0.0.1', 'localhost'],
   };
 }
 
