@@ -275,7 +275,7 @@ export class Detector {
   private readonly powerful: RegExp;
   private processed = 0;
   /** The tenant of the last event, already in `watchingSince`. */
-  private watched_: { provider?: string; tenant?: string } = {};
+  private lastTenant: { provider?: string; tenant?: string } = {};
 
   constructor(
     readonly config: DetectionConfig = DEFAULT_DETECTION_CONFIG,
@@ -286,17 +286,17 @@ export class Detector {
     this.powerful = new RegExp(config.persistence.powerfulScopes, 'i');
   }
 
+  /** The state as plain JSON, to carry or persist (a copy: changing it changes nothing here). */
+  get state(): DetectionState {
+    return toState(this.m);
+  }
+
   /**
    * Indicators from a post-incident review, watched until `until` (ms). A later successful login
    * from a watched address raises `watchlist-match` (high), through a watched client `watchlist-match`
    * (medium); a watched user agent or autonomous system alone is too common to alert on, so it
    * raises by one level the severity of any alert the same event raises.
    */
-  /** The state as plain JSON, to carry or persist (a copy: changing it changes nothing here). */
-  get state(): DetectionState {
-    return toState(this.m);
-  }
-
   addIndicators(indicators: Indicators, until: number, incidentId: string): number {
     const list = (this.m.watchlist ??= new Map());
     const keys = [
@@ -334,11 +334,11 @@ export class Detector {
     };
 
     // A source's events are nearly all of one tenant: its key is built only when the tenant changes.
-    if (e.provider !== this.watched_.provider || e.tenant !== this.watched_.tenant) {
+    if (e.provider !== this.lastTenant.provider || e.tenant !== this.lastTenant.tenant) {
       const watching = (this.m.watchingSince ??= new Map());
       const tenantKey = `${e.provider}|${e.tenant ?? ''}`;
       if (!watching.has(tenantKey)) watching.set(tenantKey, t);
-      this.watched_ = { provider: e.provider, tenant: e.tenant };
+      this.lastTenant = { provider: e.provider, tenant: e.tenant };
     }
     if (this.config.scope === 'tenant') this.tenantWide(e, t, emit);
     else if (e.category === 'authentication') this.authentication(e, t, emit);
