@@ -2,6 +2,7 @@
  * Runtime configuration from the environment (optionally a JSON file named by IR_CONFIG, whose keys
  * are the same variable names). Secrets come from the environment or the file, never from code.
  */
+import { pushHostName } from '../ssf/egress';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { DetectionSource } from '../detection/sources';
@@ -324,9 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       ),
     ),
     ...(get('SSF_SIGNING_KEY_FILE') ? { ssfSigningKeyFile: path.resolve(get('SSF_SIGNING_KEY_FILE')!) } : {}),
-    ssfPushPrivateHosts: list(get('SSF_PUSH_PRIVATE_HOSTS')).map((h) =>
-      h.toLowerCase().replace(/^\[(.*)\]$/, '$1'),
-    ),
+    ssfPushPrivateHosts: list(get('SSF_PUSH_PRIVATE_HOSTS')).map(pushHostName),
     slack: parseSlack(get),
     recoveryChecks: parseRecoveryChecks(get('RECOVERY_CHECKS')),
     investigationConcurrency: parseSlots('INVESTIGATIONS_PER_WORKER', get('INVESTIGATIONS_PER_WORKER')),

@@ -26,7 +26,7 @@ export interface IpInfo {
   asn?: number;
   asOrg?: string;
   /** The location and network events without their own share (see `enrich`). */
-  shared?: { geo: IdentityEvent['geo']; network: IdentityEvent['network'] };
+  pair?: { geo: IdentityEvent['geo']; network: IdentityEvent['network'] };
 }
 
 /**
@@ -244,16 +244,16 @@ export class GeoIp {
   /**
    * Fills in what the vendor left out; what the vendor said wins. Writes into the event it is given
    * (fresh from a parser: no copy per event) and returns it. Events with no location or network of
-   * their own share one frozen pair per address.
+   * their own get one frozen location/network pair per address.
    */
   enrich(e: IdentityEvent): IdentityEvent {
     if (e.geo?.lat === undefined || e.network?.asn === undefined) {
       const info = this.lookup(e.sourceIp);
       if (!info) return e;
       if (e.geo === undefined && e.network === undefined) {
-        const shared = (info.shared ??= sharedOf(info));
-        e.geo = shared.geo;
-        e.network = shared.network;
+        const pair = (info.pair ??= pairOf(info));
+        e.geo = pair.geo;
+        e.network = pair.network;
         return e;
       }
       if (e.geo?.lat === undefined)
@@ -279,7 +279,7 @@ export class GeoIp {
 }
 
 /** What an event with no location or network of its own gets from its address: built once, frozen. */
-function sharedOf(info: IpInfo): NonNullable<IpInfo['shared']> {
+function pairOf(info: IpInfo): NonNullable<IpInfo['pair']> {
   const geo = Object.freeze({ country: info.country, city: info.city, lat: info.lat, lon: info.lon });
   const kind = anonymizerOfAsn(info.asn);
   const network =

@@ -204,25 +204,8 @@ const SEVERITY_ABOVE: Record<Severity, Severity> = {
   critical: 'critical',
 };
 
-/** `DetectionState` as the detector works on it: each table a Map, in the same order. */
-interface Memory {
-  failuresByUser: Map<string, Hit[]>;
-  failuresByIp: Map<string, Hit[]>;
-  failuresByTenant: Map<string, Hit[]>;
-  mfaByUser: Map<string, Hit[]>;
-  lastLogin: Map<string, DetectionState['lastLogin'][string]>;
-  countries: Map<string, DetectionState['countries'][string]>;
-  networks: Map<string, DetectionState['networks'][string]>;
-  sessions: Map<string, DetectionState['sessions'][string]>;
-  watchingSince?: Map<string, number>;
-  unknownSessions?: Map<string, Hit[]>;
-  clientSources?: Map<string, NonNullable<DetectionState['clientSources']>[string]>;
-  suspiciousSince: Map<string, number>;
-  lockouts?: Map<string, Hit[]>;
-  grantors: Map<string, string[]>;
-  lastAlert: Map<string, number>;
-  watchlist?: Map<string, NonNullable<DetectionState['watchlist']>[string]>;
-}
+/** `DetectionState` as the detector works on it: each table a Map (optional ones stay optional). */
+type Memory = { [K in keyof DetectionState]: Map<string, NonNullable<DetectionState[K]>[string]> };
 
 /** Tables every state has; the others appear when first used. */
 const ALWAYS: readonly (keyof DetectionState)[] = Object.keys(emptyState()) as (keyof DetectionState)[];

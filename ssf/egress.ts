@@ -54,9 +54,9 @@ export function isPublicAddress(address: string): boolean {
   return family !== 0 && !NOT_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/** The host of a URL as `SSF_PUSH_PRIVATE_HOSTS` names it: lower case, IPv6 without brackets. */
-function hostOf(url: URL): string {
-  return url.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+/** A host as `SSF_PUSH_PRIVATE_HOSTS` and the checks name it: lower case, IPv6 without brackets. */
+export function pushHostName(host: string): string {
+  return host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
 }
 
 /** Why a push endpoint may not be used, or nothing when it may (a literal address, before any DNS). */
@@ -67,7 +67,11 @@ export function pushTargetRefusal(endpoint: string, privateHosts: readonly strin
   } catch {
     return 'not a URL';
   }
-  const host = hostOf(url);
+  return refusalOf(url, privateHosts);
+}
+
+function refusalOf(url: URL, privateHosts: readonly string[]): string | undefined {
+  const host = pushHostName(url.hostname);
   if (privateHosts.includes(host)) return undefined;
   if (url.protocol !== 'https:')
     return 'must be https (http only to a host listed in SSF_PUSH_PRIVATE_HOSTS)';
@@ -117,10 +121,11 @@ export async function pushFetch(
   init: Parameters<typeof undiciFetch>[1],
   privateHosts: readonly string[],
 ): Promise<Awaited<ReturnType<typeof undiciFetch>>> {
-  const refusal = pushTargetRefusal(endpoint, privateHosts);
-  if (refusal) throw new PushTargetRefused(`push endpoint ${new URL(endpoint).origin}: ${refusal}`);
-  const listed = privateHosts.includes(hostOf(new URL(endpoint)));
-  return undiciFetch(endpoint, listed ? init : { ...init, dispatcher: (agent ??= publicOnlyAgent()) });
+  const url = new URL(endpoint);
+  const refusal = refusalOf(url, privateHosts);
+  if (refusal) throw new PushTargetRefused(`push endpoint ${url.origin}: ${refusal}`);
+  const listed = privateHosts.includes(pushHostName(url.hostname));
+  return undiciFetch(url, listed ? init : { ...init, dispatcher: (agent ??= publicOnlyAgent()) });
 }
 
 export class PushTargetRefused extends Error {
